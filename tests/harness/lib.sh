@@ -56,7 +56,8 @@ hn_require() {
 # --- cleanup stack ----------------------------------------------------------------------
 
 HN_CLEANUP=()
-# hn_on_exit CMD [ARG...]: push a command (run LIFO at exit, each one's failure ignored).
+# hn_on_exit CMD [ARG...]: push a command (run LIFO at exit, each one's failure ignored;
+# its stdout is discarded, its stderr kept).
 # Must be called in the main shell, not inside $(...), or the registration is lost.
 hn_on_exit() {
 	local q
@@ -68,7 +69,7 @@ hn__cleanup() {
 	local rc=$? i
 	trap - EXIT INT TERM HUP
 	for ((i = ${#HN_CLEANUP[@]} - 1; i >= 0; i--)); do
-		eval "${HN_CLEANUP[i]}" >/dev/null 2>&1 </dev/null || true
+		eval "${HN_CLEANUP[i]}" >/dev/null </dev/null || true
 	done
 	HN_CLEANUP=()
 	exit "$rc"
@@ -85,7 +86,7 @@ hn__arm_trap() {
 hn_cleanup_now() {
 	local i
 	for ((i = ${#HN_CLEANUP[@]} - 1; i >= 0; i--)); do
-		eval "${HN_CLEANUP[i]}" >/dev/null 2>&1 </dev/null || true
+		eval "${HN_CLEANUP[i]}" >/dev/null </dev/null || true
 	done
 	HN_CLEANUP=()
 }
