@@ -29,6 +29,7 @@ enum cfg_type {
 	CFG_ENUM,     /* one of the '|'-separated words in cfg_key.choices */
 };
 
+#define CFG_LINE_MAX 4096 /* bytes per line, the newline not counted; longer is an error */
 #define CFG_REQUIRED 0x1u /* must be set in the file (no default applies) */
 
 struct cfg_key {

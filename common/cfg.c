@@ -1,0 +1,863 @@
+/* cfg: INI config files read against a typed key table (see cfg.h).
+ *
+ * A small line parser of our own: lines up to CFG_LINE_MAX bytes (a trailing
+ * CR is dropped first), `#`/`;` start a comment at the start of a line or after
+ * a space or tab (so `p=abc#d` keeps its `#`), values are trimmed. Every error
+ * is one malloc'd message "file:line: what" (missing required keys: "file: ..."
+ * for global keys, "file:line: section [s]: ..." naming the section header).
+ * Empty values: STRING is "", LIST/CIDRS an empty list; INT, BOOL, DURATION,
+ * SIZE and ENUM read as "unset" (0/false, cfg_is_set() false) when the key has
+ * no default or an empty one, and are an error otherwise or when required.
+ * Defaults in the schema are trusted: a bad default aborts (programming error),
+ * as does a getter for a key not in the schema or of another type.
+ * Threads: immutable after cfg_parse(); getters may run concurrently. Getters on
+ * an allowed section absent from the file read defaults from a lazily built
+ * copy created under a mutex. The schema must outlive the cfg.
+ */
+#include "cfg.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "xalloc.h"
+
+#define CFG_FILE_MAX (16u << 20)
+
+struct cfg_val {
+	bool set;           /* given in the file (an "unset" empty value is not) */
+	unsigned line;      /* line it was given on, 0 = not in the file */
+	char *text;         /* as given or the default; NULL = unset */
+	long long num;      /* CFG_INT, CFG_BOOL */
+	uint64_t u64;       /* CFG_DURATION (ms), CFG_SIZE (bytes) */
+	char **words;       /* CFG_LIST, NULL-terminated */
+	size_t nwords;
+	struct cidr_list cidrs; /* CFG_CIDRS */
+};
+
+struct cfg_section {
+	char *name;    /* NULL for the global keys */
+	unsigned line; /* of the [header] */
+	const struct cfg_key *keys;
+	size_t nkeys;
+	struct cfg_val *vals; /* nkeys entries */
+};
+
+struct cfg {
+	char *path;
+	const struct cfg_schema *schema;
+	struct cfg_section global;
+	struct cfg_section *sections; /* in file order */
+	size_t nsections;
+	pthread_mutex_t lock;           /* guards phantoms */
+	struct cfg_section **phantoms; /* allowed sections read but not in the file */
+	size_t nphantoms;
+};
+
+static const char *const cfg_type_names[] = {
+	[CFG_STRING] = "string", [CFG_INT] = "integer", [CFG_BOOL] = "boolean",
+	[CFG_DURATION] = "duration", [CFG_SIZE] = "size", [CFG_LIST] = "list",
+	[CFG_CIDRS] = "address list", [CFG_ENUM] = "enum",
+};
+
+static _Noreturn void cfg_bug(const char *what, const char *section, const char *key)
+{
+	fprintf(stderr, "cfg: programming error: %s: [%s] %s\n", what, section ? section : "global",
+		key ? key : "");
+	abort();
+}
+
+/* ---- value parsers */
+
+static int cfg_parse_u64(const char **sp, uint64_t *out)
+{
+	const char *s = *sp;
+	uint64_t v = 0;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		unsigned d = (unsigned)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*sp = s;
+	*out = v;
+	return 0;
+}
+
+static int cfg_scale(uint64_t v, uint64_t mult, uint64_t *out)
+{
+	if (mult && v > UINT64_MAX / mult)
+		return -ERANGE;
+	*out = v * mult;
+	return 0;
+}
+
+/**
+ * cfg_parse_duration_ms() - "250ms", "30s", "5m", "1h", "7d", "2w"; bare = seconds.
+ * @s: the text (no surrounding spaces); units are case-insensitive
+ * @ms: set to milliseconds on success
+ * Return: 0, -EINVAL for bad syntax, -ERANGE on overflow.
+ */
+int cfg_parse_duration_ms(const char *s, uint64_t *ms)
+{
+	static const struct {
+		const char *unit;
+		uint64_t mult;
+	} units[] = {
+		{"", 1000},	 {"ms", 1},	    {"s", 1000},	{"m", 60000},
+		{"h", 3600000}, {"d", 86400000}, {"w", 604800000},
+	};
+	uint64_t v;
+	int rc = cfg_parse_u64(&s, &v);
+
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcasecmp(s, units[i].unit) == 0)
+			return cfg_scale(v, units[i].mult, ms);
+	return -EINVAL;
+}
+
+/**
+ * cfg_parse_size() - "512", "64K", "25M", "1G" (1024-based), optional trailing "B".
+ * @s: the text; suffixes are case-insensitive
+ * @bytes: set on success
+ * Return: 0, -EINVAL for bad syntax, -ERANGE on overflow.
+ */
+int cfg_parse_size(const char *s, uint64_t *bytes)
+{
+	uint64_t v, mult = 1;
+	int rc = cfg_parse_u64(&s, &v);
+
+	if (rc < 0)
+		return rc;
+	switch (*s) {
+	case 'k':
+	case 'K':
+		mult = 1024;
+		s++;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1024 * 1024;
+		s++;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1024 * 1024 * 1024;
+		s++;
+		break;
+	default:
+		break;
+	}
+	if (*s == 'b' || *s == 'B')
+		s++;
+	if (*s)
+		return -EINVAL;
+	return cfg_scale(v, mult, bytes);
+}
+
+/**
+ * cfg_parse_bool() - yes/no, true/false, on/off, 1/0 (case-insensitive).
+ * Return: 0 or -EINVAL.
+ */
+int cfg_parse_bool(const char *s, bool *b)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*b = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*b = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static bool cfg_is_space(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+static bool cfg_is_listsep(char ch)
+{
+	return cfg_is_space(ch) || ch == ',';
+}
+
+static void cfg_split_words(const char *s, struct cfg_val *v)
+{
+	size_t cap = 4;
+
+	v->words = xcalloc(cap, sizeof(*v->words));
+	v->nwords = 0;
+	for (;;) {
+		while (*s && cfg_is_listsep(*s))
+			s++;
+		if (!*s)
+			break;
+		size_t n = 0;
+		while (s[n] && !cfg_is_listsep(s[n]))
+			n++;
+		if (v->nwords + 1 >= cap) {
+			cap *= 2;
+			v->words = xreallocarray(v->words, cap, sizeof(*v->words));
+		}
+		v->words[v->nwords++] = xstrndup(s, n);
+		v->words[v->nwords] = NULL;
+		s += n;
+	}
+}
+
+static bool cfg_enum_has(const char *choices, const char *s)
+{
+	size_t n = strlen(s);
+
+	while (choices && *choices) {
+		const char *bar = strchr(choices, '|');
+		size_t len = bar ? (size_t)(bar - choices) : strlen(choices);
+		if (len == n && memcmp(choices, s, n) == 0)
+			return true;
+		if (!bar)
+			break;
+		choices = bar + 1;
+	}
+	return false;
+}
+
+static bool cfg_bounds_set(const struct cfg_key *k)
+{
+	return k->min != 0 || k->max != 0;
+}
+
+static bool cfg_in_bounds(const struct cfg_key *k, long long v)
+{
+	return !cfg_bounds_set(k) || (v >= k->min && v <= k->max);
+}
+
+static bool cfg_in_bounds_u64(const struct cfg_key *k, uint64_t v)
+{
+	return !cfg_bounds_set(k) || (v <= (uint64_t)LLONG_MAX && cfg_in_bounds(k, (long long)v));
+}
+
+static char *cfg_range_error(const struct cfg_key *k, const char *s, const char *unit)
+{
+	return xasprintf("key '%s': '%s' is out of range (%lld..%lld%s)", k->name, s, k->min,
+			 k->max, unit);
+}
+
+static void cfg_val_clear(struct cfg_val *v)
+{
+	free(v->text);
+	if (v->words) {
+		for (size_t i = 0; i < v->nwords; i++)
+			free(v->words[i]);
+		free(v->words);
+	}
+	cidr_list_fini(&v->cidrs);
+	memset(v, 0, sizeof(*v));
+}
+
+/* Typed keys whose empty value means "unset" rather than an error. */
+static bool cfg_empty_is_unset(const struct cfg_key *k)
+{
+	if (k->type == CFG_STRING || k->type == CFG_LIST || k->type == CFG_CIDRS)
+		return false;
+	return !(k->flags & CFG_REQUIRED) && (!k->def || !k->def[0]);
+}
+
+/*
+ * cfg_val_set() - parse @s as the value of @k into @v (text, typed value).
+ * Return: 0, or -EINVAL with *why set to a malloc'd "key 'k': ..." message.
+ */
+static int cfg_val_set(const struct cfg_key *k, const char *s, struct cfg_val *v, char **why)
+{
+	char *bad = NULL;
+	bool b;
+	int rc = 0;
+
+	if (!s[0] && k->type != CFG_STRING && k->type != CFG_LIST && k->type != CFG_CIDRS) {
+		if (cfg_empty_is_unset(k))
+			return 0;
+		*why = xasprintf("key '%s': empty value", k->name);
+		return -EINVAL;
+	}
+	switch (k->type) {
+	case CFG_STRING:
+		break;
+	case CFG_INT: {
+		char *end;
+		errno = 0;
+		long long n = strtoll(s, &end, 10);
+		if (*end || end == s || cfg_is_space(*s)) {
+			*why = xasprintf("key '%s': '%s' is not an integer", k->name, s);
+			return -EINVAL;
+		}
+		if (errno == ERANGE || !cfg_in_bounds(k, n)) {
+			*why = cfg_bounds_set(k) ? cfg_range_error(k, s, "")
+						 : xasprintf("key '%s': '%s' is too large", k->name, s);
+			return -EINVAL;
+		}
+		v->num = n;
+		break;
+	}
+	case CFG_BOOL:
+		if (cfg_parse_bool(s, &b) < 0) {
+			*why = xasprintf("key '%s': '%s' is not a boolean (yes/no, true/false, "
+					 "on/off, 1/0)",
+					 k->name, s);
+			return -EINVAL;
+		}
+		v->num = b;
+		break;
+	case CFG_DURATION:
+	case CFG_SIZE:
+		rc = k->type == CFG_DURATION ? cfg_parse_duration_ms(s, &v->u64)
+					     : cfg_parse_size(s, &v->u64);
+		if (rc == -ERANGE) {
+			*why = xasprintf("key '%s': '%s' is too large", k->name, s);
+			return -EINVAL;
+		}
+		if (rc < 0) {
+			*why = k->type == CFG_DURATION
+				       ? xasprintf("key '%s': '%s' is not a duration (e.g. 250ms, "
+						   "30s, 5m, 1h, 7d, 2w)",
+						   k->name, s)
+				       : xasprintf("key '%s': '%s' is not a size (e.g. 512, 64K, "
+						   "25M, 1G)",
+						   k->name, s);
+			return -EINVAL;
+		}
+		if (!cfg_in_bounds_u64(k, v->u64)) {
+			*why = cfg_range_error(k, s, k->type == CFG_DURATION ? " ms" : " bytes");
+			return -EINVAL;
+		}
+		break;
+	case CFG_LIST:
+		cfg_split_words(s, v);
+		break;
+	case CFG_CIDRS:
+		if (cidr_list_parse(s, &v->cidrs, &bad) < 0) {
+			*why = xasprintf("key '%s': '%s' is not an address or prefix", k->name,
+					 bad ? bad : s);
+			free(bad);
+			return -EINVAL;
+		}
+		break;
+	case CFG_ENUM:
+		if (!cfg_enum_has(k->choices, s)) {
+			*why = xasprintf("key '%s': '%s' is not one of %s", k->name, s,
+					 k->choices ? k->choices : "");
+			return -EINVAL;
+		}
+		break;
+	default:
+		cfg_bug("unknown key type", NULL, k->name);
+	}
+	v->text = xstrdup(s);
+	return 0;
+}
+
+/* ---- sections */
+
+static void cfg_section_init(struct cfg_section *sec, const char *name, unsigned line,
+			     const struct cfg_key *keys)
+{
+	sec->name = name ? xstrdup(name) : NULL;
+	sec->line = line;
+	sec->keys = keys;
+	sec->nkeys = 0;
+	while (keys && keys[sec->nkeys].name)
+		sec->nkeys++;
+	sec->vals = xcalloc(sec->nkeys ? sec->nkeys : 1, sizeof(*sec->vals));
+}
+
+static void cfg_section_fini(struct cfg_section *sec)
+{
+	for (size_t i = 0; i < sec->nkeys; i++)
+		cfg_val_clear(&sec->vals[i]);
+	free(sec->vals);
+	free(sec->name);
+}
+
+/* Fill keys the file did not set from their defaults; LIST keys always get an array. */
+static void cfg_section_defaults(struct cfg_section *sec)
+{
+	for (size_t i = 0; i < sec->nkeys; i++) {
+		const struct cfg_key *k = &sec->keys[i];
+		struct cfg_val *v = &sec->vals[i];
+		char *why = NULL;
+		if (!v->line && k->def && cfg_val_set(k, k->def, v, &why) < 0) {
+			fprintf(stderr, "cfg: bad default: %s\n", why);
+			abort();
+		}
+		if (k->type == CFG_LIST && !v->words)
+			cfg_split_words("", v);
+	}
+}
+
+static long cfg_key_index(const struct cfg_section *sec, const char *key)
+{
+	for (size_t i = 0; i < sec->nkeys; i++)
+		if (strcmp(sec->keys[i].name, key) == 0)
+			return (long)i;
+	return -1;
+}
+
+static struct cfg_section *cfg_section_find(const struct cfg *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nsections; i++)
+		if (strcmp(cfg->sections[i].name, name) == 0)
+			return &cfg->sections[i];
+	return NULL;
+}
+
+static const struct cfg_section *cfg_phantom(struct cfg *cfg, const char *name)
+{
+	const struct cfg_section *found = NULL;
+	const struct cfg_key *keys;
+
+	pthread_mutex_lock(&cfg->lock);
+	for (size_t i = 0; i < cfg->nphantoms && !found; i++)
+		if (strcmp(cfg->phantoms[i]->name, name) == 0)
+			found = cfg->phantoms[i];
+	if (!found) {
+		keys = cfg->schema->section_keys ? cfg->schema->section_keys(name) : NULL;
+		if (!keys) {
+			pthread_mutex_unlock(&cfg->lock);
+			cfg_bug("section not in the schema", name, NULL);
+		}
+		struct cfg_section *sec = xcalloc(1, sizeof(*sec));
+		cfg_section_init(sec, name, 0, keys);
+		cfg_section_defaults(sec);
+		cfg->phantoms =
+			xreallocarray(cfg->phantoms, cfg->nphantoms + 1, sizeof(*cfg->phantoms));
+		cfg->phantoms[cfg->nphantoms++] = sec;
+		found = sec;
+	}
+	pthread_mutex_unlock(&cfg->lock);
+	return found;
+}
+
+static const struct cfg_val *cfg_get(const struct cfg *ccfg, const char *section, const char *key,
+				     int type, const struct cfg_key **kp)
+{
+	struct cfg *cfg = (struct cfg *)ccfg;
+	const struct cfg_section *sec;
+	long i;
+
+	if (!section)
+		sec = &cfg->global;
+	else if (!(sec = cfg_section_find(cfg, section)))
+		sec = cfg_phantom(cfg, section);
+	i = cfg_key_index(sec, key);
+	if (i < 0)
+		cfg_bug("key not in the schema", section, key);
+	if (type >= 0 && sec->keys[i].type != (enum cfg_type)type)
+		cfg_bug("getter of the wrong type", section, key);
+	if (kp)
+		*kp = &sec->keys[i];
+	return &sec->vals[i];
+}
+
+/* ---- the line parser */
+
+struct cfg_parser {
+	struct cfg *cfg;
+	struct cfg_section *cur; /* &cfg->global or the last [section] */
+	size_t cur_index;        /* index into cfg->sections, when cur is not global */
+	unsigned line;
+	char *why; /* message without the "file:line: " prefix */
+};
+
+static void cfg_strip_comment(char *s)
+{
+	for (size_t i = 0; s[i]; i++) {
+		if ((s[i] == '#' || s[i] == ';') && (i == 0 || cfg_is_space(s[i - 1]))) {
+			s[i] = '\0';
+			return;
+		}
+	}
+}
+
+static char *cfg_trim(char *s)
+{
+	size_t n;
+
+	while (cfg_is_space(*s))
+		s++;
+	n = strlen(s);
+	while (n && cfg_is_space(s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+static bool cfg_key_name_ok(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
+			return false;
+	return true;
+}
+
+static int cfg_parse_header(struct cfg_parser *p, char *s)
+{
+	const struct cfg_schema *schema = p->cfg->schema;
+	const struct cfg_key *keys;
+	struct cfg_section *dup;
+	size_t n = strlen(s);
+
+	if (n < 2 || s[n - 1] != ']') {
+		p->why = xstrdup("bad section header (expected '[name]')");
+		return -EINVAL;
+	}
+	s[n - 1] = '\0';
+	char *name = cfg_trim(s + 1);
+	if (!*name || strpbrk(name, "[]")) {
+		p->why = xstrdup("bad section header (expected '[name]')");
+		return -EINVAL;
+	}
+	if ((dup = cfg_section_find(p->cfg, name))) {
+		p->why = xasprintf("duplicate section [%s] (first on line %u)", name, dup->line);
+		return -EINVAL;
+	}
+	keys = schema->section_keys ? schema->section_keys(name) : NULL;
+	if (!keys) {
+		p->why = xasprintf("unknown section [%s]", name);
+		return -EINVAL;
+	}
+	p->cfg->sections = xreallocarray(p->cfg->sections, p->cfg->nsections + 1,
+					 sizeof(*p->cfg->sections));
+	p->cur_index = p->cfg->nsections++;
+	p->cur = &p->cfg->sections[p->cur_index];
+	cfg_section_init(p->cur, name, p->line, keys);
+	return 0;
+}
+
+static int cfg_parse_assignment(struct cfg_parser *p, char *s)
+{
+	struct cfg_section *sec = p->cur;
+	char *eq = strchr(s, '=');
+
+	if (!eq) {
+		p->why = xstrdup("expected 'key = value' or '[section]'");
+		return -EINVAL;
+	}
+	*eq = '\0';
+	char *key = cfg_trim(s);
+	char *value = cfg_trim(eq + 1);
+	if (!cfg_key_name_ok(key)) {
+		p->why = xasprintf("bad key name '%s'", key);
+		return -EINVAL;
+	}
+	long i = cfg_key_index(sec, key);
+	if (i < 0) {
+		if (sec->name)
+			p->why = xasprintf("unknown key '%s' in section [%s]", key, sec->name);
+		else
+			p->why = xasprintf("unknown key '%s'", key);
+		return -EINVAL;
+	}
+	struct cfg_val *v = &sec->vals[i];
+	if (v->line) {
+		p->why = xasprintf("duplicate key '%s' (first set on line %u)", key, v->line);
+		return -EINVAL;
+	}
+	if (cfg_val_set(&sec->keys[i], value, v, &p->why) < 0)
+		return -EINVAL;
+	v->line = p->line;
+	v->set = v->text != NULL;
+	return 0;
+}
+
+static int cfg_parse_line(struct cfg_parser *p, char *line)
+{
+	cfg_strip_comment(line);
+	char *s = cfg_trim(line);
+
+	if (!*s)
+		return 0;
+	if (*s == '[')
+		return cfg_parse_header(p, s);
+	return cfg_parse_assignment(p, s);
+}
+
+/* Missing required keys: "file: ..." for global keys, "file:line: section [s]: ..." */
+static char *cfg_check_required(const struct cfg *cfg, const struct cfg_section *sec)
+{
+	for (size_t i = 0; i < sec->nkeys; i++) {
+		if (!(sec->keys[i].flags & CFG_REQUIRED) || sec->vals[i].line)
+			continue;
+		if (!sec->name)
+			return xasprintf("%s: missing required key '%s'", cfg->path,
+					 sec->keys[i].name);
+		return xasprintf("%s:%u: section [%s]: missing required key '%s'", cfg->path,
+				 sec->line, sec->name, sec->keys[i].name);
+	}
+	return NULL;
+}
+
+struct cfg *cfg_parse(const struct cfg_schema *schema, const char *text, size_t len,
+		      const char *name, char **err)
+{
+	char line[CFG_LINE_MAX + 1];
+	struct cfg_parser p;
+	struct cfg *cfg = xcalloc(1, sizeof(*cfg));
+	size_t pos = 0;
+
+	*err = NULL;
+	cfg->path = xstrdup(name ? name : "<config>");
+	cfg->schema = schema;
+	pthread_mutex_init(&cfg->lock, NULL);
+	cfg_section_init(&cfg->global, NULL, 0, schema->global);
+	memset(&p, 0, sizeof(p));
+	p.cfg = cfg;
+	p.cur = &cfg->global;
+	while (pos < len) {
+		const char *start = text + pos;
+		const char *nl = memchr(start, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - start) : len - pos;
+		pos += n + (nl ? 1 : 0);
+		p.line++;
+		if (n && start[n - 1] == '\r')
+			n--;
+		if (n > CFG_LINE_MAX) {
+			p.why = xasprintf("line too long (more than %d bytes)", CFG_LINE_MAX);
+			goto fail;
+		}
+		if (memchr(start, '\0', n)) {
+			p.why = xstrdup("NUL byte in line");
+			goto fail;
+		}
+		memcpy(line, start, n);
+		line[n] = '\0';
+		if (cfg_parse_line(&p, line) < 0)
+			goto fail;
+		/* cfg->sections may have moved */
+		if (p.cur != &cfg->global)
+			p.cur = &cfg->sections[p.cur_index];
+	}
+	if ((*err = cfg_check_required(cfg, &cfg->global)))
+		goto fail_msg;
+	for (size_t i = 0; i < cfg->nsections; i++)
+		if ((*err = cfg_check_required(cfg, &cfg->sections[i])))
+			goto fail_msg;
+	cfg_section_defaults(&cfg->global);
+	for (size_t i = 0; i < cfg->nsections; i++)
+		cfg_section_defaults(&cfg->sections[i]);
+	return cfg;
+fail:
+	*err = xasprintf("%s:%u: %s", cfg->path, p.line, p.why);
+	free(p.why);
+fail_msg:
+	cfg_free(cfg);
+	errno = EINVAL;
+	return NULL;
+}
+
+struct cfg *cfg_load(const struct cfg_schema *schema, const char *path, char **err)
+{
+	struct cfg *cfg = NULL;
+	struct buf b;
+	char chunk[8192];
+	size_t n;
+	FILE *f;
+	int e;
+
+	*err = NULL;
+	f = fopen(path, "re");
+	if (!f) {
+		e = errno;
+		*err = xasprintf("%s: %s", path, strerror(e));
+		errno = e;
+		return NULL;
+	}
+	buf_init(&b);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		buf_append(&b, chunk, n);
+		if (b.len > CFG_FILE_MAX)
+			break;
+	}
+	if (ferror(f)) {
+		e = errno ? errno : EIO;
+		*err = xasprintf("%s: %s", path, strerror(e));
+	} else if (b.len > CFG_FILE_MAX) {
+		e = EFBIG;
+		*err = xasprintf("%s: file too large (more than %u bytes)", path, CFG_FILE_MAX);
+	} else {
+		cfg = cfg_parse(schema, buf_cstr(&b), b.len, path, err);
+		e = errno;
+	}
+	fclose(f);
+	buf_fini(&b);
+	if (!cfg)
+		errno = e;
+	return cfg;
+}
+
+void cfg_free(struct cfg *cfg)
+{
+	if (!cfg)
+		return;
+	cfg_section_fini(&cfg->global);
+	for (size_t i = 0; i < cfg->nsections; i++)
+		cfg_section_fini(&cfg->sections[i]);
+	free(cfg->sections);
+	for (size_t i = 0; i < cfg->nphantoms; i++) {
+		cfg_section_fini(cfg->phantoms[i]);
+		free(cfg->phantoms[i]);
+	}
+	free(cfg->phantoms);
+	pthread_mutex_destroy(&cfg->lock);
+	free(cfg->path);
+	free(cfg);
+}
+
+/* ---- getters */
+
+const char *cfg_str(const struct cfg *cfg, const char *section, const char *key)
+{
+	const struct cfg_val *v = cfg_get(cfg, section, key, -1, NULL);
+	return v->text ? v->text : "";
+}
+
+long long cfg_int(const struct cfg *cfg, const char *section, const char *key)
+{
+	return cfg_get(cfg, section, key, CFG_INT, NULL)->num;
+}
+
+bool cfg_bool(const struct cfg *cfg, const char *section, const char *key)
+{
+	return cfg_get(cfg, section, key, CFG_BOOL, NULL)->num != 0;
+}
+
+uint64_t cfg_duration_ms(const struct cfg *cfg, const char *section, const char *key)
+{
+	return cfg_get(cfg, section, key, CFG_DURATION, NULL)->u64;
+}
+
+uint64_t cfg_size(const struct cfg *cfg, const char *section, const char *key)
+{
+	return cfg_get(cfg, section, key, CFG_SIZE, NULL)->u64;
+}
+
+const char *const *cfg_list(const struct cfg *cfg, const char *section, const char *key, size_t *n)
+{
+	const struct cfg_val *v = cfg_get(cfg, section, key, CFG_LIST, NULL);
+	if (n)
+		*n = v->nwords;
+	return (const char *const *)v->words;
+}
+
+const struct cidr_list *cfg_cidrs(const struct cfg *cfg, const char *section, const char *key)
+{
+	return &cfg_get(cfg, section, key, CFG_CIDRS, NULL)->cidrs;
+}
+
+bool cfg_is_set(const struct cfg *cfg, const char *section, const char *key)
+{
+	return cfg_get(cfg, section, key, -1, NULL)->set;
+}
+
+unsigned cfg_line(const struct cfg *cfg, const char *section, const char *key)
+{
+	return cfg_get(cfg, section, key, -1, NULL)->line;
+}
+
+const char *cfg_path(const struct cfg *cfg)
+{
+	return cfg->path;
+}
+
+size_t cfg_section_count(const struct cfg *cfg)
+{
+	return cfg->nsections;
+}
+
+const char *cfg_section_name(const struct cfg *cfg, size_t i)
+{
+	return i < cfg->nsections ? cfg->sections[i].name : NULL;
+}
+
+bool cfg_has_section(const struct cfg *cfg, const char *name)
+{
+	return name && cfg_section_find(cfg, name) != NULL;
+}
+
+/* ---- printing */
+
+/* Writes " = value", or " =" when the value is empty or unset. */
+static void cfg_print_value(FILE *out, const struct cfg_key *k, const struct cfg_val *v)
+{
+	char text[64];
+	size_t n = 0;
+
+	switch (k->type) {
+	case CFG_LIST:
+		for (; n < v->nwords; n++)
+			fprintf(out, "%s%s", n ? " " : " = ", v->words[n]);
+		break;
+	case CFG_CIDRS:
+		for (; n < v->cidrs.n; n++) {
+			cidr_format(&v->cidrs.v[n], text, sizeof(text));
+			fprintf(out, "%s%s", n ? " " : " = ", text);
+		}
+		break;
+	default:
+		if (v->text && v->text[0]) {
+			fprintf(out, " = %s", v->text);
+			n = 1;
+		}
+		break;
+	}
+	if (n == 0)
+		fputs(" =", out);
+}
+
+static void cfg_print_section(FILE *out, const struct cfg_section *sec)
+{
+	for (size_t i = 0; i < sec->nkeys; i++) {
+		const struct cfg_key *k = &sec->keys[i];
+		if (k->help)
+			fprintf(out, "# %s (%s)\n", k->help, cfg_type_names[k->type]);
+		fputs(k->name, out);
+		cfg_print_value(out, k, &sec->vals[i]);
+		fputc('\n', out);
+	}
+}
+
+/**
+ * cfg_print() - write the effective config to @out: global keys first, then
+ * every section in file order, each key in schema order with its value or
+ * default (`key =` when empty/unset) and its help as a comment.
+ * Return: 0, or -EIO when writing failed.
+ */
+int cfg_print(const struct cfg *cfg, FILE *out)
+{
+	bool any = cfg->global.nkeys > 0;
+
+	cfg_print_section(out, &cfg->global);
+	for (size_t i = 0; i < cfg->nsections; i++) {
+		fprintf(out, "%s[%s]\n", any ? "\n" : "", cfg->sections[i].name);
+		any = true;
+		cfg_print_section(out, &cfg->sections[i]);
+	}
+	if (fflush(out) != 0 || ferror(out))
+		return -EIO;
+	return 0;
+}
