@@ -19,6 +19,7 @@
 
 [ -n "${HN_CLAMD_LOADED:-}" ] && return 0
 HN_CLAMD_LOADED=1
+# shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # clamd__eicar: the EICAR test string, assembled from two halves so that this file is

@@ -11,9 +11,11 @@
 #
 # Every function is safe under `set -eu`. Nothing here reaches outside 127.0.0.0/8.
 # Environment: HN_KEEP=1 keeps temp dirs (printed at exit) for post-mortems.
+# Scripts register teardown with hn_on_exit and never set an EXIT/INT/TERM trap themselves.
 
 [ -n "${HN_LIB_LOADED:-}" ] && return 0
 HN_LIB_LOADED=1
+# shellcheck disable=SC2034 # for the scripts that source this file
 HN_HARNESS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # --- messages ---------------------------------------------------------------------------

@@ -20,6 +20,7 @@
 
 [ -n "${HN_NETNS_LOADED:-}" ] && return 0
 HN_NETNS_LOADED=1
+# shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 NS_A=

@@ -25,6 +25,7 @@
 
 [ -n "${HN_POSTFIX_LOADED:-}" ] && return 0
 HN_POSTFIX_LOADED=1
+# shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # pf_backdate DIR: set main.cf/master.cf mtime 5 s in the past. Postfix re-reads a

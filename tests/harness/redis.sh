@@ -11,6 +11,7 @@
 
 [ -n "${HN_REDIS_LOADED:-}" ] && return 0
 HN_REDIS_LOADED=1
+# shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 redis_up() {

@@ -5,18 +5,25 @@
 #   clamd   EICAR FOUND and a clean file OK, both by raw zINSTREAM and by clamdscan
 #           --stream; EICAR inside a base64 MIME attachment is FOUND too
 #   postfix one message over SMTP (swaks) and one through sendmail -C land in the Maildir;
-#           the maillog shows both deliveries
+#           the maillog shows both deliveries; with pf_milters pointing at a milter that
+#           is not there, SMTP mail is tempfailed (451 4.7.1)
 #   netns   a veth pair: ping across it (when ping is installed) and a Postfix started in
 #           one namespace receives mail sent from the other
 #   cleanup every process the harness started is gone afterwards, namespaces deleted
 # Prints PASS/FAIL/SKIP lines and "N passed, N failed"; exits 0, 1, or 77 when a server
 # binary is missing. Runs in a few seconds; only loopback and its own namespaces are used.
+# shellcheck disable=SC2034 # HN_NAME is read by lib.sh; rc, ns_b are read in eval'd checks
 set -u
 H=${POSTWARDEN_HARNESS:-$(cd "$(dirname "$0")/../harness" && pwd)}
+# shellcheck source=../harness/lib.sh
 . "$H/lib.sh"
+# shellcheck source=../harness/redis.sh
 . "$H/redis.sh"
+# shellcheck source=../harness/clamd.sh
 . "$H/clamd.sh"
+# shellcheck source=../harness/postfix.sh
 . "$H/postfix.sh"
+# shellcheck source=../harness/netns.sh
 . "$H/netns.sh"
 HN_NAME=harness-selftest
 
@@ -89,6 +96,19 @@ if pf_make "$D/pf" "127.0.0.1:$pport" && pf_up "$D/pf"; then
 	hn_check "postfix: maillog shows 2 deliveries" \
 		eval '[ "$(grep -c "status=sent (delivered to maildir)" "$D/pf/maillog")" -eq 2 ]'
 	for p in $(hn_procs_matching "$D/pf/etc"); do started+=("$p"); done
+	# pf_milters really reaches smtpd: a milter that is not there must tempfail mail.
+	pf_down "$D/pf"
+	pf_milters "$D/pf" "unix:$D/no-such-milter.sock"
+	if pf_up "$D/pf"; then
+		started+=("$(pf_master_pid "$D/pf")")
+		pf_send_smtp 127.0.0.1 "$pport" a@example.org alice@example.test "$D/m-smtp.eml" \
+			>"$D/swaks-milter.out" 2>&1
+		hn_check "postfix: missing milter + tempfail gives 451 4.7.1" \
+			grep -q '451 4.7.1' "$D/swaks-milter.out"
+		for p in $(hn_procs_matching "$D/pf/etc"); do started+=("$p"); done
+	else
+		hn_fail "postfix: restart with pf_milters"
+	fi
 else
 	hn_fail "postfix: start"
 fi
