@@ -1,0 +1,40 @@
+# postwarden: a thin wrapper over scripts/install-deps and meson (see README.md).
+#   make demo   install packages, build, run the demo (private Postfix + daemons)
+#   make test   install packages, build, run every test suite
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+MESON_OPTS ?= $(if $(CI),-Dwerror=true,)
+MESON_TEST_OPTS ?= --print-errorlogs
+NINJA_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps build test demo bench fuzz sanitize format clean
+
+all: build
+
+deps:
+	scripts/install-deps
+
+build:
+	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) $(MESON_OPTS)
+	ninja -C $(BUILD) -j $(NINJA_JOBS)
+
+test: deps build
+	meson test -C $(BUILD) $(MESON_TEST_OPTS)
+
+demo: deps build
+	scripts/demo $(BUILD)
+
+bench: build
+	scripts/bench $(BUILD)
+
+fuzz:
+	scripts/fuzz
+
+sanitize:
+	scripts/sanitize $(ASAN_BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -1,0 +1,385 @@
+/* daemon: the shared skeleton (see daemon.h, ARCHITECTURE.md "The skeleton").
+ *
+ * Start order: flags -> config (errors name file:line, exit 78) -> subcommand or
+ * -n -> runner->prepare() takes listeners as root -> privilege drop -> store ->
+ * build() (secrets) -> started() -> READY=1 -> runner->serve(). Every handled
+ * signal is blocked in main before any thread exists; unless the runner owns
+ * signals, one thread sigwait()s: SIGHUP/SIGUSR1 reload, SIGTERM/SIGINT stop.
+ * Config snapshots are refcounted: a reload publishes a new one, in-flight work
+ * keeps the one it started with, the last put frees it.
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "notify.h"
+#include "privs.h"
+#include "store.h"
+#include "xalloc.h"
+
+struct daemon {
+	const struct daemon_spec *spec;
+	const char *config_path;
+	bool foreground;
+	bool debug;
+	pthread_mutex_t lock; /* guards conf and stop */
+	pthread_cond_t cond;
+	struct daemon_conf *conf;
+	struct store *store;
+	atomic_bool stop;
+	void *runner_data;
+};
+
+static struct daemon_conf *daemon_conf_new(struct daemon *d, struct cfg *cfg, void *priv)
+{
+	struct daemon_conf *c = xcalloc(1, sizeof(*c));
+	c->cfg = cfg;
+	c->priv = priv;
+	c->spec = d->spec;
+	atomic_init((_Atomic int *)&c->refs, 1);
+	return c;
+}
+
+void daemon_conf_put(struct daemon_conf *c)
+{
+	if (!c || atomic_fetch_sub((_Atomic int *)&c->refs, 1) != 1)
+		return;
+	if (c->priv && c->spec->release)
+		c->spec->release(c->priv);
+	cfg_free(c->cfg);
+	free(c);
+}
+
+struct daemon_conf *daemon_conf_get(struct daemon *d)
+{
+	pthread_mutex_lock(&d->lock);
+	struct daemon_conf *c = d->conf;
+	if (c)
+		atomic_fetch_add((_Atomic int *)&c->refs, 1);
+	pthread_mutex_unlock(&d->lock);
+	return c;
+}
+
+struct store *daemon_store(struct daemon *d)
+{
+	return d->store;
+}
+
+const struct daemon_spec *daemon_spec(const struct daemon *d)
+{
+	return d->spec;
+}
+
+bool daemon_foreground(const struct daemon *d)
+{
+	return d->foreground;
+}
+
+bool daemon_stopping(const struct daemon *d)
+{
+	return atomic_load(&d->stop);
+}
+
+void **daemon_runner_data(struct daemon *d)
+{
+	return &d->runner_data;
+}
+
+int daemon_stop_deadline_ms(const struct daemon *d)
+{
+	(void)d;
+	return 10000;
+}
+
+void daemon_request_stop(struct daemon *d)
+{
+	pthread_mutex_lock(&d->lock);
+	bool was = atomic_exchange(&d->stop, true);
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	if (!was && d->spec->stopping)
+		d->spec->stopping(d);
+}
+
+bool daemon_wait_stop(struct daemon *d, int timeout_ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (timeout_ms >= 0) {
+		ts.tv_sec += timeout_ms / 1000;
+		ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+	}
+	pthread_mutex_lock(&d->lock);
+	while (!atomic_load(&d->stop)) {
+		int r = timeout_ms < 0 ? pthread_cond_wait(&d->cond, &d->lock)
+				       : pthread_cond_timedwait(&d->cond, &d->lock, &ts);
+		if (r == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return atomic_load(&d->stop);
+}
+
+/* daemon_load() - read the config file and build the daemon's state from it. */
+static int daemon_load(struct daemon *d, struct daemon_conf **out)
+{
+	char *err = NULL;
+	struct cfg *cfg = cfg_load(d->spec->schema, d->config_path, &err);
+	if (!cfg) {
+		log_errx("%s", err);
+		free(err);
+		return -EINVAL;
+	}
+	void *priv = NULL;
+	if (d->spec->build) {
+		priv = d->spec->build(d, cfg, &err);
+		if (!priv) {
+			log_errx("%s: %s", d->config_path, err ? err : "invalid configuration");
+			free(err);
+			cfg_free(cfg);
+			return -EINVAL;
+		}
+	}
+	*out = daemon_conf_new(d, cfg, priv);
+	return 0;
+}
+
+int daemon_reload(struct daemon *d)
+{
+	struct daemon_conf *c = NULL;
+	notify_reloading();
+	log_info("reloading %s", d->config_path);
+	int r = daemon_load(d, &c);
+	if (r == 0) {
+		pthread_mutex_lock(&d->lock);
+		struct daemon_conf *old = d->conf;
+		d->conf = c;
+		pthread_mutex_unlock(&d->lock);
+		daemon_conf_put(old);
+		if (d->spec->reloaded)
+			d->spec->reloaded(d);
+		log_info("configuration reloaded");
+	} else {
+		log_warnx("reload failed: keeping the previous configuration");
+	}
+	notify_ready();
+	return r;
+}
+
+struct store *daemon_open_store(struct daemon *d)
+{
+	struct daemon_conf *c = daemon_conf_get(d);
+	const char *uri = c ? cfg_str(c->cfg, NULL, "store") : "";
+	struct store *st = NULL;
+	if (uri && *uri) {
+		st = store_open(uri);
+		if (!st)
+			log_warn("store %s", uri);
+	}
+	daemon_conf_put(c);
+	return st;
+}
+
+static void *daemon_signal_thread(void *arg)
+{
+	struct daemon *d = arg;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	while (!daemon_stopping(d)) {
+		int sig;
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP || sig == SIGUSR1) {
+			daemon_reload(d);
+		} else {
+			log_info("received signal %d: stopping", sig);
+			daemon_request_stop(d);
+		}
+	}
+	return NULL;
+}
+
+static void daemon_usage(const struct daemon_spec *spec, FILE *out)
+{
+	fprintf(out,
+		"usage: %s [-c FILE] [-f] [-d] [-n] [-V] [COMMAND [ARGS]]\n"
+		"%s\n\n"
+		"  -c FILE  configuration file (default %s)\n"
+		"  -f       stay in the foreground and log to stderr\n"
+		"  -d       debug logging\n"
+		"  -n       print the effective configuration, defaults included, and exit\n"
+		"  -V       print the version and exit\n"
+		"  -h       this help\n",
+		spec->name, spec->summary, spec->config_path);
+	if (spec->commands && spec->commands[0].name) {
+		fprintf(out, "\ncommands (without one, run the daemon):\n");
+		for (const struct daemon_cmd *c = spec->commands; c->name; c++) {
+			char lhs[64];
+			snprintf(lhs, sizeof(lhs), "%s %s", c->name, c->args ? c->args : "");
+			fprintf(out, "  %-22s %s\n", lhs, c->help);
+		}
+	}
+	if (spec->extra_help)
+		fprintf(out, "\n%s\n", spec->extra_help);
+	fprintf(out, "\nexit codes: 0 ok, 64 usage, 69 dependency unavailable, 78 config error\n");
+}
+
+static int daemon_run_command(struct daemon *d, int argc, char **argv)
+{
+	const struct daemon_cmd *cmd = NULL;
+	for (const struct daemon_cmd *c = d->spec->commands; c && c->name; c++)
+		if (strcmp(c->name, argv[0]) == 0)
+			cmd = c;
+	if (!cmd) {
+		fprintf(stderr, "%s: unknown command '%s' (see %s -h)\n", d->spec->name, argv[0],
+			d->spec->name);
+		return DAEMON_EXIT_USAGE;
+	}
+	return cmd->run(d, argc, argv);
+}
+
+static void daemon_block_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int daemon_serve(struct daemon *d)
+{
+	const struct daemon_runner *run = d->spec->runner;
+	const char *user = cfg_str(d->conf->cfg, NULL, "user");
+	const char *group = cfg_str(d->conf->cfg, NULL, "group");
+	pthread_t sigthr;
+	int r;
+
+	if ((r = run->prepare(d)) < 0) {
+		log_err_e(r, "cannot listen");
+		return DAEMON_EXIT_UNAVAIL;
+	}
+	if ((r = privs_drop(user, group)) < 0) {
+		log_err_e(r, "cannot drop privileges to %s:%s", user, group);
+		return DAEMON_EXIT_CONFIG;
+	}
+	/* Build (and read secrets) as the service user, as every reload will. */
+	struct cfg *cfg = d->conf->cfg;
+	d->conf->cfg = NULL;
+	daemon_conf_put(d->conf);
+	d->conf = NULL;
+	char *err = NULL;
+	void *priv = d->spec->build ? d->spec->build(d, cfg, &err) : NULL;
+	if (d->spec->build && !priv) {
+		log_errx("%s: %s", d->config_path, err ? err : "invalid configuration");
+		free(err);
+		cfg_free(cfg);
+		return DAEMON_EXIT_CONFIG;
+	}
+	d->conf = daemon_conf_new(d, cfg, priv);
+	d->store = daemon_open_store(d);
+	if (!d->store && *cfg_str(cfg, NULL, "store") && strncmp(cfg_str(cfg, NULL, "store"), "redis", 5))
+		return DAEMON_EXIT_UNAVAIL;
+	if (d->spec->started)
+		d->spec->started(d);
+	if (!run->own_signals && pthread_create(&sigthr, NULL, daemon_signal_thread, d) == 0)
+		pthread_detach(sigthr);
+	log_info("%s %s started", d->spec->name, POSTWARDEN_VERSION);
+	notify_ready();
+	r = run->serve(d);
+	notify_stopping();
+	daemon_request_stop(d);
+	log_info("%s stopped", d->spec->name);
+	return r < 0 ? DAEMON_EXIT_FAIL : DAEMON_EXIT_OK;
+}
+
+int daemon_main(const struct daemon_spec *spec, int argc, char **argv)
+{
+	struct daemon d = {.spec = spec, .config_path = spec->config_path};
+	bool print_config = false;
+	int opt, rc;
+	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
+						 {"version", no_argument, NULL, 'V'},
+						 {NULL, 0, NULL, 0}};
+
+	daemon_block_signals();
+	pthread_mutex_init(&d.lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&d.cond, &ca);
+	pthread_condattr_destroy(&ca);
+
+	while ((opt = getopt_long(argc, argv, "+c:fdnVh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'f':
+			d.foreground = true;
+			break;
+		case 'd':
+			d.debug = true;
+			break;
+		case 'n':
+			print_config = true;
+			break;
+		case 'V':
+			printf("%s %s\n", spec->name, POSTWARDEN_VERSION);
+			return DAEMON_EXIT_OK;
+		case 'h':
+			daemon_usage(spec, stdout);
+			return DAEMON_EXIT_OK;
+		default:
+			daemon_usage(spec, stderr);
+			return DAEMON_EXIT_USAGE;
+		}
+	}
+	bool command = optind < argc;
+	log_open(spec->name, d.foreground || command || print_config ? LOG_SINK_STDERR : LOG_SINK_AUTO,
+		 d.debug);
+
+	char *err = NULL;
+	struct cfg *cfg = cfg_load(spec->schema, d.config_path, &err);
+	if (!cfg) {
+		log_errx("%s", err);
+		free(err);
+		return DAEMON_EXIT_CONFIG;
+	}
+	if (print_config) {
+		rc = cfg_print(cfg, stdout) < 0 ? DAEMON_EXIT_FAIL : DAEMON_EXIT_OK;
+		cfg_free(cfg);
+		return rc;
+	}
+	d.conf = daemon_conf_new(&d, cfg, NULL);
+	if (command) {
+		rc = daemon_run_command(&d, argc - optind, argv + optind);
+	} else {
+		rc = daemon_serve(&d);
+	}
+	daemon_conf_put(d.conf);
+	store_close(d.store);
+	return rc;
+}

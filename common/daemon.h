@@ -1,0 +1,125 @@
+/* daemon: the skeleton every postwarden daemon runs on (ARCHITECTURE.md).
+ *
+ * A daemon is a config table plus one daemon_main() call. The skeleton owns
+ * the flags (-c -f -d -n -V -h), the start order (config, listeners, privilege
+ * drop, store, secrets, READY=1, serve), signals (blocked before any thread;
+ * reload builds a new refcounted config snapshot and swaps it, or keeps the
+ * old one on error), the graceful stop, subcommands and the exit codes.
+ */
+#ifndef POSTWARDEN_DAEMON_H
+#define POSTWARDEN_DAEMON_H
+
+#include <stdbool.h>
+
+#include "cfg.h"
+
+#define DAEMON_EXIT_OK 0
+#define DAEMON_EXIT_FAIL 1
+#define DAEMON_EXIT_USAGE 64   /* EX_USAGE */
+#define DAEMON_EXIT_UNAVAIL 69 /* EX_UNAVAILABLE: a dependency is missing at start */
+#define DAEMON_EXIT_CONFIG 78  /* EX_CONFIG */
+
+struct daemon;
+struct store;
+
+/* A config snapshot: the parsed file plus what the daemon built from it
+ * (keys, lists). Immutable once published; shared by reference. */
+struct daemon_conf {
+	struct cfg *cfg;
+	void *priv;   /* the daemon's build() result */
+	int refs;     /* atomic; use daemon_conf_get()/daemon_conf_put() */
+	const struct daemon_spec *spec;
+};
+
+struct daemon_cmd {
+	const char *name;  /* "status" */
+	const char *args;  /* "[DOMAIN]" for usage */
+	const char *help;  /* one line */
+	/* run() - @argv[0] is the subcommand name. Returns the exit code. */
+	int (*run)(struct daemon *d, int argc, char **argv);
+};
+
+/* How the daemon serves: the three runners in common/ (milter, server stream,
+ * server datagram) implement this. */
+struct daemon_runner {
+	/* prepare() - take listeners (adopt systemd's or bind `listen =`) while still
+	 * root. Return 0 or -errno (the skeleton logs and exits 69). */
+	int (*prepare)(struct daemon *d);
+	/* serve() - run until a stop is requested; finish in-flight work within the
+	 * stop deadline. Return 0 or -errno. */
+	int (*serve)(struct daemon *d);
+	/* own_signals - the runner handles SIGTERM/SIGINT/SIGHUP itself (libmilter
+	 * does); the skeleton then starts no signal thread. */
+	bool own_signals;
+};
+
+struct daemon_spec {
+	const char *name;        /* "milter-dkim": log ident, default user */
+	const char *summary;     /* one line for --help */
+	const char *config_path; /* default for -c */
+	const struct cfg_schema *schema;
+	const struct daemon_runner *runner;
+	/* build() - validate @cfg beyond its types and load secrets; runs after the
+	 * privilege drop, at start and on every reload. Return the private state, or
+	 * NULL with *err set to a malloc'd message (start: exit 78; reload: keep old). */
+	void *(*build)(struct daemon *d, const struct cfg *cfg, char **err);
+	void (*release)(void *priv);
+	/* started() - optional: after the first build, before READY=1 (e.g. DNS checks).
+	 * reloaded() - optional: after a successful reload, before READY=1. */
+	void (*started)(struct daemon *d);
+	void (*reloaded)(struct daemon *d);
+	/* stopping() - optional: a stop was requested (wake background threads). */
+	void (*stopping)(struct daemon *d);
+	const struct daemon_cmd *commands; /* NULL-terminated by a zeroed entry; may be NULL */
+	const char *extra_help;            /* printed after the commands in --help */
+};
+
+/**
+ * daemon_main() - run @spec: the whole life of a daemon or one subcommand.
+ * Return: the process exit code (DAEMON_EXIT_*).
+ */
+int daemon_main(const struct daemon_spec *spec, int argc, char **argv);
+
+/* daemon_conf_get() - the current snapshot with a reference; never NULL while
+ * serving. daemon_conf_put() drops it (NULL is fine). Thread safe. */
+struct daemon_conf *daemon_conf_get(struct daemon *d);
+void daemon_conf_put(struct daemon_conf *c);
+
+/* daemon_store() - the opened store (NULL if the daemon has no `store` key or
+ * it could not be opened; the store reconnects by itself). */
+struct store *daemon_store(struct daemon *d);
+/* daemon_open_store() - open the `store =` of the current config (subcommands). */
+struct store *daemon_open_store(struct daemon *d);
+const struct daemon_spec *daemon_spec(const struct daemon *d);
+bool daemon_foreground(const struct daemon *d);
+/* daemon_stopping() - true once SIGTERM/SIGINT arrived. */
+bool daemon_stopping(const struct daemon *d);
+/* daemon_request_stop() - as if SIGTERM arrived (used by runners and tests). */
+void daemon_request_stop(struct daemon *d);
+/* daemon_reload() - reload the config now (the signal thread calls this on
+ * SIGHUP/SIGUSR1). Return 0 when the new config is live, else -errno (old kept). */
+int daemon_reload(struct daemon *d);
+/* daemon_runner_data() - a slot for the runner's own state. */
+void **daemon_runner_data(struct daemon *d);
+/* daemon_stop_deadline_ms() - how long serve() may wait for in-flight work. */
+int daemon_stop_deadline_ms(const struct daemon *d);
+/* daemon_wait_stop() - block until a stop is requested or @timeout_ms passes
+ * (<0: forever). Return true if stopping. For background threads. */
+bool daemon_wait_stop(struct daemon *d, int timeout_ms);
+
+/* Common config keys every daemon has: listen, store, user, group, listen_group.
+ * Put DAEMON_KEYS(listen, user) first in the daemon's global key table. */
+#define DAEMON_KEYS(listen_def, user_def)                                                          \
+	{"listen", CFG_LIST, listen_def, 0, 0, 0, NULL,                                            \
+	 "where to listen: unix:/path[:mode] inet:host:port inet6:[addr]:port"},                  \
+	    {"listen_group", CFG_STRING, "postfix", 0, 0, 0, NULL,                                 \
+	     "group of the unix socket (set only when started as root)"},                         \
+	    {"store", CFG_STRING, "lmdb:/var/lib/postwarden/state", 0, 0, 0, NULL,                 \
+	     "state store: lmdb:DIR, redis://host:port/db, redis+unix:///path"},                  \
+	    {"user", CFG_STRING, user_def, 0, 0, 0, NULL, "user to run as when started as root"},  \
+	{                                                                                          \
+		"group", CFG_STRING, "postwarden", 0, 0, 0, NULL,                                  \
+		    "group to run as when started as root"                                         \
+	}
+
+#endif

@@ -1,0 +1,156 @@
+/* milter: libmilter runner (see milter.h). Threads: libmilter's listener and
+ * one thread per SMTP connection; libmilter's signal thread (SIGTERM, SIGHUP,
+ * SIGINT stop it); our reload thread (SIGUSR1). The session counter is the
+ * only shared state here; configuration is the skeleton's refcounted snapshot.
+ */
+#include "milter.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "listen.h"
+#include "log.h"
+#include "privs.h"
+
+static struct smfiDesc *milter_desc;
+static struct daemon *milter_current;
+static atomic_int milter_live;
+static struct listen_spec milter_listen;
+static bool milter_listen_unix;
+
+struct daemon *milter_daemon(void)
+{
+	return milter_current;
+}
+
+void milter_session_begin(void)
+{
+	atomic_fetch_add(&milter_live, 1);
+}
+
+void milter_session_end(void)
+{
+	atomic_fetch_sub(&milter_live, 1);
+}
+
+int milter_sessions(void)
+{
+	return atomic_load(&milter_live);
+}
+
+const char *milter_macro(SMFICTX *ctx, const char *name)
+{
+	const char *v = smfi_getsymval(ctx, (char *)name);
+	return v && *v ? v : NULL;
+}
+
+const char *milter_queue_id(SMFICTX *ctx)
+{
+	const char *q = milter_macro(ctx, "i");
+	return q ? q : "NOQUEUE";
+}
+
+static int milter_prepare(struct daemon *d)
+{
+	struct daemon_conf *c = daemon_conf_get(d);
+	char conn[300];
+	int fd, r = 0;
+
+	milter_current = d;
+	if (smfi_register(*milter_desc) != MI_SUCCESS) {
+		r = -EINVAL;
+		goto out;
+	}
+	if ((r = listen_adopt_systemd(SOCK_STREAM, &fd, 1)) > 0) {
+		snprintf(conn, sizeof(conn), "fd:%d", fd);
+		log_info("listening on systemd socket fd %d", fd);
+		r = 0;
+	} else if (r == 0) {
+		size_t n;
+		const char *const *l = cfg_list(c->cfg, NULL, "listen", &n);
+		if (n != 1) {
+			log_errx("%s: listen: a milter needs exactly one endpoint", cfg_path(c->cfg));
+			r = -EINVAL;
+			goto out;
+		}
+		if ((r = listen_parse(l[0], &milter_listen)) < 0) {
+			log_errx("%s: listen: bad endpoint '%s'", cfg_path(c->cfg), l[0]);
+			goto out;
+		}
+		milter_listen_unix = milter_listen.kind == LISTEN_UNIX;
+		listen_milter_conn(&milter_listen, conn, sizeof(conn));
+		log_info("listening on %s", l[0]);
+	} else {
+		goto out;
+	}
+	if (smfi_setconn(conn) != MI_SUCCESS) {
+		r = -EINVAL;
+		goto out;
+	}
+	smfi_settimeout(600);
+	if (smfi_opensocket(1) != MI_SUCCESS) {
+		r = -EADDRNOTAVAIL;
+		goto out;
+	}
+	if (milter_listen_unix) {
+		const char *group = privs_is_root() ? cfg_str(c->cfg, NULL, "listen_group") : NULL;
+		if ((r = listen_set_owner(milter_listen.path, group, milter_listen.mode)) < 0)
+			log_warn_e(r, "%s: cannot set mode/group", milter_listen.path);
+		r = 0;
+	}
+out:
+	daemon_conf_put(c);
+	return r;
+}
+
+static void *milter_reload_thread(void *arg)
+{
+	struct daemon *d = arg;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	for (;;) {
+		int sig;
+		if (sigwait(&set, &sig) == 0 && !daemon_stopping(d))
+			daemon_reload(d);
+	}
+	return NULL;
+}
+
+static int milter_serve(struct daemon *d)
+{
+	pthread_t t;
+	if (pthread_create(&t, NULL, milter_reload_thread, d) == 0)
+		pthread_detach(t);
+	int r = smfi_main();
+	daemon_request_stop(d);
+	int waited = 0, deadline = daemon_stop_deadline_ms(d);
+	while (milter_sessions() > 0 && waited < deadline) {
+		struct timespec ts = {0, 20 * 1000000L};
+		nanosleep(&ts, NULL);
+		waited += 20;
+	}
+	if (milter_sessions() > 0)
+		log_warnx("stopping with %d sessions still open", milter_sessions());
+	if (milter_listen_unix)
+		unlink(milter_listen.path);
+	return r == MI_SUCCESS ? 0 : -EIO;
+}
+
+static const struct daemon_runner milter_runner_ops = {
+	.prepare = milter_prepare,
+	.serve = milter_serve,
+	.own_signals = true,
+};
+
+const struct daemon_runner *milter_runner(struct smfiDesc *desc)
+{
+	milter_desc = desc;
+	return &milter_runner_ops;
+}

@@ -1,0 +1,117 @@
+#!/bin/bash
+# skeleton.sh: the daemon skeleton and the milter runner, end to end, with the
+# test daemon tests/integration/testd: flags (-V -h -n), exit codes (64, 78),
+# config errors naming file:line, -n output read back by -c, a real milter
+# session driven by miltertest, SIGUSR1 reload (good and bad config), socket
+# mode, privilege drop when root, and a graceful SIGTERM stop while a message
+# is in flight.
+set -u
+. "${POSTWARDEN_HARNESS:-$(dirname "$0")/../harness}/lib.sh"
+HN_NAME=skeleton
+TESTD=${TESTD:-$POSTWARDEN_BUILD/tests/integration/testd}
+hn_require miltertest
+[ -x "$TESTD" ] || { echo "FAIL: $TESTD not built"; exit 1; }
+hn_tmpdir D skeleton
+
+cat >"$D/ok.conf" <<CONF
+# a comment
+listen = unix:$D/milter.sock:0666   # the socket
+user = nobody
+group = nogroup
+greeting = first
+store =
+CONF
+
+# --- flags and exit codes
+hn_check "-V prints the version" bash -c '"$1" -V | grep -q "^testd [0-9]"' _ "$TESTD"
+hn_check "-h lists commands and exit codes" bash -c '"$1" -h | grep -q "echo \[ARG\]" && "$1" -h | grep -q "78 config error"' _ "$TESTD"
+"$TESTD" -x >/dev/null 2>&1
+hn_check "bad flag exits 64" test $? -eq 64
+"$TESTD" -c "$D/ok.conf" nosuchcmd >/dev/null 2>&1
+hn_check "unknown command exits 64" test $? -eq 64
+out=$("$TESTD" -c "$D/ok.conf" echo x)
+hn_check "subcommand runs with the config" test "$out" = "greeting=first args=1"
+
+printf 'greeting = a\nbogus = 1\n' >"$D/bad.conf"
+err=$("$TESTD" -c "$D/bad.conf" -n 2>&1 >/dev/null)
+rc=$?
+hn_check "unknown key exits 78" test $rc -eq 78
+hn_check "error names file:line" bash -c '[[ $1 == *"$2:2:"* ]]' _ "$err" "$D/bad.conf"
+"$TESTD" -c "$D/missing.conf" -n >/dev/null 2>&1
+hn_check "missing config exits 78" test $? -eq 78
+
+# --- -n prints the effective config, defaults included, and -c reads it back
+"$TESTD" -c "$D/ok.conf" -n >"$D/n1.conf"
+hn_check "-n includes defaults" grep -q '^reject_all *= *no' "$D/n1.conf"
+"$TESTD" -c "$D/n1.conf" -n >"$D/n2.conf"
+hn_check "-n output reads back identically" cmp -s "$D/n1.conf" "$D/n2.conf"
+
+# --- serve
+start_testd() {
+	"$TESTD" -f -c "$D/ok.conf" >>"$D/testd.log" 2>&1 &
+	PID=$!
+	hn_on_exit hn_stop "$PID"
+	hn_wait 10 test -S "$D/milter.sock"
+}
+hn_check "daemon starts and binds its socket" start_testd
+hn_check "socket mode from listen =" bash -c '[ "$(stat -c %a "$1")" = 666 ]' _ "$D/milter.sock"
+if [ "$(id -u)" = 0 ]; then
+	hn_check "root: privileges dropped to nobody" bash -c \
+		'[ "$(awk "/^Uid:/{print \$2}" /proc/$1/status)" = "$(id -u nobody)" ]' _ "$PID"
+fi
+
+cat >"$D/t.lua" <<'LUA'
+local conn = mt.connect(SOCK, 40, 0.05)
+if conn == nil then error("connect failed") end
+if mt.conninfo(conn, "client.example", "127.0.0.1") ~= nil then error("conninfo") end
+mt.macro(conn, SMFIC_MAIL, "i", "ABC123")
+if mt.mailfrom(conn, "a@example.test") ~= nil then error("mailfrom") end
+if mt.rcptto(conn, "b@example.test") ~= nil then error("rcptto") end
+if mt.header(conn, "From", "a@example.test") ~= nil then error("header") end
+if mt.eoh(conn) ~= nil then error("eoh") end
+if mt.bodystring(conn, "hi\r\n") ~= nil then error("body") end
+mt.macro(conn, SMFIC_BODYEOB, "i", "ABC123")
+if mt.eom(conn) ~= nil then error("eom") end
+if EXPECT == "reject" then
+  if mt.getreply(conn) ~= SMFIR_REPLYCODE then error("expected a reject reply") end
+else
+  if not mt.eom_check(conn, MT_HDRADD, "X-Testd", EXPECT) then error("no X-Testd: " .. EXPECT) end
+  if mt.getreply(conn) ~= SMFIR_ACCEPT then error("expected accept") end
+end
+mt.disconnect(conn)
+LUA
+mt() { miltertest -D SOCK="unix:$D/milter.sock" -D EXPECT="$1" -s "$D/t.lua" >>"$D/mt.log" 2>&1; }
+hn_check "milter session: header added" mt first
+hn_check "queue id logged" grep -q 'ABC123: tagged' "$D/testd.log"
+
+sed -i 's/^greeting = first/greeting = second/' "$D/ok.conf"
+kill -USR1 "$PID"
+hn_check "SIGUSR1 reload applies the new config" hn_wait 5 mt second
+printf 'greeting = third\nnot_a_key = 1\n' >>"$D/ok.conf"
+kill -USR1 "$PID"
+hn_wait 5 grep -q 'reload failed' "$D/testd.log"
+hn_check "bad reload logged with file:line" grep -q "ok.conf:.*not_a_key" "$D/testd.log"
+hn_check "bad reload keeps the old config" mt second
+hn_check "daemon still alive after bad reload" hn_alive "$PID"
+
+# --- graceful stop with a message in flight: the session finishes, exit 0
+sed -i '/^not_a_key/d; /^greeting = third/d; s/^greeting = second/greeting = slow/' "$D/ok.conf"
+echo 'delay = 1500ms' >>"$D/ok.conf"
+kill -USR1 "$PID"
+hn_wait 5 bash -c 'grep -c "configuration reloaded" "$1" | grep -q 2' _ "$D/testd.log"
+( mt slow; echo $? >"$D/inflight.rc" ) &
+MT=$!
+sleep 0.5
+kill -TERM "$PID"
+wait "$MT"
+hn_check "in-flight session completed during stop" test "$(cat "$D/inflight.rc")" = 0
+hn_wait 10 bash -c '! kill -0 "$1" 2>/dev/null || grep -q " Z " "/proc/$1/stat"' _ "$PID"
+wait "$PID"
+hn_check "SIGTERM exits 0" test $? -eq 0
+hn_check "stop logged" grep -q 'testd stopped' "$D/testd.log"
+hn_check "socket removed at stop" test ! -e "$D/milter.sock"
+
+if [ "$HN_FAILED" -ne 0 ]; then
+	echo "--- testd.log"; cat "$D/testd.log"; echo "--- mt.log"; cat "$D/mt.log"
+fi
+hn_summary

@@ -1,0 +1,123 @@
+/* testd: the smallest daemon on the shared skeleton and milter runner, used by
+ * tests/integration/skeleton.sh to check flags, exit codes, config errors,
+ * reload (SIGUSR1 keeps the old config on error), privilege drop, socket mode
+ * and graceful stop. Each message gets "X-Testd: <greeting>" at end of message,
+ * or is rejected when reject_all = yes. Not installed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "milter.h"
+#include "xalloc.h"
+
+struct testd_priv {
+	char *greeting;
+	bool reject_all;
+};
+
+static const struct cfg_key testd_keys[] = {
+	DAEMON_KEYS("unix:/run/testd/milter.sock", "testd"),
+	{"greeting", CFG_STRING, "hello", 0, 0, 0, NULL, "text of the X-Testd header"},
+	{"reject_all", CFG_BOOL, "no", 0, 0, 0, NULL, "reject every message"},
+	{"delay", CFG_DURATION, "0", 0, 0, 60000, NULL, "sleep this long at end of message"},
+	CFG_KEY_END,
+};
+
+static const struct cfg_schema testd_schema = {.global = testd_keys};
+
+static void *testd_build(struct daemon *d, const struct cfg *cfg, char **err)
+{
+	const char *g = cfg_str(cfg, NULL, "greeting");
+	if (strcmp(g, "invalid") == 0) {
+		*err = xstrdup("greeting: 'invalid' is refused by build()");
+		return NULL;
+	}
+	struct testd_priv *p = xcalloc(1, sizeof(*p));
+	p->greeting = xstrdup(g);
+	p->reject_all = cfg_bool(cfg, NULL, "reject_all");
+	return p;
+}
+
+static void testd_release(void *priv)
+{
+	struct testd_priv *p = priv;
+	free(p->greeting);
+	free(p);
+}
+
+static sfsistat testd_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	struct daemon_conf *c = daemon_conf_get(milter_daemon());
+	smfi_setpriv(ctx, c);
+	milter_session_begin();
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat testd_eom(SMFICTX *ctx)
+{
+	struct daemon_conf *c = smfi_getpriv(ctx);
+	struct testd_priv *p = c->priv;
+	uint64_t delay = cfg_duration_ms(c->cfg, NULL, "delay");
+	if (delay) {
+		struct timespec ts = {(time_t)(delay / 1000), (long)(delay % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	if (p->reject_all) {
+		smfi_setreply(ctx, "550", "5.7.1", "testd rejects everything");
+		return SMFIS_REJECT;
+	}
+	smfi_addheader(ctx, "X-Testd", p->greeting);
+	log_info("%s: tagged", milter_queue_id(ctx));
+	return SMFIS_ACCEPT;
+}
+
+static sfsistat testd_close(SMFICTX *ctx)
+{
+	struct daemon_conf *c = smfi_getpriv(ctx);
+	if (c) {
+		smfi_setpriv(ctx, NULL);
+		daemon_conf_put(c);
+		milter_session_end();
+	}
+	return SMFIS_CONTINUE;
+}
+
+static int testd_cmd_echo(struct daemon *d, int argc, char **argv)
+{
+	struct daemon_conf *c = daemon_conf_get(d);
+	printf("greeting=%s args=%d\n", cfg_str(c->cfg, NULL, "greeting"), argc - 1);
+	daemon_conf_put(c);
+	return argc > 2 ? DAEMON_EXIT_USAGE : DAEMON_EXIT_OK;
+}
+
+static const struct daemon_cmd testd_cmds[] = {
+	{"echo", "[ARG]", "print the greeting", testd_cmd_echo},
+	{NULL, NULL, NULL, NULL},
+};
+
+static struct smfiDesc testd_desc = {
+	.xxfi_name = "testd",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS,
+	.xxfi_connect = testd_connect,
+	.xxfi_eom = testd_eom,
+	.xxfi_close = testd_close,
+};
+
+int main(int argc, char **argv)
+{
+	struct daemon_spec spec = {
+		.name = "testd",
+		.summary = "skeleton test milter",
+		.config_path = "/etc/postwarden/testd.conf",
+		.schema = &testd_schema,
+		.runner = milter_runner(&testd_desc),
+		.build = testd_build,
+		.release = testd_release,
+		.commands = testd_cmds,
+	};
+	return daemon_main(&spec, argc, argv);
+}
