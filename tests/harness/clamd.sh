@@ -5,8 +5,9 @@
 #                           DIR/eicar.com (for tests), start clamd in the foreground
 #                           (backgrounded here) on unix socket DIR/clamd.sock (mode 0666)
 #                           and, if given, TCP 127.0.0.1:TCPPORT; wait for zPING -> PONG.
-#                           Settings: StreamMaxLength 25M, AlertExceedsMax yes. Extra
-#                           clamd.conf lines (later lines win) come from $CLAMD_EXTRA.
+#                           Settings: StreamMaxLength 25M, AlertExceedsMax yes. Lines in
+#                           $CLAMD_EXTRA are written first and so override these (clamd
+#                           keeps the first occurrence of an option).
 #                           Registers clamd_down on the harness cleanup stack.
 #   clamd_down DIR          stop it; idempotent.
 #   clamd_ping SOCKET       true if clamd answers zPING with PONG.
@@ -42,6 +43,10 @@ clamd_up() {
 		>"$d/db/pw-test.hdb"
 	grep -q ':PW-Test.EICAR-HDB$' "$d/db/pw-test.hdb" || { hn_log "sigtool --md5 failed"; return 1; }
 	{
+		# clamd keeps the FIRST occurrence of an option: overrides go before the defaults.
+		if [ -n "${CLAMD_EXTRA:-}" ]; then
+			printf '%s\n' "$CLAMD_EXTRA"
+		fi
 		cat <<-CONF
 			DatabaseDirectory $d/db
 			LocalSocket $d/clamd.sock
@@ -59,9 +64,6 @@ clamd_up() {
 		CONF
 		if [ -n "$port" ]; then
 			printf 'TCPSocket %s\nTCPAddr 127.0.0.1\n' "$port"
-		fi
-		if [ -n "${CLAMD_EXTRA:-}" ]; then
-			printf '%s\n' "$CLAMD_EXTRA"
 		fi
 	} >"$d/clamd.conf"
 	clamd -c "$d/clamd.conf" </dev/null >"$d/clamd.stdout" 2>&1 &
@@ -97,6 +99,6 @@ clamd_instream() {
 		clamd__be32 "$size"
 		cat "$file"
 		clamd__be32 0
-	} | socat -t5 - "UNIX-CONNECT:$sock" | tr -d '\0'
+	} | socat -t5 - "UNIX-CONNECT:$sock" 2>/dev/null | tr -d '\0'
 	echo
 }

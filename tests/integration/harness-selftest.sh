@@ -3,10 +3,12 @@
 #
 #   redis   PING over the unix socket, SET/GET round trip over TCP
 #   clamd   EICAR FOUND and a clean file OK, both by raw zINSTREAM and by clamdscan
-#           --stream; EICAR inside a base64 MIME attachment is FOUND too
-#   postfix one message over SMTP (swaks) and one through sendmail -C land in the Maildir;
-#           the maillog shows both deliveries; with pf_milters pointing at a milter that
-#           is not there, SMTP mail is tempfailed (451 4.7.1)
+#           --stream; EICAR inside a base64 MIME attachment is FOUND too; a 25 MB stream
+#           is scanned, a 27 MB one refused (the harness's StreamMaxLength 25M)
+#   postfix one message over SMTP (swaks), one through sendmail -C and a 12 MB one (above
+#           Postfix's default size limit) land in the Maildir; the maillog shows them;
+#           with pf_milters pointing at a milter that is not there, SMTP mail is
+#           tempfailed (451 4.7.1)
 #   netns   a veth pair: ping across it (when ping is installed) and a Postfix started in
 #           one namespace receives mail sent from the other
 #   cleanup every process the harness started is gone afterwards, namespaces deleted
@@ -72,6 +74,13 @@ if clamd_up "$D/clamd"; then
 	} >"$D/eicar-mime.eml"
 	r=$(clamd_instream "$sock" "$D/eicar-mime.eml")
 	hn_check "clamd: EICAR in a base64 MIME attachment FOUND ($r)" eval '[[ $r == *" FOUND" ]]'
+	head -c 25000000 /dev/zero >"$D/25mb"
+	r=$(clamd_instream "$sock" "$D/25mb")
+	hn_check "clamd: a 25 MB stream is scanned (StreamMaxLength 25M) ($r)" test "$r" = "stream: OK"
+	head -c 2000000 /dev/zero >>"$D/25mb"
+	r=$(clamd_instream "$sock" "$D/25mb")
+	hn_check "clamd: a 27 MB stream is refused ($r)" eval '[[ $r == *"size limit exceeded"* ]]'
+	rm -f "$D/25mb"
 else
 	hn_fail "clamd: start"
 fi
@@ -88,13 +97,21 @@ if pf_make "$D/pf" "127.0.0.1:$pport" && pf_up "$D/pf"; then
 		pf_send_smtp 127.0.0.1 "$pport" a@example.org alice@example.test "$D/m-smtp.eml"
 	hn_check "postfix: sendmail -C submit accepted" \
 		eval 'pf_sendmail "$D/pf" root@example.test bob@example.test <"$D/m-sendmail.eml"'
-	hn_check "postfix: 2 messages in Maildir new/" pf_wait_mail "$D/pf" 2 15
+	{
+		printf 'From: <a@example.org>\nTo: <dave@example.test>\nSubject: selftest big %s\n\n' "$$"
+		yes 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' |
+			head -n 160000
+	} >"$D/m-big.eml"
+	hn_check "postfix: a 12 MB message is accepted (message_size_limit raised)" \
+		pf_send_smtp 127.0.0.1 "$pport" a@example.org dave@example.test "$D/m-big.eml"
+	rm -f "$D/m-big.eml"
+	hn_check "postfix: 3 messages in Maildir new/" pf_wait_mail "$D/pf" 3 15
 	hn_check "postfix: SMTP message delivered intact" \
 		grep -qlx "Subject: selftest smtp $$" -r "$D/pf/mail/inbox/new"
 	hn_check "postfix: sendmail message delivered intact" \
 		grep -qlx "Subject: selftest sendmail $$" -r "$D/pf/mail/inbox/new"
-	hn_check "postfix: maillog shows 2 deliveries" \
-		eval '[ "$(grep -c "status=sent (delivered to maildir)" "$D/pf/maillog")" -eq 2 ]'
+	hn_check "postfix: maillog shows 3 deliveries" \
+		eval '[ "$(grep -c "status=sent (delivered to maildir)" "$D/pf/maillog")" -eq 3 ]'
 	for p in $(hn_procs_matching "$D/pf/etc"); do started+=("$p"); done
 	# pf_milters really reaches smtpd: a milter that is not there must tempfail mail.
 	pf_down "$D/pf"
