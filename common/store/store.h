@@ -16,7 +16,7 @@
 #define STORE_NOTFOUND 1 /* no such key (or it expired) */
 #define STORE_EXISTS 2   /* store_lock(): held by another owner */
 
-#define STORE_KEY_MAX 512         /* bytes; longer keys are -ENAMETOOLONG */
+#define STORE_KEY_MAX 511 /* bytes (LMDB's key limit); longer keys are -ENAMETOOLONG */
 #define STORE_VALUE_MAX (1 << 20) /* bytes; larger values are -EMSGSIZE */
 
 struct store;
