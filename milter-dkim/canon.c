@@ -1,0 +1,193 @@
+/* canon: DKIM canonicalization, RFC 6376 section 3.4.
+ *
+ * Header fields: the relaxed algorithm (3.4.2) over the name and value Postfix
+ * hands a milter (no leading space, folds as bare "\n"). Body: relaxed (3.4.4)
+ * or simple (3.4.3), streamed into a SHA-256 context. Chunks may split a line
+ * anywhere, including between CR and LF (PROTOCOLS.md 3.3b item 3), so the
+ * state carried between chunks is a pending CR, a pending WSP run and the count
+ * of pending empty lines: memory is constant and work is linear in the input
+ * (never buffer the trailing empty lines themselves). Bare LF ends a line as CRLF
+ * does; a lone CR is an ordinary character.
+ *
+ * Threads: a canon_body belongs to one message; no shared state.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include <openssl/evp.h>
+
+#include "canon.h"
+#include "xalloc.h"
+
+#define CANON_STAGE 4096
+
+struct canon_body {
+	EVP_MD_CTX *md;
+	enum canon_mode mode;
+	bool pending_cr;
+	bool pending_wsp;
+	bool line_has_text;
+	bool emitted;
+	bool failed;
+	size_t empty_lines;
+	struct buf *copy;
+	size_t staged;
+	unsigned char stage[CANON_STAGE];
+};
+
+static bool is_wsp(unsigned char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+void canon_header_relaxed(struct buf *out, const char *name, const char *value)
+{
+	for (const char *p = name; *p; p++) {
+		if (is_wsp((unsigned char)*p))
+			continue;
+		char c = *p;
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		buf_putc(out, c);
+	}
+	buf_putc(out, ':');
+	bool wsp = false;
+	bool started = false;
+	for (const char *p = value; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '\n' || (c == '\r' && p[1] == '\n'))
+			continue;
+		if (is_wsp(c)) {
+			wsp = true;
+			continue;
+		}
+		if (wsp && started)
+			buf_putc(out, ' ');
+		wsp = false;
+		started = true;
+		buf_putc(out, (char)c);
+	}
+}
+
+struct canon_body *canon_body_new(enum canon_mode mode)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (!md) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		errno = EIO;
+		return NULL;
+	}
+	struct canon_body *cb = xcalloc(1, sizeof(*cb));
+	cb->md = md;
+	cb->mode = mode;
+	return cb;
+}
+
+void canon_body_copy_to(struct canon_body *cb, struct buf *copy)
+{
+	cb->copy = copy;
+}
+
+static void stage_flush(struct canon_body *cb)
+{
+	if (!cb->staged)
+		return;
+	if (EVP_DigestUpdate(cb->md, cb->stage, cb->staged) != 1)
+		cb->failed = true;
+	if (cb->copy)
+		buf_append(cb->copy, cb->stage, cb->staged);
+	cb->staged = 0;
+}
+
+static void emit(struct canon_body *cb, unsigned char c)
+{
+	if (cb->staged == CANON_STAGE)
+		stage_flush(cb);
+	cb->stage[cb->staged++] = c;
+	cb->emitted = true;
+}
+
+static void emit_crlf(struct canon_body *cb)
+{
+	emit(cb, '\r');
+	emit(cb, '\n');
+}
+
+static void text_char(struct canon_body *cb, unsigned char c)
+{
+	for (; cb->empty_lines; cb->empty_lines--)
+		emit_crlf(cb);
+	if (cb->pending_wsp)
+		emit(cb, ' ');
+	cb->pending_wsp = false;
+	emit(cb, c);
+	cb->line_has_text = true;
+}
+
+static void line_end(struct canon_body *cb)
+{
+	cb->pending_wsp = false;
+	if (cb->line_has_text)
+		emit_crlf(cb);
+	else
+		cb->empty_lines++;
+	cb->line_has_text = false;
+}
+
+static void body_char(struct canon_body *cb, unsigned char c)
+{
+	if (cb->pending_cr) {
+		cb->pending_cr = false;
+		if (c == '\n') {
+			line_end(cb);
+			return;
+		}
+		text_char(cb, '\r');
+	}
+	if (c == '\r')
+		cb->pending_cr = true;
+	else if (c == '\n')
+		line_end(cb);
+	else if (cb->mode == CANON_RELAXED && is_wsp(c))
+		cb->pending_wsp = true;
+	else
+		text_char(cb, c);
+}
+
+int canon_body_update(struct canon_body *cb, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i++)
+		body_char(cb, p[i]);
+	return cb->failed ? -EIO : 0;
+}
+
+int canon_body_final(struct canon_body *cb, unsigned char digest[CANON_DIGEST_LEN])
+{
+	if (cb->pending_cr) {
+		cb->pending_cr = false;
+		text_char(cb, '\r');
+	}
+	if (cb->line_has_text)
+		line_end(cb);
+	if (cb->mode == CANON_SIMPLE && !cb->emitted)
+		emit_crlf(cb);
+	stage_flush(cb);
+	unsigned int n = 0;
+	if (cb->failed || EVP_DigestFinal_ex(cb->md, digest, &n) != 1 || n != CANON_DIGEST_LEN)
+		return -EIO;
+	return 0;
+}
+
+void canon_body_free(struct canon_body *cb)
+{
+	if (!cb)
+		return;
+	EVP_MD_CTX_free(cb->md);
+	free(cb);
+}
