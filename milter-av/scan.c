@@ -1,0 +1,349 @@
+/* scan: one message to clamd, with failover and replay (see scan.h).
+ *
+ * Spec: PROTOCOLS.md 3.2 (zINSTREAM framing, FILDES over unix sockets, the size-limit
+ * reply that clamd sends before closing: after a failed write the reply is still read)
+ * and 3.3b item 4 (headers rebuilt as `Name: value` CRLF, then an empty line).
+ *
+ * Every byte goes into a memfd first. INSTREAM backends get it in CLAMD_SCAN_CHUNK pieces
+ * as it arrives (lazy connect: a small message is one connect and one sendmsg at the
+ * end); for a unix backend in AUTO mode the memfd itself is passed with FILDES at the end.
+ * When a backend fails (connect, write without a reply, dropped connection, timeout) it is
+ * marked down in the pool and the next untried backend that is up gets the whole memfd
+ * again. Over max_size the scan stops sending and reports OVERSIZE: never a partial scan.
+ *
+ * Threads: a scan is used by one thread; the pool calls are thread safe. Nothing logs.
+ */
+#include "scan.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "xalloc.h"
+
+#define NO_BACKEND SIZE_MAX
+
+struct clamd_scan {
+	struct clamd_pool *pool;
+	enum clamd_mode mode;
+	size_t max_size;
+	int memfd;
+	size_t total; /* bytes in the memfd */
+	size_t sent;  /* bytes of the memfd sent on conn */
+	int conn;     /* INSTREAM connection to cur, or -1 */
+	size_t cur;   /* current backend, NO_BACKEND when none is left */
+	bool *tried;
+	bool done; /* outcome known: result holds it */
+	unsigned failovers;
+	char *chunk; /* CLAMD_SCAN_CHUNK bytes of scratch, allocated on first use */
+	struct verdict_reply result;
+	bool result_from_backend;
+	bool fildes_used;
+	char last_error[128];
+};
+
+static void finish(struct clamd_scan *s, enum verdict_status st, const char *detail)
+{
+	s->done = true;
+	s->result.status = st;
+	snprintf(s->result.detail, sizeof(s->result.detail), "%s", detail);
+}
+
+static bool use_fildes(const struct clamd_scan *s)
+{
+	return s->mode == CLAMD_MODE_AUTO && clamd_pool_is_unix(s->pool, s->cur);
+}
+
+static void close_conn(struct clamd_scan *s)
+{
+	if (s->conn >= 0)
+		close(s->conn);
+	s->conn = -1;
+	s->sent = 0;
+}
+
+static void pick_backend(struct clamd_scan *s)
+{
+	size_t n = clamd_pool_size(s->pool);
+	for (size_t i = 0; i < n; i++) {
+		if (!s->tried[i] && clamd_pool_is_up(s->pool, i)) {
+			s->tried[i] = true;
+			s->cur = i;
+			return;
+		}
+	}
+	s->cur = NO_BACKEND;
+	char why[VERDICT_NAME_MAX];
+	if (s->last_error[0])
+		snprintf(why, sizeof(why), "no clamd backend reachable (last: %s)", s->last_error);
+	else
+		snprintf(why, sizeof(why), "no clamd backend available (all marked down)");
+	finish(s, VERDICT_ERROR, why);
+}
+
+static void backend_failed(struct clamd_scan *s, const char *what, int err)
+{
+	snprintf(s->last_error, sizeof(s->last_error), "%s: %s: %s",
+		 clamd_pool_endpoint(s->pool, s->cur), what, strerror(-err));
+	close_conn(s);
+	clamd_pool_mark_down(s->pool, s->cur, s->last_error);
+	s->failovers++;
+	pick_backend(s);
+}
+
+/* Take a reply from the backend as the scan's result. */
+static void take_reply(struct clamd_scan *s, const char *reply, int len)
+{
+	verdict_parse(reply, (size_t)len, &s->result);
+	s->done = true;
+	s->result_from_backend = true;
+	clamd_pool_count(s->pool, s->cur, s->result.status);
+}
+
+/* A write failed: clamd may have answered (size limit) and closed. */
+static void write_failed(struct clamd_scan *s, int err)
+{
+	char reply[VERDICT_REPLY_MAX + 1];
+	if (err != -ETIMEDOUT) {
+		int r = clamd_read_reply(s->conn, reply, sizeof(reply), clamd_pool_timeout(s->pool));
+		if (r > 0) {
+			take_reply(s, reply, r);
+			close_conn(s);
+			return;
+		}
+	}
+	backend_failed(s, "write", err);
+}
+
+static int ensure_conn(struct clamd_scan *s, bool *fresh)
+{
+	*fresh = false;
+	if (s->conn >= 0)
+		return 0;
+	int fd = clamd_connect(s->pool, s->cur);
+	if (fd < 0) {
+		backend_failed(s, "connect", fd);
+		return fd;
+	}
+	s->conn = fd;
+	s->sent = 0;
+	*fresh = true;
+	return 0;
+}
+
+static int read_chunk(struct clamd_scan *s, size_t off, size_t n)
+{
+	if (!s->chunk)
+		s->chunk = xmalloc(CLAMD_SCAN_CHUNK);
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = pread(s->memfd, s->chunk + got, n - got, (off_t)(off + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -EIO;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+/* Send what is pending over INSTREAM: whole chunks, or everything plus the terminator
+ * when @final. Handles failover; returns with s->done set when the outcome is known. */
+static void instream_flush(struct clamd_scan *s, bool final)
+{
+	static const char cmd[] = "zINSTREAM";
+	static const uint32_t zero = 0;
+	int timeout = clamd_pool_timeout(s->pool);
+
+	while (!s->done && !use_fildes(s)) {
+		size_t pending = s->total - s->sent;
+		if (!final && pending < CLAMD_SCAN_CHUNK)
+			return;
+		bool fresh;
+		if (ensure_conn(s, &fresh) < 0)
+			continue;
+		size_t n = pending < CLAMD_SCAN_CHUNK ? pending : CLAMD_SCAN_CHUNK;
+		struct iovec iov[4];
+		int k = 0;
+		if (fresh)
+			iov[k++] = (struct iovec){.iov_base = (void *)(uintptr_t)cmd, .iov_len = sizeof(cmd)};
+		uint32_t hdr = htonl((uint32_t)n);
+		if (n > 0) {
+			int r = read_chunk(s, s->sent, n);
+			if (r < 0) {
+				finish(s, VERDICT_ERROR, "cannot read message buffer");
+				return;
+			}
+			iov[k++] = (struct iovec){.iov_base = &hdr, .iov_len = sizeof(hdr)};
+			iov[k++] = (struct iovec){.iov_base = s->chunk, .iov_len = n};
+		}
+		bool last = final && n == pending;
+		if (last)
+			iov[k++] = (struct iovec){.iov_base = (void *)(uintptr_t)&zero,
+						  .iov_len = sizeof(zero)};
+		int r = clamd_sendv(s->conn, iov, k, timeout);
+		if (r < 0) {
+			write_failed(s, r);
+			continue;
+		}
+		s->sent += n;
+		if (last)
+			return;
+	}
+}
+
+static void fildes_scan(struct clamd_scan *s)
+{
+	int timeout = clamd_pool_timeout(s->pool);
+	int fd = clamd_connect(s->pool, s->cur);
+	if (fd < 0) {
+		backend_failed(s, "connect", fd);
+		return;
+	}
+	s->conn = fd;
+	if (lseek(s->memfd, 0, SEEK_SET) < 0) {
+		finish(s, VERDICT_ERROR, "cannot rewind message buffer");
+		return;
+	}
+	int r = clamd_send_fildes(fd, s->memfd, timeout);
+	if (r < 0) {
+		write_failed(s, r);
+		return;
+	}
+	char reply[VERDICT_REPLY_MAX + 1];
+	r = clamd_read_reply(fd, reply, sizeof(reply), timeout);
+	if (r < 0) {
+		backend_failed(s, "reply", r);
+		return;
+	}
+	s->fildes_used = true;
+	take_reply(s, reply, r);
+	close_conn(s);
+}
+
+struct clamd_scan *clamd_scan_begin(struct clamd_pool *pool, enum clamd_mode mode,
+				    size_t max_size)
+{
+	int fd = memfd_create("milter-av", MFD_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct clamd_scan *s = xcalloc(1, sizeof(*s));
+	s->pool = pool;
+	s->mode = mode;
+	s->max_size = max_size;
+	s->memfd = fd;
+	s->conn = -1;
+	s->tried = xcalloc(clamd_pool_size(pool), sizeof(*s->tried));
+	pick_backend(s);
+	return s;
+}
+
+int clamd_scan_write(struct clamd_scan *s, const void *data, size_t len)
+{
+	if (s->done)
+		return CLAMD_SCAN_DONE;
+	if (len > s->max_size - s->total) {
+		close_conn(s);
+		char why[96];
+		snprintf(why, sizeof(why), "message exceeds max_size (%zu bytes)", s->max_size);
+		finish(s, VERDICT_OVERSIZE, why);
+		return CLAMD_SCAN_DONE;
+	}
+	const char *p = data;
+	size_t left = len;
+	while (left > 0) {
+		ssize_t w = write(s->memfd, p, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			finish(s, VERDICT_ERROR, "cannot buffer message in memory");
+			return CLAMD_SCAN_DONE;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	s->total += len;
+	instream_flush(s, false);
+	return s->done ? CLAMD_SCAN_DONE : 0;
+}
+
+void clamd_header_format(struct buf *out, const char *name, const char *value)
+{
+	buf_puts(out, name);
+	buf_append(out, ": ", 2);
+	for (const char *v = value; *v; v++) {
+		if (*v == '\n' && (v == value || v[-1] != '\r'))
+			buf_putc(out, '\r');
+		buf_putc(out, *v);
+	}
+	buf_append(out, "\r\n", 2);
+}
+
+int clamd_scan_header(struct clamd_scan *s, const char *name, const char *value)
+{
+	struct buf b;
+	buf_init(&b);
+	clamd_header_format(&b, name, value);
+	int r = clamd_scan_write(s, b.data, b.len);
+	buf_fini(&b);
+	return r;
+}
+
+int clamd_scan_eoh(struct clamd_scan *s)
+{
+	return clamd_scan_write(s, "\r\n", 2);
+}
+
+int clamd_scan_end(struct clamd_scan *s, struct clamd_result *res)
+{
+	while (!s->done) {
+		if (use_fildes(s))
+			fildes_scan(s);
+		else {
+			instream_flush(s, true);
+			if (s->done)
+				break;
+			char reply[VERDICT_REPLY_MAX + 1];
+			int r = clamd_read_reply(s->conn, reply, sizeof(reply),
+						 clamd_pool_timeout(s->pool));
+			if (r < 0) {
+				backend_failed(s, "reply", r);
+				continue;
+			}
+			take_reply(s, reply, r);
+			close_conn(s);
+		}
+	}
+	close_conn(s);
+
+	memset(res, 0, sizeof(*res));
+	res->status = s->result.status;
+	memcpy(res->detail, s->result.detail, sizeof(res->detail));
+	res->size = s->total;
+	res->failovers = s->failovers;
+	res->fildes = s->fildes_used;
+	if (s->result_from_backend && s->cur != NO_BACKEND) {
+		res->backend = clamd_pool_endpoint(s->pool, s->cur);
+		clamd_pool_version(s->pool, s->cur, res->version, sizeof(res->version));
+	}
+	return 0;
+}
+
+void clamd_scan_free(struct clamd_scan *s)
+{
+	if (!s)
+		return;
+	close_conn(s);
+	if (s->memfd >= 0)
+		close(s->memfd);
+	free(s->tried);
+	free(s->chunk);
+	free(s);
+}
