@@ -56,6 +56,33 @@ static sfsistat testd_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	return SMFIS_CONTINUE;
 }
 
+/* miltertest (Debian 12) exits silently when a stage was negotiated away with
+ * SMFIP_NO*, so testd takes every stage and just continues. */
+static sfsistat testd_helo(SMFICTX *ctx, char *helo)
+{
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat testd_argv(SMFICTX *ctx, char **argv)
+{
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat testd_header(SMFICTX *ctx, char *name, char *value)
+{
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat testd_eoh(SMFICTX *ctx)
+{
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat testd_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	return SMFIS_CONTINUE;
+}
+
 static sfsistat testd_eom(SMFICTX *ctx)
 {
 	struct daemon_conf *c = smfi_getpriv(ctx);
@@ -103,6 +130,12 @@ static struct smfiDesc testd_desc = {
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = SMFIF_ADDHDRS,
 	.xxfi_connect = testd_connect,
+	.xxfi_helo = testd_helo,
+	.xxfi_envfrom = testd_argv,
+	.xxfi_envrcpt = testd_argv,
+	.xxfi_header = testd_header,
+	.xxfi_eoh = testd_eoh,
+	.xxfi_body = testd_body,
 	.xxfi_eom = testd_eom,
 	.xxfi_close = testd_close,
 };
