@@ -182,6 +182,8 @@ static bool parse_addr_spec(struct parse *ps, size_t a, size_t b)
 		if (v[i].kind == TOK_LITERAL)
 			ps->reason = "From domain is an address literal";
 		ok = v[i].kind == TOK_ATOM;
+		if (ok && d.len && d.data[d.len - 1] != '.' && v[i].p[0] != '.')
+			ok = false;
 		buf_append(&d, v[i].p, v[i].len);
 	}
 	if (ok && !domain_normalize(&d)) {
@@ -269,6 +271,8 @@ static bool parse_list(struct parse *ps)
 			break;
 		case ';':
 		case ',':
+			if (in_angle && k->p[0] == ',')
+				break;
 			if (in_angle || (k->p[0] == ';' && !in_group))
 				goto bad;
 			if (!parse_mailbox(ps, start, i))
