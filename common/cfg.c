@@ -2,7 +2,9 @@
  *
  * A small line parser of our own: lines up to CFG_LINE_MAX bytes (a trailing
  * CR is dropped first), `#`/`;` start a comment at the start of a line or after
- * a space or tab (so `p=abc#d` keeps its `#`), values are trimmed. Every error
+ * whitespace (so `p=abc#d` keeps its `#`), values are trimmed. cfg_print()
+ * output reads back to the same config (a value starting with `#` is printed
+ * as `key =#v`), except that a normalized line may outgrow CFG_LINE_MAX. Every error
  * is one malloc'd message "file:line: what" (missing required keys: "file: ..."
  * for global keys, "file:line: section [s]: ..." naming the section header).
  * Empty values: STRING is "", LIST/CIDRS an empty list; INT, BOOL, DURATION,
@@ -190,7 +192,7 @@ int cfg_parse_bool(const char *s, bool *b)
 
 static bool cfg_is_space(char ch)
 {
-	return ch == ' ' || ch == '\t';
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' || ch == '\f';
 }
 
 static bool cfg_is_listsep(char ch)
@@ -801,6 +803,14 @@ bool cfg_has_section(const struct cfg *cfg, const char *name)
 
 /* ---- printing */
 
+/* A word starting with '#' or ';' must not follow whitespace, or it would read back as a comment. */
+static void cfg_print_word(FILE *out, const char *w, bool first)
+{
+	bool glued = w[0] == '#' || w[0] == ';';
+
+	fprintf(out, "%s%s", first ? (glued ? " =" : " = ") : (glued ? "," : " "), w);
+}
+
 /* Writes " = value", or " =" when the value is empty or unset. */
 static void cfg_print_value(FILE *out, const struct cfg_key *k, const struct cfg_val *v)
 {
@@ -810,17 +820,17 @@ static void cfg_print_value(FILE *out, const struct cfg_key *k, const struct cfg
 	switch (k->type) {
 	case CFG_LIST:
 		for (; n < v->nwords; n++)
-			fprintf(out, "%s%s", n ? " " : " = ", v->words[n]);
+			cfg_print_word(out, v->words[n], n == 0);
 		break;
 	case CFG_CIDRS:
 		for (; n < v->cidrs.n; n++) {
 			cidr_format(&v->cidrs.v[n], text, sizeof(text));
-			fprintf(out, "%s%s", n ? " " : " = ", text);
+			cfg_print_word(out, text, n == 0);
 		}
 		break;
 	default:
 		if (v->text && v->text[0]) {
-			fprintf(out, " = %s", v->text);
+			cfg_print_word(out, v->text, true);
 			n = 1;
 		}
 		break;

@@ -519,6 +519,29 @@ START_TEST(print_roundtrip)
 }
 END_TEST
 
+START_TEST(print_roundtrip_hash_values)
+{
+	struct cfg *c = parse_ok("socket=#s\nnote=;n\ndomains=#a,b,;c d\n[redis]\nurl=#u\n");
+	char *first = print_to_string(c);
+	cfg_free(c);
+	ck_assert_ptr_nonnull(strstr(first, "\nsocket =#s\n"));
+	ck_assert_ptr_nonnull(strstr(first, "\nnote =;n\n"));
+	ck_assert_ptr_nonnull(strstr(first, "\ndomains =#a b,;c d\n"));
+	c = parse_ok(first);
+	size_t n;
+	const char *const *w = cfg_list(c, NULL, "domains", &n);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_eq(w[0], "#a");
+	ck_assert_str_eq(w[2], ";c");
+	ck_assert_str_eq(cfg_str(c, "redis", "url"), "#u");
+	char *second = print_to_string(c);
+	ck_assert_str_eq(second, first);
+	cfg_free(c);
+	free(first);
+	free(second);
+}
+END_TEST
+
 START_TEST(load_file)
 {
 	char path[] = "/tmp/test_cfg_XXXXXX";
@@ -637,4 +660,4 @@ END_TEST
 
 CHECK_MAIN("cfg", all_types, defaults, sections, comments, crlf_and_no_final_newline,
 	   required_missing, error_messages, empty_values, line_limit, value_parsers,
-	   print_roundtrip, load_file, concurrent_readers, getters_abort_on_misuse)
+	   print_roundtrip, print_roundtrip_hash_values, load_file, concurrent_readers, getters_abort_on_misuse)
