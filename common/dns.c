@@ -216,7 +216,7 @@ static int dns_wait(struct dns *dns, struct query *q, int id, long long deadline
 			dns_poll(dns, left);
 		} else {
 			struct timespec ts = {.tv_sec = deadline / 1000,
-					      .tv_nsec = (deadline % 1000) * 1000000};
+			                      .tv_nsec = (deadline % 1000) * 1000000};
 			pthread_cond_timedwait(&dns->cond, &dns->lock, &ts);
 		}
 	}

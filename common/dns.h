@@ -46,14 +46,14 @@ enum {
 };
 
 struct dns_result {
-	int type;         /* the query type, DNS_TYPE_* */
-	int outcome;      /* DNS_ANSWER / DNS_NXDOMAIN / DNS_NODATA / DNS_BOGUS */
-	enum dns_sec sec; /* also meaningful for NXDOMAIN / NODATA (authenticated denial) */
-	char *why_bogus;  /* owned, NULL unless sec == DNS_SEC_BOGUS (may still be NULL) */
-	char *canonname;  /* owned, the name after CNAMEs, may be NULL */
-	int rcode;        /* DNS RCODE of the final answer */
-	uint32_t ttl;     /* of the answer (0 without records) */
-	size_t count;     /* records in the one array below that matches type */
+	int type;              /* the query type, DNS_TYPE_* */
+	int outcome;           /* DNS_ANSWER / DNS_NXDOMAIN / DNS_NODATA / DNS_BOGUS */
+	enum dns_sec sec;      /* also meaningful for NXDOMAIN / NODATA (authenticated denial) */
+	char *why_bogus;       /* owned, NULL unless sec == DNS_SEC_BOGUS (may still be NULL) */
+	char *canonname;       /* owned, the name after CNAMEs, may be NULL */
+	int rcode;             /* DNS RCODE of the final answer */
+	uint32_t ttl;          /* of the answer (0 without records) */
+	size_t count;          /* records in the one array below that matches type */
 	struct dns_txt *txt;   /* DNS_TYPE_TXT, in answer order */
 	struct dns_tlsa *tlsa; /* DNS_TYPE_TLSA, in answer order */
 	struct dns_mx *mx;     /* DNS_TYPE_MX, sorted by pref, then host */

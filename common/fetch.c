@@ -64,10 +64,10 @@ struct fetch *fetch_new(const struct fetch_opts *opts)
 	f = xcalloc(1, sizeof(*f));
 	f->ca_file = opts->ca_file && *opts->ca_file ? xstrdup(opts->ca_file) : NULL;
 	f->connect_to = opts->connect_to && *opts->connect_to ? xstrdup(opts->connect_to) : NULL;
-	f->user_agent = xstrdup(opts->user_agent ? opts->user_agent
-						 : "postwarden/" POSTWARDEN_VERSION);
+	f->user_agent =
+	    xstrdup(opts->user_agent ? opts->user_agent : "postwarden/" POSTWARDEN_VERSION);
 	f->connect_timeout_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms
-							     : FETCH_CONNECT_TIMEOUT_MS_DEFAULT;
+	                                                     : FETCH_CONNECT_TIMEOUT_MS_DEFAULT;
 	f->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : FETCH_TIMEOUT_MS_DEFAULT;
 	f->max_size = opts->max_size ? opts->max_size : FETCH_MAX_SIZE_DEFAULT;
 	return f;
@@ -152,7 +152,7 @@ static int errno_from_curl(CURLcode rc, long os_errno, bool too_big)
 
 /* Every option; CURLE_OK only if all were accepted. */
 static CURLcode request_setup(const struct fetch *f, CURL *c, const char *url,
-			      struct curl_slist *connect_to, struct sink *s, char *errbuf)
+                              struct curl_slist *connect_to, struct sink *s, char *errbuf)
 {
 	CURLcode rc = CURLE_OK;
 
@@ -187,7 +187,7 @@ static CURLcode request_setup(const struct fetch *f, CURL *c, const char *url,
 }
 
 static int request(struct fetch *f, const char *url, const char *ctype, const void *body,
-		   size_t len, struct fetch_response *resp)
+                   size_t len, struct fetch_response *resp)
 {
 	struct sink s = {.max = f->max_size};
 	struct curl_slist *connect_to = NULL, *headers = NULL;
@@ -220,7 +220,7 @@ static int request(struct fetch *f, const char *url, const char *ctype, const vo
 	if (cc != CURLE_OK || (f->connect_to && !connect_to) || (body && !headers)) {
 		if (!resp->error[0])
 			snprintf(resp->error, sizeof(resp->error), "setup: %s",
-				 curl_easy_strerror(cc));
+			         curl_easy_strerror(cc));
 		rc = cc == CURLE_OUT_OF_MEMORY || cc == CURLE_OK ? -ENOMEM : -EINVAL;
 		goto out;
 	}
@@ -233,7 +233,7 @@ static int request(struct fetch *f, const char *url, const char *ctype, const vo
 	if (rc < 0) {
 		if (s.too_big)
 			snprintf(resp->error, sizeof(resp->error), "body exceeds %zu bytes",
-				 f->max_size);
+			         f->max_size);
 		else if (!resp->error[0])
 			snprintf(resp->error, sizeof(resp->error), "%s", curl_easy_strerror(cc));
 		goto out;
@@ -257,7 +257,7 @@ int fetch_get(struct fetch *f, const char *url, struct fetch_response *resp)
 }
 
 int fetch_post(struct fetch *f, const char *url, const char *content_type, const void *body,
-	       size_t len, struct fetch_response *resp)
+               size_t len, struct fetch_response *resp)
 {
 	return request(f, url, content_type, body ? body : "", len, resp);
 }

@@ -18,9 +18,9 @@ struct fetch;
 
 struct fetch_opts {
 	const char *ca_file;    /* PEM CA file, the only trust store when set (CAPATH unset);
-				 * NULL = libcurl's built-in system store */
+	                         * NULL = libcurl's built-in system store */
 	const char *connect_to; /* test override "HOST:PORT:CONNECT_HOST:CONNECT_PORT"
-				 * (CURLOPT_CONNECT_TO: URL, SNI and name check unchanged) */
+	                         * (CURLOPT_CONNECT_TO: URL, SNI and name check unchanged) */
 	int connect_timeout_ms; /* <= 0 = FETCH_CONNECT_TIMEOUT_MS_DEFAULT */
 	int timeout_ms;         /* whole transfer; <= 0 = FETCH_TIMEOUT_MS_DEFAULT */
 	size_t max_size;        /* response body limit; 0 = FETCH_MAX_SIZE_DEFAULT */
@@ -28,10 +28,10 @@ struct fetch_opts {
 };
 
 struct fetch_response {
-	long status;        /* HTTP status; 0 if none was received */
-	char *body;         /* owned, NUL-terminated (not counted in len); NULL if none */
+	long status; /* HTTP status; 0 if none was received */
+	char *body;  /* owned, NUL-terminated (not counted in len); NULL if none */
 	size_t len;
-	char *content_type; /* owned, as sent (parameters included); NULL if none */
+	char *content_type;          /* owned, as sent (parameters included); NULL if none */
 	char error[FETCH_ERROR_MAX]; /* on failure, why (for logs); "" on success */
 };
 
@@ -71,7 +71,7 @@ int fetch_get(struct fetch *f, const char *url, struct fetch_response *resp);
  * As fetch_get() otherwise (the response body is subject to the same limit).
  */
 int fetch_post(struct fetch *f, const char *url, const char *content_type, const void *body,
-	       size_t len, struct fetch_response *resp);
+               size_t len, struct fetch_response *resp);
 
 void fetch_response_init(struct fetch_response *resp);
 /* fetch_response_fini() - free what @resp owns and reinitialise it (reusable). */

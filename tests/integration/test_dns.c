@@ -34,7 +34,7 @@ static const char *env(const char *name)
 static struct dns *dns_test_new(const char *fwd, const char *ta, int timeout_ms)
 {
 	struct dns_opts o = {
-		.forwarder = fwd, .trust_anchor = ta, .timeout_ms = timeout_ms, .cache_max_ttl = 1};
+	    .forwarder = fwd, .trust_anchor = ta, .timeout_ms = timeout_ms, .cache_max_ttl = 1};
 	struct dns *d = dns_new(&o);
 
 	ck_assert_msg(d, "dns_new: %s", strerror(errno));
@@ -345,7 +345,7 @@ static void *concurrent_worker(void *arg)
 {
 	struct worker *w = arg;
 	static const char *const names[] = {"_mta-sts.example.test", "_mta-sts.plain.test",
-					    "nosuch.example.test", "multi.example.test"};
+	                                    "nosuch.example.test", "multi.example.test"};
 	static const int expect[] = {DNS_ANSWER, DNS_ANSWER, DNS_NXDOMAIN, DNS_ANSWER};
 
 	for (int i = 0; i < 25; i++) {
@@ -383,7 +383,7 @@ END_TEST
 static void harness(const char *verb, const char *a1, const char *a2)
 {
 	char *cmd = xasprintf("bash \"%s/dns.sh\" %s \"%s\" '%s' %s", env("POSTWARDEN_HARNESS"),
-			      verb, env("DNS_DIR"), a1, a2 ? a2 : "");
+	                      verb, env("DNS_DIR"), a1, a2 ? a2 : "");
 
 	ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
 	free(cmd);
@@ -401,13 +401,13 @@ static void wait_txt(struct dns *d, const char *name, const char *want)
 
 		rc = dns_txt(d, name, &r);
 		ok = want ? rc == DNS_ANSWER && r->sec == DNS_SEC_SECURE &&
-				    strcmp(r->txt[0].text, want) == 0
-			  : rc == DNS_NXDOMAIN;
+		                strcmp(r->txt[0].text, want) == 0
+		          : rc == DNS_NXDOMAIN;
 		dns_result_free(r);
 		if (ok)
 			return;
 		ck_assert_msg(now_ms() < end, "%s never became %s (rc=%d)", name,
-			      want ? want : "NXDOMAIN", rc);
+		              want ? want : "NXDOMAIN", rc);
 		usleep(200 * 1000);
 	}
 }
@@ -427,5 +427,5 @@ START_TEST(runtime_record)
 END_TEST
 
 CHECK_MAIN("dns", txt_secure, mx_tlsa_addr_secure, insecure_plain, nxdomain_nodata,
-	   bogus_wrong_anchor, no_anchor_insecure, bad_setup, timeout_blackhole, timeout_dead_port,
-	   concurrent, runtime_record)
+           bogus_wrong_anchor, no_anchor_insecure, bad_setup, timeout_blackhole, timeout_dead_port,
+           concurrent, runtime_record)

@@ -45,10 +45,10 @@ static struct fetch *client(const char *addr, const char *ca, size_t max, int ti
 {
 	char *ct = xasprintf(HOST ":443:%s", addr);
 	struct fetch_opts o = {.ca_file = ca,
-			       .connect_to = ct,
-			       .connect_timeout_ms = timeout_ms,
-			       .timeout_ms = timeout_ms,
-			       .max_size = max};
+	                       .connect_to = ct,
+	                       .connect_timeout_ms = timeout_ms,
+	                       .timeout_ms = timeout_ms,
+	                       .max_size = max};
 	struct fetch *f;
 
 	signal(SIGPIPE, SIG_IGN); /* fetch.h: NOSIGNAL is set, the process ignores SIGPIPE */
@@ -165,7 +165,7 @@ START_TEST(tls_failures)
 	ct = xasprintf("wrong.example.test:443:%s", env("FETCH_NGINX"));
 	f = fetch_new(&(struct fetch_opts){.ca_file = env("FETCH_CA"), .connect_to = ct});
 	ck_assert_int_eq(fetch_get(f, "https://wrong.example.test/.well-known/mta-sts.txt", &r),
-			 -EPROTO);
+	                 -EPROTO);
 	fprintf(stderr, "wrong name: %s\n", r.error);
 	fetch_free(f);
 	free(ct);
@@ -249,9 +249,8 @@ START_TEST(post_echo)
 		return;
 	}
 	fetch_response_init(&r);
-	ck_assert_int_eq(fetch_post(f, BASE "/echo", "application/tlsrpt+json", body,
-				    sizeof(body) - 1, &r),
-			 0);
+	ck_assert_int_eq(
+	    fetch_post(f, BASE "/echo", "application/tlsrpt+json", body, sizeof(body) - 1, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(r.len, sizeof(body) - 1);
 	ck_assert_mem_eq(r.body, body, sizeof(body) - 1);
@@ -301,4 +300,4 @@ START_TEST(concurrent)
 END_TEST
 
 CHECK_MAIN("fetch", get_200, size_limit, size_limit_http10, bad_status, tls_failures,
-	   timeout_silent_server, connect_refused, post_echo, concurrent)
+           timeout_silent_server, connect_refused, post_echo, concurrent)

@@ -35,7 +35,10 @@ START_TEST(txt_edge)
 	ck_assert_uint_eq(t.nstrings, 1);
 	dns_txt_fini(&t);
 	/* embedded NUL kept, counted */
-	ck_assert_int_eq(dns_rr_txt(RD("\x03" "a\0b"), &t), 0);
+	ck_assert_int_eq(dns_rr_txt(RD("\x03"
+	                               "a\0b"),
+	                            &t),
+	                 0);
 	ck_assert_uint_eq(t.len, 3);
 	ck_assert_mem_eq(t.text, "a\0b", 3);
 	dns_txt_fini(&t);
@@ -50,8 +53,15 @@ START_TEST(txt_edge)
 	dns_txt_fini(&t);
 	/* malformed */
 	ck_assert_int_eq(dns_rr_txt(RD(""), &t), -EBADMSG);
-	ck_assert_int_eq(dns_rr_txt(RD("\x05" "abc"), &t), -EBADMSG);
-	ck_assert_int_eq(dns_rr_txt(RD("\x01" "a\x02" "b"), &t), -EBADMSG);
+	ck_assert_int_eq(dns_rr_txt(RD("\x05"
+	                               "abc"),
+	                            &t),
+	                 -EBADMSG);
+	ck_assert_int_eq(dns_rr_txt(RD("\x01"
+	                               "a\x02"
+	                               "b"),
+	                            &t),
+	                 -EBADMSG);
 }
 END_TEST
 
@@ -75,7 +85,10 @@ START_TEST(mx)
 {
 	struct dns_mx m;
 
-	ck_assert_int_eq(dns_rr_mx(RD("\x00\x0a\x02mx\x07" "example\x04test\x00"), &m), 0);
+	ck_assert_int_eq(dns_rr_mx(RD("\x00\x0a\x02mx\x07"
+	                              "example\x04test\x00"),
+	                           &m),
+	                 0);
 	ck_assert_uint_eq(m.pref, 10);
 	ck_assert_str_eq(m.host, "mx.example.test");
 	dns_mx_fini(&m);
@@ -84,7 +97,10 @@ START_TEST(mx)
 	ck_assert_uint_eq(m.pref, 0);
 	ck_assert_str_eq(m.host, ".");
 	dns_mx_fini(&m);
-	ck_assert_int_eq(dns_rr_mx(RD("\x01\x00\x01" "a\x00"), &m), 0);
+	ck_assert_int_eq(dns_rr_mx(RD("\x01\x00\x01"
+	                              "a\x00"),
+	                           &m),
+	                 0);
 	ck_assert_uint_eq(m.pref, 256);
 	dns_mx_fini(&m);
 	/* compressed, truncated, trailing garbage, short */
@@ -101,7 +117,11 @@ START_TEST(name_escapes)
 	size_t used;
 
 	buf_init(&b);
-	ck_assert_int_eq(dns_rr_name(RD("\x03" "a.b\x03" "c\\ \x02\x01\x7f\x00"), &used, &b), 0);
+	ck_assert_int_eq(dns_rr_name(RD("\x03"
+	                                "a.b\x03"
+	                                "c\\ \x02\x01\x7f\x00"),
+	                             &used, &b),
+	                 0);
 	ck_assert_str_eq(buf_cstr(&b), "a\\.b.c\\\\\\032.\\001\\127");
 	ck_assert_uint_eq(used, 12);
 	buf_fini(&b);
@@ -145,9 +165,8 @@ START_TEST(addr)
 
 	ck_assert_int_eq(dns_rr_addr(DNS_TYPE_A, RD("\x7f\x00\x00\x01"), a), 0);
 	ck_assert_str_eq(a, "127.0.0.1");
-	ck_assert_int_eq(dns_rr_addr(DNS_TYPE_AAAA,
-				     RD("\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01"), a),
-			 0);
+	ck_assert_int_eq(
+	    dns_rr_addr(DNS_TYPE_AAAA, RD("\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01"), a), 0);
 	ck_assert_str_eq(a, "2001:db8::1");
 	ck_assert_int_eq(dns_rr_addr(DNS_TYPE_A, RD("\x7f\x00\x00"), a), -EBADMSG);
 	ck_assert_int_eq(dns_rr_addr(DNS_TYPE_AAAA, RD("\x7f\x00\x00\x01"), a), -EBADMSG);
