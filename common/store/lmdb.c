@@ -107,7 +107,7 @@ static void env_housekeep_readers(struct lmdb_env *e)
 
 	if (now - last >= HOUSEKEEP_MS &&
 	    __atomic_compare_exchange_n(&e->last_check_ms, &last, now, false, __ATOMIC_RELAXED,
-					__ATOMIC_RELAXED))
+	                                __ATOMIC_RELAXED))
 		mdb_reader_check(e->env, &dead);
 }
 
@@ -130,7 +130,7 @@ static MDB_val mkval(const char *s)
 
 /* Write @len bytes with expiry @exp_ms under @key in @dbi. */
 static int put_val(MDB_txn *txn, MDB_dbi dbi, const char *key, const void *val, size_t len,
-		   uint64_t exp_ms)
+                   uint64_t exp_ms)
 {
 	MDB_val k = mkval(key);
 	MDB_val v = {.mv_size = HDR + len, .mv_data = NULL};
@@ -307,12 +307,11 @@ static void housekeep_sweep(struct store *st)
 
 	if (now - last >= HOUSEKEEP_MS &&
 	    __atomic_compare_exchange_n(&e->last_sweep_ms, &last, now, false, __ATOMIC_RELAXED,
-					__ATOMIC_RELAXED))
+	                                __ATOMIC_RELAXED))
 		lmdb_sweep(st);
 }
 
-static int lmdb_set(struct store *st, const char *key, const void *val, size_t len,
-		    unsigned ttl_s)
+static int lmdb_set(struct store *st, const char *key, const void *val, size_t len, unsigned ttl_s)
 {
 	struct lmdb_env *e = env_of(st);
 	MDB_txn *txn;
@@ -388,8 +387,7 @@ fail:
 }
 
 /* Add @by to the integer at @key in @dbi (missing = 0; its expiry is kept). */
-static int incr(struct lmdb_env *e, MDB_dbi dbi, const char *key, long long by,
-		long long *result)
+static int incr(struct lmdb_env *e, MDB_dbi dbi, const char *key, long long by, long long *result)
 {
 	MDB_txn *txn;
 	MDB_val v;
@@ -426,7 +424,7 @@ static int lmdb_incrby(struct store *st, const char *key, long long by, long lon
 }
 
 static int lmdb_hincrby(struct store *st, const char *key, const char *field, long long by,
-			long long *result)
+                        long long *result)
 {
 	struct lmdb_env *e = env_of(st);
 	char *hk = xasprintf("%s%c%s", key, STORE_HASH_SEP, field);
@@ -438,7 +436,7 @@ static int lmdb_hincrby(struct store *st, const char *key, const char *field, lo
 
 /* Collect live entries of @dbi whose keys start with @pfx; @strip bytes cut from keys. */
 static int collect(struct lmdb_env *e, MDB_dbi dbi, const char *pfx, size_t strip,
-		   struct store_items *out)
+                   struct store_items *out)
 {
 	size_t plen = strlen(pfx);
 	uint64_t now = store_now_ms();
@@ -457,7 +455,7 @@ static int collect(struct lmdb_env *e, MDB_dbi dbi, const char *pfx, size_t stri
 			break;
 		if (val_live(&v, now))
 			store_items_add(out, (char *)k.mv_data + strip, k.mv_size - strip,
-					(char *)v.mv_data + HDR, v.mv_size - HDR);
+			                (char *)v.mv_data + HDR, v.mv_size - HDR);
 	}
 	mdb_cursor_close(cur);
 out:
@@ -578,16 +576,16 @@ fail:
 }
 
 static const struct store_ops lmdb_ops = {
-	.name = "lmdb",
-	.close = lmdb_close,
-	.get = lmdb_get,
-	.set = lmdb_set,
-	.del = lmdb_del,
-	.incrby = lmdb_incrby,
-	.hincrby = lmdb_hincrby,
-	.hgetall = lmdb_hgetall,
-	.scan = lmdb_scan,
-	.lock = lmdb_lock,
-	.unlock = lmdb_unlock,
-	.sweep = lmdb_sweep,
+    .name = "lmdb",
+    .close = lmdb_close,
+    .get = lmdb_get,
+    .set = lmdb_set,
+    .del = lmdb_del,
+    .incrby = lmdb_incrby,
+    .hincrby = lmdb_hincrby,
+    .hgetall = lmdb_hgetall,
+    .scan = lmdb_scan,
+    .lock = lmdb_lock,
+    .unlock = lmdb_unlock,
+    .sweep = lmdb_sweep,
 };

@@ -81,7 +81,7 @@ static void table_remove(struct mem_table *t, size_t i)
 }
 
 static void table_put(struct mem_table *t, const char *key, const void *val, size_t len,
-		      uint64_t exp_ms)
+                      uint64_t exp_ms)
 {
 	size_t i = table_lower(t, key);
 	struct mem_ent *e;
@@ -177,7 +177,7 @@ static int memory_get(struct store *st, const char *key, char **val, size_t *len
 }
 
 static int memory_set(struct store *st, const char *key, const void *val, size_t len,
-		      unsigned ttl_s)
+                      unsigned ttl_s)
 {
 	struct mem_store *m = mem(st);
 
@@ -223,7 +223,7 @@ static int memory_incrby(struct store *st, const char *key, long long by, long l
 }
 
 static int memory_hincrby(struct store *st, const char *key, const char *field, long long by,
-			  long long *result)
+                          long long *result)
 {
 	struct mem_store *m = mem(st);
 	char *hk = xasprintf("%s%c%s", key, STORE_HASH_SEP, field);
@@ -237,7 +237,7 @@ static int memory_hincrby(struct store *st, const char *key, const char *field, 
 
 /* Collect the live entries of @t whose keys start with @prefix, minus @strip bytes. */
 static void table_collect(struct mem_table *t, const char *prefix, size_t strip,
-			  struct store_items *out)
+                          struct store_items *out)
 {
 	size_t plen = strlen(prefix);
 	uint64_t now = store_now_ms();
@@ -248,7 +248,7 @@ static void table_collect(struct mem_table *t, const char *prefix, size_t strip,
 			break;
 		if (ent_live(e, now))
 			store_items_add(out, e->key + strip, strlen(e->key + strip), e->val,
-					e->vlen);
+			                e->vlen);
 	}
 }
 
@@ -328,16 +328,16 @@ static int memory_sweep(struct store *st)
 }
 
 static const struct store_ops memory_ops = {
-	.name = "memory",
-	.close = memory_close,
-	.get = memory_get,
-	.set = memory_set,
-	.del = memory_del,
-	.incrby = memory_incrby,
-	.hincrby = memory_hincrby,
-	.hgetall = memory_hgetall,
-	.scan = memory_scan,
-	.lock = memory_lock,
-	.unlock = memory_unlock,
-	.sweep = memory_sweep,
+    .name = "memory",
+    .close = memory_close,
+    .get = memory_get,
+    .set = memory_set,
+    .del = memory_del,
+    .incrby = memory_incrby,
+    .hincrby = memory_hincrby,
+    .hgetall = memory_hgetall,
+    .scan = memory_scan,
+    .lock = memory_lock,
+    .unlock = memory_unlock,
+    .sweep = memory_sweep,
 };

@@ -51,11 +51,11 @@ struct redis_store {
 static const struct store_ops redis_ops;
 
 static const char lock_lua[] =
-	"local v = redis.call('GET', KEYS[1]) "
-	"if v == false or v == ARGV[1] then "
-	"redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return 1 end return 0";
+    "local v = redis.call('GET', KEYS[1]) "
+    "if v == false or v == ARGV[1] then "
+    "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return 1 end return 0";
 static const char unlock_lua[] = "if redis.call('GET', KEYS[1]) == ARGV[1] then "
-				 "return redis.call('DEL', KEYS[1]) end return 0";
+                                 "return redis.call('DEL', KEYS[1]) end return 0";
 
 static uint64_t mono_ms(void)
 {
@@ -112,9 +112,9 @@ static int reply_err(const redisReply *r)
 		const char *prefix;
 		int err;
 	} map[] = {
-		{"LOADING", EAGAIN},  {"BUSY", EAGAIN},    {"TRYAGAIN", EAGAIN},
-		{"MASTERDOWN", EAGAIN}, {"READONLY", EROFS}, {"NOAUTH", EACCES},
-		{"NOPERM", EACCES},   {"WRONGPASS", EACCES}, {"OOM", ENOSPC},
+	    {"LOADING", EAGAIN},    {"BUSY", EAGAIN},      {"TRYAGAIN", EAGAIN},
+	    {"MASTERDOWN", EAGAIN}, {"READONLY", EROFS},   {"NOAUTH", EACCES},
+	    {"NOPERM", EACCES},     {"WRONGPASS", EACCES}, {"OOM", ENOSPC},
 	};
 	const char *s = r->str ? r->str : "";
 
@@ -207,7 +207,7 @@ static void pool_give(struct redis_store *rs, struct redis_conn *cn, int err)
 
 /* One command with SIGPIPE blocked; *@reply NULL on a connection error (-errno). */
 static int send_argv(redisContext *c, uint64_t deadline, int argc, const char **argv,
-		     const size_t *lens, redisReply **reply)
+                     const size_t *lens, redisReply **reply)
 {
 	uint64_t now = mono_ms();
 	sigset_t pipe_set, old, pending;
@@ -274,7 +274,7 @@ static int conn_open(struct redis_store *rs, struct redis_conn *cn, uint64_t dea
  * Return: 0 or a connection -errno (the reply may still be a Redis error reply).
  */
 static int call(struct redis_store *rs, redisReply **reply, int argc, const char **argv,
-		const size_t *lens)
+                const size_t *lens)
 {
 	uint64_t deadline = mono_ms() + rs->timeout_ms;
 	struct redis_conn *cn;
@@ -293,7 +293,7 @@ static int call(struct redis_store *rs, redisReply **reply, int argc, const char
 
 /* call() with NUL-terminated arguments, except @val/@vlen which replaces argument @vi. */
 static int callv(struct redis_store *rs, redisReply **reply, int argc, const char **argv, int vi,
-		 const void *val, size_t vlen)
+                 const void *val, size_t vlen)
 {
 	size_t lens[8];
 
@@ -359,8 +359,7 @@ static int redis_get(struct store *st, const char *key, char **val, size_t *len)
 	return rc;
 }
 
-static int redis_set(struct store *st, const char *key, const void *val, size_t len,
-		     unsigned ttl_s)
+static int redis_set(struct store *st, const char *key, const void *val, size_t len, unsigned ttl_s)
 {
 	char ttl[16];
 	const char *argv[] = {"SET", key, NULL, "EX", ttl};
@@ -412,7 +411,7 @@ static int redis_incrby(struct store *st, const char *key, long long by, long lo
 }
 
 static int redis_hincrby(struct store *st, const char *key, const char *field, long long by,
-			 long long *result)
+                         long long *result)
 {
 	char num[24];
 	const char *argv[] = {"HINCRBY", key, field, num};
@@ -489,7 +488,7 @@ static int scan_fetch(struct redis_store *rs, const redisReply *keys, struct sto
 			for (size_t i = 0; i < n; i++)
 				if (r->element[i]->type == REDIS_REPLY_STRING)
 					store_items_add(it, argv[i + 1], lens[i + 1],
-							r->element[i]->str, r->element[i]->len);
+					                r->element[i]->str, r->element[i]->len);
 		} else {
 			rc = r->type == REDIS_REPLY_ERROR ? reply_err(r) : -EPROTO;
 		}
@@ -565,16 +564,16 @@ static int redis_sweep(struct store *st)
 }
 
 static const struct store_ops redis_ops = {
-	.name = "redis",
-	.close = redis_close,
-	.get = redis_get,
-	.set = redis_set,
-	.del = redis_del,
-	.incrby = redis_incrby,
-	.hincrby = redis_hincrby,
-	.hgetall = redis_hgetall,
-	.scan = redis_scan,
-	.lock = redis_lock,
-	.unlock = redis_unlock,
-	.sweep = redis_sweep,
+    .name = "redis",
+    .close = redis_close,
+    .get = redis_get,
+    .set = redis_set,
+    .del = redis_del,
+    .incrby = redis_incrby,
+    .hincrby = redis_hincrby,
+    .hgetall = redis_hgetall,
+    .scan = redis_scan,
+    .lock = redis_lock,
+    .unlock = redis_unlock,
+    .sweep = redis_sweep,
 };

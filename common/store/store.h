@@ -16,7 +16,7 @@
 #define STORE_NOTFOUND 1 /* no such key (or it expired) */
 #define STORE_EXISTS 2   /* store_lock(): held by another owner */
 
-#define STORE_KEY_MAX 511 /* bytes (LMDB's key limit); longer keys are -ENAMETOOLONG */
+#define STORE_KEY_MAX 511         /* bytes (LMDB's key limit); longer keys are -ENAMETOOLONG */
 #define STORE_VALUE_MAX (1 << 20) /* bytes; larger values are -EMSGSIZE */
 
 struct store;
@@ -47,7 +47,7 @@ int store_del(struct store *st, const char *key);
 int store_incrby(struct store *st, const char *key, long long by, long long *result);
 /* store_hincrby() - add @by to @field of the hash at @key. @result may be NULL. */
 int store_hincrby(struct store *st, const char *key, const char *field, long long by,
-		  long long *result);
+                  long long *result);
 
 typedef int (*store_hash_cb)(const char *field, long long value, void *arg);
 /* store_hgetall() - call @cb for every field of the counter hash at @key; a nonzero

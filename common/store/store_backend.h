@@ -20,7 +20,7 @@ struct store_ops {
 	int (*del)(struct store *st, const char *key);
 	int (*incrby)(struct store *st, const char *key, long long by, long long *result);
 	int (*hincrby)(struct store *st, const char *key, const char *field, long long by,
-		       long long *result);
+	               long long *result);
 	int (*hgetall)(struct store *st, const char *key, store_hash_cb cb, void *arg);
 	int (*scan)(struct store *st, const char *prefix, store_scan_cb cb, void *arg);
 	int (*lock)(struct store *st, const char *key, const char *owner, unsigned ttl_s);
@@ -70,12 +70,12 @@ struct store_items {
 		char *key;
 		char *val; /* NUL-terminated beyond len */
 		size_t len;
-	} *v;
+	} * v;
 	size_t n, cap;
 };
 
 void store_items_add(struct store_items *it, const char *key, size_t klen, const void *val,
-		     size_t len);
+                     size_t len);
 /* store_items_scan() - run @cb over every item; the first nonzero return is returned. */
 int store_items_scan(const struct store_items *it, store_scan_cb cb, void *arg);
 /* store_items_hash() - run @cb over items whose values are integers. */

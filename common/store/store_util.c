@@ -57,7 +57,7 @@ int store_int_add(long long *v, long long by)
 }
 
 void store_items_add(struct store_items *it, const char *key, size_t klen, const void *val,
-		     size_t len)
+                     size_t len)
 {
 	if (it->n == it->cap) {
 		it->cap = it->cap ? it->cap * 2 : 16;

@@ -65,7 +65,8 @@ static void record(long long start_wall, long ms, int rc)
 	if (ms >= timeout_ms + 200)
 		S.slow++;
 	if (rc == 0 || rc == STORE_NOTFOUND) {
-		if (S.failures && S.nsuccess < (int)(sizeof(S.success_ms) / sizeof(S.success_ms[0])))
+		if (S.failures &&
+		    S.nsuccess < (int)(sizeof(S.success_ms) / sizeof(S.success_ms[0])))
 			S.success_ms[S.nsuccess++] = start_wall;
 	} else {
 		bool known = false;

@@ -61,12 +61,12 @@ __attribute__((constructor)) static void suite_setup(void)
 
 	main_pid = getpid();
 	snprintf(run_prefix, sizeof(run_prefix), "pwtest:%ld:%ld:", (long)main_pid,
-		 (long)time(NULL));
+	         (long)time(NULL));
 	if (!u || !*u)
 		u = "memory:";
 	if (strcmp(u, "lmdb:") == 0) {
 		snprintf(tmpdir, sizeof(tmpdir), "%s/pw-store.XXXXXX",
-			 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+		         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 		if (!mkdtemp(tmpdir)) {
 			perror("mkdtemp");
 			exit(1);
@@ -120,9 +120,9 @@ START_TEST(get_set_del)
 	char *v = NULL;
 	size_t len = 99;
 
-	ck_assert_str_eq(store_backend(st), is_backend("redis") ? "redis"
-					    : is_backend("lmdb")  ? "lmdb"
-								  : "memory");
+	ck_assert_str_eq(store_backend(st), is_backend("redis")  ? "redis"
+	                                    : is_backend("lmdb") ? "lmdb"
+	                                                         : "memory");
 	ck_assert_int_eq(store_get(st, k("a"), &v, &len), STORE_NOTFOUND);
 	ck_assert_ptr_null(v);
 	ck_assert_int_eq(store_set(st, k("a"), "hello", 5, 0), 0);
@@ -414,7 +414,11 @@ START_TEST(size_limits)
 	ck_assert_int_eq(store_hincrby(st, k("h"), key, 1, &n), -ENAMETOOLONG);
 	ck_assert_int_eq(store_set(st, "", "x", 1, 0), -EINVAL);
 	ck_assert_int_eq(store_set(st, k("bad\nkey"), "x", 1, 0), -EINVAL);
-	ck_assert_int_eq(store_hincrby(st, k("h"), "a\x1f" "b", 1, &n), -EINVAL);
+	ck_assert_int_eq(store_hincrby(st, k("h"),
+	                               "a\x1f"
+	                               "b",
+	                               1, &n),
+	                 -EINVAL);
 
 	char *big = malloc(STORE_VALUE_MAX + 1);
 	ck_assert_ptr_nonnull(big);
@@ -499,12 +503,29 @@ END_TEST
 START_TEST(bad_uris)
 {
 	static const char *const bad[] = {
-		"", "bogus:", "memory", "memory:x", "lmdb:", "lmdb:/x?mapsize=abc",
-		"lmdb:/x?mapsize=0", "lmdb:/x?foo=1", "lmdb:/x?mapsize=1T", "redis://",
-		"redis://:6379", "redis://h:0", "redis://h:99999", "redis://h:x",
-		"redis://h/abc", "redis://h?timeout=0", "redis://h?timeout=1h",
-		"redis://h?mapsize=1M", "redis://[::1", "redis+unix://", "redis+unix://rel.sock",
-		"redis+unix:///s.sock?db=x", "redis+unix:///s.sock?nokey",
+	    "",
+	    "bogus:",
+	    "memory",
+	    "memory:x",
+	    "lmdb:",
+	    "lmdb:/x?mapsize=abc",
+	    "lmdb:/x?mapsize=0",
+	    "lmdb:/x?foo=1",
+	    "lmdb:/x?mapsize=1T",
+	    "redis://",
+	    "redis://:6379",
+	    "redis://h:0",
+	    "redis://h:99999",
+	    "redis://h:x",
+	    "redis://h/abc",
+	    "redis://h?timeout=0",
+	    "redis://h?timeout=1h",
+	    "redis://h?mapsize=1M",
+	    "redis://[::1",
+	    "redis+unix://",
+	    "redis+unix://rel.sock",
+	    "redis+unix:///s.sock?db=x",
+	    "redis+unix:///s.sock?nokey",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		errno = 0;
@@ -522,8 +543,8 @@ START_TEST(redis_down)
 {
 #ifdef HAVE_HIREDIS
 	static const char *const uris[] = {
-		"redis://127.0.0.1:1/0?timeout=300ms",
-		"redis+unix:///nonexistent/pw-store-test.sock?db=1&timeout=300ms",
+	    "redis://127.0.0.1:1/0?timeout=300ms",
+	    "redis+unix:///nonexistent/pw-store-test.sock?db=1&timeout=300ms",
 	};
 	static const int want[] = {-ECONNREFUSED, -ENOENT};
 	for (int i = 0; i < 2; i++) {
@@ -665,6 +686,6 @@ START_TEST(multi_process)
 }
 END_TEST
 
-CHECK_MAIN("store", get_set_del, ttl_expiry, incrby, hash, scan_prefix, lock_unlock,
-	   binary_values, size_limits, concurrency, bad_uris, redis_down, lmdb_modes,
-	   lmdb_shared_env, multi_process)
+CHECK_MAIN("store", get_set_del, ttl_expiry, incrby, hash, scan_prefix, lock_unlock, binary_values,
+           size_limits, concurrency, bad_uris, redis_down, lmdb_modes, lmdb_shared_env,
+           multi_process)
