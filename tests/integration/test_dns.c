@@ -243,6 +243,13 @@ START_TEST(bad_setup)
 	o.trust_anchor = "/nonexistent/ta.ds";
 	ck_assert_ptr_null(dns_new(&o));
 	ck_assert_int_eq(errno, ENOENT);
+	/* defaults (resolv.conf, DNS_ROOT_ANCHOR) build a context; nothing is looked up */
+	if (access("/etc/resolv.conf", R_OK) == 0) {
+		struct dns *d = dns_new(NULL);
+
+		ck_assert_msg(d, "dns_new(NULL): %s", strerror(errno));
+		dns_free(d);
+	}
 }
 END_TEST
 
