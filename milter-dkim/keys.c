@@ -78,15 +78,15 @@ static int read_key_file(const char *path, bool allow_group, struct buf *data, s
 	if ((st.st_mode & S_IRWXO) || (st.st_mode & S_IWGRP)) {
 		r = -EPERM;
 		buf_printf(err, "key file %s is accessible by others (mode %04o): chmod 0600 it",
-			   path, (unsigned)(st.st_mode & 07777));
+		           path, (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
 	if ((st.st_mode & (S_IRGRP | S_IXGRP)) && !allow_group) {
 		r = -EPERM;
 		buf_printf(err,
-			   "key file %s is readable by its group (mode %04o): chmod 0600 it or "
-			   "set allow_group_readable = yes",
-			   path, (unsigned)(st.st_mode & 07777));
+		           "key file %s is readable by its group (mode %04o): chmod 0600 it or "
+		           "set allow_group_readable = yes",
+		           path, (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
 	if (st.st_size > KEYS_MAX_FILE) {
@@ -131,7 +131,7 @@ static int check_key(EVP_PKEY *key, const char *path, struct buf *err)
 		if (bits >= KEYS_RSA_MIN_BITS && bits <= KEYS_RSA_MAX_BITS)
 			return 0;
 		buf_printf(err, "key file %s: RSA key of %d bits (allowed: %d..%d)", path, bits,
-			   KEYS_RSA_MIN_BITS, KEYS_RSA_MAX_BITS);
+		           KEYS_RSA_MIN_BITS, KEYS_RSA_MAX_BITS);
 		return -EINVAL;
 	default:
 		buf_printf(err, "key file %s: not an RSA or Ed25519 key", path);
@@ -234,7 +234,7 @@ static int write_pem(const char *path, EVP_PKEY *k, struct buf *err)
 	if (fd < 0) {
 		r = -errno;
 		buf_printf(err, "key file %s: cannot create a temporary file: %s", path,
-			   strerror(-r));
+		           strerror(-r));
 		goto out;
 	}
 	if (fchmod(fd, 0600) < 0 || (r = write_all(fd, pem, (size_t)pem_len)) < 0 ||
@@ -265,8 +265,7 @@ out:
 	return r;
 }
 
-int keys_generate(const char *path, enum keys_type type, int bits, EVP_PKEY **key,
-		  struct buf *err)
+int keys_generate(const char *path, enum keys_type type, int bits, EVP_PKEY **key, struct buf *err)
 {
 	if (key)
 		*key = NULL;
@@ -274,7 +273,7 @@ int keys_generate(const char *path, enum keys_type type, int bits, EVP_PKEY **ke
 	if (type == KEYS_RSA) {
 		if (bits < KEYS_RSA_MIN_BITS || bits > KEYS_RSA_MAX_BITS) {
 			buf_printf(err, "key file %s: RSA bits must be %d..%d, not %d", path,
-				   KEYS_RSA_MIN_BITS, KEYS_RSA_MAX_BITS, bits);
+			           KEYS_RSA_MIN_BITS, KEYS_RSA_MAX_BITS, bits);
 			return -EINVAL;
 		}
 		k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);

@@ -53,8 +53,7 @@ int keys_load(const char *spec, bool allow_group_readable, EVP_PKEY **key, struc
  *
  * Return: 0, -EEXIST when @path exists, -EINVAL for bad @bits, other -errno.
  */
-int keys_generate(const char *path, enum keys_type type, int bits, EVP_PKEY **key,
-		  struct buf *err);
+int keys_generate(const char *path, enum keys_type type, int bits, EVP_PKEY **key, struct buf *err);
 
 /**
  * keys_describe() - "rsa-2048" / "ed25519", for logs and tables (no key material).

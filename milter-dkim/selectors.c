@@ -32,7 +32,7 @@ bool selectors_signs(const struct selector_conf *c, const struct selector_state 
 }
 
 size_t selectors_active(const struct selector_conf *c, const struct selector_state *st, size_t n,
-			size_t *idx)
+                        size_t *idx)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
@@ -42,7 +42,7 @@ size_t selectors_active(const struct selector_conf *c, const struct selector_sta
 }
 
 enum selector_phase selectors_phase(const struct selector_conf *c, const struct selector_state *st,
-				    time_t now, time_t retire_grace, time_t *until)
+                                    time_t now, time_t retire_grace, time_t *until)
 {
 	if (until)
 		*until = 0;
@@ -100,10 +100,10 @@ bool selectors_gate_update(struct selector_state *st, enum selector_lookup r, ti
 
 void selectors_state_dump(const struct selector_state *st, struct buf *out)
 {
-	json_t *o = json_pack("{s:b, s:b, s:b, s:I, s:I, s:I}", "checked", st->checked,
-			      "published", st->published, "matches", st->matches, "checked_at",
-			      (json_int_t)st->checked_at, "last_signed", (json_int_t)st->last_signed,
-			      "first_seen_nosign", (json_int_t)st->first_seen_nosign);
+	json_t *o = json_pack(
+	    "{s:b, s:b, s:b, s:I, s:I, s:I}", "checked", st->checked, "published", st->published,
+	    "matches", st->matches, "checked_at", (json_int_t)st->checked_at, "last_signed",
+	    (json_int_t)st->last_signed, "first_seen_nosign", (json_int_t)st->first_seen_nosign);
 	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	buf_puts(out, s ? s : "{}");
 	free(s);
@@ -137,11 +137,11 @@ int selectors_state_load(const char *text, size_t len, struct selector_state *st
 	memset(st, 0, sizeof(*st));
 	json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
 	bool ok = o && json_is_object(o) && get_bool(o, "checked", &st->checked) &&
-		  get_bool(o, "published", &st->published) &&
-		  get_bool(o, "matches", &st->matches) &&
-		  get_time(o, "checked_at", &st->checked_at) &&
-		  get_time(o, "last_signed", &st->last_signed) &&
-		  get_time(o, "first_seen_nosign", &st->first_seen_nosign);
+	          get_bool(o, "published", &st->published) &&
+	          get_bool(o, "matches", &st->matches) &&
+	          get_time(o, "checked_at", &st->checked_at) &&
+	          get_time(o, "last_signed", &st->last_signed) &&
+	          get_time(o, "first_seen_nosign", &st->first_seen_nosign);
 	json_decref(o);
 	if (!ok) {
 		memset(st, 0, sizeof(*st));
@@ -158,8 +158,8 @@ static bool is_subdomain(const char *domain, const char *parent)
 	       strcasecmp(domain + dl - pl, parent) == 0;
 }
 
-int selectors_match_domain(const char *const *sections, size_t n, const char *domain,
-			   size_t *index, const char **d)
+int selectors_match_domain(const char *const *sections, size_t n, const char *domain, size_t *index,
+                           const char **d)
 {
 	size_t best = n, best_len = 0;
 	for (size_t i = 0; i < n; i++) {

@@ -21,12 +21,12 @@ struct selector_conf {
 
 /* What is known about one selector; kept in memory and in the store. */
 struct selector_state {
-	bool checked;                /* a DNS check has completed at least once */
-	bool published;              /* a TXT record exists */
-	bool matches;                /* ... and its p= is this selector's key */
-	time_t checked_at;           /* last completed DNS check */
-	time_t last_signed;          /* last time it was seen signing (0: never) */
-	time_t first_seen_nosign;    /* first time seen with sign = no (0: not yet) */
+	bool checked;             /* a DNS check has completed at least once */
+	bool published;           /* a TXT record exists */
+	bool matches;             /* ... and its p= is this selector's key */
+	time_t checked_at;        /* last completed DNS check */
+	time_t last_signed;       /* last time it was seen signing (0: never) */
+	time_t first_seen_nosign; /* first time seen with sign = no (0: not yet) */
 };
 
 enum selector_phase {
@@ -62,7 +62,7 @@ bool selectors_signs(const struct selector_conf *c, const struct selector_state 
  * Return: how many were written to @idx.
  */
 size_t selectors_active(const struct selector_conf *c, const struct selector_state *st, size_t n,
-			size_t *idx);
+                        size_t *idx);
 
 /**
  * selectors_phase() - the state `dns` and `status` report.
@@ -76,7 +76,7 @@ size_t selectors_active(const struct selector_conf *c, const struct selector_sta
  * from first_seen_nosign (now when that is not set yet).
  */
 enum selector_phase selectors_phase(const struct selector_conf *c, const struct selector_state *st,
-				    time_t now, time_t retire_grace, time_t *until);
+                                    time_t now, time_t retire_grace, time_t *until);
 
 /* selectors_phase_name() - "signing", "awaiting publication", "retiring", "removable". */
 const char *selectors_phase_name(enum selector_phase p);
@@ -134,7 +134,7 @@ int selectors_state_load(const char *text, size_t len, struct selector_state *st
  *
  * Return: 0, or SELECTORS_NO_DOMAIN.
  */
-int selectors_match_domain(const char *const *sections, size_t n, const char *domain,
-			   size_t *index, const char **d);
+int selectors_match_domain(const char *const *sections, size_t n, const char *domain, size_t *index,
+                           const char **d);
 
 #endif

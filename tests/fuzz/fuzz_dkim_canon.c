@@ -47,7 +47,8 @@ static void check_header(const char *s)
 	canon_header_relaxed(&out, "X-Fuzz", s);
 	for (size_t i = 0; i < out.len; i++) {
 		char c = out.data[i];
-		if (c == '\n' || c == '\t' || (c == ' ' && (i + 1 == out.len || out.data[i + 1] == ' ')))
+		if (c == '\n' || c == '\t' ||
+		    (c == ' ' && (i + 1 == out.len || out.data[i + 1] == ' ')))
 			abort();
 	}
 	buf_fini(&out);

@@ -13,20 +13,20 @@
 #include "sign.h"
 
 static const char *const headers[][2] = {
-	{"Received", "from client (localhost [127.0.0.1])\n\tby mx.example.org"},
-	{"From", "\"Sm\xc3\xb6rg\xc3\xa5s, Ann\" <ann@Example.ORG>"},
-	{"To", "bob@example.net,\n  carol@example.net"},
-	{"Subject", "a folded\n  subject line  with   spaces"},
-	{"Date", "Tue, 24 Nov 2026 12:00:00 +0000"},
-	{"Message-ID", "<1@example.org>"},
-	{"MIME-Version", "1.0"},
-	{"Content-Type", "text/plain; charset=utf-8"},
-	{"Content-Transfer-Encoding", "8bit"},
-	{"X-Extra", "not signed"},
+    {"Received", "from client (localhost [127.0.0.1])\n\tby mx.example.org"},
+    {"From", "\"Sm\xc3\xb6rg\xc3\xa5s, Ann\" <ann@Example.ORG>"},
+    {"To", "bob@example.net,\n  carol@example.net"},
+    {"Subject", "a folded\n  subject line  with   spaces"},
+    {"Date", "Tue, 24 Nov 2026 12:00:00 +0000"},
+    {"Message-ID", "<1@example.org>"},
+    {"MIME-Version", "1.0"},
+    {"Content-Type", "text/plain; charset=utf-8"},
+    {"Content-Transfer-Encoding", "8bit"},
+    {"X-Extra", "not signed"},
 };
 
 static const char body[] = "Hello  Bob,\r\n\r\ntrailing spaces   \r\n\t indented\r\n8-bit: "
-			   "gr\xc3\xbc\xc3\x9f\x65\r\n\r\n\r\n";
+                           "gr\xc3\xbc\xc3\x9f\x65\r\n\r\n\r\n";
 
 static void put_crlf(FILE *f, const char *s)
 {
@@ -50,7 +50,7 @@ int main(void)
 		return 1;
 	}
 	EVP_PKEY *keys[2] = {EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048),
-			     EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")};
+	                     EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")};
 	const char *sels[2] = {"2026b", "2026e"};
 	struct sign *s = sign_new();
 	for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++)
@@ -99,7 +99,7 @@ int main(void)
 	fclose(zone);
 	char *cmd = NULL;
 	if (asprintf(&cmd, "/usr/bin/python3 '%s/tests/unit/dkim_dkimpy_verify.py' '%s' '%s'", src,
-		     msgpath, zonepath) < 0)
+	             msgpath, zonepath) < 0)
 		return 1;
 	int st = system(cmd);
 	int rc = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;

@@ -17,7 +17,7 @@ static char *hdr(const char *name, const char *value)
 
 /* Canonicalize @in (@len bytes) in chunks cut at @cuts (ascending, -1 ends). */
 static void body_run(enum canon_mode mode, const char *in, size_t len, const long *cuts,
-		     struct buf *out, char b64[45])
+                     struct buf *out, char b64[45])
 {
 	struct canon_body *cb = canon_body_new(mode);
 	ck_assert_ptr_nonnull(cb);
@@ -48,7 +48,7 @@ static void expect_body(enum canon_mode mode, const char *in, const char *want)
 START_TEST(header_relaxed_basics)
 {
 	ck_assert_str_eq(hdr("Subject", "a folded\n  subject line"),
-			 "subject:a folded subject line");
+	                 "subject:a folded subject line");
 	ck_assert_str_eq(hdr("SUBJECT", "a\r\n\tb"), "subject:a b");
 	ck_assert_str_eq(hdr("To", "  x   y \t "), "to:x y");
 	ck_assert_str_eq(hdr("X-Empty", ""), "x-empty:");
@@ -91,13 +91,14 @@ END_TEST
 START_TEST(body_rfc8463_hash)
 {
 	static const char body[] = "Hi.\r\n\r\nWe lost the game.  Are you hungry yet?\r\n\r\n"
-				   "Joe.\r\n\r\n";
+	                           "Joe.\r\n\r\n";
 	struct buf out;
 	buf_init(&out);
 	char b64[45];
 	body_run(CANON_RELAXED, body, strlen(body), NULL, &out, b64);
 	ck_assert_str_eq(b64, "2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=");
-	ck_assert_str_eq(out.data, "Hi.\r\n\r\nWe lost the game. Are you hungry yet?\r\n\r\nJoe.\r\n");
+	ck_assert_str_eq(out.data,
+	                 "Hi.\r\n\r\nWe lost the game. Are you hungry yet?\r\n\r\nJoe.\r\n");
 	buf_fini(&out);
 }
 END_TEST
@@ -120,7 +121,7 @@ START_TEST(body_line_ends_and_whitespace)
 	expect_body(CANON_RELAXED, "\r", "\r\r\n");
 	/* 8-bit bytes pass unchanged */
 	expect_body(CANON_RELAXED, "\xff\xfe \x80\r\n\xc3\xa9t\xc3\xa9\r\n",
-		    "\xff\xfe \x80\r\n\xc3\xa9t\xc3\xa9\r\n");
+	            "\xff\xfe \x80\r\n\xc3\xa9t\xc3\xa9\r\n");
 	/* NUL bytes are data too */
 	struct buf out;
 	buf_init(&out);
@@ -133,11 +134,11 @@ START_TEST(body_line_ends_and_whitespace)
 END_TEST
 
 static const char *const split_bodies[] = {
-	"Hi.\r\n\r\nWe lost the game.  Are you hungry yet?\r\n\r\nJoe.\r\n\r\n",
-	"line one  \r\n\t tabbed\t\r\n\r\n\r\n \r\nafter blanks \r\n\r\n",
-	"bare\nlf\n \n\nmixed\r\nends\r\r\n\rx \t\r\n\r\n\r",
-	"8bit \xe9\xe8  \xff\r\n\r\n  \r\n\r\n",
-	"no final line end   ",
+    "Hi.\r\n\r\nWe lost the game.  Are you hungry yet?\r\n\r\nJoe.\r\n\r\n",
+    "line one  \r\n\t tabbed\t\r\n\r\n\r\n \r\nafter blanks \r\n\r\n",
+    "bare\nlf\n \n\nmixed\r\nends\r\r\n\rx \t\r\n\r\n\r",
+    "8bit \xe9\xe8  \xff\r\n\r\n  \r\n\r\n",
+    "no final line end   ",
 };
 
 START_TEST(body_every_split_point)
@@ -156,8 +157,8 @@ START_TEST(body_every_split_point)
 					buf_init(&part);
 					body_run((enum canon_mode)mode, in, len, cuts, &part, got);
 					ck_assert_msg(strcmp(got, want) == 0,
-						      "body %zu mode %d split %zu,%zu", b, mode, i,
-						      j);
+					              "body %zu mode %d split %zu,%zu", b, mode, i,
+					              j);
 					ck_assert_uint_eq(part.len, whole.len);
 					buf_fini(&part);
 				}
@@ -223,5 +224,5 @@ START_TEST(body_long_blank_runs_are_linear)
 END_TEST
 
 CHECK_MAIN("dkim_canon", header_relaxed_basics, body_rfc6376_example, body_empty_hashes,
-	   body_rfc8463_hash, body_line_ends_and_whitespace, body_every_split_point,
-	   body_byte_by_byte, body_long_blank_runs_are_linear)
+           body_rfc8463_hash, body_line_ends_and_whitespace, body_every_split_point,
+           body_byte_by_byte, body_long_blank_runs_are_linear)

@@ -88,7 +88,7 @@ START_TEST(generate_load_roundtrip)
 	ck_assert_int_eq(keys_generate(path_of("bad"), KEYS_RSA, 8192, NULL, &err), -EINVAL);
 	ck_assert_int_eq(access(path_of("bad"), F_OK), -1);
 	ck_assert_int_eq(keys_generate("/nonexistent-dir/k.key", KEYS_ED25519, 0, NULL, &err),
-			 -ENOENT);
+	                 -ENOENT);
 	buf_fini(&d);
 	buf_fini(&err);
 }
@@ -152,8 +152,8 @@ START_TEST(load_refuses_bad_keys)
 	/* encrypted PEM: refused without prompting */
 	FILE *f = fopen(path_of("enc.key"), "w");
 	ck_assert_int_eq(PEM_write_PrivateKey(f, small, EVP_aes_128_cbc(),
-					      (unsigned char *)"secret", 6, NULL, NULL),
-			 1);
+	                                      (unsigned char *)"secret", 6, NULL, NULL),
+	                 1);
 	fclose(f);
 	chmod(path_of("enc.key"), 0600);
 	ck_assert_int_eq(keys_load(path_of("enc.key"), false, &out, &err), -EINVAL);
@@ -222,7 +222,7 @@ START_TEST(dns_record_and_check)
 	ck_assert_int_eq(keys_txt_check("v=DKIM1; k=rsa; p=", rsa), KEYS_TXT_REVOKED);
 	ck_assert_int_eq(keys_txt_check("v=DKIM1; k=ed25519; p= ;", ed), KEYS_TXT_REVOKED);
 	ck_assert_int_eq(keys_txt_check("v=DKIM1; k=rsa; h=sha1; p=AAAA", rsa),
-			 KEYS_TXT_WRONG_TYPE);
+	                 KEYS_TXT_WRONG_TYPE);
 	ck_assert_int_eq(keys_txt_check("s=web; p=AAAA", rsa), KEYS_TXT_WRONG_TYPE);
 	ck_assert_int_eq(keys_txt_check("k=rsa; v=DKIM1; p=AAAA", rsa), KEYS_TXT_MALFORMED);
 	ck_assert_int_eq(keys_txt_check("v=DKIM2; p=AAAA", rsa), KEYS_TXT_MALFORMED);
@@ -231,8 +231,10 @@ START_TEST(dns_record_and_check)
 	ck_assert_int_eq(keys_txt_check("v=DKIM1; p=!!!!", rsa), KEYS_TXT_MALFORMED);
 	ck_assert_int_eq(keys_txt_check("v=DKIM1; p=AAAA", rsa), KEYS_TXT_MALFORMED);
 	ck_assert_int_eq(keys_txt_check("", rsa), KEYS_TXT_MALFORMED);
-	ck_assert_int_eq(keys_txt_check("v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=", ed),
-			 KEYS_TXT_MISMATCH);
+	ck_assert_int_eq(
+	    keys_txt_check("v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+	                   ed),
+	    KEYS_TXT_MISMATCH);
 	ck_assert_str_eq(keys_txt_result_name(KEYS_TXT_REVOKED), "revoked");
 
 	EVP_PKEY_free(rsa);
@@ -269,4 +271,4 @@ START_TEST(txt_quote_splits_at_255)
 END_TEST
 
 CHECK_MAIN("dkim_keys", generate_load_roundtrip, load_refuses_loose_modes, load_refuses_bad_keys,
-	   load_from_credentials, dns_record_and_check, txt_quote_splits_at_255)
+           load_from_credentials, dns_record_and_check, txt_quote_splits_at_255)

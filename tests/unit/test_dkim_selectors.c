@@ -11,11 +11,11 @@
 START_TEST(gate_decides_who_signs)
 {
 	struct selector_conf c[] = {
-		{"2026b", true, false},  /* gated, published + matching */
-		{"2026e", true, false},  /* gated, not published */
-		{"2025a", false, false}, /* sign = no */
-		{"mail", true, true},    /* legacy: never gated */
-		{"wrong", true, false},  /* published, other key */
+	    {"2026b", true, false},  /* gated, published + matching */
+	    {"2026e", true, false},  /* gated, not published */
+	    {"2025a", false, false}, /* sign = no */
+	    {"mail", true, true},    /* legacy: never gated */
+	    {"wrong", true, false},  /* published, other key */
 	};
 	struct selector_state st[5] = {0};
 	ck_assert(selectors_gate_update(&st[0], SELECTORS_LOOKUP_MATCH, 100));
@@ -68,9 +68,9 @@ START_TEST(phases_and_retirement)
 	ck_assert_int_eq(selectors_phase(&no, &st, 7000, 7 * DAY, &until), SELECTORS_RETIRING);
 	ck_assert_int_eq(until, 5000 + 7 * DAY);
 	ck_assert_int_eq(selectors_phase(&no, &st, 5000 + 7 * DAY - 1, 7 * DAY, NULL),
-			 SELECTORS_RETIRING);
+	                 SELECTORS_RETIRING);
 	ck_assert_int_eq(selectors_phase(&no, &st, 5000 + 7 * DAY, 7 * DAY, &until),
-			 SELECTORS_REMOVABLE);
+	                 SELECTORS_REMOVABLE);
 	ck_assert_int_eq(until, 0);
 
 	/* never seen signing: counts from first_seen_nosign, or from now */
@@ -99,8 +99,9 @@ START_TEST(state_roundtrip)
 	struct buf b;
 	buf_init(&b);
 	selectors_state_dump(&st, &b);
-	ck_assert_str_eq(b.data, "{\"checked\":true,\"checked_at\":1750000000,\"first_seen_nosign\":0,"
-				 "\"last_signed\":1760000000,\"matches\":false,\"published\":true}");
+	ck_assert_str_eq(b.data,
+	                 "{\"checked\":true,\"checked_at\":1750000000,\"first_seen_nosign\":0,"
+	                 "\"last_signed\":1760000000,\"matches\":false,\"published\":true}");
 	ck_assert_int_eq(selectors_state_load(b.data, b.len, &back), 0);
 	ck_assert(back.checked && back.published && !back.matches);
 	ck_assert_int_eq(back.checked_at, 1750000000);
@@ -111,13 +112,19 @@ START_TEST(state_roundtrip)
 	ck_assert_int_eq(selectors_state_load(partial, strlen(partial), &back), 0);
 	ck_assert(back.published && !back.checked && back.checked_at == 0);
 	static const char *const bad[] = {
-		"", "[]", "{", "{\"published\":1}", "{\"checked_at\":-5}", "{\"checked_at\":\"x\"}",
-		"{\"matches\":true,\"matches\":false}", "null",
+	    "",
+	    "[]",
+	    "{",
+	    "{\"published\":1}",
+	    "{\"checked_at\":-5}",
+	    "{\"checked_at\":\"x\"}",
+	    "{\"matches\":true,\"matches\":false}",
+	    "null",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		back.published = true;
 		ck_assert_msg(selectors_state_load(bad[i], strlen(bad[i]), &back) == -EINVAL, "%s",
-			      bad[i]);
+		              bad[i]);
 		ck_assert(!back.published);
 	}
 	buf_fini(&b);
@@ -127,7 +134,7 @@ END_TEST
 START_TEST(domain_matching)
 {
 	const char *const s[] = {"*.example.org", "example.org", "*.deep.example.org",
-				 "Other.Example", "*.org"};
+	                         "Other.Example", "*.org"};
 	size_t i;
 	const char *d;
 	ck_assert_int_eq(selectors_match_domain(s, 5, "example.org", &i, &d), 0);
@@ -145,11 +152,11 @@ START_TEST(domain_matching)
 	ck_assert_int_eq(selectors_match_domain(s, 5, "other.example", &i, &d), 0);
 	ck_assert_uint_eq(i, 3);
 	ck_assert_int_eq(selectors_match_domain(s, 5, "x.other.example", &i, &d),
-			 SELECTORS_NO_DOMAIN);
+	                 SELECTORS_NO_DOMAIN);
 	ck_assert_int_eq(selectors_match_domain(s, 5, "badexample.org", &i, &d), 0);
 	ck_assert_uint_eq(i, 4); /* only *.org */
 	ck_assert_int_eq(selectors_match_domain(s, 4, "badexample.org", &i, &d),
-			 SELECTORS_NO_DOMAIN);
+	                 SELECTORS_NO_DOMAIN);
 	ck_assert_int_eq(selectors_match_domain(s, 4, "org", &i, &d), SELECTORS_NO_DOMAIN);
 	ck_assert_int_eq(selectors_match_domain(s, 0, "example.org", &i, &d), SELECTORS_NO_DOMAIN);
 	/* order does not matter: exact wins even when listed after wildcards */
@@ -162,4 +169,4 @@ START_TEST(domain_matching)
 END_TEST
 
 CHECK_MAIN("dkim_selectors", gate_decides_who_signs, phases_and_retirement, state_roundtrip,
-	   domain_matching)
+           domain_matching)

@@ -17,35 +17,35 @@
 #include "sign.h"
 
 static const char *const rfc_headers[][2] = {
-	{"From", "Joe SixPack <joe@football.example.com>"},
-	{"To", "Suzie Q <suzie@shopping.example.net>"},
-	{"Subject", "Is dinner ready?"},
-	{"Date", "Fri, 11 Jul 2003 21:00:37 -0700 (PDT)"},
-	{"Message-ID", "<20030712040037.46341.5F8J@football.example.com>"},
+    {"From", "Joe SixPack <joe@football.example.com>"},
+    {"To", "Suzie Q <suzie@shopping.example.net>"},
+    {"Subject", "Is dinner ready?"},
+    {"Date", "Fri, 11 Jul 2003 21:00:37 -0700 (PDT)"},
+    {"Message-ID", "<20030712040037.46341.5F8J@football.example.com>"},
 };
 static const char rfc_body[] = "Hi.\r\n\r\nWe lost the game.  Are you hungry yet?\r\n\r\nJoe.\r\n"
-			       "\r\n";
+                               "\r\n";
 
 /* The RFC's signature fields as Postfix hands them over (folds as "\n"), b= emptied. */
 static const char rfc_ed_sig[] =
-	"v=1; a=ed25519-sha256; c=relaxed/relaxed;\n d=football.example.com; "
-	"i=@football.example.com;\n q=dns/txt; s=brisbane; t=1528637909; h=from : to :\n "
-	"subject : date : message-id : from : subject : date;\n "
-	"bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\n b=";
+    "v=1; a=ed25519-sha256; c=relaxed/relaxed;\n d=football.example.com; "
+    "i=@football.example.com;\n q=dns/txt; s=brisbane; t=1528637909; h=from : to :\n "
+    "subject : date : message-id : from : subject : date;\n "
+    "bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\n b=";
 static const char rfc_rsa_sig[] =
-	"v=1; a=rsa-sha256; c=relaxed/relaxed;\n d=football.example.com; "
-	"i=@football.example.com;\n q=dns/txt; s=test; t=1528637909; h=from : to : subject :\n "
-	"date : message-id : from : subject : date;\n "
-	"bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\n b=";
+    "v=1; a=rsa-sha256; c=relaxed/relaxed;\n d=football.example.com; "
+    "i=@football.example.com;\n q=dns/txt; s=test; t=1528637909; h=from : to : subject :\n "
+    "date : message-id : from : subject : date;\n "
+    "bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\n b=";
 static const char rfc_ed_b[] =
-	"/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11BusFa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==";
+    "/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11BusFa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==";
 static const char rfc_rsa_b[] =
-	"F45dVWDfMbQDGHJFlXUNB2HKfbCeLRyhDXgFpEL8GwpsRe0IeIixNTe3DhCVlUrSjV4BwcVcOF6+FF3Zo9Rpo1tFOeS9"
-	"mPYQTnGdaSGsgeefOsk2JzdA+L10TeYt9BgDfQNZtKdN1WO//KgIqXP7OdEFE4LjFYNcUxZQ4FADY+8=";
+    "F45dVWDfMbQDGHJFlXUNB2HKfbCeLRyhDXgFpEL8GwpsRe0IeIixNTe3DhCVlUrSjV4BwcVcOF6+FF3Zo9Rpo1tFOeS9"
+    "mPYQTnGdaSGsgeefOsk2JzdA+L10TeYt9BgDfQNZtKdN1WO//KgIqXP7OdEFE4LjFYNcUxZQ4FADY+8=";
 static const char rfc_rsa_p[] =
-	"MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/"
-	"J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLz"
-	"BfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB";
+    "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/"
+    "J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLz"
+    "BfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB";
 
 static size_t b64_decode(const char *in, unsigned char *out)
 {
@@ -115,7 +115,8 @@ START_TEST(rfc8463_vector_ed25519_exact)
 	struct buf rec;
 	buf_init(&rec);
 	ck_assert_int_eq(keys_dns_record(k, &rec), 0);
-	ck_assert_str_eq(rec.data, "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=");
+	ck_assert_str_eq(rec.data,
+	                 "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=");
 	buf_fini(&rec);
 	EVP_PKEY_free(k);
 	buf_fini(&block);
@@ -206,10 +207,11 @@ static void sign_and_verify(EVP_PKEY *key, const char *alg)
 	ck_assert_int_eq(sign_make(s, &p, &value), 0);
 	check_folding(value);
 	char *want = NULL;
-	ck_assert_int_gt(asprintf(&want, "v=1; a=%s; c=relaxed/relaxed; d=football.example.com; "
-				   "s=sel1; t=1528637909;",
-				  alg),
-			 0);
+	ck_assert_int_gt(asprintf(&want,
+	                          "v=1; a=%s; c=relaxed/relaxed; d=football.example.com; "
+	                          "s=sel1; t=1528637909;",
+	                          alg),
+	                 0);
 	struct buf unfolded;
 	buf_init(&unfolded);
 	canon_header_relaxed(&unfolded, "x", value);
@@ -218,10 +220,10 @@ static void sign_and_verify(EVP_PKEY *key, const char *alg)
 			memmove(c + 1, c + 2, strlen(c + 2) + 1);
 	ck_assert_msg(strncmp(unfolded.data + 2, want, strlen(want)) == 0, "%s", unfolded.data);
 	ck_assert_ptr_nonnull(strstr(unfolded.data,
-				     " h=from:from:reply-to:subject:subject:date:date:to:to:cc:"
-				     "message-id:message-id:mime-version:content-type:"
-				     "content-transfer-encoding; "
-				     "bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=; b="));
+	                             " h=from:from:reply-to:subject:subject:date:date:to:to:cc:"
+	                             "message-id:message-id:mime-version:content-type:"
+	                             "content-transfer-encoding; "
+	                             "bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=; b="));
 	ck_assert_ptr_null(strstr(unfolded.data, "x="));
 
 	/* the verifier's computation, built independently of headers_select() */
@@ -323,26 +325,26 @@ static void select_of(const char *const (*h)[2], size_t n, struct buf *hlist, st
 START_TEST(headers_bottom_up_and_oversigned)
 {
 	static const char *const h[][2] = {
-		{"Received", "by a"},
-		{"TO", "first@x"},
-		{"from", "A <a@example.org>"},
-		{"To", "second@x"},
-		{"Subject", "a folded\n  subject line"},
-		{"DKIM-Signature", "v=1; old"},
-		{"List-Id", "<l.example.org>"},
-		{"X-Mailer", "junk"},
-		{"Content-ID", "<c@x>"},
+	    {"Received", "by a"},
+	    {"TO", "first@x"},
+	    {"from", "A <a@example.org>"},
+	    {"To", "second@x"},
+	    {"Subject", "a folded\n  subject line"},
+	    {"DKIM-Signature", "v=1; old"},
+	    {"List-Id", "<l.example.org>"},
+	    {"X-Mailer", "junk"},
+	    {"Content-ID", "<c@x>"},
 	};
 	struct buf hl, bl;
 	buf_init(&hl);
 	buf_init(&bl);
 	select_of(h, sizeof(h) / sizeof(h[0]), &hl, &bl);
 	ck_assert_str_eq(hl.data, "from:from:reply-to:subject:subject:date:to:to:to:cc:list-id:"
-				  "message-id:mime-version:content-type:content-transfer-encoding:"
-				  "content-id");
+	                          "message-id:mime-version:content-type:content-transfer-encoding:"
+	                          "content-id");
 	ck_assert_str_eq(bl.data, "from:A <a@example.org>\r\nsubject:a folded subject line\r\n"
-				  "to:second@x\r\nto:first@x\r\nlist-id:<l.example.org>\r\n"
-				  "content-id:<c@x>\r\n");
+	                          "to:second@x\r\nto:first@x\r\nlist-id:<l.example.org>\r\n"
+	                          "content-id:<c@x>\r\n");
 	ck_assert_ptr_null(strstr(hl.data, "dkim"));
 	buf_fini(&hl);
 	buf_fini(&bl);
@@ -403,38 +405,38 @@ static const struct {
 	const char *value;
 	const char *domain; /* NULL: unusable */
 } from_cases[] = {
-	{"joe@football.example.com", "football.example.com"},
-	{"Joe SixPack <joe@Football.Example.COM>", "football.example.com"},
-	{"\"Joe <x@evil.example>, Q\" <joe@example.org>", "example.org"},
-	{"\"quoted@local\"@example.org", "example.org"},
-	{"joe@example.org (comment <x@evil.example>)", "example.org"},
-	{"(c (nested) x@evil.example) Joe\n <joe@example.org>", "example.org"},
-	{"<@route.example,@r2.example:joe@example.org>", "example.org"},
-	{"joe@example.org.", "example.org"},
-	{"a@example.org, B <b@EXAMPLE.org>", "example.org"},
-	{"Team: a@example.org, b@example.org;", "example.org"},
-	{"Team: a@example.org;, c@example.org", "example.org"},
-	{"=?UTF-8?Q?J=C3=B6e?= <joe@sub.example.org>", "sub.example.org"},
-	{"joe @ example . org", "example.org"},
-	{"", NULL},
-	{"joe", NULL},
-	{"<joe>", NULL},
-	{"@example.org", NULL},
-	{"joe@", NULL},
-	{"joe@[192.0.2.1]", NULL},
-	{"joe@exa mple.org", NULL},
-	{"joe@-bad.example", NULL},
-	{"joe@bad..example", NULL},
-	{"joe@ex\xc3\xa4mple.org", NULL},
-	{"a@example.org, b@example.net", NULL},
-	{"Joe <joe@example.org", NULL},
-	{"Joe joe@example.org>", NULL},
-	{"\"unterminated <joe@example.org>", NULL},
-	{"(unterminated joe@example.org", NULL},
-	{"undisclosed-recipients:;", NULL},
-	{"Team: a@example.org", NULL},
-	{"<<joe@example.org>>", NULL},
-	{"Joe <joe@example.org> trailing", NULL},
+    {"joe@football.example.com", "football.example.com"},
+    {"Joe SixPack <joe@Football.Example.COM>", "football.example.com"},
+    {"\"Joe <x@evil.example>, Q\" <joe@example.org>", "example.org"},
+    {"\"quoted@local\"@example.org", "example.org"},
+    {"joe@example.org (comment <x@evil.example>)", "example.org"},
+    {"(c (nested) x@evil.example) Joe\n <joe@example.org>", "example.org"},
+    {"<@route.example,@r2.example:joe@example.org>", "example.org"},
+    {"joe@example.org.", "example.org"},
+    {"a@example.org, B <b@EXAMPLE.org>", "example.org"},
+    {"Team: a@example.org, b@example.org;", "example.org"},
+    {"Team: a@example.org;, c@example.org", "example.org"},
+    {"=?UTF-8?Q?J=C3=B6e?= <joe@sub.example.org>", "sub.example.org"},
+    {"joe @ example . org", "example.org"},
+    {"", NULL},
+    {"joe", NULL},
+    {"<joe>", NULL},
+    {"@example.org", NULL},
+    {"joe@", NULL},
+    {"joe@[192.0.2.1]", NULL},
+    {"joe@exa mple.org", NULL},
+    {"joe@-bad.example", NULL},
+    {"joe@bad..example", NULL},
+    {"joe@ex\xc3\xa4mple.org", NULL},
+    {"a@example.org, b@example.net", NULL},
+    {"Joe <joe@example.org", NULL},
+    {"Joe joe@example.org>", NULL},
+    {"\"unterminated <joe@example.org>", NULL},
+    {"(unterminated joe@example.org", NULL},
+    {"undisclosed-recipients:;", NULL},
+    {"Team: a@example.org", NULL},
+    {"<<joe@example.org>>", NULL},
+    {"Joe <joe@example.org> trailing", NULL},
 };
 
 START_TEST(from_domain_cases)
@@ -449,7 +451,7 @@ START_TEST(from_domain_cases)
 			ck_assert_ptr_null(why);
 		} else {
 			ck_assert_msg(r == FROM_UNUSABLE, "case %zu (%s) gave %s", i,
-				      from_cases[i].value, d);
+			              from_cases[i].value, d);
 			ck_assert_ptr_null(d);
 			ck_assert_ptr_nonnull(why);
 		}
@@ -459,6 +461,6 @@ START_TEST(from_domain_cases)
 END_TEST
 
 CHECK_MAIN("dkim_sign", rfc8463_vector_ed25519_exact, rfc8463_vector_rsa_verifies,
-	   sign_ed25519_verifies, sign_rsa_verifies, sign_body_split_anywhere_same_bh,
-	   sign_rejects_other_keys, headers_bottom_up_and_oversigned, headers_many_unrelated,
-	   headers_from_count_reasons, from_domain_cases)
+           sign_ed25519_verifies, sign_rsa_verifies, sign_body_split_anywhere_same_bh,
+           sign_rejects_other_keys, headers_bottom_up_and_oversigned, headers_many_unrelated,
+           headers_from_count_reasons, from_domain_cases)
