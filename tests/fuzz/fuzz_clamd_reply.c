@@ -2,6 +2,7 @@
  * that turns its output into SMTP reply text and header values (verdict_decide).
  * Invariants checked: the parser never reads past @size, always yields a known status,
  * and every string that can reach Postfix is NUL-terminated printable ASCII without '%'. */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(version, copy + size - 8, 8);
 	struct verdict_reply r;
 	int rc = verdict_parse(copy, size, &r);
-	if (rc != 0 && (rc != -71 /* -EPROTO */ || r.status != VERDICT_ERROR))
+	if (rc != 0 && (rc != -EPROTO || r.status != VERDICT_ERROR))
 		abort();
 	if (r.status > VERDICT_ERROR)
 		abort();

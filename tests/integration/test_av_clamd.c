@@ -10,6 +10,7 @@
  * Prints PASS/FAIL lines; exit 1 if anything failed. alarm() bounds the whole run.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -378,6 +379,51 @@ static void test_no_backend(void)
 	clamd_pool_free(pool);
 }
 
+struct thr {
+	struct clamd_pool *pool;
+	const struct msg *bad, *good;
+	int ok;
+};
+
+static void *thr_main(void *arg)
+{
+	struct thr *t = arg;
+	for (int i = 0; i < 20; i++) {
+		enum clamd_mode md = (enum clamd_mode)(i % 2);
+		bool want_bad = (i / 2) % 2;
+		struct clamd_result r = scan_msg(t->pool, md, want_bad ? t->bad : t->good, 25 * MB);
+		if (want_bad ? is_eicar(&r) : r.status == VERDICT_CLEAN)
+			t->ok++;
+	}
+	return NULL;
+}
+
+/* libmilter runs a thread per SMTP connection: one pool, many concurrent scans. */
+static void test_threads(const char *sock1)
+{
+	struct clamd_pool *pool = pool_of(20000, 1, sock1);
+	struct msg bad = load("eicar-zip.eml"), good = load("clean.eml");
+	struct thr t[6];
+	pthread_t th[6];
+	for (int i = 0; i < 6; i++) {
+		t[i] = (struct thr){.pool = pool, .bad = &bad, .good = &good};
+		pthread_create(&th[i], NULL, thr_main, &t[i]);
+	}
+	int ok = 0;
+	for (int i = 0; i < 6; i++) {
+		pthread_join(th[i], NULL);
+		ok += t[i].ok;
+	}
+	struct clamd_health h;
+	clamd_pool_health(pool, &h, 1);
+	result(ok == 120 && h.scans == 120 && h.infected == 60 && h.failures == 0,
+	       "6 threads x 20 scans on one pool: %d/120 right, backend counted %lu scans, "
+	       "%lu infected", ok, h.scans, h.infected);
+	free(bad.data);
+	free(good.data);
+	clamd_pool_free(pool);
+}
+
 static pid_t kill_pid;
 static bool killed;
 
@@ -487,6 +533,7 @@ int main(int argc, char **argv)
 
 	test_verdicts(sock1);
 	show_raw_headers(sock1);
+	test_threads(sock1);
 	test_inet(env("AV_TCP1"));
 	test_max_size(sock1);
 	test_clamd_limits(sock3);
