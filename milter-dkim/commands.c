@@ -1,0 +1,274 @@
+/* commands: milter-dkim's admin subcommands (issue 5 "Commands"):
+ *   keygen [DOMAIN]     create missing keys, print what was made
+ *   dns [DOMAIN]        zone-file TXT lines for every selector to publish
+ *   check-dns [DOMAIN]  look every selector up now, print a table, store results
+ *   status              the live state of every selector, from the store
+ * Exit codes: 0, 1 (check-dns: a sign = yes selector fails the gate), 64 usage,
+ * 69 DNS unreachable, 78 config error. Run as root they first drop to the
+ * daemon's user, so created keys and store files belong to it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "dkim.h"
+#include "dns.h"
+#include "log.h"
+#include "privs.h"
+#include "store.h"
+#include "xalloc.h"
+
+/* Load the snapshot for a command: privileges dropped, keys loaded (created when
+ * @create), and the gate table filled from the store. */
+static struct dkim_conf *dkim_cmd_conf(struct daemon *d, bool create, struct store **st,
+				       struct buf *made)
+{
+	struct daemon_conf *dc = daemon_conf_get(d);
+	const struct cfg *cfg = dc->cfg;
+	struct buf err;
+	int r;
+
+	if ((r = privs_drop(cfg_str(cfg, NULL, "user"), cfg_str(cfg, NULL, "group"))) < 0) {
+		log_err_e(r, "cannot drop privileges to %s", cfg_str(cfg, NULL, "user"));
+		daemon_conf_put(dc);
+		return NULL;
+	}
+	buf_init(&err);
+	struct dkim_conf *c = dkim_conf_build(cfg, create, made, &err);
+	if (!c)
+		log_errx("%s: %s", cfg_path(cfg), buf_cstr(&err));
+	buf_fini(&err);
+	daemon_conf_put(dc);
+	if (c && st) {
+		*st = daemon_open_store(d);
+		gate_attach(dkim_gate(), c, *st, time(NULL));
+		if (*st)
+			gate_flush(dkim_gate(), *st);
+	}
+	return c;
+}
+
+static bool dkim_cmd_wants(const struct dkim_domain *dom, const char *only)
+{
+	return !only || strcasecmp(only, dom->section) == 0 || strcasecmp(only, dom->d) == 0;
+}
+
+static int dkim_cmd_args(int argc, char **argv, const char **only)
+{
+	if (argc > 2) {
+		fprintf(stderr, "usage: milter-dkim %s [DOMAIN]\n", argv[0]);
+		return -EINVAL;
+	}
+	*only = argc == 2 ? argv[1] : NULL;
+	return 0;
+}
+
+static int dkim_cmd_keygen(struct daemon *d, int argc, char **argv)
+{
+	const char *only;
+	struct buf made;
+	if (dkim_cmd_args(argc, argv, &only) < 0)
+		return DAEMON_EXIT_USAGE;
+	buf_init(&made);
+	struct dkim_conf *c = dkim_cmd_conf(d, true, NULL, &made);
+	if (!c) {
+		buf_fini(&made);
+		return DAEMON_EXIT_CONFIG;
+	}
+	fputs(made.len ? buf_cstr(&made) : "no key was missing\n", stdout);
+	for (size_t i = 0; i < c->ndom; i++) {
+		if (!dkim_cmd_wants(&c->dom[i], only))
+			continue;
+		for (size_t j = 0; j < c->dom[i].nsel; j++) {
+			struct buf desc;
+			buf_init(&desc);
+			keys_describe(c->dom[i].sel[j].key, &desc);
+			printf("%s/%s: %s %s\n", c->dom[i].section, c->dom[i].sel[j].name,
+			       c->dom[i].sel[j].keyspec, buf_cstr(&desc));
+			buf_fini(&desc);
+		}
+	}
+	buf_fini(&made);
+	dkim_conf_free(c);
+	return DAEMON_EXIT_OK;
+}
+
+static void dkim_fmt_time(time_t t, char *out, size_t n)
+{
+	struct tm tm;
+	if (!t) {
+		snprintf(out, n, "never");
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(out, n, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
+static int dkim_cmd_dns(struct daemon *d, int argc, char **argv)
+{
+	const char *only;
+	struct store *st = NULL;
+	if (dkim_cmd_args(argc, argv, &only) < 0)
+		return DAEMON_EXIT_USAGE;
+	struct dkim_conf *c = dkim_cmd_conf(d, false, &st, NULL);
+	if (!c)
+		return DAEMON_EXIT_CONFIG;
+	time_t now = time(NULL);
+	for (size_t i = 0; i < c->ndom; i++) {
+		const struct dkim_domain *dom = &c->dom[i];
+		if (!dkim_cmd_wants(dom, only))
+			continue;
+		for (size_t j = 0; j < dom->nsel; j++) {
+			const struct dkim_selector *sel = &dom->sel[j];
+			struct selector_state s = {0};
+			struct buf rec, q;
+			char why[96], until_s[64];
+			time_t until;
+			gate_state(dkim_gate(), sel, &s);
+			enum selector_phase ph = selectors_phase(&sel->sc, &s, now,
+								 (time_t)(c->retire_grace_ms / 1000),
+								 &until);
+			buf_init(&rec);
+			buf_init(&q);
+			keys_dns_record(sel->key, &rec);
+			keys_txt_quote(buf_cstr(&rec), &q);
+			dkim_fmt_time(until, until_s, sizeof(until_s));
+			switch (ph) {
+			case SELECTORS_SIGNING:
+				snprintf(why, sizeof(why), "signing");
+				break;
+			case SELECTORS_AWAITING:
+				snprintf(why, sizeof(why), "awaiting publication");
+				break;
+			case SELECTORS_RETIRING:
+				snprintf(why, sizeof(why), "retiring until %s", until_s);
+				break;
+			case SELECTORS_REMOVABLE:
+				snprintf(why, sizeof(why), "removable: no longer signs");
+				break;
+			}
+			printf("%s%s._domainkey.%s. IN TXT ( %s ) ; %s\n",
+			       ph == SELECTORS_REMOVABLE ? "; " : "", sel->name, dom->d, buf_cstr(&q),
+			       why);
+			buf_fini(&rec);
+			buf_fini(&q);
+		}
+	}
+	dkim_conf_free(c);
+	store_close(st);
+	return DAEMON_EXIT_OK;
+}
+
+static int dkim_cmd_check_dns(struct daemon *d, int argc, char **argv)
+{
+	const char *only;
+	struct store *st = NULL;
+	struct gate_row *rows = NULL;
+	size_t n = 0;
+	int rc = DAEMON_EXIT_OK;
+	if (dkim_cmd_args(argc, argv, &only) < 0)
+		return DAEMON_EXIT_USAGE;
+	struct dkim_conf *c = dkim_cmd_conf(d, false, &st, NULL);
+	if (!c)
+		return DAEMON_EXIT_CONFIG;
+	struct daemon_conf *dc = daemon_conf_get(d);
+	struct dns_opts o = {
+		.forwarder = cfg_str(dc->cfg, NULL, "resolver"),
+		.trust_anchor = cfg_str(dc->cfg, NULL, "trust_anchor"),
+		.timeout_ms = 5000,
+	};
+	struct dns *dns = dns_new(&o);
+	daemon_conf_put(dc);
+	if (!dns) {
+		log_err("cannot set up the resolver");
+		rc = DAEMON_EXIT_UNAVAIL;
+		goto out;
+	}
+	int r = gate_check(dkim_gate(), c, dns, st, only, &rows, &n);
+	if (only && n == 0) {
+		fprintf(stderr, "milter-dkim: no [%s] domain in the configuration\n", only);
+		rc = DAEMON_EXIT_USAGE;
+		goto out;
+	}
+	printf("%-32s %-12s %-8s %-22s %s\n", "selector", "sign", "state", "published?",
+	       "detail");
+	for (size_t i = 0; i < n; i++) {
+		char name[300];
+		snprintf(name, sizeof(name), "%s._domainkey.%s", rows[i].sel->name, rows[i].dom->d);
+		const char *pub = rows[i].lookup == SELECTORS_LOOKUP_MATCH      ? "yes, matches key"
+				  : rows[i].lookup == SELECTORS_LOOKUP_MISMATCH ? "yes, NOT this key"
+				  : rows[i].lookup == SELECTORS_LOOKUP_ABSENT   ? "no"
+										: "unknown";
+		printf("%-32s %-12s %-8s %-22s %s\n", name,
+		       rows[i].sel->sc.sign ? (rows[i].sel->sc.legacy ? "yes (legacy)" : "yes") : "no",
+		       rows[i].passes ? "signs" : "-", pub, rows[i].detail);
+		if (rows[i].sel->sc.sign && !rows[i].sel->sc.legacy &&
+		    rows[i].lookup != SELECTORS_LOOKUP_MATCH && rc == DAEMON_EXIT_OK)
+			rc = 1;
+	}
+	if (r == -EHOSTUNREACH) {
+		fprintf(stderr, "milter-dkim: DNS could not be reached\n");
+		rc = DAEMON_EXIT_UNAVAIL;
+	}
+out:
+	free(rows);
+	dns_free(dns);
+	dkim_conf_free(c);
+	store_close(st);
+	return rc;
+}
+
+static int dkim_cmd_status(struct daemon *d, int argc, char **argv)
+{
+	struct store *st = NULL;
+	if (argc > 1) {
+		fprintf(stderr, "usage: milter-dkim status\n");
+		return DAEMON_EXIT_USAGE;
+	}
+	struct dkim_conf *c = dkim_cmd_conf(d, false, &st, NULL);
+	if (!c)
+		return DAEMON_EXIT_CONFIG;
+	time_t now = time(NULL);
+	printf("store: %s\n", st ? store_backend(st) : "unavailable");
+	for (size_t i = 0; i < c->ndom; i++) {
+		const struct dkim_domain *dom = &c->dom[i];
+		printf("[%s] d=%s\n", dom->section, dom->d);
+		for (size_t j = 0; j < dom->nsel; j++) {
+			const struct dkim_selector *sel = &dom->sel[j];
+			struct selector_state s = {0};
+			char checked[64], signed_at[64], until_s[64];
+			time_t until;
+			gate_state(dkim_gate(), sel, &s);
+			enum selector_phase ph = selectors_phase(&sel->sc, &s, now,
+								 (time_t)(c->retire_grace_ms / 1000),
+								 &until);
+			dkim_fmt_time(s.checked_at, checked, sizeof(checked));
+			dkim_fmt_time(s.last_signed, signed_at, sizeof(signed_at));
+			dkim_fmt_time(until, until_s, sizeof(until_s));
+			printf("  %-16s %-8s %-14s %-21s published=%s matches=%s checked=%s "
+			       "last_signed=%s%s%s%s\n",
+			       sel->name, sel->type == KEYS_ED25519 ? "ed25519" : "rsa",
+			       sel->sc.legacy ? "legacy" : (sel->sc.sign ? "sign=yes" : "sign=no"),
+			       selectors_phase_name(ph), s.checked ? (s.published ? "yes" : "no") : "?",
+			       s.checked ? (s.matches ? "yes" : "no") : "?", checked, signed_at,
+			       ph == SELECTORS_RETIRING ? " until=" : "",
+			       ph == SELECTORS_RETIRING ? until_s : "",
+			       ph == SELECTORS_REMOVABLE ? " (can be removed from DNS)" : "");
+		}
+	}
+	dkim_conf_free(c);
+	store_close(st);
+	return DAEMON_EXIT_OK;
+}
+
+const struct daemon_cmd dkim_commands[] = {
+	{"keygen", "[DOMAIN]", "create missing keys and print what was made", dkim_cmd_keygen},
+	{"dns", "[DOMAIN]", "zone-file TXT records to publish, with why", dkim_cmd_dns},
+	{"check-dns", "[DOMAIN]", "look selectors up now (exit 1: one fails, 69: no DNS)",
+	 dkim_cmd_check_dns},
+	{"status", "", "live state of every domain and selector", dkim_cmd_status},
+	{NULL, NULL, NULL, NULL},
+};

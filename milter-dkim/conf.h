@@ -1,0 +1,66 @@
+/* conf: milter-dkim's configuration snapshot: the key table for the config
+ * file and what is built from it (domains, selectors, loaded keys). */
+#ifndef POSTWARDEN_DKIM_CONF_H
+#define POSTWARDEN_DKIM_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "cidr.h"
+#include "keys.h"
+#include "selectors.h"
+
+#define DKIM_DEFAULT_SELECTOR "mail"
+
+struct dkim_selector {
+	struct selector_conf sc; /* name, sign, legacy (sc.name points to name) */
+	char *name;
+	char *keyspec;           /* path or credential:<name> */
+	enum keys_type type;
+	int bits;
+	EVP_PKEY *key;           /* loaded once; shared read-only by signing threads */
+	bool generated;          /* created by this build */
+	char *state_key;         /* "<d>/<selector>": the gate table's key */
+};
+
+struct dkim_domain {
+	char *section; /* "example.org" or "*.example.org" */
+	const char *d; /* d= (points into section) */
+	struct dkim_selector *sel;
+	size_t nsel;
+};
+
+struct dkim_conf {
+	const struct cfg *cfg;
+	struct dkim_domain *dom;
+	size_t ndom;
+	const char **sections; /* dom[i].section, for selectors_match_domain() */
+	const struct cidr_list *sign_networks;
+	uint64_t dns_check_interval_ms;
+	uint64_t retire_grace_ms;
+	uint64_t expire_ms; /* 0: no x= */
+	bool on_error_accept;
+};
+
+extern const struct cfg_schema dkim_schema;
+
+/**
+ * dkim_conf_build() - domains and selectors from @cfg, keys loaded; missing keys
+ * are generated (as `keygen` does) unless @create is false.
+ * @made: if not NULL, receives one line per generated key ("created PATH (TYPE)")
+ * @err: on failure, a message naming the file or section
+ * Return: the snapshot (free with dkim_conf_free()), or NULL.
+ */
+struct dkim_conf *dkim_conf_build(const struct cfg *cfg, bool create, struct buf *made,
+				  struct buf *err);
+void dkim_conf_free(struct dkim_conf *c);
+
+/* dkim_conf_domain() - the domain whose section is named @section, or NULL. */
+const struct dkim_domain *dkim_conf_domain(const struct dkim_conf *c, const char *section);
+
+#endif

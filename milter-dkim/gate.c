@@ -1,0 +1,274 @@
+/* gate: milter-dkim's DNS gate table (see gate.h).
+ *
+ * A mutex guards a small array of (d/selector, state) entries: signing threads
+ * read it once per message (gate_active) and mark what signed (gate_signed);
+ * the background thread runs DNS checks (gate_check) and writes changed
+ * entries to the store (gate_flush), so the store is never on the message
+ * path. A failed lookup keeps the last known state (RFC-free policy: a DNS
+ * outage must not stop signing). States are loaded from the store when an
+ * entry is first seen, so a restart or a new fleet member starts warm.
+ */
+#include "gate.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns.h"
+#include "store.h"
+#include "xalloc.h"
+
+#define GATE_SIGNED_PERSIST_S 3600 /* last_signed is written at most hourly */
+
+struct gate_entry {
+	char *key; /* "<d>/<selector>" */
+	struct selector_state st;
+	bool dirty;
+	time_t persisted_signed;
+	char store_key[STORE_KEY_MAX];
+};
+
+struct gate {
+	pthread_mutex_t lock;
+	struct gate_entry *e;
+	size_t n, cap;
+};
+
+struct gate *gate_new(void)
+{
+	struct gate *g = xcalloc(1, sizeof(*g));
+	pthread_mutex_init(&g->lock, NULL);
+	return g;
+}
+
+void gate_free(struct gate *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->n; i++)
+		free(g->e[i].key);
+	free(g->e);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+}
+
+void gate_store_key(const struct dkim_selector *sel, char *out, size_t outsz)
+{
+	const char *slash = strchr(sel->state_key, '/');
+	snprintf(out, outsz, "pw:dkim:sel:%.*s:%s", (int)(slash - sel->state_key), sel->state_key,
+		 slash + 1);
+}
+
+/* Called with the lock held. */
+static struct gate_entry *gate_find(struct gate *g, const char *key)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (strcmp(g->e[i].key, key) == 0)
+			return &g->e[i];
+	return NULL;
+}
+
+void gate_attach(struct gate *g, const struct dkim_conf *c, struct store *st, time_t now)
+{
+	for (size_t i = 0; i < c->ndom; i++) {
+		for (size_t j = 0; j < c->dom[i].nsel; j++) {
+			const struct dkim_selector *sel = &c->dom[i].sel[j];
+			struct selector_state loaded = {0};
+			char skey[STORE_KEY_MAX];
+			bool have = false;
+
+			pthread_mutex_lock(&g->lock);
+			bool known = gate_find(g, sel->state_key) != NULL;
+			pthread_mutex_unlock(&g->lock);
+			gate_store_key(sel, skey, sizeof(skey));
+			if (!known && st) {
+				char *v = NULL;
+				size_t len;
+				if (store_get(st, skey, &v, &len) == 0 &&
+				    selectors_state_load(v, len, &loaded) == 0)
+					have = true;
+				free(v);
+			}
+			pthread_mutex_lock(&g->lock);
+			struct gate_entry *e = gate_find(g, sel->state_key);
+			if (!e) {
+				if (g->n == g->cap) {
+					g->cap = g->cap ? g->cap * 2 : 16;
+					g->e = xreallocarray(g->e, g->cap, sizeof(*g->e));
+				}
+				e = &g->e[g->n++];
+				memset(e, 0, sizeof(*e));
+				e->key = xstrdup(sel->state_key);
+				snprintf(e->store_key, sizeof(e->store_key), "%s", skey);
+				if (have) {
+					e->st = loaded;
+					e->persisted_signed = loaded.last_signed;
+				}
+			}
+			if (selectors_note(&sel->sc, &e->st, now) && !sel->sc.sign)
+				e->dirty = true;
+			pthread_mutex_unlock(&g->lock);
+		}
+	}
+}
+
+size_t gate_active(struct gate *g, const struct dkim_domain *dom, size_t *idx)
+{
+	size_t k = 0;
+	pthread_mutex_lock(&g->lock);
+	for (size_t j = 0; j < dom->nsel; j++) {
+		struct gate_entry *e = gate_find(g, dom->sel[j].state_key);
+		struct selector_state none = {0};
+		if (selectors_signs(&dom->sel[j].sc, e ? &e->st : &none))
+			idx[k++] = j;
+	}
+	pthread_mutex_unlock(&g->lock);
+	return k;
+}
+
+void gate_signed(struct gate *g, const struct dkim_domain *dom, const size_t *idx, size_t n,
+		 time_t now)
+{
+	pthread_mutex_lock(&g->lock);
+	for (size_t i = 0; i < n; i++) {
+		struct gate_entry *e = gate_find(g, dom->sel[idx[i]].state_key);
+		if (!e)
+			continue;
+		selectors_note(&dom->sel[idx[i]].sc, &e->st, now);
+		if (e->st.last_signed - e->persisted_signed >= GATE_SIGNED_PERSIST_S)
+			e->dirty = true;
+	}
+	pthread_mutex_unlock(&g->lock);
+}
+
+bool gate_state(struct gate *g, const struct dkim_selector *sel, struct selector_state *out)
+{
+	pthread_mutex_lock(&g->lock);
+	struct gate_entry *e = gate_find(g, sel->state_key);
+	if (e)
+		*out = e->st;
+	pthread_mutex_unlock(&g->lock);
+	return e != NULL;
+}
+
+static enum selector_lookup gate_lookup(struct dns *dns, const struct dkim_domain *dom,
+					const struct dkim_selector *sel, const char **detail)
+{
+	char name[600];
+	struct dns_result *res = NULL;
+	enum selector_lookup out = SELECTORS_LOOKUP_MISMATCH;
+
+	snprintf(name, sizeof(name), "%s._domainkey.%s", sel->name, dom->d);
+	int r = dns_txt(dns, name, &res);
+	if (r < 0) {
+		*detail = r == -ETIMEDOUT ? "timeout" : "lookup failed";
+		return SELECTORS_LOOKUP_FAILED;
+	}
+	switch (res->outcome) {
+	case DNS_NXDOMAIN:
+		*detail = "not published (NXDOMAIN)";
+		out = SELECTORS_LOOKUP_ABSENT;
+		break;
+	case DNS_NODATA:
+		*detail = "not published (no TXT)";
+		out = SELECTORS_LOOKUP_ABSENT;
+		break;
+	case DNS_BOGUS:
+		*detail = "DNSSEC bogus";
+		out = SELECTORS_LOOKUP_FAILED;
+		break;
+	default:
+		*detail = "published, another key";
+		for (size_t i = 0; i < res->count; i++) {
+			enum keys_txt_result k = keys_txt_check(res->txt[i].text, sel->key);
+			if (k == KEYS_TXT_MATCH) {
+				*detail = "published, matches key";
+				out = SELECTORS_LOOKUP_MATCH;
+				break;
+			}
+			if (k == KEYS_TXT_REVOKED)
+				*detail = "published, revoked (empty p=)";
+			else if (k == KEYS_TXT_WRONG_TYPE)
+				*detail = "published, wrong key type";
+			else if (k == KEYS_TXT_MALFORMED && res->count == 1)
+				*detail = "published, not a DKIM key record";
+		}
+	}
+	dns_result_free(res);
+	return out;
+}
+
+int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struct store *st,
+	       const char *only, struct gate_row **rows, size_t *nrows)
+{
+	size_t total = 0, k = 0, failed = 0;
+	time_t now = time(NULL);
+
+	for (size_t i = 0; i < c->ndom; i++)
+		total += c->dom[i].nsel;
+	struct gate_row *out = xcalloc(total ? total : 1, sizeof(*out));
+	gate_attach(g, c, st, now);
+	for (size_t i = 0; i < c->ndom; i++) {
+		const struct dkim_domain *dom = &c->dom[i];
+		if (only && strcasecmp(only, dom->section) != 0 && strcasecmp(only, dom->d) != 0)
+			continue;
+		for (size_t j = 0; j < dom->nsel; j++) {
+			const struct dkim_selector *sel = &dom->sel[j];
+			struct gate_row *row = &out[k++];
+			row->dom = dom;
+			row->sel = sel;
+			row->lookup = gate_lookup(dns, dom, sel, &row->detail);
+			failed += row->lookup == SELECTORS_LOOKUP_FAILED;
+			pthread_mutex_lock(&g->lock);
+			struct gate_entry *e = gate_find(g, sel->state_key);
+			if (e) {
+				e->dirty |= selectors_gate_update(&e->st, row->lookup, now);
+				row->passes = selectors_signs(&sel->sc, &e->st);
+			}
+			pthread_mutex_unlock(&g->lock);
+		}
+	}
+	if (st)
+		gate_flush(g, st);
+	if (rows) {
+		*rows = out;
+		*nrows = k;
+	} else {
+		free(out);
+	}
+	return k && failed == k ? -EHOSTUNREACH : (int)k;
+}
+
+int gate_flush(struct gate *g, struct store *st)
+{
+	int rc = 0;
+	struct buf b;
+	buf_init(&b);
+	pthread_mutex_lock(&g->lock);
+	for (size_t i = 0; i < g->n; i++) {
+		struct gate_entry *e = &g->e[i];
+		if (!e->dirty)
+			continue;
+		buf_reset(&b);
+		selectors_state_dump(&e->st, &b);
+		char key[STORE_KEY_MAX];
+		snprintf(key, sizeof(key), "%s", e->store_key);
+		time_t signed_at = e->st.last_signed;
+		pthread_mutex_unlock(&g->lock);
+		int r = store_set(st, key, b.data, b.len, 0);
+		pthread_mutex_lock(&g->lock);
+		if (r == 0) {
+			e = &g->e[i];
+			e->dirty = false;
+			e->persisted_signed = signed_at;
+		} else {
+			rc = r;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&g->lock);
+	buf_fini(&b);
+	return rc;
+}

@@ -1,0 +1,67 @@
+/* gate: the live DNS-gate table of milter-dkim (one per process, survives
+ * reloads): per selector what DNS last said, when it last signed, shared with
+ * the fleet through the store ("pw:dkim:sel:<d>:<selector>"). */
+#ifndef POSTWARDEN_DKIM_GATE_H
+#define POSTWARDEN_DKIM_GATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "conf.h"
+#include "selectors.h"
+
+struct gate;
+struct store;
+struct dns;
+
+/* One row of a DNS check, for `check-dns`. */
+struct gate_row {
+	const struct dkim_domain *dom;
+	const struct dkim_selector *sel;
+	enum selector_lookup lookup;
+	const char *detail; /* "matches", "mismatch", "NXDOMAIN", "SERVFAIL/timeout" ... static */
+	bool passes;        /* signs after this check */
+};
+
+struct gate *gate_new(void);
+void gate_free(struct gate *g);
+
+/**
+ * gate_attach() - make sure every selector of @c has an entry: from memory, else
+ * from @st (may be NULL), else empty; note sign = no selectors' first sighting.
+ */
+void gate_attach(struct gate *g, const struct dkim_conf *c, struct store *st, time_t now);
+
+/**
+ * gate_active() - the selectors of @dom that sign now.
+ * @idx: room for dom->nsel indexes
+ * Return: how many.
+ */
+size_t gate_active(struct gate *g, const struct dkim_domain *dom, size_t *idx);
+
+/* gate_signed() - record that @dom's selectors @idx signed at @now (written to the
+ * store later by gate_flush(), off the message path). */
+void gate_signed(struct gate *g, const struct dkim_domain *dom, const size_t *idx, size_t n,
+		 time_t now);
+
+/* gate_state() - a copy of a selector's state; false when unknown. */
+bool gate_state(struct gate *g, const struct dkim_selector *sel, struct selector_state *out);
+
+/**
+ * gate_check() - look every selector of @c (or of the domain section @only) up in
+ * DNS now and record the results in memory and in @st.
+ * @rows: if not NULL, receives a malloc'd array of results (caller frees)
+ * Return: the number of selectors checked, or -errno (-EHOSTUNREACH when every
+ * lookup failed, i.e. DNS could not be reached).
+ */
+int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struct store *st,
+	       const char *only, struct gate_row **rows, size_t *nrows);
+
+/* gate_flush() - write changed states to @st. Return 0 or -errno. */
+int gate_flush(struct gate *g, struct store *st);
+
+/* gate_store_key() - "pw:dkim:sel:<d>:<selector>" into @out. */
+void gate_store_key(const struct dkim_selector *sel, char *out, size_t outsz);
+
+#endif

@@ -1,0 +1,154 @@
+/* milter-dkim: DKIM signing milter with DNS-gated selectors (issue 5,
+ * ARCHITECTURE.md "DKIM signing"). The config table lives in conf.c, the
+ * callbacks in milter.c, the subcommands in commands.c; this file is the
+ * daemon spec plus the background thread that re-checks selectors in DNS every
+ * dns_check_interval (and after each reload, before READY=1) and writes the
+ * gate table to the store.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "dkim.h"
+#include "dns.h"
+#include "log.h"
+#include "milter.h"
+#include "store.h"
+#include "xalloc.h"
+
+static struct gate *dkim_gate_table;
+static pthread_t dkim_thread;
+static bool dkim_thread_running;
+static time_t dkim_next_check;
+static pthread_mutex_t dkim_check_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct gate *dkim_gate(void)
+{
+	return dkim_gate_table;
+}
+
+static void *dkim_build(struct daemon *d, const struct cfg *cfg, char **err)
+{
+	struct buf e, made;
+	buf_init(&e);
+	buf_init(&made);
+	struct dkim_conf *c = dkim_conf_build(cfg, true, &made, &e);
+	if (!c)
+		*err = buf_steal(&e, NULL);
+	else if (made.len)
+		log_notice("%.*s", (int)made.len - 1, made.data);
+	buf_fini(&e);
+	buf_fini(&made);
+	return c;
+}
+
+static void dkim_release(void *priv)
+{
+	dkim_conf_free(priv);
+}
+
+/* One DNS pass over every selector; logs what operators must act on. */
+static void dkim_check_now(struct daemon *d)
+{
+	struct daemon_conf *dc = daemon_conf_get(d);
+	const struct dkim_conf *c = dc->priv;
+	struct dns_opts o = {
+		.forwarder = cfg_str(dc->cfg, NULL, "resolver"),
+		.trust_anchor = cfg_str(dc->cfg, NULL, "trust_anchor"),
+		.timeout_ms = 5000,
+		.cache_max_ttl = 60,
+	};
+	struct gate_row *rows = NULL;
+	size_t n = 0;
+
+	pthread_mutex_lock(&dkim_check_lock);
+	struct dns *dns = dns_new(&o);
+	if (!dns) {
+		log_warn("DNS gate: cannot set up the resolver");
+		goto out;
+	}
+	int r = gate_check(dkim_gate_table, c, dns, daemon_store(d), NULL, &rows, &n);
+	if (r == -EHOSTUNREACH)
+		log_warnx("DNS gate: every lookup failed; keeping the last known state");
+	for (size_t i = 0; i < n; i++)
+		log_debug("DNS gate: %s._domainkey.%s: %s%s", rows[i].sel->name, rows[i].dom->d,
+			  rows[i].detail, rows[i].passes ? " (signing)" : "");
+	for (size_t i = 0; i < c->ndom; i++) {
+		size_t idx[64];
+		struct dkim_domain capped = c->dom[i];
+		capped.nsel = capped.nsel > 64 ? 64 : capped.nsel;
+		if (gate_active(dkim_gate_table, &capped, idx) == 0)
+			log_warnx("%s: no selector passes the DNS gate: mail from it goes out "
+				  "unsigned (see: milter-dkim check-dns %s)",
+				  c->dom[i].section, c->dom[i].section);
+	}
+	dkim_next_check = time(NULL) + (time_t)(c->dns_check_interval_ms / 1000);
+out:
+	dns_free(dns);
+	free(rows);
+	pthread_mutex_unlock(&dkim_check_lock);
+	daemon_conf_put(dc);
+}
+
+static void *dkim_thread_main(void *arg)
+{
+	struct daemon *d = arg;
+	while (!daemon_wait_stop(d, 5000)) {
+		if (daemon_store(d))
+			gate_flush(dkim_gate_table, daemon_store(d));
+		if (time(NULL) >= dkim_next_check)
+			dkim_check_now(d);
+	}
+	if (daemon_store(d))
+		gate_flush(dkim_gate_table, daemon_store(d));
+	return NULL;
+}
+
+static void dkim_started(struct daemon *d)
+{
+	struct daemon_conf *dc = daemon_conf_get(d);
+	gate_attach(dkim_gate_table, dc->priv, daemon_store(d), time(NULL));
+	daemon_conf_put(dc);
+	dkim_check_now(d);
+	dkim_thread_running = pthread_create(&dkim_thread, NULL, dkim_thread_main, d) == 0;
+}
+
+static void dkim_reloaded(struct daemon *d)
+{
+	dkim_check_now(d);
+}
+
+static void dkim_stopping(struct daemon *d)
+{
+	if (dkim_thread_running) {
+		pthread_join(dkim_thread, NULL);
+		dkim_thread_running = false;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon_spec spec = {
+		.name = "milter-dkim",
+		.summary = "DKIM signing milter with several selectors per domain and DNS-gated "
+			   "key rotation",
+		.config_path = SYSCONFDIR "/postwarden/milter-dkim.conf",
+		.schema = &dkim_schema,
+		.runner = milter_runner(&dkim_milter_desc),
+		.build = dkim_build,
+		.release = dkim_release,
+		.started = dkim_started,
+		.reloaded = dkim_reloaded,
+		.stopping = dkim_stopping,
+		.commands = dkim_commands,
+		.extra_help = "SIGUSR1 reloads the configuration and re-checks DNS; SIGTERM stops.\n"
+			      "See milter-dkim(8), milter-dkim.conf(5), doc/dkim-rotation.md.",
+	};
+	dkim_gate_table = gate_new();
+	int rc = daemon_main(&spec, argc, argv);
+	gate_free(dkim_gate_table);
+	return rc;
+}

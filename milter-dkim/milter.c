@@ -1,0 +1,238 @@
+/* milter: milter-dkim's libmilter callbacks, the one file that sees libmilter
+ * types (ARCHITECTURE.md).
+ *
+ * Per connection: the config snapshot it started with and whether the client
+ * is trusted (sign_networks, or Postfix's emulated local submission: host
+ * "localhost", port 0, PROTOCOLS.md 3.3b item 7). At MAIL, mail that is neither
+ * authenticated ({auth_authen}) nor trusted gets SMFIS_ACCEPT: Postfix sends
+ * nothing more of it and nothing is logged. Eligible mail is hashed as it
+ * streams; at end of message one DKIM-Signature per active selector is
+ * inserted at the top (smfi_insheader index 0, folded with LF+TAB), or one info
+ * line says why it went out unsigned. Stages that never return a verdict are
+ * negotiated no-reply (SMFIP_NR_*), never MAIL (3.3b item 5).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dkim.h"
+#include "log.h"
+#include "milter.h"
+#include "sign.h"
+#include "xalloc.h"
+
+struct dkim_session {
+	struct daemon_conf *conf;
+	unsigned long proto; /* negotiated SMFIP_* flags */
+	bool trusted;        /* sign_networks or local submission */
+	struct sign *msg;    /* the message being signed, or NULL */
+};
+
+static sfsistat dkim_reply(const struct dkim_session *s, unsigned long nr_flag)
+{
+	return s && (s->proto & nr_flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static struct dkim_session *dkim_session(SMFICTX *ctx)
+{
+	struct dkim_session *s = smfi_getpriv(ctx);
+	if (!s) {
+		s = xcalloc(1, sizeof(*s));
+		s->conf = daemon_conf_get(milter_daemon());
+		smfi_setpriv(ctx, s);
+		milter_session_begin();
+	}
+	return s;
+}
+
+static sfsistat dkim_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+			       unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+			       unsigned long *pf2, unsigned long *pf3)
+{
+	struct dkim_session *s = dkim_session(ctx);
+	unsigned long want = SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN |
+			     SMFIP_NOEOH | SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_BODY;
+	if (!(f0 & SMFIF_ADDHDRS))
+		return SMFIS_REJECT;
+	*pf0 = SMFIF_ADDHDRS;
+	*pf1 = want & f1;
+	*pf2 = 0;
+	*pf3 = 0;
+	s->proto = *pf1;
+	return SMFIS_CONTINUE;
+}
+
+static bool dkim_local_submission(const char *host, const struct sockaddr *sa)
+{
+	if (!host || strcmp(host, "localhost") != 0 || !sa)
+		return false;
+	if (sa->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)sa)->sin_port == 0;
+	if (sa->sa_family == AF_INET6)
+		return ((const struct sockaddr_in6 *)sa)->sin6_port == 0;
+	return false;
+}
+
+static sfsistat dkim_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	struct dkim_session *s = dkim_session(ctx);
+	const struct dkim_conf *c = s->conf->priv;
+	s->trusted = dkim_local_submission(host, sa) || cidr_list_match(c->sign_networks, sa);
+	return dkim_reply(s, SMFIP_NR_CONN);
+}
+
+static void dkim_message_end(struct dkim_session *s)
+{
+	sign_free(s->msg);
+	s->msg = NULL;
+}
+
+static sfsistat dkim_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct dkim_session *s = dkim_session(ctx);
+	dkim_message_end(s);
+	if (!s->trusted && !milter_macro(ctx, "{auth_authen}"))
+		return SMFIS_ACCEPT;
+	s->msg = sign_new();
+	if (!s->msg) {
+		log_warn("%s: cannot start signing", milter_queue_id(ctx));
+		return SMFIS_TEMPFAIL;
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat dkim_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct dkim_session *s = smfi_getpriv(ctx);
+	if (s && s->msg)
+		sign_header(s->msg, name, value);
+	return dkim_reply(s, SMFIP_NR_HDR);
+}
+
+static sfsistat dkim_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct dkim_session *s = smfi_getpriv(ctx);
+	if (s && s->msg && sign_body(s->msg, chunk, len) < 0) {
+		/* a digest failure: end of message reports it */
+		sign_free(s->msg);
+		s->msg = NULL;
+	}
+	return dkim_reply(s, SMFIP_NR_BODY);
+}
+
+static sfsistat dkim_fail(SMFICTX *ctx, const struct dkim_conf *c, const char *qid, const char *what)
+{
+	if (c->on_error_accept) {
+		log_warnx("%s: not signed: %s (on_error = accept)", qid, what);
+		return SMFIS_ACCEPT;
+	}
+	log_warnx("%s: signing failed: %s: tempfail (on_error = tempfail)", qid, what);
+	smfi_setreply(ctx, "451", "4.7.1", "DKIM signing failed, try again later");
+	return SMFIS_TEMPFAIL;
+}
+
+static sfsistat dkim_eom(SMFICTX *ctx)
+{
+	struct dkim_session *s = smfi_getpriv(ctx);
+	if (!s || !s->conf)
+		return SMFIS_ACCEPT;
+	const struct dkim_conf *c = s->conf->priv;
+	const char *qid = milter_queue_id(ctx);
+	sfsistat rc = SMFIS_ACCEPT;
+	char *from = NULL;
+	struct buf reason;
+	buf_init(&reason);
+
+	if (!s->msg) {
+		rc = dkim_fail(ctx, c, qid, "message digest failed");
+		goto out;
+	}
+	if (sign_from_domain(s->msg, &from, &reason) != 0) {
+		log_info("%s: not signed: %s", qid, buf_cstr(&reason));
+		goto out;
+	}
+	size_t di;
+	const char *d;
+	if (selectors_match_domain(c->sections, c->ndom, from, &di, &d) != 0) {
+		log_info("%s: not signed: From domain %s not configured", qid, from);
+		goto out;
+	}
+	const struct dkim_domain *dom = &c->dom[di];
+	size_t idx[64], n = dom->nsel > 64 ? 64 : dom->nsel;
+	struct dkim_domain capped = *dom;
+	capped.nsel = n;
+	size_t k = gate_active(dkim_gate(), &capped, idx);
+	if (k == 0) {
+		log_info("%s: not signed: no selector published for %s", qid, dom->d);
+		goto out;
+	}
+	time_t now = time(NULL);
+	struct buf done;
+	buf_init(&done);
+	for (size_t i = 0; i < k; i++) {
+		const struct dkim_selector *sel = &dom->sel[idx[i]];
+		struct sign_params p = {
+			.domain = dom->d,
+			.selector = sel->name,
+			.key = sel->key,
+			.t = now,
+			.x = c->expire_ms ? now + (time_t)((c->expire_ms + 999) / 1000) : 0,
+		};
+		char *value = NULL;
+		int r = sign_make(s->msg, &p, &value);
+		if (r < 0 || smfi_insheader(ctx, 0, "DKIM-Signature", value) != MI_SUCCESS) {
+			free(value);
+			buf_fini(&done);
+			rc = dkim_fail(ctx, c, qid, r < 0 ? "signature" : "cannot insert the header");
+			goto out;
+		}
+		free(value);
+		buf_printf(&done, "%s%s (%s)", i ? ", " : "", sel->name,
+			   sel->type == KEYS_ED25519 ? "ed25519-sha256" : "rsa-sha256");
+	}
+	gate_signed(dkim_gate(), dom, idx, k, now);
+	log_info("%s: signed d=%s s=%s", qid, dom->d, buf_cstr(&done));
+	buf_fini(&done);
+out:
+	free(from);
+	buf_fini(&reason);
+	dkim_message_end(s);
+	return rc;
+}
+
+static sfsistat dkim_abort(SMFICTX *ctx)
+{
+	struct dkim_session *s = smfi_getpriv(ctx);
+	if (s)
+		dkim_message_end(s);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat dkim_close(SMFICTX *ctx)
+{
+	struct dkim_session *s = smfi_getpriv(ctx);
+	if (!s)
+		return SMFIS_CONTINUE;
+	smfi_setpriv(ctx, NULL);
+	dkim_message_end(s);
+	daemon_conf_put(s->conf);
+	free(s);
+	milter_session_end();
+	return SMFIS_CONTINUE;
+}
+
+struct smfiDesc dkim_milter_desc = {
+	.xxfi_name = "milter-dkim",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS,
+	.xxfi_connect = dkim_connect,
+	.xxfi_envfrom = dkim_envfrom,
+	.xxfi_header = dkim_header,
+	.xxfi_body = dkim_body,
+	.xxfi_eom = dkim_eom,
+	.xxfi_abort = dkim_abort,
+	.xxfi_close = dkim_close,
+	.xxfi_negotiate = dkim_negotiate,
+};
