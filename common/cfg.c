@@ -1,20 +1,16 @@
 /* cfg: INI config files read against a typed key table (see cfg.h).
  *
- * A small line parser of our own: lines up to CFG_LINE_MAX bytes (a trailing
- * CR is dropped first), `#`/`;` start a comment at the start of a line or after
- * whitespace (so `p=abc#d` keeps its `#`), values are trimmed. cfg_print()
- * output reads back to the same config (a value starting with `#` is printed
- * as `key =#v`), except that a normalized line may outgrow CFG_LINE_MAX. Every error
- * is one malloc'd message "file:line: what" (missing required keys: "file: ..."
- * for global keys, "file:line: section [s]: ..." naming the section header).
- * Empty values: STRING is "", LIST/CIDRS an empty list; INT, BOOL, DURATION,
- * SIZE and ENUM read as "unset" (0/false, cfg_is_set() false) when the key has
- * no default or an empty one, and are an error otherwise or when required.
- * Defaults in the schema are trusted: a bad default aborts (programming error),
- * as does a getter for a key not in the schema or of another type.
- * Threads: immutable after cfg_parse(); getters may run concurrently. Getters on
- * an allowed section absent from the file read defaults from a lazily built
- * copy created under a mutex. The schema must outlive the cfg.
+ * A small line parser of our own: lines up to CFG_LINE_MAX bytes (one trailing
+ * CR dropped first), `#`/`;` open a comment at the start of a line or after
+ * whitespace, values trimmed. Errors are one malloc'd "file:line: what" message.
+ * cfg_print() output reads back to the same config (a value starting with `#`
+ * or `;` is printed glued: `key =#v`); only a line lengthened by normalization
+ * ("::1" -> "::1/128") could outgrow CFG_LINE_MAX.
+ * Defaults in the schema are trusted: a bad default aborts, as does a getter for
+ * a key not in the schema or of another type (programming errors).
+ * Threads: immutable after cfg_parse(), getters may run concurrently; the copy
+ * of an allowed section absent from the file is built lazily under a mutex.
+ * Ownership: the schema must outlive the cfg; getters return memory of the cfg.
  */
 #include "cfg.h"
 

@@ -7,6 +7,13 @@
  * key, bad value for its type, missing required key, duplicate key, unknown
  * section, line too long. cfg_print() writes the effective config, defaults
  * included, in a form cfg_load() reads back (`-n`).
+ *
+ * Empty values: CFG_STRING is "", CFG_LIST/CFG_CIDRS an empty list (overriding
+ * the default). For the other types an empty value means "unset" (reads 0/false,
+ * cfg_is_set() false) when the key's default is NULL or "", and is an error
+ * ("empty value") when the key has a non-empty default or is CFG_REQUIRED.
+ * Getters on an allowed section that is absent from the file return defaults.
+ * Thread safe for readers once loaded.
  */
 #ifndef POSTWARDEN_CFG_H
 #define POSTWARDEN_CFG_H
