@@ -95,7 +95,7 @@ static int parse_endpoint(struct clamd_backend *b, const char *spec)
 }
 
 struct clamd_pool *clamd_pool_new(const char *const *endpoints, size_t n, int timeout_ms,
-				  int retry_ms)
+                                  int retry_ms)
 {
 	if (n == 0 || timeout_ms <= 0 || retry_ms < 0) {
 		errno = EINVAL;
@@ -242,8 +242,8 @@ static int connect_unix(const struct clamd_backend *b, int timeout_ms)
 
 static int connect_addr(const struct addrinfo *ai, int64_t deadline)
 {
-	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			ai->ai_protocol);
+	int fd =
+	    socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
 	if (fd < 0)
 		return -errno;
 	int r = 0;
@@ -364,9 +364,9 @@ int clamd_send_fildes(int fd, int passfd, int timeout_ms)
 	char dummy = 0;
 	struct iovec iov = {.iov_base = &dummy, .iov_len = 1};
 	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = ctl.buf,
-			     .msg_controllen = sizeof(ctl.buf)};
+	                     .msg_iovlen = 1,
+	                     .msg_control = ctl.buf,
+	                     .msg_controllen = sizeof(ctl.buf)};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;

@@ -19,10 +19,10 @@ struct clamd_health {
 	const char *endpoint; /* as configured; owned by the pool, valid while it lives */
 	bool is_unix;
 	bool up;
-	long down_ms_left;         /* > 0 while marked down */
-	unsigned long scans;       /* replies received (any status) */
-	unsigned long infected;    /* INFECTED replies */
-	unsigned long failures;    /* connect/IO failures and timeouts (each marked it down) */
+	long down_ms_left;      /* > 0 while marked down */
+	unsigned long scans;    /* replies received (any status) */
+	unsigned long infected; /* INFECTED replies */
+	unsigned long failures; /* connect/IO failures and timeouts (each marked it down) */
 	char version[CLAMD_VERSION_MAX]; /* "" until known */
 	char last_error[128];            /* "" if none yet */
 };
@@ -38,13 +38,17 @@ struct clamd_health {
  * endpoint. The pool is thread safe; scans share it.
  */
 struct clamd_pool *clamd_pool_new(const char *const *endpoints, size_t n, int timeout_ms,
-				  int retry_ms);
+                                  int retry_ms);
 /* clamd_pool_free() - free the pool (NULL is fine). No scan may be using it. */
 void clamd_pool_free(struct clamd_pool *pool);
 
+/* clamd_pool_size() - number of backends. */
 size_t clamd_pool_size(const struct clamd_pool *pool);
+/* clamd_pool_timeout() - the per-step timeout in ms. */
 int clamd_pool_timeout(const struct clamd_pool *pool);
+/* clamd_pool_endpoint() - backend @idx as configured (owned by the pool). */
 const char *clamd_pool_endpoint(const struct clamd_pool *pool, size_t idx);
+/* clamd_pool_is_unix() - true for a unix: backend (FILDES possible). */
 bool clamd_pool_is_unix(const struct clamd_pool *pool, size_t idx);
 
 /**

@@ -91,7 +91,7 @@ static void pick_backend(struct clamd_scan *s)
 static void backend_failed(struct clamd_scan *s, const char *what, int err)
 {
 	snprintf(s->last_error, sizeof(s->last_error), "%s: %s: %s",
-		 clamd_pool_endpoint(s->pool, s->cur), what, strerror(-err));
+	         clamd_pool_endpoint(s->pool, s->cur), what, strerror(-err));
 	close_conn(s);
 	clamd_pool_mark_down(s->pool, s->cur, s->last_error);
 	s->failovers++;
@@ -112,7 +112,8 @@ static void write_failed(struct clamd_scan *s, int err)
 {
 	char reply[VERDICT_REPLY_MAX + 1];
 	if (err != -ETIMEDOUT) {
-		int r = clamd_read_reply(s->conn, reply, sizeof(reply), clamd_pool_timeout(s->pool));
+		int r =
+		    clamd_read_reply(s->conn, reply, sizeof(reply), clamd_pool_timeout(s->pool));
 		if (r > 0) {
 			take_reply(s, reply, r);
 			close_conn(s);
@@ -173,7 +174,8 @@ static void instream_flush(struct clamd_scan *s, bool final)
 		struct iovec iov[4];
 		int k = 0;
 		if (fresh)
-			iov[k++] = (struct iovec){.iov_base = (void *)(uintptr_t)cmd, .iov_len = sizeof(cmd)};
+			iov[k++] = (struct iovec){.iov_base = (void *)(uintptr_t)cmd,
+			                          .iov_len = sizeof(cmd)};
 		uint32_t hdr = htonl((uint32_t)n);
 		if (n > 0) {
 			int r = read_chunk(s, s->sent, n);
@@ -187,7 +189,7 @@ static void instream_flush(struct clamd_scan *s, bool final)
 		bool last = final && n == pending;
 		if (last)
 			iov[k++] = (struct iovec){.iov_base = (void *)(uintptr_t)&zero,
-						  .iov_len = sizeof(zero)};
+			                          .iov_len = sizeof(zero)};
 		int r = clamd_sendv(s->conn, iov, k, timeout);
 		if (r < 0) {
 			write_failed(s, r);
@@ -228,8 +230,7 @@ static void fildes_scan(struct clamd_scan *s)
 	close_conn(s);
 }
 
-struct clamd_scan *clamd_scan_begin(struct clamd_pool *pool, enum clamd_mode mode,
-				    size_t max_size)
+struct clamd_scan *clamd_scan_begin(struct clamd_pool *pool, enum clamd_mode mode, size_t max_size)
 {
 	int fd = memfd_create("milter-av", MFD_CLOEXEC);
 	if (fd < 0)
@@ -312,7 +313,7 @@ int clamd_scan_end(struct clamd_scan *s, struct clamd_result *res)
 				break;
 			char reply[VERDICT_REPLY_MAX + 1];
 			int r = clamd_read_reply(s->conn, reply, sizeof(reply),
-						 clamd_pool_timeout(s->pool));
+			                         clamd_pool_timeout(s->pool));
 			if (r < 0) {
 				backend_failed(s, "reply", r);
 				continue;

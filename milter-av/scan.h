@@ -27,11 +27,11 @@ enum clamd_mode {
 struct clamd_result {
 	enum verdict_status status;
 	char detail[VERDICT_NAME_MAX]; /* virus/heuristic name, or the error reason */
-	const char *backend;           /* endpoint that answered; NULL if none (owned by the pool) */
+	const char *backend; /* endpoint that answered; NULL if none (owned by the pool) */
 	char version[CLAMD_VERSION_MAX]; /* that backend's zVERSION, "" if unknown */
-	size_t size;                   /* message bytes given to the scan (up to max_size + 1 chunk) */
-	unsigned failovers;            /* backends given up on during this scan */
-	int fildes;                    /* 1 when the answer came over FILDES */
+	size_t size;        /* message bytes given to the scan (up to max_size + 1 chunk) */
+	unsigned failovers; /* backends given up on during this scan */
+	int fildes;         /* 1 when the answer came over FILDES */
 };
 
 /**
@@ -46,8 +46,7 @@ struct clamd_result {
  * Over INSTREAM, data goes to the backend in CLAMD_SCAN_CHUNK pieces as it arrives.
  * Return: the scan (free with clamd_scan_free()), or NULL with errno from memfd_create.
  */
-struct clamd_scan *clamd_scan_begin(struct clamd_pool *pool, enum clamd_mode mode,
-				    size_t max_size);
+struct clamd_scan *clamd_scan_begin(struct clamd_pool *pool, enum clamd_mode mode, size_t max_size);
 
 /**
  * clamd_scan_write() - add message bytes (headers as rebuilt, or body).
@@ -74,7 +73,8 @@ void clamd_header_format(struct buf *out, const char *name, const char *value);
 /**
  * clamd_scan_end() - finish sending, wait for clamd's answer and fill @res.
  * Fails over to the next backend (re-sending the whole message) when the current one
- * cannot be reached, drops the connection or times out. Call once.
+ * cannot be reached, drops the connection or times out. A reply clamd did send is final,
+ * even `... ERROR` (no failover: the next clamd would get the same message). Call once.
  * Return: 0 (the outcome, including errors, is in @res->status).
  */
 int clamd_scan_end(struct clamd_scan *scan, struct clamd_result *res);

@@ -87,8 +87,8 @@ int verdict_parse(const char *reply, size_t len, struct verdict_reply *out)
 		copy_clean(out->detail, sizeof(out->detail), res, nlen);
 		size_t hl = strlen(OVERSIZE_HEURISTIC);
 		out->status = (nlen >= hl && memcmp(res, OVERSIZE_HEURISTIC, hl) == 0)
-				      ? VERDICT_OVERSIZE
-				      : VERDICT_INFECTED;
+		                  ? VERDICT_OVERSIZE
+		                  : VERDICT_INFECTED;
 		return 0;
 	}
 	if (ends_with(res, rlen, "ERROR")) {
@@ -109,7 +109,7 @@ int verdict_parse(const char *reply, size_t len, struct verdict_reply *out)
 }
 
 static void set_reply(struct verdict_decision *out, enum verdict_action action, const char *rcode,
-		      const char *xcode, const char *text)
+                      const char *xcode, const char *text)
 {
 	out->action = action;
 	snprintf(out->rcode, sizeof(out->rcode), "%s", rcode);
@@ -118,7 +118,7 @@ static void set_reply(struct verdict_decision *out, enum verdict_action action, 
 }
 
 static void decide_virus(const struct verdict_policy *p, const struct verdict_reply *r,
-			 struct verdict_decision *out)
+                         struct verdict_decision *out)
 {
 	const char *name = r->detail[0] ? r->detail : "unknown";
 	switch (p->on_virus) {
@@ -144,7 +144,7 @@ static void decide_virus(const struct verdict_policy *p, const struct verdict_re
 }
 
 void verdict_decide(const struct verdict_policy *policy, const struct verdict_reply *reply,
-		    const char *version, struct verdict_decision *out)
+                    const char *version, struct verdict_decision *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->action = VERDICT_ACCEPT;
@@ -162,17 +162,17 @@ void verdict_decide(const struct verdict_policy *policy, const struct verdict_re
 	case VERDICT_OVERSIZE:
 		if (policy->oversize == VERDICT_OVERSIZE_TEMPFAIL)
 			set_reply(out, VERDICT_TEMPFAIL, "451", "4.7.1",
-				  "Message too large to scan for viruses, try again later");
+			          "Message too large to scan for viruses, try again later");
 		else if (policy->oversize == VERDICT_OVERSIZE_REJECT)
 			set_reply(out, VERDICT_REJECT, "552", "5.3.4",
-				  "Message too large to scan for viruses");
+			          "Message too large to scan for viruses");
 		skipped = "skipped (oversize)";
 		break;
 	case VERDICT_ERROR:
 	default:
 		if (policy->on_error != VERDICT_ERROR_ACCEPT)
 			set_reply(out, VERDICT_TEMPFAIL, "451", "4.7.1",
-				  "Virus scan temporarily unavailable, try again later");
+			          "Virus scan temporarily unavailable, try again later");
 		skipped = "skipped (error)";
 		break;
 	}
@@ -184,7 +184,7 @@ void verdict_decide(const struct verdict_policy *policy, const struct verdict_re
 		char v[64];
 		copy_clean(v, sizeof(v), version, strlen(version));
 		snprintf(out->scanned_header, sizeof(out->scanned_header),
-			 "postwarden milter-av (%s)", v);
+		         "postwarden milter-av (%s)", v);
 	} else if (scanned) {
 		snprintf(out->scanned_header, sizeof(out->scanned_header), "postwarden milter-av");
 	} else {

@@ -14,7 +14,8 @@
 enum verdict_status {
 	VERDICT_CLEAN,    /* "OK" */
 	VERDICT_INFECTED, /* "<name> FOUND" */
-	VERDICT_OVERSIZE, /* size limit: milter max_size, clamd INSTREAM limit, Heuristics.Limits.Exceeded */
+	VERDICT_OVERSIZE, /* size limit: milter max_size, clamd INSTREAM limit,
+	                     Heuristics.Limits.Exceeded */
 	VERDICT_ERROR,    /* no backend, timeout, "... ERROR", unparseable reply */
 };
 
@@ -100,7 +101,7 @@ int verdict_parse(const char *reply, size_t len, struct verdict_reply *out);
  * treats OVERSIZE or ERROR as clean: their headers never claim a scan.
  */
 void verdict_decide(const struct verdict_policy *policy, const struct verdict_reply *reply,
-		    const char *version, struct verdict_decision *out);
+                    const char *version, struct verdict_decision *out);
 
 /* verdict_status_name() - "clean", "infected", "oversize", "error". */
 const char *verdict_status_name(enum verdict_status status);

@@ -135,7 +135,7 @@ static int feed(struct clamd_scan *s, const struct msg *m, void (*hook)(size_t))
 }
 
 static struct clamd_result scan_msg(struct clamd_pool *pool, enum clamd_mode mode,
-				    const struct msg *m, size_t max_size)
+                                    const struct msg *m, size_t max_size)
 {
 	struct clamd_result res;
 	struct clamd_scan *s = clamd_scan_begin(pool, mode, max_size);
@@ -178,7 +178,7 @@ static const char *mode_name(enum clamd_mode m)
 static void test_verdicts(const char *sock1)
 {
 	static const char *infected[] = {"eicar-plain.eml", "eicar-b64.eml", "eicar-zip.eml",
-					 "eicar-late.eml"};
+	                                 "eicar-late.eml"};
 	static const char *clean[] = {"clean.eml", "clean-2m.eml"};
 	struct clamd_pool *pool = pool_of(10000, 1, sock1);
 	for (int mode = 0; mode < 2; mode++) {
@@ -196,8 +196,8 @@ static void test_verdicts(const char *sock1)
 			struct msg m = load(clean[i]);
 			struct clamd_result r = scan_msg(pool, md, &m, 25 * MB);
 			result(r.status == VERDICT_CLEAN && r.fildes == want_fildes &&
-				       strncmp(r.version, "ClamAV ", 7) == 0 && r.backend &&
-				       strcmp(r.backend, sock1) == 0,
+			           strncmp(r.version, "ClamAV ", 7) == 0 && r.backend &&
+			           strcmp(r.backend, sock1) == 0,
 			       "%s %s -> %s (%s, version \"%s\")", mode_name(md), clean[i],
 			       verdict_status_name(r.status), r.detail, r.version);
 			free(m.data);
@@ -308,7 +308,7 @@ static void test_dead_first(const char *sock1)
 		struct clamd_health h[2];
 		clamd_pool_health(pool, h, 2);
 		result(is_eicar(&r) && r.backend && strcmp(r.backend, sock1) == 0 &&
-			       r.failovers == 1 && !h[0].up && h[0].failures == 1 && h[1].up,
+		           r.failovers == 1 && !h[0].up && h[0].failures == 1 && h[1].up,
 		       "%s first backend dead -> %s from %s, first down (%s)", mode_name(md),
 		       verdict_status_name(r.status), r.backend ? r.backend : "-", h[0].last_error);
 		/* the next scan goes straight to the second one */
@@ -356,7 +356,7 @@ static void test_slow(const char *sock1)
 		r = scan_msg(pool, md, &m, 25 * MB);
 		dt = mono_ms() - t0;
 		result(r.status == VERDICT_CLEAN && r.backend && strcmp(r.backend, sock1) == 0 &&
-			       dt < 5000,
+		           dt < 5000,
 		       "%s slow first backend -> answered by the second after %lld ms",
 		       mode_name(md), (long long)dt);
 		clamd_pool_free(pool);
@@ -418,7 +418,8 @@ static void test_threads(const char *sock1)
 	clamd_pool_health(pool, &h, 1);
 	result(ok == 120 && h.scans == 120 && h.infected == 60 && h.failures == 0,
 	       "6 threads x 20 scans on one pool: %d/120 right, backend counted %lu scans, "
-	       "%lu infected", ok, h.scans, h.infected);
+	       "%lu infected",
+	       ok, h.scans, h.infected);
 	free(bad.data);
 	free(good.data);
 	clamd_pool_free(pool);
@@ -466,7 +467,7 @@ static void test_killed_mid_stream(const char *sock1)
 	clamd_pool_health(pool, h, 2);
 	result(killed && proc_gone(kill_pid), "clamd #2 killed after 512 KiB were streamed to it");
 	result(is_eicar(&r) && r.backend && strcmp(r.backend, sock1) == 0 && r.failovers == 1 &&
-		       !h[0].up && h[1].scans == 1,
+	           !h[0].up && h[1].scans == 1,
 	       "killed mid-stream -> rescanned on the second: %s %s from %s (first: %s)",
 	       verdict_status_name(r.status), r.detail, r.backend ? r.backend : "-",
 	       h[0].last_error);
@@ -493,7 +494,7 @@ static double bench_one(struct clamd_pool *pool, enum clamd_mode mode, size_t si
 		clamd_scan_free(s);
 		if (r.status != VERDICT_CLEAN) {
 			fprintf(stderr, "bench: unexpected %s %s\n", verdict_status_name(r.status),
-				r.detail);
+			        r.detail);
 			exit(1);
 		}
 	}
@@ -510,9 +511,10 @@ static int bench(const char *sock, int n)
 	for (size_t i = 0; i < 2; i++) {
 		double ti = bench_one(pool, CLAMD_MODE_INSTREAM, sizes[i], n);
 		double tf = bench_one(pool, CLAMD_MODE_AUTO, sizes[i], n);
-		printf("%7zu bytes x %d: INSTREAM %.0f ms (%.0f msg/s), FILDES %.0f ms (%.0f msg/s), "
-		       "FILDES/INSTREAM speed %.2fx\n",
-		       sizes[i], n, ti, n * 1000.0 / ti, tf, n * 1000.0 / tf, ti / tf);
+		printf(
+		    "%7zu bytes x %d: INSTREAM %.0f ms (%.0f msg/s), FILDES %.0f ms (%.0f msg/s), "
+		    "FILDES/INSTREAM speed %.2fx\n",
+		    sizes[i], n, ti, n * 1000.0 / ti, tf, n * 1000.0 / tf, ti / tf);
 	}
 	clamd_pool_free(pool);
 	return 0;

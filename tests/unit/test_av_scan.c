@@ -21,11 +21,11 @@
 #include "scan.h"
 
 enum fake_mode {
-	FAKE_OK,         /* parse INSTREAM/FILDES, reply "stream: OK" / "fd[N]: OK" */
-	FAKE_FOUND_IF,   /* like OK but reply FOUND when the payload contains "VIRUS" */
+	FAKE_OK,          /* parse INSTREAM/FILDES, reply "stream: OK" / "fd[N]: OK" */
+	FAKE_FOUND_IF,    /* like OK but reply FOUND when the payload contains "VIRUS" */
 	FAKE_CLOSE_AFTER, /* read limit bytes, then close without a reply */
-	FAKE_LIMIT,      /* read limit bytes, reply "INSTREAM size limit exceeded. ERROR", close */
-	FAKE_SILENT,     /* accept and read, never answer */
+	FAKE_LIMIT,       /* read limit bytes, reply "INSTREAM size limit exceeded. ERROR", close */
+	FAKE_SILENT,      /* accept and read, never answer */
 };
 
 struct fake {
@@ -63,8 +63,10 @@ static int recv_fd(int fd)
 		char b[CMSG_SPACE(sizeof(int))];
 	} ctl;
 	struct iovec iov = {.iov_base = &c, .iov_len = 1};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
-			   .msg_controllen = sizeof(ctl.b)};
+	struct msghdr m = {.msg_iov = &iov,
+	                   .msg_iovlen = 1,
+	                   .msg_control = ctl.b,
+	                   .msg_controllen = sizeof(ctl.b)};
 	if (recvmsg(fd, &m, 0) != 1)
 		return -1;
 	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
@@ -105,8 +107,8 @@ static void serve_one(struct fake *f, int c)
 		if (pfd >= 0)
 			close(pfd);
 		const char *rep = strstr(buf_cstr(&f->payload), "VIRUS") && f->mode == FAKE_FOUND_IF
-					  ? "fd[9]: Fake.Virus FOUND"
-					  : "fd[9]: OK";
+		                      ? "fd[9]: Fake.Virus FOUND"
+		                      : "fd[9]: OK";
 		write(c, rep, strlen(rep) + 1);
 		return;
 	}
@@ -140,8 +142,8 @@ static void serve_one(struct fake *f, int c)
 		}
 	}
 	const char *rep = strstr(buf_cstr(&f->payload), "VIRUS") && f->mode == FAKE_FOUND_IF
-				  ? "stream: Fake.Virus FOUND"
-				  : "stream: OK";
+	                      ? "stream: Fake.Virus FOUND"
+	                      : "stream: OK";
 	write(c, rep, strlen(rep) + 1);
 }
 
@@ -229,15 +231,15 @@ static int64_t mono_ms(void)
 START_TEST(endpoints_parse)
 {
 	const char *good[] = {"unix:/run/clamav/clamd.ctl", "inet:127.0.0.1:3310",
-			      "inet:[::1]:3310", "inet:av2.example.org:3310"};
+	                      "inet:[::1]:3310", "inet:av2.example.org:3310"};
 	struct clamd_pool *p = clamd_pool_new(good, 4, 1000, 1000);
 	ck_assert_ptr_nonnull(p);
 	ck_assert(clamd_pool_is_unix(p, 0));
 	ck_assert(!clamd_pool_is_unix(p, 1));
 	ck_assert_str_eq(clamd_pool_endpoint(p, 2), "inet:[::1]:3310");
 	clamd_pool_free(p);
-	const char *bad[][1] = {{"tcp:1.2.3.4:5"}, {"inet:host"}, {"inet::3310"}, {"unix:"},
-				{"inet:host:"}};
+	const char *bad[][1] = {
+	    {"tcp:1.2.3.4:5"}, {"inet:host"}, {"inet::3310"}, {"unix:"}, {"inet:host:"}};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		errno = 0;
 		ck_assert_ptr_null(clamd_pool_new(bad[i], 1, 1000, 1000));
@@ -255,9 +257,9 @@ START_TEST(header_rebuild)
 	clamd_header_format(&b, "X-Empty", "");
 	clamd_header_format(&b, "X-Crlf", "one\r\n\ttwo");
 	ck_assert_str_eq(buf_cstr(&b), "Subject: a folded\r\n  subject line\r\n"
-				       "Content-Type: multipart/mixed; boundary=\"x\"\r\n"
-				       "X-Empty: \r\n"
-				       "X-Crlf: one\r\n\ttwo\r\n");
+	                               "Content-Type: multipart/mixed; boundary=\"x\"\r\n"
+	                               "X-Empty: \r\n"
+	                               "X-Crlf: one\r\n\ttwo\r\n");
 	buf_fini(&b);
 }
 END_TEST
@@ -277,7 +279,8 @@ START_TEST(instream_framing)
 	ck_assert_int_eq(clamd_scan_header(s, "From", "a@example.org"), 0);
 	ck_assert_int_eq(clamd_scan_eoh(s), 0);
 	for (size_t off = 0; off < size; off += 65535)
-		ck_assert_int_eq(clamd_scan_write(s, msg + off, size - off < 65535 ? size - off : 65535), 0);
+		ck_assert_int_eq(
+		    clamd_scan_write(s, msg + off, size - off < 65535 ? size - off : 65535), 0);
 	struct clamd_result res;
 	ck_assert_int_eq(clamd_scan_end(s, &res), 0);
 	clamd_scan_free(s);
@@ -527,5 +530,5 @@ START_TEST(retry_after_down)
 END_TEST
 
 CHECK_MAIN("av_scan", endpoints_parse, header_rebuild, instream_framing, fildes_handover,
-	   failover_replays, limit_reply_after_write_error, silent_backend_times_out,
-	   oversize_stops_sending, no_backend_is_error, retry_after_down)
+           failover_replays, limit_reply_after_write_error, silent_backend_times_out,
+           oversize_stops_sending, no_backend_is_error, retry_after_down)

@@ -113,10 +113,10 @@ START_TEST(parse_sanitizes_and_bounds)
 END_TEST
 
 static const struct verdict_policy defaults = {
-	.on_virus = VERDICT_VIRUS_REJECT,
-	.on_error = VERDICT_ERROR_TEMPFAIL,
-	.oversize = VERDICT_OVERSIZE_ACCEPT,
-	.add_header = true,
+    .on_virus = VERDICT_VIRUS_REJECT,
+    .on_error = VERDICT_ERROR_TEMPFAIL,
+    .oversize = VERDICT_OVERSIZE_ACCEPT,
+    .add_header = true,
 };
 
 static struct verdict_reply mk(enum verdict_status st, const char *detail)
@@ -219,5 +219,5 @@ START_TEST(names)
 END_TEST
 
 CHECK_MAIN("av_verdict", parse_ok_and_found, parse_terminators, parse_oversize, parse_errors,
-	   parse_sanitizes_and_bounds, decide_clean, decide_virus_actions, decide_error,
-	   decide_oversize, names)
+           parse_sanitizes_and_bounds, decide_clean, decide_virus_actions, decide_error,
+           decide_oversize, names)
