@@ -48,7 +48,7 @@ int socketmap_request_parse(const char *p, size_t n, struct socketmap_request *r
 
 	if (n > SOCKETMAP_REQUEST_MAX)
 		return -EMSGSIZE;
-	if (memchr(p, '\0', n))
+	if (n == 0 || memchr(p, '\0', n))
 		return -EINVAL;
 	sp = memchr(p, ' ', n);
 	if (!sp)
@@ -66,7 +66,7 @@ int socketmap_request_encode(struct buf *out, const char *name, const char *key,
 {
 	size_t nlen = strlen(name);
 
-	if (socketmap_name_check(name, nlen) < 0 || memchr(key, '\0', key_len))
+	if (socketmap_name_check(name, nlen) < 0 || (key_len && memchr(key, '\0', key_len)))
 		return -EINVAL;
 	if (key_len > SOCKETMAP_REQUEST_MAX - nlen - 1)
 		return -EMSGSIZE;
@@ -132,7 +132,7 @@ int socketmap_reply_parse(const char *p, size_t n, enum socketmap_status *st, co
 
 	if (n > SOCKETMAP_REPLY_MAX)
 		return -EMSGSIZE;
-	if (memchr(p, '\0', n))
+	if (n == 0 || memchr(p, '\0', n))
 		return -EINVAL;
 	sp = memchr(p, ' ', n);
 	wlen = sp ? (size_t)(sp - p) : n;
