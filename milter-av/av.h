@@ -1,0 +1,41 @@
+/* av: what milter-av's glue files share: the config snapshot built from the
+ * file, the libmilter callbacks table, the subcommands and the counters. */
+#ifndef POSTWARDEN_AV_H
+#define POSTWARDEN_AV_H
+
+#include <libmilter/mfapi.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "cidr.h"
+#include "clamd.h"
+#include "daemon.h"
+#include "scan.h"
+#include "verdict.h"
+
+struct av_conf {
+	struct clamd_pool *pool; /* owned; lives as long as the snapshot */
+	enum clamd_mode mode;
+	size_t max_size;
+	struct verdict_policy policy;
+	const struct cidr_list *skip_networks;
+	bool skip_authenticated;
+};
+
+extern const struct cfg_schema av_schema;
+extern struct smfiDesc av_milter_desc;
+extern const struct daemon_cmd av_commands[];
+
+/* av_conf_build() - the snapshot for @cfg. Return it, or NULL with *err set. */
+struct av_conf *av_conf_build(const struct cfg *cfg, char **err);
+void av_conf_free(struct av_conf *c);
+
+/* Counters: kept in memory by the message threads, added to the store
+ * ("pw:av:count", "pw:av:virus") by av_stats_flush() from one thread. */
+void av_stats_count(enum verdict_status status, const char *virus);
+/* av_stats_flush() - write pending deltas and @pool's backend health. Return 0 or
+ * -errno (the deltas are then dropped: counters are best effort). */
+int av_stats_flush(struct store *st, struct clamd_pool *pool);
+
+#endif

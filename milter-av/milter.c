@@ -1,0 +1,234 @@
+/* milter: milter-av's libmilter callbacks, the one file that sees libmilter
+ * types (issue 6, PROTOCOLS.md 3.2 and 3.3b).
+ *
+ * Per message: at MAIL, mail from skip_networks (or authenticated senders with
+ * skip_authenticated) gets SMFIS_ACCEPT and nothing more; otherwise a clamd
+ * scan starts and headers (rebuilt as "Name: value" CRLF) and body chunks are
+ * streamed to it as they arrive (zINSTREAM, or a memfd handed over with FILDES
+ * at the end for a local clamd). Headers and body are negotiated no-reply: the
+ * verdict comes at end of message, where verdict_decide() maps the result and
+ * the configuration to reject / discard / quarantine (HOLD) / tag / tempfail.
+ * Every infected message is logged with queue id, virus name and sender.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "av.h"
+#include "log.h"
+#include "milter.h"
+#include "xalloc.h"
+
+struct av_session {
+	struct daemon_conf *conf;
+	unsigned long proto; /* negotiated SMFIP_* */
+	bool skip_client;    /* skip_networks */
+	struct clamd_scan *scan;
+	char *sender;
+	struct timespec started;
+};
+
+static sfsistat av_reply(const struct av_session *s, unsigned long nr_flag)
+{
+	return s && (s->proto & nr_flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static struct av_session *av_session(SMFICTX *ctx)
+{
+	struct av_session *s = smfi_getpriv(ctx);
+	if (!s) {
+		s = xcalloc(1, sizeof(*s));
+		s->conf = daemon_conf_get(milter_daemon());
+		smfi_setpriv(ctx, s);
+		milter_session_begin();
+	}
+	return s;
+}
+
+static void av_message_end(struct av_session *s)
+{
+	clamd_scan_free(s->scan);
+	s->scan = NULL;
+	free(s->sender);
+	s->sender = NULL;
+}
+
+static sfsistat av_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+			     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+			     unsigned long *pf2, unsigned long *pf3)
+{
+	struct av_session *s = av_session(ctx);
+	unsigned long want = SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN |
+			     SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
+	if (!(f0 & SMFIF_ADDHDRS))
+		return SMFIS_REJECT;
+	*pf0 = (SMFIF_ADDHDRS | SMFIF_QUARANTINE) & f0;
+	*pf1 = want & f1;
+	*pf2 = 0;
+	*pf3 = 0;
+	s->proto = *pf1;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat av_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	struct av_session *s = av_session(ctx);
+	const struct av_conf *c = s->conf->priv;
+	s->skip_client = cidr_list_match(c->skip_networks, sa);
+	return av_reply(s, SMFIP_NR_CONN);
+}
+
+static sfsistat av_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct av_session *s = av_session(ctx);
+	const struct av_conf *c = s->conf->priv;
+	av_message_end(s);
+	if (s->skip_client || (c->skip_authenticated && milter_macro(ctx, "{auth_authen}")))
+		return SMFIS_ACCEPT;
+	s->sender = xstrdup(argv && argv[0] ? argv[0] : "<>");
+	clock_gettime(CLOCK_MONOTONIC, &s->started);
+	s->scan = clamd_scan_begin(c->pool, c->mode, c->max_size);
+	if (!s->scan)
+		log_warn("cannot start a scan (memfd)");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat av_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct av_session *s = smfi_getpriv(ctx);
+	if (s && s->scan)
+		clamd_scan_header(s->scan, name, value);
+	return av_reply(s, SMFIP_NR_HDR);
+}
+
+static sfsistat av_eoh(SMFICTX *ctx)
+{
+	struct av_session *s = smfi_getpriv(ctx);
+	if (s && s->scan)
+		clamd_scan_eoh(s->scan);
+	return av_reply(s, SMFIP_NR_EOH);
+}
+
+static sfsistat av_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct av_session *s = smfi_getpriv(ctx);
+	if (s && s->scan)
+		clamd_scan_write(s->scan, chunk, len);
+	return av_reply(s, SMFIP_NR_BODY);
+}
+
+static long av_elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (long)(t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void av_log(const char *qid, const struct av_session *s, const struct clamd_result *res,
+		   const struct verdict_decision *dec)
+{
+	const char *act = verdict_action_name(dec->action);
+	const char *be = res->backend ? res->backend : "none";
+	switch (res->status) {
+	case VERDICT_INFECTED:
+		log_notice("%s: infected: %s from=<%s> action=%s backend=%s", qid, res->detail,
+			   s->sender, act, be);
+		break;
+	case VERDICT_OVERSIZE:
+		log_notice("%s: not scanned: oversize (%zu bytes%s%s) action=%s", qid, res->size,
+			   res->detail[0] ? ", " : "", res->detail, act);
+		break;
+	case VERDICT_ERROR:
+		log_warnx("%s: scan failed: %s action=%s", qid, res->detail, act);
+		break;
+	default:
+		log_info("%s: clean backend=%s%s size=%zu time=%ldms", qid, be,
+			 res->fildes ? " (fildes)" : "", res->size, av_elapsed_ms(&s->started));
+	}
+}
+
+static sfsistat av_eom(SMFICTX *ctx)
+{
+	struct av_session *s = smfi_getpriv(ctx);
+	if (!s || !s->conf)
+		return SMFIS_ACCEPT;
+	const struct av_conf *c = s->conf->priv;
+	const char *qid = milter_queue_id(ctx);
+	struct clamd_result res = {.status = VERDICT_ERROR};
+	struct verdict_reply rep;
+	struct verdict_decision dec;
+	sfsistat rc = SMFIS_ACCEPT;
+
+	if (s->scan)
+		clamd_scan_end(s->scan, &res);
+	else
+		snprintf(res.detail, sizeof(res.detail), "could not start a scan");
+	rep.status = res.status;
+	memcpy(rep.detail, res.detail, sizeof(rep.detail));
+	verdict_decide(&c->policy, &rep, res.version, &dec);
+	av_log(qid, s, &res, &dec);
+	av_stats_count(res.status, res.detail);
+
+	if (dec.scanned_header[0])
+		smfi_addheader(ctx, "X-Virus-Scanned", dec.scanned_header);
+	if (dec.virus_header[0])
+		smfi_addheader(ctx, "X-Virus", dec.virus_header);
+	switch (dec.action) {
+	case VERDICT_REJECT:
+		smfi_setreply(ctx, dec.rcode, dec.xcode, dec.text);
+		rc = SMFIS_REJECT;
+		break;
+	case VERDICT_TEMPFAIL:
+		smfi_setreply(ctx, dec.rcode, dec.xcode, dec.text);
+		rc = SMFIS_TEMPFAIL;
+		break;
+	case VERDICT_DISCARD:
+		rc = SMFIS_DISCARD;
+		break;
+	case VERDICT_QUARANTINE:
+		if (smfi_quarantine(ctx, dec.text[0] ? dec.text : "virus found") != MI_SUCCESS)
+			log_warnx("%s: quarantine refused by the MTA", qid);
+		rc = SMFIS_ACCEPT;
+		break;
+	default:
+		rc = SMFIS_ACCEPT;
+	}
+	av_message_end(s);
+	return rc;
+}
+
+static sfsistat av_abort(SMFICTX *ctx)
+{
+	struct av_session *s = smfi_getpriv(ctx);
+	if (s)
+		av_message_end(s);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat av_close(SMFICTX *ctx)
+{
+	struct av_session *s = smfi_getpriv(ctx);
+	if (!s)
+		return SMFIS_CONTINUE;
+	smfi_setpriv(ctx, NULL);
+	av_message_end(s);
+	daemon_conf_put(s->conf);
+	free(s);
+	milter_session_end();
+	return SMFIS_CONTINUE;
+}
+
+struct smfiDesc av_milter_desc = {
+	.xxfi_name = "milter-av",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_QUARANTINE,
+	.xxfi_connect = av_connect,
+	.xxfi_envfrom = av_envfrom,
+	.xxfi_header = av_header,
+	.xxfi_eoh = av_eoh,
+	.xxfi_body = av_body,
+	.xxfi_eom = av_eom,
+	.xxfi_abort = av_abort,
+	.xxfi_close = av_close,
+	.xxfi_negotiate = av_negotiate,
+};

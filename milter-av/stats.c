@@ -1,0 +1,114 @@
+/* stats: milter-av's counters (issue 6: scanned, infected by name, errors, per
+ * backend). Message threads add to in-memory counters under a mutex; one
+ * thread adds the deltas to the store every few seconds with HINCRBY-style
+ * calls, so hosts sharing a Redis store add up. A store outage drops the
+ * deltas of that round (the store is off the message path). Keys:
+ * "pw:av:count" {scanned, clean, infected, oversize, errors}, "pw:av:virus"
+ * {name: count}, "pw:av:backend:<endpoint>" (health JSON, 1 day TTL).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "av.h"
+#include "buf.h"
+#include "store.h"
+#include "xalloc.h"
+
+#define AV_STATS_VIRUS_MAX 256 /* distinct names kept between flushes */
+
+struct av_virus_delta {
+	char name[VERDICT_NAME_MAX];
+	long long n;
+};
+
+static pthread_mutex_t av_stats_lock = PTHREAD_MUTEX_INITIALIZER;
+static long long av_pending[4]; /* by enum verdict_status */
+static struct av_virus_delta av_virus[AV_STATS_VIRUS_MAX];
+static size_t av_nvirus;
+
+void av_stats_count(enum verdict_status status, const char *virus)
+{
+	pthread_mutex_lock(&av_stats_lock);
+	if ((unsigned)status < 4)
+		av_pending[status]++;
+	if (status == VERDICT_INFECTED && virus && *virus) {
+		size_t i;
+		for (i = 0; i < av_nvirus; i++)
+			if (strcmp(av_virus[i].name, virus) == 0)
+				break;
+		if (i == av_nvirus && av_nvirus < AV_STATS_VIRUS_MAX) {
+			snprintf(av_virus[i].name, sizeof(av_virus[i].name), "%s", virus);
+			av_virus[i].n = 0;
+			av_nvirus++;
+		}
+		if (i < av_nvirus)
+			av_virus[i].n++;
+	}
+	pthread_mutex_unlock(&av_stats_lock);
+}
+
+static int av_stats_backends(struct store *st, struct clamd_pool *pool)
+{
+	struct clamd_health h[16];
+	size_t n = clamd_pool_health(pool, h, 16);
+	struct buf b;
+	int rc = 0;
+	buf_init(&b);
+	for (size_t i = 0; i < n && i < 16; i++) {
+		char key[STORE_KEY_MAX];
+		buf_reset(&b);
+		buf_printf(&b,
+			   "{\"up\":%s,\"scans\":%lu,\"infected\":%lu,\"failures\":%lu,"
+			   "\"version\":\"%s\",\"last_error\":\"",
+			   h[i].up ? "true" : "false", h[i].scans, h[i].infected, h[i].failures,
+			   h[i].version);
+		for (const char *p = h[i].last_error; *p; p++)
+			if (*p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+				buf_putc(&b, *p);
+		buf_printf(&b, "\",\"updated\":%lld}", (long long)time(NULL));
+		snprintf(key, sizeof(key), "pw:av:backend:%s", h[i].endpoint);
+		int r = store_set(st, key, b.data, b.len, 86400);
+		if (r < 0)
+			rc = r;
+	}
+	buf_fini(&b);
+	return rc;
+}
+
+int av_stats_flush(struct store *st, struct clamd_pool *pool)
+{
+	static const char *const names[4] = {"clean", "infected", "oversize", "errors"};
+	long long pend[4];
+	struct av_virus_delta *v = NULL;
+	size_t nv;
+	int rc = 0;
+
+	pthread_mutex_lock(&av_stats_lock);
+	memcpy(pend, av_pending, sizeof(pend));
+	memset(av_pending, 0, sizeof(av_pending));
+	nv = av_nvirus;
+	if (nv) {
+		v = xmemdup(av_virus, nv * sizeof(*v));
+		av_nvirus = 0;
+	}
+	pthread_mutex_unlock(&av_stats_lock);
+
+	long long scanned = 0;
+	for (int i = 0; i < 4; i++) {
+		scanned += pend[i];
+		if (pend[i] && rc == 0)
+			rc = store_hincrby(st, "pw:av:count", names[i], pend[i], NULL);
+	}
+	if (scanned && rc == 0)
+		rc = store_hincrby(st, "pw:av:count", "scanned", scanned, NULL);
+	for (size_t i = 0; i < nv && rc == 0; i++)
+		rc = store_hincrby(st, "pw:av:virus", v[i].name, v[i].n, NULL);
+	free(v);
+	if (rc == 0 && pool)
+		rc = av_stats_backends(st, pool);
+	return rc < 0 ? rc : 0;
+}
