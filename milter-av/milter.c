@@ -131,7 +131,7 @@ static void av_log(const char *qid, const struct av_session *s, const struct cla
 	const char *be = res->backend ? res->backend : "none";
 	switch (res->status) {
 	case VERDICT_INFECTED:
-		log_notice("%s: infected: %s from=<%s> action=%s backend=%s", qid, res->detail,
+		log_notice("%s: infected: %s from=%s action=%s backend=%s", qid, res->detail,
 			   s->sender, act, be);
 		break;
 	case VERDICT_OVERSIZE:
