@@ -92,13 +92,33 @@ clamd__be32() {
 }
 
 clamd_instream() {
-	local sock=$1 file=$2 size
-	size=$(stat -c %s "$file") || return 1
-	{
-		printf 'zINSTREAM\0'
-		clamd__be32 "$size"
-		cat "$file"
-		clamd__be32 0
-	} | socat -t5 - "UNIX-CONNECT:$sock" 2>/dev/null | tr -d '\0'
-	echo
+	# zINSTREAM FILE to SOCK; prints clamd's reply. The reply is read even when clamd
+	# closed the connection mid-stream (its "size limit exceeded" answer).
+	/usr/bin/python3 - "$1" "$2" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(60)
+s.connect(sys.argv[1])
+try:
+    s.sendall(b"zINSTREAM\0")
+    with open(sys.argv[2], "rb") as f:
+        while True:
+            chunk = f.read(1 << 20)
+            if not chunk:
+                break
+            s.sendall(struct.pack("!I", len(chunk)) + chunk)
+    s.sendall(struct.pack("!I", 0))
+except (BrokenPipeError, ConnectionResetError):
+    pass
+reply = b""
+try:
+    while not reply.endswith(b"\0"):
+        d = s.recv(4096)
+        if not d:
+            break
+        reply += d
+except (ConnectionResetError, socket.timeout):
+    pass
+print(reply.rstrip(b"\0").decode(errors="replace"))
+PY
 }
