@@ -1,0 +1,86 @@
+#!/bin/bash
+# dkim-miltertest.sh: milter-dkim's libmilter side, driven by miltertest against a running
+# daemon whose selectors are published in the harness DNS (knot + validating unbound).
+# Verifies: who gets signed (SMTP AUTH from anywhere, sign_networks; others get ACCEPT at
+# MAIL and are never logged, even with the host name "localhost" on a real port); dual
+# signing (RSA + Ed25519 selectors); a [*.domain] section signing subdomains with d=domain;
+# the info line "<queue id>: not signed: <reason>" for an unconfigured From domain, no From,
+# two From, an unparsable (8-bit) From; 8-bit junk headers and 1000 headers signed without a
+# crash; the daemon alive at the end and stopping cleanly on SIGTERM.
+# Local submission (Postfix's "localhost" with port 0) cannot be sent by miltertest (its
+# port is always 12345): dkim-postfix.sh covers it with a real sendmail.
+set -u
+. "$(dirname "$0")/dkim-lib.sh"
+dk_init dkim-miltertest
+LUA=$DK_SRC/dkim/session.lua
+dk_dns
+
+dk_conf "$D/m.conf" <<EOF
+sign_networks = 127.0.0.0/8 10.1.0.0/16
+[example.test]
+selectors = m1 m2
+[example.test/m2]
+algorithm = ed25519-sha256
+[*.plain.test]
+selectors = s1
+EOF
+hn_check "keygen creates the keys" bash -c '"$1" -c "$2" keygen | grep -c "^created" | grep -qx 3' \
+	_ "$DKIM" "$D/m.conf"
+hn_check "selectors published in the test DNS" dk_publish "$D/m.conf"
+hn_check "check-dns: all selectors pass" "$DKIM" -c "$D/m.conf" check-dns
+hn_check "daemon starts" dk_start "$D/m.conf"
+
+signed() { grep -q "$1: signed d=$2 s=m1 (rsa-sha256), m2 (ed25519-sha256)" "$D/dkim.log"; }
+reason() { grep -qF "$1: not signed: $2" "$D/dkim.log"; }
+mt() { dk_mt "$LUA" "$@"; }
+
+# --- who is signed
+hn_check "authenticated client outside sign_networks: signed" \
+	mt HOST=far.example IP=192.0.2.10 AUTH=alice QID=AUTH1 FROM=alice@example.test EXPECT=dual
+hn_check "  logged with the queue id, both selectors" signed AUTH1 example.test
+hn_check "trusted network (10.1/16): signed" \
+	mt HOST=relay.example IP=10.1.2.3 QID=NET1 FROM='"Bob B." <bob@example.test>' EXPECT=dual
+hn_check "  logged" signed NET1 example.test
+hn_check "loopback (default network): signed" \
+	mt HOST=localhost IP=127.0.0.1 QID=LO1 FROM=carol@example.test EXPECT=dual
+lines=$(wc -l <"$D/dkim.log")
+hn_check "unauthenticated client outside sign_networks: ACCEPT at MAIL" \
+	mt HOST=far.example IP=192.0.2.11 QID=OUT1 FROM=mallory@example.test EXPECT=mailaccept
+hn_check "host name 'localhost' on a real port is not local submission" \
+	mt HOST=localhost IP=192.0.2.12 QID=OUT2 FROM=mallory@example.test EXPECT=mailaccept
+hn_check "  inbound mail is not logged" test "$(wc -l <"$D/dkim.log")" -eq "$lines"
+hn_check "[*.plain.test] signs a subdomain with d=plain.test" \
+	mt HOST=localhost IP=127.0.0.1 QID=SUB1 FROM=dave@mail.plain.test EXPECT=signed
+hn_check "  logged d=plain.test s=s1" grep -q 'SUB1: signed d=plain.test s=s1 (rsa-sha256)$' \
+	"$D/dkim.log"
+hn_check "[*.plain.test] does not match plain.test itself" \
+	mt HOST=localhost IP=127.0.0.1 QID=SUB2 FROM=dave@plain.test EXPECT=unsigned
+hn_check "  reason logged" reason SUB2 "From domain plain.test not configured"
+
+# --- unsigned with a reason, never an error
+hn_check "unconfigured From domain: unsigned" \
+	mt HOST=localhost IP=127.0.0.1 QID=UNC1 FROM=eve@other.example EXPECT=unsigned
+hn_check "  reason logged" reason UNC1 "From domain other.example not configured"
+hn_check "no From header: unsigned" mt HOST=localhost IP=127.0.0.1 QID=NOF1 FROM= EXPECT=unsigned
+hn_check "  reason logged" reason NOF1 "no From header"
+hn_check "two From headers: unsigned" \
+	mt HOST=localhost IP=127.0.0.1 QID=TWO1 FROM='a@example.test|b@example.test' EXPECT=unsigned
+hn_check "  reason logged" reason TWO1 "2 From headers"
+hn_check "8-bit junk From: unsigned" \
+	mt HOST=localhost IP=127.0.0.1 QID=JNK1 "$(printf 'FROM=\377\376@@\001 <>')" EXPECT=unsigned
+hn_check "  reason logged" grep -q 'JNK1: not signed: ' "$D/dkim.log"
+hn_check "8-bit junk in other headers: signed" \
+	mt HOST=localhost IP=127.0.0.1 QID=JNK2 FROM=f@example.test SHAPE=junk8bit EXPECT=dual
+hn_check "  logged" signed JNK2 example.test
+hn_check "1000 headers: signed" \
+	mt HOST=localhost IP=127.0.0.1 QID=MANY1 FROM=g@example.test SHAPE=many EXPECT=dual
+hn_check "  logged" signed MANY1 example.test
+
+hn_check "daemon alive after all sessions" hn_alive "$DK_PID"
+hn_check "no key material in the log" bash -c '! grep -q "PRIVATE KEY\|BEGIN " "$1"' _ "$D/dkim.log"
+hn_stop "$DK_PID" 10
+wait "$DK_PID"
+hn_check "SIGTERM: exit 0" test $? -eq 0
+hn_check "socket removed" test ! -e "$SOCK"
+dk_dump
+hn_summary
