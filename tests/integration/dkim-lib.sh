@@ -142,3 +142,6 @@ dk_dump() {
 	tail -n 80 "$D/dkim.log"
 	[ ! -f "$D/mt.log" ] || { echo "--- mt.log"; tail -n 40 "$D/mt.log"; }
 }
+
+# dk_fails CMD...: succeed when CMD fails (for negative controls under hn_check).
+dk_fails() { ! "$@"; }
