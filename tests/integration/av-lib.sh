@@ -1,0 +1,117 @@
+# shellcheck shell=bash
+# av-lib.sh: helpers shared by the milter-av integration tests (av-miltertest.sh,
+# av-postfix.sh, av-failure.sh, av-daemon.sh). Sourced after tests/harness/lib.sh.
+#
+#   av_bin                  path of the milter-av binary ($AV_BIN, else the build tree)
+#   av_up DIR [KEY=VALUE...] write DIR/av.conf (socket DIR/run/av.sock, lmdb store in
+#                           DIR/state unless store= is given, user nobody) with the given
+#                           keys, start milter-av -f (log DIR/av.log, PID DIR/av.pid) and
+#                           wait for its socket; registers av_down
+#   av_down DIR             SIGTERM, bounded wait; idempotent
+#   av_reconf DIR KEY=VALUE... rewrite av.conf with these keys and SIGUSR1; waits for the
+#                           reload log line
+#   av_msgs DIR EICAR_FILE  write the test messages (LF line ends; see av__mkmsgs)
+#   av_sock DIR             the milter socket spec for Postfix / miltertest
+# The EICAR string is never in these files: it is read from the file the harness made.
+
+[ -n "${AV_LIB_LOADED:-}" ] && return 0
+AV_LIB_LOADED=1
+
+av_bin() { echo "${AV_BIN:-${POSTWARDEN_BUILD:-build}/milter-av/milter-av}"; }
+
+av_sock() { echo "unix:$1/run/av.sock"; }
+
+av__write_conf() {
+	local d=$1 kv
+	shift
+	{
+		echo "listen = unix:$d/run/av.sock:0666"
+		echo "user = nobody"
+		echo "group = nogroup"
+		case " $* " in *" store="*) ;; *) echo "store = lmdb:$d/state" ;; esac
+		for kv in "$@"; do
+			echo "${kv%%=*} = ${kv#*=}"
+		done
+	} >"$d/av.conf.new"
+	mv "$d/av.conf.new" "$d/av.conf"
+}
+
+av_up() {
+	local d=$1
+	shift
+	mkdir -p "$d/run" "$d/state"
+	chown nobody:nogroup "$d/run" "$d/state"
+	av__write_conf "$d" "$@"
+	"$(av_bin)" -f -c "$d/av.conf" >>"$d/av.log" 2>&1 &
+	echo $! >"$d/av.pid"
+	hn_on_exit av_down "$d"
+	if ! hn_wait 10 test -S "$d/run/av.sock"; then
+		hn_log "milter-av in $d did not bind its socket"
+		cat "$d/av.log" >&2
+		return 1
+	fi
+}
+
+av_down() { hn_stop_pidfile "$1/av.pid" 10; }
+
+av_pid() { tr -dc 0-9 <"$1/av.pid"; }
+
+av_reconf() {
+	local d=$1 n
+	shift
+	n=$(grep -c 'reloaded' "$d/av.log")
+	av__write_conf "$d" "$@"
+	kill -USR1 "$(av_pid "$d")"
+	hn_wait 5 bash -c '[ "$(grep -c reloaded "$1")" -gt "$2" ]' _ "$d/av.log" "$n"
+}
+
+# av_msgs DIR EICAR_FILE: clean.eml, plain.eml (EICAR in a text body), b64.eml (base64
+# attachment), zip.eml (eicar.com inside a zip, base64), big.eml (2 MB of text, EICAR
+# at 1.5 MB), clean-big.eml (2 MB clean), nospace.eml (b64.eml with "Name:value" headers).
+av_msgs() {
+	python3 - "$1" "$2" <<'PY'
+import base64, io, os, sys, zipfile
+out, eicar = sys.argv[1], open(sys.argv[2], "rb").read()
+os.makedirs(out, exist_ok=True)
+n = [0]
+def hdr(subject, extra=(), sep=": "):
+    n[0] += 1
+    h = [("From", "sender@example.org"), ("To", "rcpt@example.test"), ("Subject", subject),
+         ("Date", "Mon, 23 Nov 2026 10:00:00 +0000"),
+         ("Message-ID", "<av%d.%d@example.org>" % (n[0], os.getpid())), ("MIME-Version", "1.0")]
+    h += list(extra)
+    return "".join(f"{k}{sep}{v}\n" for k, v in h).encode()
+def text(size, seed=0):
+    lines, total, i = [], 0, seed
+    while total < size:
+        l = b"The quick brown fox jumps over the lazy dog %08d 0123456789abcdef\n" % i
+        lines.append(l); total += len(l); i += 1
+    return b"".join(lines)
+def b64(data):
+    s = base64.b64encode(data)
+    return b"\n".join(s[i:i + 76] for i in range(0, len(s), 76)) + b"\n"
+def mime(subject, fname, ctype, data, sep=": "):
+    bnd = "pw-boundary-42"
+    h = hdr(subject, [("Content-Type", f'multipart/mixed; boundary="{bnd}"')], sep)
+    body = (f"--{bnd}\nContent-Type: text/plain\n\nSee attachment.\n\n--{bnd}\n"
+            f"Content-Type: {ctype}; name=\"{fname}\"\nContent-Transfer-Encoding: base64\n"
+            f"Content-Disposition: attachment; filename=\"{fname}\"\n\n").encode()
+    return h + b"\n" + body + b64(data) + f"--{bnd}--\n".encode()
+def write(name, data):
+    with open(os.path.join(out, name), "wb") as f:
+        f.write(data)
+write("clean.eml", hdr("clean") + b"\nhello, nothing to see here\n")
+write("plain.eml", hdr("plain eicar") + b"\n" + eicar + b"\n")
+write("b64.eml", mime("base64 eicar", "eicar.com", "application/octet-stream", eicar))
+write("nospace.eml", mime("no space eicar", "eicar.com", "application/octet-stream", eicar, ":"))
+z = io.BytesIO()
+with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
+    zf.writestr("readme.txt", "nothing\n")
+    zf.writestr("eicar.com", eicar)
+write("zip.eml", mime("zipped eicar", "files.zip", "application/zip", z.getvalue()))
+big = text(2 * 1024 * 1024)
+cut = big.index(b"\n", 1536 * 1024) + 1
+write("big.eml", hdr("eicar at 1.5 MB") + b"\n" + big[:cut] + eicar + b"\n" + big[cut:])
+write("clean-big.eml", hdr("clean 2 MB") + b"\n" + big)
+PY
+}
