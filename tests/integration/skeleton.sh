@@ -114,7 +114,27 @@ hn_check "SIGTERM exits 0" test $? -eq 0
 hn_check "stop logged" grep -q 'testd stopped' "$D/testd.log"
 hn_check "socket removed at stop" test ! -e "$D/run/milter.sock"
 
+# --- systemd socket activation: the inherited socket is adopted (sd_is_socket checked)
+# and `listen =` is not bound; Debian's libmilter serves it as "fd:3".
+if command -v systemd-socket-activate >/dev/null 2>&1; then
+	sed -e "s#^listen = .*#listen = unix:$D/run/not-bound.sock#" -e '/^delay/d' \
+		-e 's/^greeting = .*/greeting = activated/' "$D/ok.conf" >"$D/act.conf"
+	systemd-socket-activate -l "$D/run/act.sock" "$TESTD" -f -c "$D/act.conf" \
+		>>"$D/act.log" 2>&1 &
+	APID=$!
+	hn_on_exit hn_stop "$APID"
+	hn_wait 10 test -S "$D/run/act.sock"
+	act() { miltertest -D SOCK="unix:$D/run/act.sock" -D EXPECT=activated -s "$D/t.lua" >>"$D/mt.log" 2>&1; }
+	hn_check "socket activation: milter session on the inherited socket" act
+	hn_check "socket activation: fd adopted" grep -q 'listening on systemd socket fd 3' "$D/act.log"
+	hn_check "socket activation: listen = not bound" test ! -e "$D/run/not-bound.sock"
+	hn_stop "$APID"
+else
+	hn_skip "socket activation" "systemd-socket-activate not installed"
+fi
+
 if [ "$HN_FAILED" -ne 0 ]; then
 	echo "--- testd.log"; cat "$D/testd.log"; echo "--- mt.log"; cat "$D/mt.log"
+	echo "--- act.log"; cat "$D/act.log" 2>/dev/null
 fi
 hn_summary

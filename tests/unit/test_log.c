@@ -1,0 +1,98 @@
+/* Unit tests for common/log: the stderr and journald sinks' line formats, the
+ * warn (strerror) / warnx split, debug gating and the rate limiter. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_common.h"
+#include "log.h"
+
+/* Run @fn with stderr redirected into a pipe; return what it wrote. */
+static void capture(void (*fn)(void), char *out, size_t outsz)
+{
+	int p[2], saved = dup(STDERR_FILENO);
+	ck_assert_int_eq(pipe(p), 0);
+	dup2(p[1], STDERR_FILENO);
+	close(p[1]);
+	fn();
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	ssize_t n = read(p[0], out, outsz - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+}
+
+static void emit_plain(void)
+{
+	log_open("unit", LOG_SINK_STDERR, false);
+	errno = ENOENT;
+	log_warn("open %s", "/x");
+	log_warnx("plain %d", 7);
+	log_debug("hidden");
+	log_info("info line");
+}
+
+static void emit_journal(void)
+{
+	log_open("unit", LOG_SINK_JOURNAL, true);
+	log_errx("bad");
+	log_warn_e(-EACCES, "key %s", "k");
+	log_debug("dbg");
+	log_info("hello");
+}
+
+START_TEST(stderr_sink)
+{
+	char out[1024];
+	capture(emit_plain, out, sizeof(out));
+	ck_assert_str_eq(out, "unit: warning: open /x: No such file or directory\n"
+			      "unit: warning: plain 7\n"
+			      "unit: info line\n");
+}
+END_TEST
+
+START_TEST(journal_sink)
+{
+	char out[1024];
+	capture(emit_journal, out, sizeof(out));
+	ck_assert_str_eq(out, "<3>error: bad\n"
+			      "<4>warning: key k: Permission denied\n"
+			      "<7>debug: dbg\n"
+			      "<6>hello\n");
+}
+END_TEST
+
+static void emit_long(void)
+{
+	char big[8000];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	log_open("unit", LOG_SINK_STDERR, false);
+	log_warnx("%s", big);
+}
+
+START_TEST(long_line_cut_to_one_line)
+{
+	char out[9000];
+	capture(emit_long, out, sizeof(out));
+	size_t n = strlen(out);
+	ck_assert_uint_le(n, 4096);
+	ck_assert_int_eq(out[n - 1], '\n');
+	ck_assert_ptr_eq(strchr(out, '\n'), out + n - 1);
+}
+END_TEST
+
+START_TEST(ratelimit_once_per_interval)
+{
+	long stamp = 0;
+	ck_assert(log_ratelimit(&stamp, 60));
+	ck_assert(!log_ratelimit(&stamp, 60));
+	ck_assert(!log_ratelimit(&stamp, 60));
+	long other = 0;
+	ck_assert(log_ratelimit(&other, 0));
+	ck_assert(log_ratelimit(&other, 0));
+}
+END_TEST
+
+CHECK_MAIN("log", stderr_sink, journal_sink, long_line_cut_to_one_line, ratelimit_once_per_interval)
