@@ -27,11 +27,14 @@ def main():
     ok = len(sigs) > 0
     for i, sig in enumerate(sigs):
         tags = dict(t.strip().split(b"=", 1) for t in sig.split(b";") if b"=" in t)
-        good = d.verify(idx=i, dnsfunc=dnsfunc)
+        try:
+            good, why = d.verify(idx=i, dnsfunc=dnsfunc), ""
+        except dkim.DKIMException as e:
+            good, why = False, " (%s)" % e
         ok = ok and good
-        print("dkimpy: %s d=%s s=%s a=%s" % ("pass" if good else "FAIL",
+        print("dkimpy: %s d=%s s=%s a=%s%s" % ("pass" if good else "FAIL",
               tags.get(b"d", b"?").decode(), tags.get(b"s", b"?").decode(),
-              tags.get(b"a", b"?").decode()))
+              tags.get(b"a", b"?").decode(), why))
     if not sigs:
         print("dkimpy: no DKIM-Signature")
     sys.exit(0 if ok else 1)
