@@ -145,7 +145,7 @@ static int cr_scan(struct cr_worker *w)
 	if (strstr(reply, ": ") && cr_ends(reply, " FOUND"))
 		return 1;
 	if (!w->err[0])
-		snprintf(w->err, sizeof(w->err), "unexpected reply: %s", reply);
+		snprintf(w->err, sizeof(w->err), "unexpected reply: %.100s", reply);
 	return -EPROTO;
 }
 
