@@ -10,6 +10,7 @@
  * the configuration to reject / discard / quarantine (HOLD) / tag / tempfail.
  * Every infected message is logged with queue id, virus name and sender.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -129,10 +130,13 @@ static void av_log(const char *qid, const struct av_session *s, const struct cla
 {
 	const char *act = verdict_action_name(dec->action);
 	const char *be = res->backend ? res->backend : "none";
+	char fo[32] = "";
+	if (res->failovers)
+		snprintf(fo, sizeof(fo), " failovers=%u", res->failovers);
 	switch (res->status) {
 	case VERDICT_INFECTED:
-		log_notice("%s: infected: %s from=%s action=%s backend=%s", qid, res->detail,
-			   s->sender, act, be);
+		log_notice("%s: infected: %s from=%s action=%s backend=%s%s", qid, res->detail,
+			   s->sender, act, be, fo);
 		break;
 	case VERDICT_OVERSIZE:
 		log_notice("%s: not scanned: oversize (%zu bytes%s%s) action=%s", qid, res->size,
@@ -142,8 +146,8 @@ static void av_log(const char *qid, const struct av_session *s, const struct cla
 		log_warnx("%s: scan failed: %s action=%s", qid, res->detail, act);
 		break;
 	default:
-		log_info("%s: clean backend=%s%s size=%zu time=%ldms", qid, be,
-			 res->fildes ? " (fildes)" : "", res->size, av_elapsed_ms(&s->started));
+		log_info("%s: clean backend=%s%s%s size=%zu time=%ldms", qid, be,
+			 res->fildes ? " (fildes)" : "", fo, res->size, av_elapsed_ms(&s->started));
 	}
 }
 

@@ -115,3 +115,63 @@ write("big.eml", hdr("eicar at 1.5 MB") + b"\n" + big[:cut] + eicar + b"\n" + bi
 write("clean-big.eml", hdr("clean 2 MB") + b"\n" + big)
 PY
 }
+
+# av_fake_clamd SOCKET MODE: a fake clamd on a unix socket, in the background (PID in
+# SOCKET.pid, stopped at exit). MODE "close": answers zVERSION like clamd, and on a
+# scan reads 256 KiB then closes the connection (a backend dying mid-stream) and logs
+# "dropped after N bytes" to SOCKET.log. MODE
+# "silent": accepts and reads everything, never answers (a hung clamd).
+av_fake_clamd() {
+	rm -f "$1"
+	python3 - "$1" "$2" <<'PY' &
+import os, socket, sys, threading
+path, mode = sys.argv[1], sys.argv[2]
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(path)
+os.chmod(path, 0o666)
+srv.listen(64)
+def serve(c):
+    try:
+        if mode == "silent":
+            while c.recv(65536):
+                pass
+            return
+        first = c.recv(65536)
+        if b"VERSION" in first[:16]:
+            c.sendall(b"ClamAV 1.4.6/0/fake\0")
+            return
+        got = len(first)
+        while got < 256 * 1024:
+            b = c.recv(65536)
+            if not b:
+                break
+            got += len(b)
+        with open(path + ".log", "a") as log:
+            log.write("dropped after %d bytes\n" % got)
+    finally:
+        c.close()
+while True:
+    c, _ = srv.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+	echo $! >"$1.pid"
+	hn_on_exit hn_stop_pidfile "$1.pid"
+	hn_wait 5 test -S "$1"
+}
+
+# av_bigmsg FILE MB EICAR_FILE|-: a text message of about MB MiB, EICAR on its last
+# line unless EICAR_FILE is "-".
+av_bigmsg() {
+	python3 - "$@" <<'PY'
+import sys
+path, mb, eicar = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+line = b"The quick brown fox jumps over the lazy dog 0123456789abcdefghijklmn\n"
+with open(path, "wb") as f:
+    f.write(b"From: sender@example.org\nTo: rcpt@example.test\nSubject: big %d MB%s\n"
+            b"Message-ID: <big%d@example.org>\nDate: Mon, 23 Nov 2026 10:00:00 +0000\n\n"
+            % (mb, b"" if eicar == "-" else b" eicar", mb))
+    f.write(line * (mb * 1024 * 1024 // len(line)))
+    if eicar != "-":
+        f.write(open(eicar, "rb").read() + b"\n")
+PY
+}
