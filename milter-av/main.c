@@ -12,6 +12,7 @@
 #include "config.h"
 #include "log.h"
 #include "milter.h"
+#include "privs.h"
 #include "store.h"
 #include "xalloc.h"
 
@@ -89,6 +90,12 @@ static int av_cmd_status(struct daemon *d, int argc, char **argv)
 	}
 	struct daemon_conf *dc = daemon_conf_get(d);
 	char *err = NULL;
+	int r = privs_drop(cfg_str(dc->cfg, NULL, "user"), cfg_str(dc->cfg, NULL, "group"));
+	if (r < 0) {
+		log_err_e(r, "cannot drop privileges to %s", cfg_str(dc->cfg, NULL, "user"));
+		daemon_conf_put(dc);
+		return DAEMON_EXIT_CONFIG;
+	}
 	struct av_conf *c = av_conf_build(dc->cfg, &err);
 	if (!c) {
 		fprintf(stderr, "milter-av: %s: %s\n", cfg_path(dc->cfg), err);
