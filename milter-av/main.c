@@ -90,9 +90,9 @@ static int av_cmd_status(struct daemon *d, int argc, char **argv)
 	}
 	struct daemon_conf *dc = daemon_conf_get(d);
 	char *err = NULL;
-	int r = privs_drop(cfg_str(dc->cfg, NULL, "user"), cfg_str(dc->cfg, NULL, "group"));
-	if (r < 0) {
-		log_err_e(r, "cannot drop privileges to %s", cfg_str(dc->cfg, NULL, "user"));
+	int dr = privs_drop(cfg_str(dc->cfg, NULL, "user"), cfg_str(dc->cfg, NULL, "group"));
+	if (dr < 0) {
+		log_err_e(dr, "cannot drop privileges to %s", cfg_str(dc->cfg, NULL, "user"));
 		daemon_conf_put(dc);
 		return DAEMON_EXIT_CONFIG;
 	}
