@@ -135,8 +135,8 @@ static void av_log(const char *qid, const struct av_session *s, const struct cla
 		snprintf(fo, sizeof(fo), " failovers=%u", res->failovers);
 	switch (res->status) {
 	case VERDICT_INFECTED:
-		log_notice("%s: infected: %s from=%s action=%s backend=%s%s", qid, res->detail,
-			   s->sender, act, be, fo);
+		log_notice("%s: infected: %s from=%s action=%s backend=%s%s%s", qid, res->detail,
+			   s->sender, act, be, res->fildes ? " (fildes)" : "", fo);
 		break;
 	case VERDICT_OVERSIZE:
 		log_notice("%s: not scanned: oversize (%zu bytes%s%s) action=%s", qid, res->size,
