@@ -56,6 +56,17 @@ static bool dkim_cmd_wants(const struct dkim_domain *dom, const char *only)
 	return !only || strcasecmp(only, dom->section) == 0 || strcasecmp(only, dom->d) == 0;
 }
 
+/* dkim_cmd_seen_before() - a domain section before @di has the same d= and selector. */
+static bool dkim_cmd_seen_before(const struct dkim_conf *c, size_t di,
+				 const struct dkim_selector *sel)
+{
+	for (size_t i = 0; i < di; i++)
+		for (size_t j = 0; j < c->dom[i].nsel; j++)
+			if (strcmp(c->dom[i].sel[j].state_key, sel->state_key) == 0)
+				return true;
+	return false;
+}
+
 static int dkim_cmd_args(int argc, char **argv, const char **only)
 {
 	if (argc > 2) {
@@ -125,6 +136,8 @@ static int dkim_cmd_dns(struct daemon *d, int argc, char **argv)
 			const struct dkim_selector *sel = &dom->sel[j];
 			struct selector_state s = {0};
 			struct buf rec, q;
+			if (dkim_cmd_seen_before(c, i, sel))
+				continue; /* [*.d] and [d] share d=: one record */
 			char why[96], until_s[64];
 			time_t until;
 			gate_state(dkim_gate(), sel, &s);
