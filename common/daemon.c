@@ -194,15 +194,21 @@ struct store *daemon_open_store(struct daemon *d)
 	return st;
 }
 
+/* The signals the skeleton handles: stop (TERM, INT) and reload (HUP, USR1). */
+static void daemon_sigset(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+}
+
 static void *daemon_signal_thread(void *arg)
 {
 	struct daemon *d = arg;
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
+	daemon_sigset(&set);
 	while (!daemon_stopping(d)) {
 		int sig;
 		if (sigwait(&set, &sig) != 0)
@@ -259,11 +265,7 @@ static int daemon_run_command(struct daemon *d, int argc, char **argv)
 static void daemon_block_signals(void)
 {
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
+	daemon_sigset(&set);
 	sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);

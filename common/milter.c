@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,7 +95,11 @@ static int milter_prepare(struct daemon *d)
 		goto out;
 	}
 	smfi_settimeout(600);
-	if (smfi_opensocket(1) != MI_SUCCESS) {
+	/* libmilter creates the socket file under the umask: make it the right mode at once */
+	mode_t old_umask = umask(milter_listen_unix ? 0777 & ~milter_listen.mode : 0077);
+	int opened = smfi_opensocket(1);
+	umask(old_umask);
+	if (opened != MI_SUCCESS) {
 		r = -EADDRNOTAVAIL;
 		goto out;
 	}
