@@ -120,11 +120,12 @@ PY
 # SOCKET.pid, stopped at exit). MODE "close": answers zVERSION like clamd, and on a
 # scan reads 256 KiB then closes the connection (a backend dying mid-stream) and logs
 # "dropped after N bytes" to SOCKET.log. MODE
-# "silent": accepts and reads everything, never answers (a hung clamd).
+# "silent": accepts and reads everything, never answers (a hung clamd). MODE "slow":
+# a zINSTREAM scan is answered "stream: OK" 3 s after its last chunk.
 av_fake_clamd() {
 	rm -f "$1"
 	python3 - "$1" "$2" <<'PY' &
-import os, socket, sys, threading
+import os, socket, sys, threading, time
 path, mode = sys.argv[1], sys.argv[2]
 srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 srv.bind(path)
@@ -139,6 +140,27 @@ def serve(c):
         first = c.recv(65536)
         if b"VERSION" in first[:16]:
             c.sendall(b"ClamAV 1.4.6/0/fake\0")
+            return
+        if mode == "slow":
+            buf = first
+            def need(n):
+                nonlocal buf
+                while len(buf) < n:
+                    b = c.recv(65536)
+                    if not b:
+                        raise EOFError
+                    buf += b
+            need(10)
+            buf = buf[10:]  # "zINSTREAM\0"
+            while True:
+                need(4)
+                n = int.from_bytes(buf[:4], "big")
+                need(4 + n)
+                buf = buf[4 + n:]
+                if n == 0:
+                    break
+            time.sleep(3)
+            c.sendall(b"stream: OK\0")
             return
         got = len(first)
         while got < 256 * 1024:

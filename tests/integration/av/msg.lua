@@ -4,7 +4,8 @@
 -- Globals (miltertest -D): SOCK (milter socket), MSG (message file, LF or CRLF),
 -- EXPECT = accept | reject | tempfail | discard | quarantine,
 -- HDR / HDRVAL (optional: a header milter-av must add, and its exact value),
--- NOHDR (optional: a header it must not add). The SMTP reply text is checked by the
+-- NOHDR (optional: a header it must not add), PAUSE (optional: seconds to wait
+-- before end of message, to keep a message in flight). The SMTP reply text is checked by the
 -- calling script on the wire (socat -v): Debian 12's miltertest exits silently on
 -- mt.eom_check(conn, MT_SMTPREPLY, ...).
 -- Any mismatch raises an error: miltertest exits non-zero with the reason.
@@ -66,6 +67,10 @@ local pos = 1
 while pos <= #body do
 	if mt.bodystring(conn, body:sub(pos, pos + 65534)) ~= nil then fail("body") end
 	pos = pos + 65535
+end
+if opt("PAUSE") then
+	mt.echo("msg.lua: pausing " .. PAUSE .. " s before end of message")
+	mt.sleep(tonumber(PAUSE))
 end
 if mt.eom(conn) ~= nil then fail("eom") end
 
