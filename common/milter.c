@@ -114,16 +114,42 @@ out:
 	return r;
 }
 
-static void *milter_reload_thread(void *arg)
+/* milter_drain() - wait until no session is live, up to @deadline_ms. Return the
+ * sessions still open. */
+static int milter_drain(int deadline_ms)
+{
+	for (int waited = 0; milter_sessions() > 0 && waited < deadline_ms; waited += 20) {
+		struct timespec ts = {0, 20 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	return milter_sessions();
+}
+
+/* SIGUSR1 reloads. SIGUSR2 is the graceful stop (the units' KillSignal): every open
+ * session finishes, up to the deadline, before libmilter is told to stop. SIGTERM
+ * stays libmilter's own stop, which abandons sessions idle between two commands
+ * (Debian's libmilter worker pool); Postfix then applies milter_default_action. */
+static void *milter_signal_thread(void *arg)
 {
 	struct daemon *d = arg;
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	for (;;) {
 		int sig;
-		if (sigwait(&set, &sig) == 0 && !daemon_stopping(d))
+		if (sigwait(&set, &sig) != 0 || daemon_stopping(d))
+			continue;
+		if (sig == SIGUSR1) {
 			daemon_reload(d);
+			continue;
+		}
+		log_info("SIGUSR2: stopping once %d open sessions are done", milter_sessions());
+		daemon_request_stop(d);
+		int left = milter_drain(daemon_stop_deadline_ms(d));
+		if (left > 0)
+			log_warnx("stop deadline passed with %d sessions open", left);
+		smfi_stop();
 	}
 	return NULL;
 }
@@ -131,17 +157,11 @@ static void *milter_reload_thread(void *arg)
 static int milter_serve(struct daemon *d)
 {
 	pthread_t t;
-	if (pthread_create(&t, NULL, milter_reload_thread, d) == 0)
+	if (pthread_create(&t, NULL, milter_signal_thread, d) == 0)
 		pthread_detach(t);
 	int r = smfi_main();
 	daemon_request_stop(d);
-	int waited = 0, deadline = daemon_stop_deadline_ms(d);
-	while (milter_sessions() > 0 && waited < deadline) {
-		struct timespec ts = {0, 20 * 1000000L};
-		nanosleep(&ts, NULL);
-		waited += 20;
-	}
-	if (milter_sessions() > 0)
+	if (milter_drain(daemon_stop_deadline_ms(d)) > 0)
 		log_warnx("stopping with %d sessions still open", milter_sessions());
 	if (milter_listen_unix)
 		unlink(milter_listen.path);

@@ -3,9 +3,9 @@
  * A milter daemon fills a struct smfiDesc with its callbacks and passes
  * milter_runner(&desc) as its daemon runner. The runner sets the connection
  * spec from `listen =` (or Debian libmilter's "fd:N" under socket activation),
- * binds as root, fixes the socket's mode and group, waits for SIGUSR1 on its
- * own thread to reload (libmilter owns SIGTERM/SIGHUP/SIGINT: they stop it),
- * and at stop waits for live sessions to end (up to the deadline) before the
+ * binds as root, fixes the socket's mode and group, and runs its own thread
+ * that reloads on SIGUSR1 and stops gracefully on SIGUSR2 (libmilter owns
+ * SIGTERM/SIGHUP/SIGINT: they stop it at once); at stop it waits for live sessions to end (up to the deadline) before the
  * skeleton frees anything (PROTOCOLS.md 3.3b item 6).
  */
 #ifndef POSTWARDEN_MILTER_H

@@ -97,8 +97,25 @@ hn_check "bad reload logged with file:line" grep -q "ok.conf:7: duplicate key" "
 hn_check "bad reload keeps the old config" mt second
 hn_check "daemon still alive after bad reload" hn_alive "$PID"
 
+# --- SIGUSR2, the graceful stop: a session idle between two commands (which
+# libmilter's own SIGTERM stop would abandon) still completes
+sed 's/^if mt.eoh(conn)/mt.sleep(2)\nif mt.eoh(conn)/' "$D/t.lua" >"$D/idle.lua"
+( miltertest -D SOCK="unix:$D/run/milter.sock" -D EXPECT=second -s "$D/idle.lua" \
+	>>"$D/mt.log" 2>&1; echo $? >"$D/idle.rc" ) &
+IDLE=$!
+sleep 0.7
+kill -USR2 "$PID"
+wait "$IDLE"
+hn_check "SIGUSR2: a session idle between commands completes" test "$(cat "$D/idle.rc")" = 0
+hn_wait 10 bash -c '! kill -0 "$1" 2>/dev/null || grep -q " Z " "/proc/$1/stat"' _ "$PID"
+wait "$PID"
+hn_check "SIGUSR2 exits 0" test $? -eq 0
+hn_check "SIGUSR2 logged" grep -q 'SIGUSR2: stopping once 1 open sessions are done' "$D/testd.log"
+sed -i '/^not_a_key/d; /^greeting = third/d' "$D/ok.conf"
+hn_check "daemon starts again" start_testd
+
 # --- graceful stop with a message in flight: the session finishes, exit 0
-sed -i '/^not_a_key/d; /^greeting = third/d; s/^greeting = second/greeting = slow/' "$D/ok.conf"
+sed -i 's/^greeting = second/greeting = slow/' "$D/ok.conf"
 echo 'delay = 1500ms' >>"$D/ok.conf"
 kill -USR1 "$PID"
 hn_wait 5 bash -c 'grep -c "configuration reloaded" "$1" | grep -q 2' _ "$D/testd.log"
