@@ -65,15 +65,26 @@ dk_records() {
 		sed -E 's/^([^ ]+) IN TXT \( (.*) \) ;.*$/\1 5 TXT \2/'
 }
 
-# dk_visible NAME: the validating resolver answers NAME TXT with data (its cache, aggressive
-# NSEC included, may still deny a just-published name for a few seconds).
+# dk_visible NAME RDATA: the validating resolver answers NAME TXT with exactly RDATA (quotes
+# and blanks ignored). Its cache, aggressive NSEC included, may still hold the previous
+# answer for a few seconds after a change.
 dk_visible() {
-	dns__dig "$RESOLVER" "$1" TXT +short | grep -q .
+	[ "$(dns__dig "$RESOLVER" "$1" TXT +short | tr -d '" \n')" = "$(tr -d '" \n' <<<"$2")" ]
 }
 
+# dk_add "NAME TTL TXT RDATA": publish and wait until the resolver serves it.
 dk_add() {
+	local name ttl type rdata
+	read -r name ttl type rdata <<<"$1"
 	dns_add_record "$D/dns" "$1" || return 1
-	hn_wait 15 dk_visible "${1%% *}" || { hn_log "${1%% *} not visible through $RESOLVER"; return 1; }
+	hn_wait 15 dk_visible "$name" "$rdata" ||
+		{ hn_log "$name: not visible through $RESOLVER"; return 1; }
+}
+
+# dk_del NAME: remove NAME's TXT and wait until the resolver no longer serves it.
+dk_del() {
+	dns_del_record "$D/dns" "$1" TXT || return 1
+	hn_wait 15 dk_visible "$1" "" || { hn_log "$1: still served by $RESOLVER"; return 1; }
 }
 
 dk_publish() {
