@@ -4,8 +4,8 @@
 #   dk_init NAME           harness libs, DKIM=<milter-dkim binary> (exit 1 if not built),
 #                          D=<temp dir> with keys/, run/, state/ owned by nobody
 #   dk_dns                 start the harness DNS in $D/dns; RESOLVER=127.0.0.1@PORT
-#   dk_conf FILE [LINES]   write a config: the common globals (socket, nobody, keydir, store
-#                          lmdb in $D/state, resolver) then stdin
+#   dk_conf FILE           write a config: the common globals (socket, nobody, keydir, store
+#                          $DK_STORE or lmdb in $D/state, resolver) then stdin
 #   dk_publish CONF [DOM]  publish every uncommented `milter-dkim dns` line in the harness DNS
 #   dk_start CONF          start the daemon in the foreground (log: $D/dkim.log), wait for
 #                          "started"; DK_PID. Returns 1 if it exits or never starts.
@@ -51,7 +51,7 @@ dk_conf() {
 		echo "listen = unix:$SOCK:0666"
 		echo "user = $DK_USER"
 		echo "group = $(id -gn "$DK_USER")"
-		echo "store = lmdb:$D/state"
+		echo "store = ${DK_STORE:-lmdb:$D/state}"
 		echo "keydir = $D/keys"
 		echo "resolver = ${RESOLVER:-127.0.0.1@1}"
 		echo "trust_anchor = ${DNS_TA:-}"

@@ -1,0 +1,44 @@
+#!/bin/bash
+# dkim-store.sh: a state-store outage does not fail mail. milter-dkim with
+# store = redis+unix:// (a harness redis-server): the DNS gate's results reach the store;
+# then redis is killed and mail keeps being signed (the gate table is held in memory), a
+# reload (DNS re-check) with the store down keeps signing, and `status` still runs.
+set -u
+. "$(dirname "$0")/dkim-lib.sh"
+. "$HN_HARNESS/redis.sh"
+dk_init dkim-store
+hn_require redis-server redis-cli
+LUA=$DK_SRC/dkim/session.lua
+dk_dns
+redis_up "$D/redis" || hn_die "redis"
+
+DK_STORE=redis+unix://$D/redis/redis.sock dk_conf "$D/m.conf" <<EOF2
+[plain.test]
+selectors = r1
+EOF2
+hn_check "keygen" "$DKIM" -c "$D/m.conf" keygen
+hn_check "selector published" dk_publish "$D/m.conf"
+hn_check "daemon starts" dk_start "$D/m.conf"
+mt() { dk_mt "$LUA" HOST=localhost IP=127.0.0.1 "$@"; }
+hn_check "signs with the store up" mt QID=UP1 FROM=a@plain.test EXPECT=signed
+hn_check "gate state written to redis" hn_wait 10 bash -c \
+	'redis-cli -s "$1" get pw:dkim:sel:plain.test:r1 | grep -q "\"matches\":true"' _ "$D/redis/redis.sock"
+
+redis_down "$D/redis"
+hn_check "redis is down" dk_fails redis__ping "$D/redis"
+ok=0
+for i in 1 2 3 4 5; do
+	mt QID=DOWN$i FROM=a@plain.test EXPECT=signed && ok=$((ok + 1))
+done
+hn_check "5 messages signed with the store down" test "$ok" -eq 5
+hn_check "  logged signed" test "$(grep -c 'DOWN[0-9]: signed d=plain.test s=r1' "$D/dkim.log")" -eq 5
+hn_check "reload (DNS re-check) with the store down" dk_reload
+hn_check "  configuration reloaded" grep -q 'configuration reloaded' "$D/dkim.log"
+hn_check "still signs after the reload" mt QID=DOWN9 FROM=a@plain.test EXPECT=signed
+hn_check "status runs with the store down" "$DKIM" -c "$D/m.conf" status
+hn_check "daemon alive" hn_alive "$DK_PID"
+hn_stop "$DK_PID" 10
+wait "$DK_PID"
+hn_check "clean stop with the store down" test $? -eq 0
+dk_dump
+hn_summary
