@@ -215,9 +215,10 @@ static int dkim_cmd_check_dns(struct daemon *d, int argc, char **argv)
 				  : rows[i].lookup == SELECTORS_LOOKUP_MISMATCH ? "yes, NOT this key"
 				  : rows[i].lookup == SELECTORS_LOOKUP_ABSENT   ? "no"
 										: "unknown";
-		printf("%-32s %-12s %-8s %-22s %s\n", name,
+		printf("%-32s %-12s %-8s %-22s %s%s\n", name,
 		       rows[i].sel->sc.sign ? (rows[i].sel->sc.legacy ? "yes (legacy)" : "yes") : "no",
-		       rows[i].passes ? "signs" : "-", pub, rows[i].detail);
+		       rows[i].passes ? "signs" : "-", pub, rows[i].detail,
+		       rows[i].doubted ? " (signing goes on until a second check agrees)" : "");
 		if (rows[i].sel->sc.sign && !rows[i].sel->sc.legacy &&
 		    rows[i].lookup != SELECTORS_LOOKUP_MATCH && rc == DAEMON_EXIT_OK)
 			rc = 1;

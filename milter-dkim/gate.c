@@ -226,6 +226,7 @@ int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struc
 			if (e) {
 				e->dirty |= selectors_gate_update(&e->st, row->lookup, now);
 				row->passes = selectors_signs(&sel->sc, &e->st);
+				row->doubted = e->st.doubted_at != 0;
 			}
 			pthread_mutex_unlock(&g->lock);
 		}
@@ -239,6 +240,16 @@ int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struc
 		free(out);
 	}
 	return k && failed == k ? -EHOSTUNREACH : (int)k;
+}
+
+bool gate_doubtful(struct gate *g)
+{
+	bool any = false;
+	pthread_mutex_lock(&g->lock);
+	for (size_t i = 0; i < g->n && !any; i++)
+		any = g->e[i].st.doubted_at != 0;
+	pthread_mutex_unlock(&g->lock);
+	return any;
 }
 
 int gate_flush(struct gate *g, struct store *st)

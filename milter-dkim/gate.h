@@ -22,6 +22,7 @@ struct gate_row {
 	enum selector_lookup lookup;
 	const char *detail; /* "matches", "mismatch", "NXDOMAIN", "SERVFAIL/timeout" ... static */
 	bool passes;        /* signs after this check */
+	bool doubted;       /* it passed, this check disagreed: a second check decides */
 };
 
 struct gate *gate_new(void);
@@ -57,6 +58,10 @@ bool gate_state(struct gate *g, const struct dkim_selector *sel, struct selector
  */
 int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struct store *st,
 	       const char *only, struct gate_row **rows, size_t *nrows);
+
+/* gate_doubtful() - true when a selector awaits a confirming check (see
+ * selectors_gate_update()); the daemon then re-checks soon, not after the interval. */
+bool gate_doubtful(struct gate *g);
 
 /* gate_flush() - write changed states to @st. Return 0 or -errno. */
 int gate_flush(struct gate *g, struct store *st);

@@ -19,6 +19,9 @@
 #include "store.h"
 #include "xalloc.h"
 
+/* A signing selector that one check did not find is looked up again this soon. */
+#define DKIM_CONFIRM_S 60
+
 static struct gate *dkim_gate_table;
 static pthread_t dkim_thread;
 static bool dkim_thread_running;
@@ -85,7 +88,13 @@ static void dkim_check_now(struct daemon *d)
 				  "unsigned (see: milter-dkim check-dns %s)",
 				  c->dom[i].section, c->dom[i].section);
 	}
-	dkim_next_check = time(NULL) + (time_t)(c->dns_check_interval_ms / 1000);
+	time_t wait = (time_t)(c->dns_check_interval_ms / 1000);
+	if (gate_doubtful(dkim_gate_table) && wait > DKIM_CONFIRM_S) {
+		log_info("DNS gate: a signing selector was not found; confirming in %ds",
+			 DKIM_CONFIRM_S);
+		wait = DKIM_CONFIRM_S;
+	}
+	dkim_next_check = time(NULL) + wait;
 out:
 	dns_free(dns);
 	free(rows);

@@ -23,7 +23,8 @@ static bool state_eq(const struct selector_state *a, const struct selector_state
 {
 	return a->checked == b->checked && a->published == b->published &&
 	       a->matches == b->matches && a->checked_at == b->checked_at &&
-	       a->last_signed == b->last_signed && a->first_seen_nosign == b->first_seen_nosign;
+	       a->last_signed == b->last_signed && a->first_seen_nosign == b->first_seen_nosign &&
+	       a->doubted_at == b->doubted_at;
 }
 
 bool selectors_signs(const struct selector_conf *c, const struct selector_state *st)
@@ -93,6 +94,11 @@ bool selectors_gate_update(struct selector_state *st, enum selector_lookup r, ti
 	struct selector_state before = *st;
 	st->checked = true;
 	st->checked_at = now;
+	if (r != SELECTORS_LOOKUP_MATCH && st->published && st->matches && !st->doubted_at) {
+		st->doubted_at = now;
+		return true;
+	}
+	st->doubted_at = 0;
 	st->published = r != SELECTORS_LOOKUP_ABSENT;
 	st->matches = r == SELECTORS_LOOKUP_MATCH;
 	return !state_eq(&before, st);
@@ -101,9 +107,10 @@ bool selectors_gate_update(struct selector_state *st, enum selector_lookup r, ti
 void selectors_state_dump(const struct selector_state *st, struct buf *out)
 {
 	json_t *o = json_pack(
-	    "{s:b, s:b, s:b, s:I, s:I, s:I}", "checked", st->checked, "published", st->published,
-	    "matches", st->matches, "checked_at", (json_int_t)st->checked_at, "last_signed",
-	    (json_int_t)st->last_signed, "first_seen_nosign", (json_int_t)st->first_seen_nosign);
+	    "{s:b, s:b, s:b, s:I, s:I, s:I, s:I}", "checked", st->checked, "published",
+	    st->published, "matches", st->matches, "checked_at", (json_int_t)st->checked_at,
+	    "last_signed", (json_int_t)st->last_signed, "first_seen_nosign",
+	    (json_int_t)st->first_seen_nosign, "doubted_at", (json_int_t)st->doubted_at);
 	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	buf_puts(out, s ? s : "{}");
 	free(s);
@@ -141,7 +148,8 @@ int selectors_state_load(const char *text, size_t len, struct selector_state *st
 	          get_bool(o, "matches", &st->matches) &&
 	          get_time(o, "checked_at", &st->checked_at) &&
 	          get_time(o, "last_signed", &st->last_signed) &&
-	          get_time(o, "first_seen_nosign", &st->first_seen_nosign);
+	          get_time(o, "first_seen_nosign", &st->first_seen_nosign) &&
+	          get_time(o, "doubted_at", &st->doubted_at);
 	json_decref(o);
 	if (!ok) {
 		memset(st, 0, sizeof(*st));

@@ -27,6 +27,8 @@ struct selector_state {
 	time_t checked_at;        /* last completed DNS check */
 	time_t last_signed;       /* last time it was seen signing (0: never) */
 	time_t first_seen_nosign; /* first time seen with sign = no (0: not yet) */
+	time_t doubted_at;        /* first of a run of negative checks of a selector that
+	                           * passed (0: none): it stops only when a second agrees */
 };
 
 enum selector_phase {
@@ -96,6 +98,10 @@ bool selectors_note(const struct selector_conf *c, struct selector_state *st, ti
 
 /**
  * selectors_gate_update() - record the outcome of one DNS check.
+ *
+ * A selector that passes the gate is switched off only by two negative checks in a
+ * row: the first only sets doubted_at (a resolver's stale negative cache right after
+ * a publication must not stop a key that signs). A match clears the doubt.
  * @st: state to update
  * @r: lookup outcome; SELECTORS_LOOKUP_FAILED leaves @st as it was
  * @now: current time

@@ -37,11 +37,26 @@ START_TEST(gate_decides_who_signs)
 	/* publication found later opens the gate; withdrawal closes it */
 	selectors_gate_update(&st[1], SELECTORS_LOOKUP_MATCH, 300);
 	ck_assert(selectors_signs(&c[1], &st[1]));
-	selectors_gate_update(&st[1], SELECTORS_LOOKUP_ABSENT, 400);
+	/* one negative check only casts doubt (a stale negative cache must not stop it) */
+	ck_assert(selectors_gate_update(&st[1], SELECTORS_LOOKUP_ABSENT, 400));
+	ck_assert(selectors_signs(&c[1], &st[1]));
+	ck_assert_int_eq(st[1].doubted_at, 400);
+	/* a match clears the doubt */
+	selectors_gate_update(&st[1], SELECTORS_LOOKUP_MATCH, 410);
+	ck_assert_int_eq(st[1].doubted_at, 0);
+	ck_assert(selectors_signs(&c[1], &st[1]));
+	/* two negative checks in a row close it; a mismatch counts as negative */
+	selectors_gate_update(&st[1], SELECTORS_LOOKUP_MISMATCH, 420);
+	ck_assert(selectors_signs(&c[1], &st[1]));
+	ck_assert(selectors_gate_update(&st[1], SELECTORS_LOOKUP_ABSENT, 480));
 	ck_assert(!selectors_signs(&c[1], &st[1]));
+	ck_assert_int_eq(st[1].doubted_at, 0);
+	/* a selector that never passed closes at once (nothing to doubt) */
+	ck_assert(selectors_gate_update(&st[4], SELECTORS_LOOKUP_ABSENT, 500));
+	ck_assert(!st[4].published && st[4].doubted_at == 0);
 	/* same result again: only checked_at changes */
 	struct selector_state copy = st[1];
-	ck_assert(selectors_gate_update(&st[1], SELECTORS_LOOKUP_ABSENT, 400) == false);
+	ck_assert(selectors_gate_update(&st[1], SELECTORS_LOOKUP_ABSENT, 480) == false);
 	ck_assert_int_eq(memcmp(&copy.checked_at, &st[1].checked_at, sizeof(time_t)), 0);
 }
 END_TEST
@@ -95,13 +110,14 @@ END_TEST
 
 START_TEST(state_roundtrip)
 {
-	struct selector_state st = {true, true, false, 1750000000, 1760000000, 0}, back;
+	struct selector_state st = {true, true, false, 1750000000, 1760000000, 0, 0}, back;
 	struct buf b;
 	buf_init(&b);
 	selectors_state_dump(&st, &b);
 	ck_assert_str_eq(b.data,
-	                 "{\"checked\":true,\"checked_at\":1750000000,\"first_seen_nosign\":0,"
-	                 "\"last_signed\":1760000000,\"matches\":false,\"published\":true}");
+	                 "{\"checked\":true,\"checked_at\":1750000000,\"doubted_at\":0,"
+	                 "\"first_seen_nosign\":0,\"last_signed\":1760000000,\"matches\":false,"
+	                 "\"published\":true}");
 	ck_assert_int_eq(selectors_state_load(b.data, b.len, &back), 0);
 	ck_assert(back.checked && back.published && !back.matches);
 	ck_assert_int_eq(back.checked_at, 1750000000);
