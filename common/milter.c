@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -18,6 +19,7 @@
 #include "listen.h"
 #include "log.h"
 #include "privs.h"
+#include "xalloc.h"
 
 static struct smfiDesc *milter_desc;
 static struct daemon *milter_current;
@@ -43,6 +45,53 @@ void milter_session_end(void)
 int milter_sessions(void)
 {
 	return atomic_load(&milter_live);
+}
+
+void *milter_session_get(SMFICTX *ctx, size_t size)
+{
+	struct milter_session *s = smfi_getpriv(ctx);
+	if (!s) {
+		s = xcalloc(1, size);
+		s->conf = daemon_conf_get(milter_current);
+		smfi_setpriv(ctx, s);
+		milter_session_begin();
+	}
+	return s;
+}
+
+void milter_session_close(SMFICTX *ctx, void (*fini)(void *session))
+{
+	struct milter_session *s = smfi_getpriv(ctx);
+	if (!s)
+		return;
+	smfi_setpriv(ctx, NULL);
+	if (fini)
+		fini(s);
+	daemon_conf_put(s->conf);
+	free(s);
+	milter_session_end();
+}
+
+sfsistat milter_continue(const void *session, unsigned long nr_flag)
+{
+	const struct milter_session *s = session;
+	return s && (s->proto & nr_flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+sfsistat milter_negotiate(SMFICTX *ctx, size_t size, unsigned long offered_actions,
+			  unsigned long offered_steps, unsigned long *pf0, unsigned long *pf1,
+			  unsigned long *pf2, unsigned long *pf3, unsigned long need,
+			  unsigned long actions, unsigned long steps)
+{
+	struct milter_session *s = milter_session_get(ctx, size);
+	if ((offered_actions & need) != need)
+		return SMFIS_REJECT;
+	*pf0 = actions & offered_actions;
+	*pf1 = steps & offered_steps;
+	*pf2 = 0;
+	*pf3 = 0;
+	s->proto = *pf1;
+	return SMFIS_CONTINUE;
 }
 
 const char *milter_macro(SMFICTX *ctx, const char *name)

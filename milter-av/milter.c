@@ -21,29 +21,16 @@
 #include "xalloc.h"
 
 struct av_session {
-	struct daemon_conf *conf;
-	unsigned long proto; /* negotiated SMFIP_* */
-	bool skip_client;    /* skip_networks */
+	struct milter_session base; /* config snapshot, negotiated steps */
+	bool skip_client;           /* skip_networks */
 	struct clamd_scan *scan;
 	char *sender;
 	struct timespec started;
 };
 
-static sfsistat av_reply(const struct av_session *s, unsigned long nr_flag)
-{
-	return s && (s->proto & nr_flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
-}
-
 static struct av_session *av_session(SMFICTX *ctx)
 {
-	struct av_session *s = smfi_getpriv(ctx);
-	if (!s) {
-		s = xcalloc(1, sizeof(*s));
-		s->conf = daemon_conf_get(milter_daemon());
-		smfi_setpriv(ctx, s);
-		milter_session_begin();
-	}
-	return s;
+	return milter_session_get(ctx, sizeof(struct av_session));
 }
 
 static void av_message_end(struct av_session *s)
@@ -58,31 +45,24 @@ static sfsistat av_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 			     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
 			     unsigned long *pf2, unsigned long *pf3)
 {
-	struct av_session *s = av_session(ctx);
-	unsigned long want = SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN |
-			     SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
-	if (!(f0 & SMFIF_ADDHDRS))
-		return SMFIS_REJECT;
-	*pf0 = (SMFIF_ADDHDRS | SMFIF_QUARANTINE) & f0;
-	*pf1 = want & f1;
-	*pf2 = 0;
-	*pf3 = 0;
-	s->proto = *pf1;
-	return SMFIS_CONTINUE;
+	return milter_negotiate(ctx, sizeof(struct av_session), f0, f1, pf0, pf1, pf2, pf3,
+				SMFIF_ADDHDRS, SMFIF_ADDHDRS | SMFIF_QUARANTINE,
+				SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN |
+					SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
 }
 
 static sfsistat av_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
 	struct av_session *s = av_session(ctx);
-	const struct av_conf *c = s->conf->priv;
+	const struct av_conf *c = s->base.conf->priv;
 	s->skip_client = cidr_list_match(c->skip_networks, sa);
-	return av_reply(s, SMFIP_NR_CONN);
+	return milter_continue(s, SMFIP_NR_CONN);
 }
 
 static sfsistat av_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct av_session *s = av_session(ctx);
-	const struct av_conf *c = s->conf->priv;
+	const struct av_conf *c = s->base.conf->priv;
 	av_message_end(s);
 	if (s->skip_client || (c->skip_authenticated && milter_macro(ctx, "{auth_authen}")))
 		return SMFIS_ACCEPT;
@@ -99,7 +79,7 @@ static sfsistat av_header(SMFICTX *ctx, char *name, char *value)
 	struct av_session *s = smfi_getpriv(ctx);
 	if (s && s->scan)
 		clamd_scan_header(s->scan, name, value);
-	return av_reply(s, SMFIP_NR_HDR);
+	return milter_continue(s, SMFIP_NR_HDR);
 }
 
 static sfsistat av_eoh(SMFICTX *ctx)
@@ -107,7 +87,7 @@ static sfsistat av_eoh(SMFICTX *ctx)
 	struct av_session *s = smfi_getpriv(ctx);
 	if (s && s->scan)
 		clamd_scan_eoh(s->scan);
-	return av_reply(s, SMFIP_NR_EOH);
+	return milter_continue(s, SMFIP_NR_EOH);
 }
 
 static sfsistat av_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
@@ -115,7 +95,7 @@ static sfsistat av_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	struct av_session *s = smfi_getpriv(ctx);
 	if (s && s->scan)
 		clamd_scan_write(s->scan, chunk, len);
-	return av_reply(s, SMFIP_NR_BODY);
+	return milter_continue(s, SMFIP_NR_BODY);
 }
 
 static long av_elapsed_ms(const struct timespec *t0)
@@ -154,9 +134,9 @@ static void av_log(const char *qid, const struct av_session *s, const struct cla
 static sfsistat av_eom(SMFICTX *ctx)
 {
 	struct av_session *s = smfi_getpriv(ctx);
-	if (!s || !s->conf)
+	if (!s || !s->base.conf)
 		return SMFIS_ACCEPT;
-	const struct av_conf *c = s->conf->priv;
+	const struct av_conf *c = s->base.conf->priv;
 	const char *qid = milter_queue_id(ctx);
 	struct clamd_result res = {.status = VERDICT_ERROR};
 	struct verdict_reply rep;
@@ -209,16 +189,14 @@ static sfsistat av_abort(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
+static void av_session_fini(void *session)
+{
+	av_message_end(session);
+}
+
 static sfsistat av_close(SMFICTX *ctx)
 {
-	struct av_session *s = smfi_getpriv(ctx);
-	if (!s)
-		return SMFIS_CONTINUE;
-	smfi_setpriv(ctx, NULL);
-	av_message_end(s);
-	daemon_conf_put(s->conf);
-	free(s);
-	milter_session_end();
+	milter_session_close(ctx, av_session_fini);
 	return SMFIS_CONTINUE;
 }
 

@@ -21,47 +21,26 @@
 #include "log.h"
 #include "milter.h"
 #include "sign.h"
-#include "xalloc.h"
 
 struct dkim_session {
-	struct daemon_conf *conf;
-	unsigned long proto; /* negotiated SMFIP_* flags */
-	bool trusted;        /* sign_networks or local submission */
-	struct sign *msg;    /* the message being signed, or NULL */
+	struct milter_session base; /* config snapshot, negotiated steps */
+	bool trusted;               /* sign_networks or local submission */
+	struct sign *msg;           /* the message being signed, or NULL */
 };
-
-static sfsistat dkim_reply(const struct dkim_session *s, unsigned long nr_flag)
-{
-	return s && (s->proto & nr_flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
-}
 
 static struct dkim_session *dkim_session(SMFICTX *ctx)
 {
-	struct dkim_session *s = smfi_getpriv(ctx);
-	if (!s) {
-		s = xcalloc(1, sizeof(*s));
-		s->conf = daemon_conf_get(milter_daemon());
-		smfi_setpriv(ctx, s);
-		milter_session_begin();
-	}
-	return s;
+	return milter_session_get(ctx, sizeof(struct dkim_session));
 }
 
 static sfsistat dkim_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 			       unsigned long f3, unsigned long *pf0, unsigned long *pf1,
 			       unsigned long *pf2, unsigned long *pf3)
 {
-	struct dkim_session *s = dkim_session(ctx);
-	unsigned long want = SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN |
-			     SMFIP_NOEOH | SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_BODY;
-	if (!(f0 & SMFIF_ADDHDRS))
-		return SMFIS_REJECT;
-	*pf0 = SMFIF_ADDHDRS;
-	*pf1 = want & f1;
-	*pf2 = 0;
-	*pf3 = 0;
-	s->proto = *pf1;
-	return SMFIS_CONTINUE;
+	return milter_negotiate(ctx, sizeof(struct dkim_session), f0, f1, pf0, pf1, pf2, pf3,
+				SMFIF_ADDHDRS, SMFIF_ADDHDRS,
+				SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN |
+					SMFIP_NOEOH | SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_BODY);
 }
 
 static bool dkim_local_submission(const char *host, const struct sockaddr *sa)
@@ -78,9 +57,9 @@ static bool dkim_local_submission(const char *host, const struct sockaddr *sa)
 static sfsistat dkim_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
 	struct dkim_session *s = dkim_session(ctx);
-	const struct dkim_conf *c = s->conf->priv;
+	const struct dkim_conf *c = s->base.conf->priv;
 	s->trusted = dkim_local_submission(host, sa) || cidr_list_match(c->sign_networks, sa);
-	return dkim_reply(s, SMFIP_NR_CONN);
+	return milter_continue(s, SMFIP_NR_CONN);
 }
 
 static void dkim_message_end(struct dkim_session *s)
@@ -108,7 +87,7 @@ static sfsistat dkim_header(SMFICTX *ctx, char *name, char *value)
 	struct dkim_session *s = smfi_getpriv(ctx);
 	if (s && s->msg)
 		sign_header(s->msg, name, value);
-	return dkim_reply(s, SMFIP_NR_HDR);
+	return milter_continue(s, SMFIP_NR_HDR);
 }
 
 static sfsistat dkim_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
@@ -119,7 +98,7 @@ static sfsistat dkim_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 		sign_free(s->msg);
 		s->msg = NULL;
 	}
-	return dkim_reply(s, SMFIP_NR_BODY);
+	return milter_continue(s, SMFIP_NR_BODY);
 }
 
 static sfsistat dkim_fail(SMFICTX *ctx, const struct dkim_conf *c, const char *qid, const char *what)
@@ -136,9 +115,9 @@ static sfsistat dkim_fail(SMFICTX *ctx, const struct dkim_conf *c, const char *q
 static sfsistat dkim_eom(SMFICTX *ctx)
 {
 	struct dkim_session *s = smfi_getpriv(ctx);
-	if (!s || !s->conf)
+	if (!s || !s->base.conf)
 		return SMFIS_ACCEPT;
-	const struct dkim_conf *c = s->conf->priv;
+	const struct dkim_conf *c = s->base.conf->priv;
 	const char *qid = milter_queue_id(ctx);
 	sfsistat rc = SMFIS_ACCEPT;
 	char *from = NULL;
@@ -210,16 +189,14 @@ static sfsistat dkim_abort(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
+static void dkim_session_fini(void *session)
+{
+	dkim_message_end(session);
+}
+
 static sfsistat dkim_close(SMFICTX *ctx)
 {
-	struct dkim_session *s = smfi_getpriv(ctx);
-	if (!s)
-		return SMFIS_CONTINUE;
-	smfi_setpriv(ctx, NULL);
-	dkim_message_end(s);
-	daemon_conf_put(s->conf);
-	free(s);
-	milter_session_end();
+	milter_session_close(ctx, dkim_session_fini);
 	return SMFIS_CONTINUE;
 }
 

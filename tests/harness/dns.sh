@@ -30,7 +30,7 @@ dns__udp_free() { ! ss -Hlun "sport = :$1" 2>/dev/null | grep -q .; }
 dns__port() {
 	local p i
 	for ((i = 0; i < 20; i++)); do
-		p=$(hn_free_port 20000 59999) || return 1
+		p=$(hn_free_port) || return 1
 		dns__udp_free "$p" && { echo "$p"; return 0; }
 	done
 	return 1

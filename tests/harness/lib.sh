@@ -171,10 +171,12 @@ hn_wait() {
 # hn_port_in_use PORT: true if something listens on TCP PORT (any local address).
 hn_port_in_use() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 
-# hn_free_port [LO HI]: print a TCP port in LO..HI (default 20000..59999) that nothing
-# listens on. Racy by nature; random so parallel tests rarely pick the same one.
+# hn_free_port [LO HI]: print a TCP port in LO..HI (default 20000..32767, below the
+# kernel's ephemeral range 32768..60999, so a client socket of a parallel test cannot take
+# it between this check and the bind) that nothing listens on. Random so parallel tests
+# rarely pick the same one.
 hn_free_port() {
-	local lo=${1:-20000} hi=${2:-59999} p i
+	local lo=${1:-20000} hi=${2:-32767} p i
 	for ((i = 0; i < 100; i++)); do
 		p=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
 		hn_port_in_use "$p" || { echo "$p"; return 0; }
