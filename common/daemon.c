@@ -271,18 +271,14 @@ static void daemon_block_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static int daemon_serve(struct daemon *d)
+/* daemon_setup() - after the listeners: privilege drop, build (secrets), store.
+ * Return DAEMON_EXIT_OK to go on serving, else the exit code. */
+static int daemon_setup(struct daemon *d)
 {
-	const struct daemon_runner *run = d->spec->runner;
 	const char *user = cfg_str(d->conf->cfg, NULL, "user");
 	const char *group = cfg_str(d->conf->cfg, NULL, "group");
-	pthread_t sigthr;
 	int r;
 
-	if ((r = run->prepare(d)) < 0) {
-		log_err_e(r, "cannot listen");
-		return DAEMON_EXIT_UNAVAIL;
-	}
 	if ((r = privs_drop(user, group)) < 0) {
 		log_err_e(r, "cannot drop privileges to %s:%s", user, group);
 		return DAEMON_EXIT_CONFIG;
@@ -302,8 +298,27 @@ static int daemon_serve(struct daemon *d)
 	}
 	d->conf = daemon_conf_new(d, cfg, priv);
 	d->store = daemon_open_store(d);
-	if (!d->store && *cfg_str(cfg, NULL, "store") && strncmp(cfg_str(cfg, NULL, "store"), "redis", 5))
+	const char *uri = cfg_str(cfg, NULL, "store");
+	if (!d->store && *uri && strncmp(uri, "redis", 5) != 0)
+		return DAEMON_EXIT_UNAVAIL; /* a local store that cannot open is a setup error */
+	return DAEMON_EXIT_OK;
+}
+
+static int daemon_serve(struct daemon *d)
+{
+	const struct daemon_runner *run = d->spec->runner;
+	pthread_t sigthr;
+	int r;
+
+	if ((r = run->prepare(d)) < 0) {
+		log_err_e(r, "cannot listen");
 		return DAEMON_EXIT_UNAVAIL;
+	}
+	if ((r = daemon_setup(d)) != DAEMON_EXIT_OK) {
+		if (run->abandon)
+			run->abandon(d);
+		return r;
+	}
 	if (d->spec->started)
 		d->spec->started(d);
 	if (!run->own_signals && pthread_create(&sigthr, NULL, daemon_signal_thread, d) == 0)

@@ -48,6 +48,9 @@ struct daemon_runner {
 	/* serve() - run until a stop is requested; finish in-flight work within the
 	 * stop deadline. Return 0 or -errno. */
 	int (*serve)(struct daemon *d);
+	/* abandon() - optional: undo prepare() when the daemon stops before serving
+	 * (a config or key error after binding): e.g. remove the socket file. */
+	void (*abandon)(struct daemon *d);
 	/* own_signals - the runner handles SIGTERM/SIGINT/SIGHUP itself (libmilter
 	 * does); the skeleton then starts no signal thread. */
 	bool own_signals;

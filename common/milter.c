@@ -217,9 +217,16 @@ static int milter_serve(struct daemon *d)
 	return r == MI_SUCCESS ? 0 : -EIO;
 }
 
+static void milter_abandon(struct daemon *d)
+{
+	if (milter_listen_unix)
+		unlink(milter_listen.path);
+}
+
 static const struct daemon_runner milter_runner_ops = {
 	.prepare = milter_prepare,
 	.serve = milter_serve,
+	.abandon = milter_abandon,
 	.own_signals = true,
 };
 

@@ -246,7 +246,15 @@ static int dkim_cmd_status(struct daemon *d, int argc, char **argv)
 	if (!c)
 		return DAEMON_EXIT_CONFIG;
 	time_t now = time(NULL);
-	printf("store: %s\n", st ? store_backend(st) : "unavailable");
+	char *probe = NULL;
+	size_t plen;
+	int pr = st ? store_get(st, "pw:dkim:probe", &probe, &plen) : -ENOENT;
+	free(probe);
+	if (pr < 0)
+		printf("store: %s: UNREACHABLE (%s): the states below are this run's own\n",
+		       st ? store_backend(st) : "not open", strerror(-pr));
+	else
+		printf("store: %s\n", store_backend(st));
 	for (size_t i = 0; i < c->ndom; i++) {
 		const struct dkim_domain *dom = &c->dom[i];
 		printf("[%s] d=%s\n", dom->section, dom->d);

@@ -49,6 +49,14 @@ hn_check "-n includes defaults" grep -q '^reject_all *= *no' "$D/n1.conf"
 "$TESTD" -c "$D/n1.conf" -n >"$D/n2.conf"
 hn_check "-n output reads back identically" cmp -s "$D/n1.conf" "$D/n2.conf"
 
+# --- a build() error after binding: exit 78, the error names the config, no socket left
+sed 's/^greeting = first/greeting = invalid/' "$D/ok.conf" >"$D/invalid.conf"
+err=$("$TESTD" -f -c "$D/invalid.conf" 2>&1)
+rc=$?
+hn_check "build() refusal exits 78" test $rc -eq 78
+hn_check "build() error names the file" bash -c '[[ $1 == *"invalid.conf: greeting: '"'"'invalid'"'"' is refused"* ]]' _ "$err"
+hn_check "no socket left after a failed start" test ! -e "$D/run/milter.sock"
+
 # --- serve
 start_testd() {
 	"$TESTD" -f -c "$D/ok.conf" >>"$D/testd.log" 2>&1 &
