@@ -64,6 +64,7 @@ struct headers {
 	size_t n, cap;
 	size_t from_count;
 	size_t from_index; /* in v, of the last From */
+	size_t dropped;    /* signed-set fields over HEADERS_SIGNED_MAX */
 };
 
 struct headers *headers_new(void)
@@ -100,6 +101,10 @@ void headers_add(struct headers *h, const char *name, const char *value)
 	size_t which = signed_index(name);
 	if (which == N_SIGNED)
 		return;
+	if (h->n == HEADERS_SIGNED_MAX) {
+		h->dropped++;
+		return;
+	}
 	if (h->n == h->cap) {
 		h->cap = h->cap ? 2 * h->cap : 16;
 		h->v = xreallocarray(h->v, h->cap, sizeof(*h->v));
@@ -114,6 +119,11 @@ void headers_add(struct headers *h, const char *name, const char *value)
 int headers_from_domain(const struct headers *h, char **domain, struct buf *reason)
 {
 	*domain = NULL;
+	if (h->dropped) {
+		buf_printf(reason, "%zu header fields of the signed set (at most %d are signed)",
+			   h->n + h->dropped, HEADERS_SIGNED_MAX);
+		return HEADERS_UNSIGNABLE;
+	}
 	if (h->from_count != 1) {
 		if (h->from_count == 0)
 			buf_puts(reason, "no From header");

@@ -4,6 +4,10 @@
 
 #include "buf.h"
 
+/* At most this many fields of the signed set are kept (an h= list, and memory, stay
+ * bounded); a message with more goes out unsigned with a reason. */
+#define HEADERS_SIGNED_MAX 256
+
 /* headers_from_domain() outcome: no signing domain (reason set). */
 #define HEADERS_UNSIGNABLE 1
 

@@ -374,6 +374,33 @@ START_TEST(headers_many_unrelated)
 }
 END_TEST
 
+START_TEST(headers_signed_set_bounded)
+{
+	struct headers *hs = headers_new();
+	headers_add(hs, "From", "a@example.org");
+	for (int i = 0; i < 300; i++)
+		headers_add(hs, "To", "x@example.net");
+	struct buf reason;
+	buf_init(&reason);
+	char *d = NULL;
+	ck_assert_int_eq(headers_from_domain(hs, &d, &reason), HEADERS_UNSIGNABLE);
+	ck_assert_ptr_null(d);
+	ck_assert_str_eq(reason.data, "301 header fields of the signed set (at most 256 are signed)");
+	headers_free(hs);
+	buf_fini(&reason);
+	/* exactly the limit still signs */
+	hs = headers_new();
+	headers_add(hs, "From", "a@example.org");
+	for (int i = 0; i < HEADERS_SIGNED_MAX - 1; i++)
+		headers_add(hs, "Cc", "x@example.net");
+	buf_init(&reason);
+	ck_assert_int_eq(headers_from_domain(hs, &d, &reason), 0);
+	free(d);
+	headers_free(hs);
+	buf_fini(&reason);
+}
+END_TEST
+
 START_TEST(headers_from_count_reasons)
 {
 	struct buf reason;
@@ -463,4 +490,4 @@ END_TEST
 CHECK_MAIN("dkim_sign", rfc8463_vector_ed25519_exact, rfc8463_vector_rsa_verifies,
            sign_ed25519_verifies, sign_rsa_verifies, sign_body_split_anywhere_same_bh,
            sign_rejects_other_keys, headers_bottom_up_and_oversigned, headers_many_unrelated,
-           headers_from_count_reasons, from_domain_cases)
+           headers_signed_set_bounded, headers_from_count_reasons, from_domain_cases)
