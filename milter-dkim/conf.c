@@ -142,6 +142,16 @@ const struct dkim_domain *dkim_conf_domain(const struct dkim_conf *c, const char
 	return NULL;
 }
 
+/* dkim_section() - the section whose name is @name in any case (DNS names are
+ * case-insensitive), as written in the file; NULL when there is none. */
+static const char *dkim_section(const struct cfg *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg_section_count(cfg); i++)
+		if (strcasecmp(cfg_section_name(cfg, i), name) == 0)
+			return cfg_section_name(cfg, i);
+	return NULL;
+}
+
 static bool dkim_file_exists(const char *path)
 {
 	struct stat st;
@@ -186,7 +196,7 @@ static int dkim_domain_build(const struct cfg *cfg, struct dkim_domain *dom, boo
 			     struct buf *made, struct buf *err)
 {
 	size_t n;
-	const char *const *names = cfg_list(cfg, dom->section, "selectors", &n);
+	const char *const *names = cfg_list(cfg, dkim_section(cfg, dom->section), "selectors", &n);
 	bool is_default = n == 0;
 	static const char *const def[] = {DKIM_DEFAULT_SELECTOR, NULL};
 	if (is_default) {
@@ -211,7 +221,15 @@ static int dkim_domain_build(const struct cfg *cfg, struct dkim_domain *dom, boo
 		s->sc.name = s->name;
 		s->state_key = xasprintf("%s/%s", dom->d, s->name);
 		snprintf(sect, sizeof(sect), "%s/%s", dom->section, s->name);
-		bool has = cfg_has_section(cfg, sect);
+		const char *written = dkim_section(cfg, sect);
+		if (!written && dom->d != dom->section) {
+			/* [*.d]'s selectors live under d: [d/sel] serves both */
+			snprintf(sect, sizeof(sect), "%s/%s", dom->d, s->name);
+			written = dkim_section(cfg, sect);
+		}
+		bool has = written != NULL;
+		if (has)
+			snprintf(sect, sizeof(sect), "%s", written);
 		const char *alg = has ? cfg_str(cfg, sect, "algorithm") : "rsa-sha256";
 		const char *key = has ? cfg_str(cfg, sect, "key") : "";
 		s->type = strcmp(alg, "ed25519-sha256") == 0 ? KEYS_ED25519 : KEYS_RSA;
@@ -253,7 +271,9 @@ struct dkim_conf *dkim_conf_build(const struct cfg *cfg, bool create, struct buf
 			char dom[256];
 			size_t n = (size_t)(strchr(name, '/') - name);
 			snprintf(dom, sizeof(dom), "%.*s", (int)n, name);
-			if (!cfg_has_section(cfg, dom)) {
+			char wild[260];
+			snprintf(wild, sizeof(wild), "*.%s", dom);
+			if (!dkim_section(cfg, dom) && !dkim_section(cfg, wild)) {
 				buf_printf(err, "[%s]: no [%s] section for this selector", name, dom);
 				goto fail;
 			}
@@ -276,10 +296,14 @@ struct dkim_conf *dkim_conf_build(const struct cfg *cfg, bool create, struct buf
 			continue;
 		char dom[256];
 		snprintf(dom, sizeof(dom), "%.*s", (int)(slash - name), name);
-		const struct dkim_domain *d = dkim_conf_domain(c, dom);
+		char wild[260];
+		snprintf(wild, sizeof(wild), "*.%s", dom);
 		bool listed = false;
-		for (size_t j = 0; d && j < d->nsel; j++)
-			listed |= strcmp(d->sel[j].name, slash + 1) == 0;
+		for (int k = 0; k < 2; k++) {
+			const struct dkim_domain *d = dkim_conf_domain(c, k ? wild : dom);
+			for (size_t j = 0; d && j < d->nsel; j++)
+				listed |= strcmp(d->sel[j].name, slash + 1) == 0;
+		}
 		if (!listed) {
 			buf_printf(err, "[%s]: selector not listed in [%s] selectors", name, dom);
 			goto fail;

@@ -1,0 +1,176 @@
+/* Unit tests for milter-dkim/conf: the config table and what is built from it:
+ * domains and [*.d] sections, selector sections, generated keys and their modes,
+ * the legacy default selector and its marker, and the config errors. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check_common.h"
+#include "conf.h"
+
+static char dir[64];
+
+static void mkdir_tmp(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/pwdkimconf.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void rm_tmp(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Parse @body after a global part pointing keydir at the temp dir, then build. */
+static struct dkim_conf *build(const char *body, struct cfg **cfgp, struct buf *made,
+			       struct buf *err)
+{
+	char text[4096];
+	char *perr = NULL;
+	snprintf(text, sizeof(text), "listen = unix:/tmp/x.sock\nstore =\nkeydir = %s\n%s", dir,
+		 body);
+	*cfgp = cfg_parse(&dkim_schema, text, strlen(text), "t.conf", &perr);
+	if (!*cfgp) {
+		buf_puts(err, perr);
+		free(perr);
+		return NULL;
+	}
+	struct dkim_conf *c = dkim_conf_build(*cfgp, true, made, err);
+	return c;
+}
+
+START_TEST(domains_selectors_and_generated_keys)
+{
+	struct cfg *cfg;
+	struct buf made, err;
+	buf_init(&made);
+	buf_init(&err);
+	mkdir_tmp();
+	struct dkim_conf *c = build("[Example.ORG]\nselectors = a b\n"
+				    "[example.org/b]\nalgorithm = ed25519-sha256\n"
+				    "[*.example.net]\nselectors = e\n[example.net/e]\n"
+				    "algorithm = ed25519-sha256\nsign = no\n",
+				    &cfg, &made, &err);
+	ck_assert_msg(c != NULL, "%s", buf_cstr(&err));
+	ck_assert_uint_eq(c->ndom, 2);
+	ck_assert_str_eq(c->dom[0].section, "example.org");
+	ck_assert_str_eq(c->dom[0].d, "example.org");
+	ck_assert_uint_eq(c->dom[0].nsel, 2);
+	ck_assert_int_eq(c->dom[0].sel[0].type, KEYS_RSA);
+	ck_assert_int_eq(c->dom[0].sel[1].type, KEYS_ED25519);
+	ck_assert(c->dom[0].sel[0].sc.sign && !c->dom[0].sel[0].sc.legacy);
+	ck_assert_str_eq(c->dom[1].section, "*.example.net");
+	ck_assert_str_eq(c->dom[1].d, "example.net");
+	ck_assert(!c->dom[1].sel[0].sc.sign);
+	ck_assert_str_eq(c->dom[1].sel[0].state_key, "example.net/e");
+	ck_assert_ptr_nonnull(strstr(made.data, "example.org.a.key (rsa)"));
+	ck_assert_ptr_nonnull(strstr(made.data, "example.net.e.key (ed25519)"));
+	char path[160];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/example.org.b.key", dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	ck_assert_uint_eq(c->dns_check_interval_ms, 3600000);
+	ck_assert_uint_eq(c->retire_grace_ms, 7ULL * 86400000);
+	ck_assert_uint_eq(c->expire_ms, 0);
+	ck_assert(!c->on_error_accept);
+	dkim_conf_free(c);
+	cfg_free(cfg);
+	/* a second build loads the same keys and creates nothing */
+	buf_reset(&made);
+	c = build("[example.org]\nselectors = a b\n[example.org/b]\nalgorithm = ed25519-sha256\n",
+		  &cfg, &made, &err);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(made.len, 0);
+	dkim_conf_free(c);
+	cfg_free(cfg);
+	rm_tmp();
+	buf_fini(&made);
+	buf_fini(&err);
+}
+END_TEST
+
+START_TEST(legacy_default_selector)
+{
+	struct cfg *cfg;
+	struct buf made, err;
+	buf_init(&made);
+	buf_init(&err);
+	mkdir_tmp();
+	char path[160];
+	/* an existing key at <keydir>/<domain>.mail.key is the legacy key: never gated */
+	snprintf(path, sizeof(path), "%s/old.example.mail.key", dir);
+	ck_assert_int_eq(keys_generate(path, KEYS_RSA, 1024, NULL, &err), 0);
+	struct dkim_conf *c = build("[old.example]\n[new.example]\n", &cfg, &made, &err);
+	ck_assert_msg(c != NULL, "%s", buf_cstr(&err));
+	ck_assert_str_eq(c->dom[0].sel[0].name, "mail");
+	ck_assert(c->dom[0].sel[0].sc.legacy);
+	/* a missing one is generated and gated, and stays gated after a restart */
+	ck_assert(!c->dom[1].sel[0].sc.legacy);
+	ck_assert(c->dom[1].sel[0].generated);
+	dkim_conf_free(c);
+	cfg_free(cfg);
+	c = build("[old.example]\n[new.example]\n", &cfg, &made, &err);
+	ck_assert_ptr_nonnull(c);
+	ck_assert(c->dom[0].sel[0].sc.legacy);
+	ck_assert(!c->dom[1].sel[0].sc.legacy);
+	dkim_conf_free(c);
+	cfg_free(cfg);
+	rm_tmp();
+	buf_fini(&made);
+	buf_fini(&err);
+}
+END_TEST
+
+/* Each config must fail with a message containing @want. */
+static void expect_error(const char *body, const char *want)
+{
+	struct cfg *cfg = NULL;
+	struct buf err;
+	buf_init(&err);
+	struct dkim_conf *c = build(body, &cfg, NULL, &err);
+	ck_assert_msg(c == NULL, "built: %s", body);
+	ck_assert_msg(strstr(buf_cstr(&err), want), "'%s' not in '%s'", want, buf_cstr(&err));
+	cfg_free(cfg);
+	buf_fini(&err);
+}
+
+START_TEST(config_errors)
+{
+	mkdir_tmp();
+	expect_error("[example.org]\nselectors = a\n[example.org/b]\n",
+		     "[example.org/b]: selector not listed in [example.org] selectors");
+	expect_error("[example.org/a]\n", "[example.org/a]: no [example.org] section");
+	expect_error("[example.org]\nselectors = a a\n", "'a' listed twice");
+	expect_error("[example.org]\nselectors = a\n[example.org/a]\nbits = 512\n", "t.conf:");
+	expect_error("[exa mple.org]\n", "t.conf:4:");
+	expect_error("[example.org]\nselectors = a\n[example.org/a]\nalgorithm = rsa-sha1\n",
+		     "t.conf:7: key 'algorithm'");
+	expect_error("[example.org]\nselectors = bad/name\n", "bad selector name 'bad/name'");
+	expect_error("[*.example.org]\nselectors = a\n[example.org/b]\n",
+		     "[example.org/b]: selector not listed in [example.org] selectors");
+	expect_error("[example.org]\nselectors = a\n[example.org/a]\nkey = /nonexistent/k.pem\n",
+		     "/nonexistent/k.pem");
+	/* an existing RSA key under an ed25519 selector */
+	struct buf err;
+	buf_init(&err);
+	char path[160];
+	snprintf(path, sizeof(path), "%s/example.org.e.key", dir);
+	ck_assert_int_eq(keys_generate(path, KEYS_RSA, 1024, NULL, &err), 0);
+	expect_error("[example.org]\nselectors = e\n[example.org/e]\nalgorithm = ed25519-sha256\n",
+		     "does not match the key");
+	/* a key readable by others is refused, naming the file */
+	chmod(path, 0644);
+	expect_error("[example.org]\nselectors = e\n", path);
+	buf_fini(&err);
+	rm_tmp();
+}
+END_TEST
+
+CHECK_MAIN("dkim_conf", domains_selectors_and_generated_keys, legacy_default_selector,
+	   config_errors)
