@@ -21,6 +21,9 @@
 #include "xalloc.h"
 
 #define GATE_SIGNED_PERSIST_S 3600 /* last_signed is written at most hourly */
+/* After this many lookups in a row time out, DNS counts as down for the rest of the
+ * pass: a start or reload (which waits for the pass) is not held up per selector. */
+#define GATE_MAX_TIMEOUTS 2
 
 struct gate_entry {
 	char *key; /* "<d>/<selector>" */
@@ -203,7 +206,7 @@ static enum selector_lookup gate_lookup(struct dns *dns, const struct dkim_domai
 int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struct store *st,
 	       const char *only, struct gate_row **rows, size_t *nrows)
 {
-	size_t total = 0, k = 0, failed = 0;
+	size_t total = 0, k = 0, failed = 0, timeouts = 0;
 	time_t now = time(NULL);
 
 	for (size_t i = 0; i < c->ndom; i++)
@@ -219,7 +222,16 @@ int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struc
 			struct gate_row *row = &out[k++];
 			row->dom = dom;
 			row->sel = sel;
-			row->lookup = gate_lookup(dns, dom, sel, &row->detail);
+			if (timeouts >= GATE_MAX_TIMEOUTS) {
+				row->lookup = SELECTORS_LOOKUP_FAILED;
+				row->detail = "not looked up: DNS is not answering";
+			} else {
+				row->lookup = gate_lookup(dns, dom, sel, &row->detail);
+				timeouts = row->lookup == SELECTORS_LOOKUP_FAILED &&
+						   strcmp(row->detail, "timeout") == 0
+					       ? timeouts + 1
+					       : 0;
+			}
 			failed += row->lookup == SELECTORS_LOOKUP_FAILED;
 			pthread_mutex_lock(&g->lock);
 			struct gate_entry *e = gate_find(g, sel->state_key);
