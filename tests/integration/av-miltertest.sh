@@ -12,8 +12,8 @@ HN_NAME=av-miltertest
 . "$(dirname "$0")/av-lib.sh"
 [ $# -ge 1 ] && AV_BIN=$1
 hn_require miltertest socat clamd sigtool socat xxd python3
-[ -x "$(av_bin)" ] || { echo "SKIP: $(av_bin) not built"; exit 77; }
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (privilege drop to nobody)"; exit 77; }
+[ -x "$(av_bin)" ] || { echo "FAIL: $(av_bin) not built"; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "FAIL: needs root (privilege drop to nobody): run the tests as root"; exit 1; }
 LUA=$(cd "$(dirname "$0")" && pwd)/av/msg.lua
 
 hn_tmpdir D avmt
