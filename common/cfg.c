@@ -29,12 +29,12 @@
 #define CFG_FILE_MAX (16u << 20)
 
 struct cfg_val {
-	bool set;           /* given in the file (an "unset" empty value is not) */
-	unsigned line;      /* line it was given on, 0 = not in the file */
-	char *text;         /* as given or the default; NULL = unset */
-	long long num;      /* CFG_INT, CFG_BOOL */
-	uint64_t u64;       /* CFG_DURATION (ms), CFG_SIZE (bytes) */
-	char **words;       /* CFG_LIST, NULL-terminated */
+	bool set;      /* given in the file (an "unset" empty value is not) */
+	unsigned line; /* line it was given on, 0 = not in the file */
+	char *text;    /* as given or the default; NULL = unset */
+	long long num; /* CFG_INT, CFG_BOOL */
+	uint64_t u64;  /* CFG_DURATION (ms), CFG_SIZE (bytes) */
+	char **words;  /* CFG_LIST, NULL-terminated */
 	size_t nwords;
 	struct cidr_list cidrs; /* CFG_CIDRS */
 };
@@ -53,21 +53,21 @@ struct cfg {
 	struct cfg_section global;
 	struct cfg_section *sections; /* in file order */
 	size_t nsections;
-	pthread_mutex_t lock;           /* guards phantoms */
+	pthread_mutex_t lock;          /* guards phantoms */
 	struct cfg_section **phantoms; /* allowed sections read but not in the file */
 	size_t nphantoms;
 };
 
 static const char *const cfg_type_names[] = {
-	[CFG_STRING] = "string", [CFG_INT] = "integer", [CFG_BOOL] = "boolean",
-	[CFG_DURATION] = "duration", [CFG_SIZE] = "size", [CFG_LIST] = "list",
+	[CFG_STRING] = "string",      [CFG_INT] = "integer", [CFG_BOOL] = "boolean",
+	[CFG_DURATION] = "duration",  [CFG_SIZE] = "size",   [CFG_LIST] = "list",
 	[CFG_CIDRS] = "address list", [CFG_ENUM] = "enum",
 };
 
 static _Noreturn void cfg_bug(const char *what, const char *section, const char *key)
 {
 	fprintf(stderr, "cfg: programming error: %s: [%s] %s\n", what, section ? section : "global",
-		key ? key : "");
+	        key ? key : "");
 	abort();
 }
 
@@ -111,8 +111,8 @@ int cfg_parse_duration_ms(const char *s, uint64_t *ms)
 		const char *unit;
 		uint64_t mult;
 	} units[] = {
-		{"", 1000},	 {"ms", 1},	    {"s", 1000},	{"m", 60000},
-		{"h", 3600000}, {"d", 86400000}, {"w", 604800000},
+		{ "", 1000 },     { "ms", 1 },       { "s", 1000 },      { "m", 60000 },
+		{ "h", 3600000 }, { "d", 86400000 }, { "w", 604800000 },
 	};
 	uint64_t v;
 	int rc = cfg_parse_u64(&s, &v);
@@ -170,8 +170,8 @@ int cfg_parse_size(const char *s, uint64_t *bytes)
  */
 int cfg_parse_bool(const char *s, bool *b)
 {
-	static const char *const yes[] = {"yes", "true", "on", "1"};
-	static const char *const no[] = {"no", "false", "off", "0"};
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
 
 	for (size_t i = 0; i < 4; i++) {
 		if (strcasecmp(s, yes[i]) == 0) {
@@ -254,7 +254,7 @@ static bool cfg_in_bounds_u64(const struct cfg_key *k, uint64_t v)
 static char *cfg_range_error(const struct cfg_key *k, const char *s, const char *unit)
 {
 	return xasprintf("key '%s': '%s' is out of range (%lld..%lld%s)", k->name, s, k->min,
-			 k->max, unit);
+	                 k->max, unit);
 }
 
 static void cfg_val_clear(struct cfg_val *v)
@@ -305,8 +305,9 @@ static int cfg_val_set(const struct cfg_key *k, const char *s, struct cfg_val *v
 			return -EINVAL;
 		}
 		if (errno == ERANGE || !cfg_in_bounds(k, n)) {
-			*why = cfg_bounds_set(k) ? cfg_range_error(k, s, "")
-						 : xasprintf("key '%s': '%s' is too large", k->name, s);
+			*why = cfg_bounds_set(k)
+			               ? cfg_range_error(k, s, "")
+			               : xasprintf("key '%s': '%s' is too large", k->name, s);
 			return -EINVAL;
 		}
 		v->num = n;
@@ -315,8 +316,8 @@ static int cfg_val_set(const struct cfg_key *k, const char *s, struct cfg_val *v
 	case CFG_BOOL:
 		if (cfg_parse_bool(s, &b) < 0) {
 			*why = xasprintf("key '%s': '%s' is not a boolean (yes/no, true/false, "
-					 "on/off, 1/0)",
-					 k->name, s);
+			                 "on/off, 1/0)",
+			                 k->name, s);
 			return -EINVAL;
 		}
 		v->num = b;
@@ -324,19 +325,19 @@ static int cfg_val_set(const struct cfg_key *k, const char *s, struct cfg_val *v
 	case CFG_DURATION:
 	case CFG_SIZE:
 		rc = k->type == CFG_DURATION ? cfg_parse_duration_ms(s, &v->u64)
-					     : cfg_parse_size(s, &v->u64);
+		                             : cfg_parse_size(s, &v->u64);
 		if (rc == -ERANGE) {
 			*why = xasprintf("key '%s': '%s' is too large", k->name, s);
 			return -EINVAL;
 		}
 		if (rc < 0) {
 			*why = k->type == CFG_DURATION
-				       ? xasprintf("key '%s': '%s' is not a duration (e.g. 250ms, "
-						   "30s, 5m, 1h, 7d, 2w)",
-						   k->name, s)
-				       : xasprintf("key '%s': '%s' is not a size (e.g. 512, 64K, "
-						   "25M, 1G)",
-						   k->name, s);
+			               ? xasprintf("key '%s': '%s' is not a duration (e.g. 250ms, "
+			                           "30s, 5m, 1h, 7d, 2w)",
+			                           k->name, s)
+			               : xasprintf("key '%s': '%s' is not a size (e.g. 512, 64K, "
+			                           "25M, 1G)",
+			                           k->name, s);
 			return -EINVAL;
 		}
 		if (!cfg_in_bounds_u64(k, v->u64)) {
@@ -350,7 +351,7 @@ static int cfg_val_set(const struct cfg_key *k, const char *s, struct cfg_val *v
 	case CFG_CIDRS:
 		if (cidr_list_parse(s, &v->cidrs, &bad) < 0) {
 			*why = xasprintf("key '%s': '%s' is not an address or prefix", k->name,
-					 bad ? bad : s);
+			                 bad ? bad : s);
 			free(bad);
 			return -EINVAL;
 		}
@@ -358,7 +359,7 @@ static int cfg_val_set(const struct cfg_key *k, const char *s, struct cfg_val *v
 	case CFG_ENUM:
 		if (!cfg_enum_has(k->choices, s)) {
 			*why = xasprintf("key '%s': '%s' is not one of %s", k->name, s,
-					 k->choices ? k->choices : "");
+			                 k->choices ? k->choices : "");
 			return -EINVAL;
 		}
 		break;
@@ -372,7 +373,7 @@ static int cfg_val_set(const struct cfg_key *k, const char *s, struct cfg_val *v
 /* ---- sections */
 
 static void cfg_section_init(struct cfg_section *sec, const char *name, unsigned line,
-			     const struct cfg_key *keys)
+                             const struct cfg_key *keys)
 {
 	sec->name = name ? xstrdup(name) : NULL;
 	sec->line = line;
@@ -442,7 +443,7 @@ static const struct cfg_section *cfg_phantom(struct cfg *cfg, const char *name)
 		cfg_section_init(sec, name, 0, keys);
 		cfg_section_defaults(sec);
 		cfg->phantoms =
-			xreallocarray(cfg->phantoms, cfg->nphantoms + 1, sizeof(*cfg->phantoms));
+		        xreallocarray(cfg->phantoms, cfg->nphantoms + 1, sizeof(*cfg->phantoms));
 		cfg->phantoms[cfg->nphantoms++] = sec;
 		found = sec;
 	}
@@ -451,7 +452,7 @@ static const struct cfg_section *cfg_phantom(struct cfg *cfg, const char *name)
 }
 
 static const struct cfg_val *cfg_get(const struct cfg *ccfg, const char *section, const char *key,
-				     int type, const struct cfg_key **kp)
+                                     int type, const struct cfg_key **kp)
 {
 	struct cfg *cfg = (struct cfg *)ccfg;
 	const struct cfg_section *sec;
@@ -539,8 +540,8 @@ static int cfg_parse_header(struct cfg_parser *p, char *s)
 		p->why = xasprintf("unknown section [%s]", name);
 		return -EINVAL;
 	}
-	p->cfg->sections = xreallocarray(p->cfg->sections, p->cfg->nsections + 1,
-					 sizeof(*p->cfg->sections));
+	p->cfg->sections =
+	        xreallocarray(p->cfg->sections, p->cfg->nsections + 1, sizeof(*p->cfg->sections));
 	p->cur_index = p->cfg->nsections++;
 	p->cur = &p->cfg->sections[p->cur_index];
 	cfg_section_init(p->cur, name, p->line, keys);
@@ -603,15 +604,15 @@ static char *cfg_check_required(const struct cfg *cfg, const struct cfg_section 
 			continue;
 		if (!sec->name)
 			return xasprintf("%s: missing required key '%s'", cfg->path,
-					 sec->keys[i].name);
+			                 sec->keys[i].name);
 		return xasprintf("%s:%u: section [%s]: missing required key '%s'", cfg->path,
-				 sec->line, sec->name, sec->keys[i].name);
+		                 sec->line, sec->name, sec->keys[i].name);
 	}
 	return NULL;
 }
 
 struct cfg *cfg_parse(const struct cfg_schema *schema, const char *text, size_t len,
-		      const char *name, char **err)
+                      const char *name, char **err)
 {
 	char line[CFG_LINE_MAX + 1];
 	struct cfg_parser p;
@@ -799,7 +800,8 @@ bool cfg_has_section(const struct cfg *cfg, const char *name)
 
 /* ---- printing */
 
-/* A word starting with '#' or ';' must not follow whitespace, or it would read back as a comment. */
+/* A word starting with '#' or ';' must not follow whitespace, or it would read back as a comment.
+ */
 static void cfg_print_word(FILE *out, const char *w, bool first)
 {
 	bool glued = w[0] == '#' || w[0] == ';';

@@ -49,7 +49,10 @@ struct cfg_key {
 	const char *help;    /* one line, printed as a comment by cfg_print() */
 };
 /* Terminate key tables with CFG_KEY_END. */
-#define CFG_KEY_END {NULL, CFG_STRING, NULL, 0, 0, 0, NULL, NULL}
+#define CFG_KEY_END                                                                                \
+	{                                                                                          \
+		NULL, CFG_STRING, NULL, 0, 0, 0, NULL, NULL                                        \
+	}
 
 struct cfg_schema {
 	const struct cfg_key *global; /* keys before the first [section] */
@@ -68,7 +71,7 @@ struct cfg;
 struct cfg *cfg_load(const struct cfg_schema *schema, const char *path, char **err);
 /* cfg_parse() - same from memory; @name is used in messages in place of a path. */
 struct cfg *cfg_parse(const struct cfg_schema *schema, const char *text, size_t len,
-		      const char *name, char **err);
+                      const char *name, char **err);
 void cfg_free(struct cfg *cfg);
 
 /* Getters: @section NULL = global. The key must exist in the schema for that

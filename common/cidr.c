@@ -23,7 +23,7 @@
 
 #define CIDR_TEXT_MAX 64
 
-static const unsigned char v4mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+static const unsigned char v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
 static unsigned cidr_family_bits(int family)
 {
@@ -107,7 +107,7 @@ static bool cidr_is_sep(char ch)
  */
 int cidr_list_parse(const char *s, struct cidr_list *out, char **bad)
 {
-	struct cidr_list l = {0, NULL};
+	struct cidr_list l = { 0, NULL };
 	size_t cap = 0;
 
 	if (bad)

@@ -8,9 +8,9 @@
 #include <sys/socket.h>
 
 struct cidr {
-	int family;              /* AF_INET or AF_INET6 */
-	unsigned char addr[16];  /* network order; v4 in the first 4 bytes */
-	unsigned prefix;         /* 0..32 or 0..128 */
+	int family;             /* AF_INET or AF_INET6 */
+	unsigned char addr[16]; /* network order; v4 in the first 4 bytes */
+	unsigned prefix;        /* 0..32 or 0..128 */
 };
 
 struct cidr_list {

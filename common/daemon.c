@@ -126,7 +126,7 @@ bool daemon_wait_stop(struct daemon *d, int timeout_ms)
 	pthread_mutex_lock(&d->lock);
 	while (!atomic_load(&d->stop)) {
 		int r = timeout_ms < 0 ? pthread_cond_wait(&d->cond, &d->lock)
-				       : pthread_cond_timedwait(&d->cond, &d->lock, &ts);
+		                       : pthread_cond_timedwait(&d->cond, &d->lock, &ts);
 		if (r == ETIMEDOUT)
 			break;
 	}
@@ -226,15 +226,15 @@ static void *daemon_signal_thread(void *arg)
 static void daemon_usage(const struct daemon_spec *spec, FILE *out)
 {
 	fprintf(out,
-		"usage: %s [-c FILE] [-f] [-d] [-n] [-V] [COMMAND [ARGS]]\n"
-		"%s\n\n"
-		"  -c FILE  configuration file (default %s)\n"
-		"  -f       stay in the foreground and log to stderr\n"
-		"  -d       debug logging\n"
-		"  -n       print the effective configuration, defaults included, and exit\n"
-		"  -V       print the version and exit\n"
-		"  -h       this help\n",
-		spec->name, spec->summary, spec->config_path);
+	        "usage: %s [-c FILE] [-f] [-d] [-n] [-V] [COMMAND [ARGS]]\n"
+	        "%s\n\n"
+	        "  -c FILE  configuration file (default %s)\n"
+	        "  -f       stay in the foreground and log to stderr\n"
+	        "  -d       debug logging\n"
+	        "  -n       print the effective configuration, defaults included, and exit\n"
+	        "  -V       print the version and exit\n"
+	        "  -h       this help\n",
+	        spec->name, spec->summary, spec->config_path);
 	if (spec->commands && spec->commands[0].name) {
 		fprintf(out, "\ncommands (without one, run the daemon):\n");
 		for (const struct daemon_cmd *c = spec->commands; c->name; c++) {
@@ -256,7 +256,7 @@ static int daemon_run_command(struct daemon *d, int argc, char **argv)
 			cmd = c;
 	if (!cmd) {
 		fprintf(stderr, "%s: unknown command '%s' (see %s -h)\n", d->spec->name, argv[0],
-			d->spec->name);
+		        d->spec->name);
 		return DAEMON_EXIT_USAGE;
 	}
 	return cmd->run(d, argc, argv);
@@ -334,12 +334,12 @@ static int daemon_serve(struct daemon *d)
 
 int daemon_main(const struct daemon_spec *spec, int argc, char **argv)
 {
-	struct daemon d = {.spec = spec, .config_path = spec->config_path};
+	struct daemon d = { .spec = spec, .config_path = spec->config_path };
 	bool print_config = false;
 	int opt, rc;
-	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
-						 {"version", no_argument, NULL, 'V'},
-						 {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' },
+		                                  { "version", no_argument, NULL, 'V' },
+		                                  { NULL, 0, NULL, 0 } };
 
 	daemon_block_signals();
 	pthread_mutex_init(&d.lock, NULL);
@@ -375,8 +375,9 @@ int daemon_main(const struct daemon_spec *spec, int argc, char **argv)
 		}
 	}
 	bool command = optind < argc;
-	log_open(spec->name, d.foreground || command || print_config ? LOG_SINK_STDERR : LOG_SINK_AUTO,
-		 d.debug);
+	log_open(spec->name,
+	         d.foreground || command || print_config ? LOG_SINK_STDERR : LOG_SINK_AUTO,
+	         d.debug);
 
 	char *err = NULL;
 	struct cfg *cfg = cfg_load(spec->schema, d.config_path, &err);

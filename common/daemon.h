@@ -26,15 +26,15 @@ struct store;
  * (keys, lists). Immutable once published; shared by reference. */
 struct daemon_conf {
 	struct cfg *cfg;
-	void *priv;   /* the daemon's build() result */
-	int refs;     /* atomic; use daemon_conf_get()/daemon_conf_put() */
+	void *priv; /* the daemon's build() result */
+	int refs;   /* atomic; use daemon_conf_get()/daemon_conf_put() */
 	const struct daemon_spec *spec;
 };
 
 struct daemon_cmd {
-	const char *name;  /* "status" */
-	const char *args;  /* "[DOMAIN]" for usage */
-	const char *help;  /* one line */
+	const char *name; /* "status" */
+	const char *args; /* "[DOMAIN]" for usage */
+	const char *help; /* one line */
 	/* run() - @argv[0] is the subcommand name. Returns the exit code. */
 	int (*run)(struct daemon *d, int argc, char **argv);
 };
@@ -112,17 +112,31 @@ bool daemon_wait_stop(struct daemon *d, int timeout_ms);
 
 /* Common config keys every daemon has: listen, store, user, group, listen_group.
  * Put DAEMON_KEYS(listen, user) first in the daemon's global key table. */
-#define DAEMON_KEYS(listen_def, user_def)                                                          \
-	{"listen", CFG_LIST, listen_def, 0, 0, 0, NULL,                                            \
-	 "where to listen: unix:/path[:mode] inet:host:port inet6:[addr]:port"},                  \
-	    {"listen_group", CFG_STRING, "postfix", 0, 0, 0, NULL,                                 \
-	     "group of the unix socket (set only when started as root)"},                         \
-	    {"store", CFG_STRING, "lmdb:/var/lib/postwarden/state", 0, 0, 0, NULL,                 \
-	     "state store: lmdb:DIR, redis://host:port/db, redis+unix:///path"},                  \
-	    {"user", CFG_STRING, user_def, 0, 0, 0, NULL, "user to run as when started as root"},  \
-	{                                                                                          \
-		"group", CFG_STRING, "postwarden", 0, 0, 0, NULL,                                  \
-		    "group to run as when started as root"                                         \
+#define DAEMON_KEYS(listen_def, user_def)                                                               \
+	{ "listen",   CFG_LIST,                                                                         \
+	  listen_def, 0,                                                                                \
+	  0,          0,                                                                                \
+	  NULL,       "where to listen: unix:/path[:mode] inet:host:port inet6:[addr]:port" },          \
+	        { "listen_group",                                                                       \
+		  CFG_STRING,                                                                           \
+		  "postfix",                                                                            \
+		  0,                                                                                    \
+		  0,                                                                                    \
+		  0,                                                                                    \
+		  NULL,                                                                                 \
+		  "group of the unix socket (set only when started as root)" },                         \
+	        { "store",                                                                              \
+		  CFG_STRING,                                                                           \
+		  "lmdb:/var/lib/postwarden/state",                                                     \
+		  0,                                                                                    \
+		  0,                                                                                    \
+		  0,                                                                                    \
+		  NULL,                                                                                 \
+		  "state store: lmdb:DIR, redis://host:port/db, redis+unix:///path" },                  \
+	        { "user", CFG_STRING, user_def, 0, 0, 0, NULL, "user to run as when started as root" }, \
+	{                                                                                               \
+		"group", CFG_STRING, "postwarden", 0, 0, 0, NULL,                                       \
+		        "group to run as when started as root"                                          \
 	}
 
 #endif

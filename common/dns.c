@@ -123,7 +123,7 @@ static int ctx_configure(struct ub_ctx *ctx, const struct dns_opts *o)
 
 struct dns *dns_new(const struct dns_opts *opts)
 {
-	static const struct dns_opts defaults = {0};
+	static const struct dns_opts defaults = { 0 };
 	pthread_condattr_t ca;
 	struct dns *dns;
 	int rc;
@@ -189,7 +189,7 @@ static long long now_ms(void)
 /* Poll ub_fd for at most @ms, then process answers. Called and returns with dns->lock held. */
 static void dns_poll(struct dns *dns, long long ms)
 {
-	struct pollfd pfd = {.fd = ub_fd(dns->ctx), .events = POLLIN};
+	struct pollfd pfd = { .fd = ub_fd(dns->ctx), .events = POLLIN };
 	int n;
 
 	dns->polling = true;
@@ -215,8 +215,8 @@ static int dns_wait(struct dns *dns, struct query *q, int id, long long deadline
 		if (!dns->polling) {
 			dns_poll(dns, left);
 		} else {
-			struct timespec ts = {.tv_sec = deadline / 1000,
-			                      .tv_nsec = (deadline % 1000) * 1000000};
+			struct timespec ts = { .tv_sec = deadline / 1000,
+				               .tv_nsec = (deadline % 1000) * 1000000 };
 			pthread_cond_timedwait(&dns->cond, &dns->lock, &ts);
 		}
 	}

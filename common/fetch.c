@@ -51,7 +51,7 @@ static void global_init(void)
 
 struct fetch *fetch_new(const struct fetch_opts *opts)
 {
-	static const struct fetch_opts defaults = {0};
+	static const struct fetch_opts defaults = { 0 };
 	struct fetch *f;
 
 	pthread_once(&global_once, global_init);
@@ -65,7 +65,7 @@ struct fetch *fetch_new(const struct fetch_opts *opts)
 	f->ca_file = opts->ca_file && *opts->ca_file ? xstrdup(opts->ca_file) : NULL;
 	f->connect_to = opts->connect_to && *opts->connect_to ? xstrdup(opts->connect_to) : NULL;
 	f->user_agent =
-	    xstrdup(opts->user_agent ? opts->user_agent : "postwarden/" POSTWARDEN_VERSION);
+	        xstrdup(opts->user_agent ? opts->user_agent : "postwarden/" POSTWARDEN_VERSION);
 	f->connect_timeout_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms
 	                                                     : FETCH_CONNECT_TIMEOUT_MS_DEFAULT;
 	f->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : FETCH_TIMEOUT_MS_DEFAULT;
@@ -189,7 +189,7 @@ static CURLcode request_setup(const struct fetch *f, CURL *c, const char *url,
 static int request(struct fetch *f, const char *url, const char *ctype, const void *body,
                    size_t len, struct fetch_response *resp)
 {
-	struct sink s = {.max = f->max_size};
+	struct sink s = { .max = f->max_size };
 	struct curl_slist *connect_to = NULL, *headers = NULL;
 	long os_errno = 0;
 	char *ct = NULL;

@@ -123,7 +123,7 @@ void listen_milter_conn(const struct listen_spec *ls, char *out, size_t outsz)
 
 static int listen_bind_unix(const struct listen_spec *ls, int type, int backlog)
 {
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;
 	int fd, r;
 
@@ -150,7 +150,7 @@ static int listen_bind_unix(const struct listen_spec *ls, int type, int backlog)
 
 static int listen_bind_inet(const struct listen_spec *ls, int type, int backlog)
 {
-	struct addrinfo hints = {.ai_socktype = type, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	struct addrinfo hints = { .ai_socktype = type, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
 	struct addrinfo *res = NULL;
 	int fd = -EADDRNOTAVAIL;
 

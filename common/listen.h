@@ -14,9 +14,9 @@ enum listen_kind { LISTEN_UNIX, LISTEN_INET, LISTEN_INET6 };
 
 struct listen_spec {
 	enum listen_kind kind;
-	char path[108];  /* LISTEN_UNIX */
-	mode_t mode;     /* LISTEN_UNIX, default 0660 */
-	char host[256];  /* LISTEN_INET*: address or name, without brackets */
+	char path[108]; /* LISTEN_UNIX */
+	mode_t mode;    /* LISTEN_UNIX, default 0660 */
+	char host[256]; /* LISTEN_INET*: address or name, without brackets */
 	char port[16];
 };
 

@@ -79,9 +79,9 @@ sfsistat milter_continue(const void *session, unsigned long nr_flag)
 }
 
 sfsistat milter_negotiate(SMFICTX *ctx, size_t size, unsigned long offered_actions,
-			  unsigned long offered_steps, unsigned long *pf0, unsigned long *pf1,
-			  unsigned long *pf2, unsigned long *pf3, unsigned long need,
-			  unsigned long actions, unsigned long steps)
+                          unsigned long offered_steps, unsigned long *pf0, unsigned long *pf1,
+                          unsigned long *pf2, unsigned long *pf3, unsigned long need,
+                          unsigned long actions, unsigned long steps)
 {
 	struct milter_session *s = milter_session_get(ctx, size);
 	if ((offered_actions & need) != need)
@@ -125,7 +125,8 @@ static int milter_prepare(struct daemon *d)
 		size_t n;
 		const char *const *l = cfg_list(c->cfg, NULL, "listen", &n);
 		if (n != 1) {
-			log_errx("%s: listen: a milter needs exactly one endpoint", cfg_path(c->cfg));
+			log_errx("%s: listen: a milter needs exactly one endpoint",
+			         cfg_path(c->cfg));
 			r = -EINVAL;
 			goto out;
 		}
@@ -168,7 +169,7 @@ out:
 static int milter_drain(int deadline_ms)
 {
 	for (int waited = 0; milter_sessions() > 0 && waited < deadline_ms; waited += 20) {
-		struct timespec ts = {0, 20 * 1000000L};
+		struct timespec ts = { 0, 20 * 1000000L };
 		nanosleep(&ts, NULL);
 	}
 	return milter_sessions();

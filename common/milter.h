@@ -5,8 +5,8 @@
  * spec from `listen =` (or Debian libmilter's "fd:N" under socket activation),
  * binds as root, fixes the socket's mode and group, and runs its own thread
  * that reloads on SIGUSR1 and stops gracefully on SIGUSR2 (libmilter owns
- * SIGTERM/SIGHUP/SIGINT: they stop it at once); at stop it waits for live sessions to end (up to the deadline) before the
- * skeleton frees anything (PROTOCOLS.md 3.3b item 6).
+ * SIGTERM/SIGHUP/SIGINT: they stop it at once); at stop it waits for live sessions to end (up to
+ * the deadline) before the skeleton frees anything (PROTOCOLS.md 3.3b item 6).
  */
 #ifndef POSTWARDEN_MILTER_H
 #define POSTWARDEN_MILTER_H
@@ -56,9 +56,9 @@ sfsistat milter_continue(const void *session, unsigned long nr_flag);
  * remember the steps in the session (created with @size bytes).
  */
 sfsistat milter_negotiate(SMFICTX *ctx, size_t size, unsigned long offered_actions,
-			  unsigned long offered_steps, unsigned long *pf0, unsigned long *pf1,
-			  unsigned long *pf2, unsigned long *pf3, unsigned long need,
-			  unsigned long actions, unsigned long steps);
+                          unsigned long offered_steps, unsigned long *pf0, unsigned long *pf1,
+                          unsigned long *pf2, unsigned long *pf3, unsigned long need,
+                          unsigned long actions, unsigned long steps);
 
 /* milter_macro() - macro @name ("i", "{auth_authen}") or NULL. */
 const char *milter_macro(SMFICTX *ctx, const char *name);

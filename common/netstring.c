@@ -88,8 +88,8 @@ int netstring_decoder_feed(struct netstring_decoder *d, const void *p, size_t n,
 			if (s[i] == ':') {
 				i++;
 				buf_reserve(&d->payload, d->len < NETSTRING_PREALLOC_MAX
-								 ? d->len
-								 : NETSTRING_PREALLOC_MAX);
+				                                 ? d->len
+				                                 : NETSTRING_PREALLOC_MAX);
 				buf_append(&d->payload, "", 0);
 				d->state = d->len ? NETSTRING_S_DATA : NETSTRING_S_COMMA;
 			} else {

@@ -32,7 +32,8 @@ void notify_reloading(void)
 	char msg[96];
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
-		 (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+	         (unsigned long long)ts.tv_sec * 1000000ULL +
+	                 (unsigned long long)ts.tv_nsec / 1000);
 	notify_send(msg);
 }
 

@@ -16,10 +16,8 @@
 #include <string.h>
 
 static const char *const socketmap_words[] = {
-	[SOCKETMAP_OK] = "OK",
-	[SOCKETMAP_NOTFOUND] = "NOTFOUND",
-	[SOCKETMAP_TEMP] = "TEMP",
-	[SOCKETMAP_TIMEOUT] = "TIMEOUT",
+	[SOCKETMAP_OK] = "OK",     [SOCKETMAP_NOTFOUND] = "NOTFOUND",
+	[SOCKETMAP_TEMP] = "TEMP", [SOCKETMAP_TIMEOUT] = "TIMEOUT",
 	[SOCKETMAP_PERM] = "PERM",
 };
 
@@ -77,7 +75,7 @@ int socketmap_request_encode(struct buf *out, const char *name, const char *key,
 }
 
 static void socketmap_reply_put(struct buf *out, enum socketmap_status st, const char *data,
-				size_t len)
+                                size_t len)
 {
 	const char *word = socketmap_words[st];
 
@@ -125,7 +123,7 @@ int socketmap_reply_perm(struct buf *out, const char *reason)
 }
 
 int socketmap_reply_parse(const char *p, size_t n, enum socketmap_status *st, const char **data,
-			  size_t *data_len)
+                          size_t *data_len)
 {
 	const char *sp;
 	size_t wlen;
@@ -137,7 +135,8 @@ int socketmap_reply_parse(const char *p, size_t n, enum socketmap_status *st, co
 	sp = memchr(p, ' ', n);
 	wlen = sp ? (size_t)(sp - p) : n;
 	for (size_t i = 0; i < sizeof(socketmap_words) / sizeof(socketmap_words[0]); i++) {
-		if (strlen(socketmap_words[i]) == wlen && memcmp(p, socketmap_words[i], wlen) == 0) {
+		if (strlen(socketmap_words[i]) == wlen &&
+		    memcmp(p, socketmap_words[i], wlen) == 0) {
 			*st = (enum socketmap_status)i;
 			*data = sp ? sp + 1 : "";
 			*data_len = sp ? n - wlen - 1 : 0;

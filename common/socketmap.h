@@ -76,7 +76,7 @@ int socketmap_reply_perm(struct buf *out, const char *reason);
  * status word or a NUL byte.
  */
 int socketmap_reply_parse(const char *p, size_t n, enum socketmap_status *st, const char **data,
-			  size_t *data_len);
+                          size_t *data_len);
 
 /* socketmap_status_name() - "OK", "NOTFOUND", ... */
 const char *socketmap_status_name(enum socketmap_status st);

@@ -206,7 +206,7 @@ static int wait_fd(int fd, short events, int64_t deadline)
 		int64_t left = deadline - now_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
-		struct pollfd p = {.fd = fd, .events = events};
+		struct pollfd p = { .fd = fd, .events = events };
 		int r = poll(&p, 1, (int)left);
 		if (r > 0)
 			return 0;
@@ -222,7 +222,7 @@ static int connect_unix(const struct clamd_backend *b, int timeout_ms)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+	struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
 	int r = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (r == 0)
 		r = connect(fd, (const struct sockaddr *)&b->sun, sizeof(b->sun));
@@ -242,8 +242,8 @@ static int connect_unix(const struct clamd_backend *b, int timeout_ms)
 
 static int connect_addr(const struct addrinfo *ai, int64_t deadline)
 {
-	int fd =
-	    socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	                ai->ai_protocol);
 	if (fd < 0)
 		return -errno;
 	int r = 0;
@@ -273,7 +273,7 @@ fail:
 static int connect_inet(const struct clamd_backend *b, int timeout_ms)
 {
 	int64_t deadline = now_ms() + timeout_ms;
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *res = NULL;
 	int g = getaddrinfo(b->host, b->port, &hints, &res);
 	if (g != 0)
@@ -330,8 +330,8 @@ static int send_msg(int fd, struct msghdr *msg, size_t total, int timeout_ms)
 
 int clamd_send(int fd, const void *data, size_t len, int timeout_ms)
 {
-	struct iovec iov = {.iov_base = (void *)(uintptr_t)data, .iov_len = len};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)data, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	return send_msg(fd, &msg, len, timeout_ms);
 }
 
@@ -340,7 +340,7 @@ int clamd_sendv(int fd, struct iovec *iov, int n, int timeout_ms)
 	size_t total = 0;
 	for (int i = 0; i < n; i++)
 		total += iov[i].iov_len;
-	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)n };
 	return send_msg(fd, &msg, total, timeout_ms);
 }
 
@@ -362,11 +362,11 @@ int clamd_send_fildes(int fd, int passfd, int timeout_ms)
 	} ctl;
 	memset(&ctl, 0, sizeof(ctl));
 	char dummy = 0;
-	struct iovec iov = {.iov_base = &dummy, .iov_len = 1};
-	struct msghdr msg = {.msg_iov = &iov,
-	                     .msg_iovlen = 1,
-	                     .msg_control = ctl.buf,
-	                     .msg_controllen = sizeof(ctl.buf)};
+	struct iovec iov = { .iov_base = &dummy, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov,
+		              .msg_iovlen = 1,
+		              .msg_control = ctl.buf,
+		              .msg_controllen = sizeof(ctl.buf) };
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;

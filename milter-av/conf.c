@@ -10,30 +10,30 @@
 
 static const struct cfg_key av_keys[] = {
 	DAEMON_KEYS("unix:/var/spool/postfix/milter-av/milter.sock", "milter-av"),
-	{"clamd", CFG_LIST, "unix:/run/clamav/clamd.ctl", 0, 0, 0, NULL,
-	 "clamd backends in order of preference: unix:/path inet:host:port"},
-	{"on_virus", CFG_ENUM, "reject", 0, 0, 0, "reject|discard|quarantine|tag",
-	 "what an infected message gets"},
-	{"on_error", CFG_ENUM, "tempfail", 0, 0, 0, "tempfail|accept",
-	 "what a message gets when no clamd answers"},
-	{"max_size", CFG_SIZE, "25M", 0, 1024, 4LL << 30, NULL,
-	 "largest message scanned (<= clamd's StreamMaxLength)"},
-	{"oversize", CFG_ENUM, "accept", 0, 0, 0, "accept|tempfail|reject",
-	 "what a message larger than max_size (or clamd's limits) gets"},
-	{"timeout", CFG_DURATION, "60s", 0, 100, 3600000, NULL,
-	 "limit for each connect, write and reply wait"},
-	{"backend_retry", CFG_DURATION, "30s", 0, 100, 86400000, NULL,
-	 "how long a failed backend is skipped"},
-	{"fildes", CFG_ENUM, "auto", 0, 0, 0, "auto|no",
-	 "auto: hand a memfd to a local unix clamd; no: always zINSTREAM"},
-	{"add_header", CFG_BOOL, "yes", 0, 0, 0, NULL, "add X-Virus-Scanned to every message"},
-	{"skip_networks", CFG_CIDRS, "", 0, 0, 0, NULL, "clients whose mail is not scanned"},
-	{"skip_authenticated", CFG_BOOL, "no", 0, 0, 0, NULL,
-	 "do not scan mail from SMTP AUTH senders"},
+	{ "clamd", CFG_LIST, "unix:/run/clamav/clamd.ctl", 0, 0, 0, NULL,
+	  "clamd backends in order of preference: unix:/path inet:host:port" },
+	{ "on_virus", CFG_ENUM, "reject", 0, 0, 0, "reject|discard|quarantine|tag",
+	  "what an infected message gets" },
+	{ "on_error", CFG_ENUM, "tempfail", 0, 0, 0, "tempfail|accept",
+	  "what a message gets when no clamd answers" },
+	{ "max_size", CFG_SIZE, "25M", 0, 1024, 4LL << 30, NULL,
+	  "largest message scanned (<= clamd's StreamMaxLength)" },
+	{ "oversize", CFG_ENUM, "accept", 0, 0, 0, "accept|tempfail|reject",
+	  "what a message larger than max_size (or clamd's limits) gets" },
+	{ "timeout", CFG_DURATION, "60s", 0, 100, 3600000, NULL,
+	  "limit for each connect, write and reply wait" },
+	{ "backend_retry", CFG_DURATION, "30s", 0, 100, 86400000, NULL,
+	  "how long a failed backend is skipped" },
+	{ "fildes", CFG_ENUM, "auto", 0, 0, 0, "auto|no",
+	  "auto: hand a memfd to a local unix clamd; no: always zINSTREAM" },
+	{ "add_header", CFG_BOOL, "yes", 0, 0, 0, NULL, "add X-Virus-Scanned to every message" },
+	{ "skip_networks", CFG_CIDRS, "", 0, 0, 0, NULL, "clients whose mail is not scanned" },
+	{ "skip_authenticated", CFG_BOOL, "no", 0, 0, 0, NULL,
+	  "do not scan mail from SMTP AUTH senders" },
 	CFG_KEY_END,
 };
 
-const struct cfg_schema av_schema = {.global = av_keys};
+const struct cfg_schema av_schema = { .global = av_keys };
 
 static int av_enum(const char *v, const char *const *names, int n)
 {
@@ -45,9 +45,9 @@ static int av_enum(const char *v, const char *const *names, int n)
 
 struct av_conf *av_conf_build(const struct cfg *cfg, char **err)
 {
-	static const char *const virus[] = {"reject", "discard", "quarantine", "tag"};
-	static const char *const error[] = {"tempfail", "accept"};
-	static const char *const over[] = {"accept", "tempfail", "reject"};
+	static const char *const virus[] = { "reject", "discard", "quarantine", "tag" };
+	static const char *const error[] = { "tempfail", "accept" };
+	static const char *const over[] = { "accept", "tempfail", "reject" };
 	size_t n;
 	const char *const *ep = cfg_list(cfg, NULL, "clamd", &n);
 
@@ -55,9 +55,8 @@ struct av_conf *av_conf_build(const struct cfg *cfg, char **err)
 		*err = xstrdup("clamd: at least one backend is needed");
 		return NULL;
 	}
-	struct clamd_pool *pool =
-		clamd_pool_new(ep, n, (int)cfg_duration_ms(cfg, NULL, "timeout"),
-			       (int)cfg_duration_ms(cfg, NULL, "backend_retry"));
+	struct clamd_pool *pool = clamd_pool_new(ep, n, (int)cfg_duration_ms(cfg, NULL, "timeout"),
+	                                         (int)cfg_duration_ms(cfg, NULL, "backend_retry"));
 	if (!pool) {
 		*err = xstrdup("clamd: bad endpoint (use unix:/path or inet:host:port)");
 		return NULL;
@@ -65,12 +64,14 @@ struct av_conf *av_conf_build(const struct cfg *cfg, char **err)
 	struct av_conf *c = xcalloc(1, sizeof(*c));
 	c->pool = pool;
 	c->mode = strcmp(cfg_str(cfg, NULL, "fildes"), "no") == 0 ? CLAMD_MODE_INSTREAM
-								   : CLAMD_MODE_AUTO;
+	                                                          : CLAMD_MODE_AUTO;
 	c->max_size = (size_t)cfg_size(cfg, NULL, "max_size");
-	c->policy.on_virus = (enum verdict_on_virus)av_enum(cfg_str(cfg, NULL, "on_virus"), virus, 4);
-	c->policy.on_error = (enum verdict_on_error)av_enum(cfg_str(cfg, NULL, "on_error"), error, 2);
+	c->policy.on_virus =
+	        (enum verdict_on_virus)av_enum(cfg_str(cfg, NULL, "on_virus"), virus, 4);
+	c->policy.on_error =
+	        (enum verdict_on_error)av_enum(cfg_str(cfg, NULL, "on_error"), error, 2);
 	c->policy.oversize =
-		(enum verdict_on_oversize)av_enum(cfg_str(cfg, NULL, "oversize"), over, 3);
+	        (enum verdict_on_oversize)av_enum(cfg_str(cfg, NULL, "oversize"), over, 3);
 	c->policy.add_header = cfg_bool(cfg, NULL, "add_header");
 	c->skip_networks = cfg_cidrs(cfg, NULL, "skip_networks");
 	c->skip_authenticated = cfg_bool(cfg, NULL, "skip_authenticated");

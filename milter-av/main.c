@@ -62,7 +62,8 @@ static void av_started(struct daemon *d)
 			log_info("clamd %s: %s", clamd_pool_endpoint(c->pool, i), v);
 		else
 			log_warnx("clamd %s: not answering (mail gets on_error = %s until it does)",
-				  clamd_pool_endpoint(c->pool, i), cfg_str(dc->cfg, NULL, "on_error"));
+			          clamd_pool_endpoint(c->pool, i),
+			          cfg_str(dc->cfg, NULL, "on_error"));
 	}
 	daemon_conf_put(dc);
 	av_thread_running = pthread_create(&av_thread, NULL, av_thread_main, d) == 0;
@@ -124,7 +125,8 @@ static int av_cmd_status(struct daemon *d, int argc, char **argv)
 		for (size_t i = 0; i < clamd_pool_size(c->pool); i++) {
 			char key[STORE_KEY_MAX], *v = NULL;
 			size_t len;
-			snprintf(key, sizeof(key), "pw:av:backend:%s", clamd_pool_endpoint(c->pool, i));
+			snprintf(key, sizeof(key), "pw:av:backend:%s",
+			         clamd_pool_endpoint(c->pool, i));
 			if (store_get(st, key, &v, &len) == 0)
 				printf("  %-40s %s\n", clamd_pool_endpoint(c->pool, i), v);
 			else
@@ -141,10 +143,11 @@ static int av_cmd_status(struct daemon *d, int argc, char **argv)
 }
 
 const struct daemon_cmd av_commands[] = {
-	{"status", "", "backends (checked now), counters and health from the store (exit 1: a "
-		       "backend is down)",
-	 av_cmd_status},
-	{NULL, NULL, NULL, NULL},
+	{ "status", "",
+	  "backends (checked now), counters and health from the store (exit 1: a "
+	  "backend is down)",
+	  av_cmd_status },
+	{ NULL, NULL, NULL, NULL },
 };
 
 int main(int argc, char **argv)
@@ -161,7 +164,7 @@ int main(int argc, char **argv)
 		.stopping = av_stopping,
 		.commands = av_commands,
 		.extra_help = "SIGUSR1 reloads the configuration; SIGTERM stops.\n"
-			      "See milter-av(8), milter-av.conf(5).",
+		              "See milter-av(8), milter-av.conf(5).",
 	};
 	return daemon_main(&spec, argc, argv);
 }

@@ -42,13 +42,14 @@ static void av_message_end(struct av_session *s)
 }
 
 static sfsistat av_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
-			     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
-			     unsigned long *pf2, unsigned long *pf3)
+                             unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+                             unsigned long *pf2, unsigned long *pf3)
 {
 	return milter_negotiate(ctx, sizeof(struct av_session), f0, f1, pf0, pf1, pf2, pf3,
-				SMFIF_ADDHDRS, SMFIF_ADDHDRS | SMFIF_QUARANTINE,
-				SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN |
-					SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
+	                        SMFIF_ADDHDRS, SMFIF_ADDHDRS | SMFIF_QUARANTINE,
+	                        SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN |
+	                                SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_EOH |
+	                                SMFIP_NR_BODY);
 }
 
 static sfsistat av_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
@@ -106,7 +107,7 @@ static long av_elapsed_ms(const struct timespec *t0)
 }
 
 static void av_log(const char *qid, const struct av_session *s, const struct clamd_result *res,
-		   const struct verdict_decision *dec)
+                   const struct verdict_decision *dec)
 {
 	const char *act = verdict_action_name(dec->action);
 	const char *be = res->backend ? res->backend : "none";
@@ -116,18 +117,18 @@ static void av_log(const char *qid, const struct av_session *s, const struct cla
 	switch (res->status) {
 	case VERDICT_INFECTED:
 		log_notice("%s: infected: %s from=%s action=%s backend=%s%s%s", qid, res->detail,
-			   s->sender, act, be, res->fildes ? " (fildes)" : "", fo);
+		           s->sender, act, be, res->fildes ? " (fildes)" : "", fo);
 		break;
 	case VERDICT_OVERSIZE:
 		log_notice("%s: not scanned: oversize (%zu bytes%s%s) action=%s", qid, res->size,
-			   res->detail[0] ? ", " : "", res->detail, act);
+		           res->detail[0] ? ", " : "", res->detail, act);
 		break;
 	case VERDICT_ERROR:
 		log_warnx("%s: scan failed: %s action=%s", qid, res->detail, act);
 		break;
 	default:
 		log_info("%s: clean backend=%s%s%s size=%zu time=%ldms", qid, be,
-			 res->fildes ? " (fildes)" : "", fo, res->size, av_elapsed_ms(&s->started));
+		         res->fildes ? " (fildes)" : "", fo, res->size, av_elapsed_ms(&s->started));
 	}
 }
 
@@ -138,7 +139,7 @@ static sfsistat av_eom(SMFICTX *ctx)
 		return SMFIS_ACCEPT;
 	const struct av_conf *c = s->base.conf->priv;
 	const char *qid = milter_queue_id(ctx);
-	struct clamd_result res = {.status = VERDICT_ERROR};
+	struct clamd_result res = { .status = VERDICT_ERROR };
 	struct verdict_reply rep;
 	struct verdict_decision dec;
 	sfsistat rc = SMFIS_ACCEPT;

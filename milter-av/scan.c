@@ -112,8 +112,8 @@ static void write_failed(struct clamd_scan *s, int err)
 {
 	char reply[VERDICT_REPLY_MAX + 1];
 	if (err != -ETIMEDOUT) {
-		int r =
-		    clamd_read_reply(s->conn, reply, sizeof(reply), clamd_pool_timeout(s->pool));
+		int r = clamd_read_reply(s->conn, reply, sizeof(reply),
+		                         clamd_pool_timeout(s->pool));
 		if (r > 0) {
 			take_reply(s, reply, r);
 			close_conn(s);
@@ -174,8 +174,8 @@ static void instream_flush(struct clamd_scan *s, bool final)
 		struct iovec iov[4];
 		int k = 0;
 		if (fresh)
-			iov[k++] = (struct iovec){.iov_base = (void *)(uintptr_t)cmd,
-			                          .iov_len = sizeof(cmd)};
+			iov[k++] = (struct iovec){ .iov_base = (void *)(uintptr_t)cmd,
+				                   .iov_len = sizeof(cmd) };
 		uint32_t hdr = htonl((uint32_t)n);
 		if (n > 0) {
 			int r = read_chunk(s, s->sent, n);
@@ -183,13 +183,13 @@ static void instream_flush(struct clamd_scan *s, bool final)
 				finish(s, VERDICT_ERROR, "cannot read message buffer");
 				return;
 			}
-			iov[k++] = (struct iovec){.iov_base = &hdr, .iov_len = sizeof(hdr)};
-			iov[k++] = (struct iovec){.iov_base = s->chunk, .iov_len = n};
+			iov[k++] = (struct iovec){ .iov_base = &hdr, .iov_len = sizeof(hdr) };
+			iov[k++] = (struct iovec){ .iov_base = s->chunk, .iov_len = n };
 		}
 		bool last = final && n == pending;
 		if (last)
-			iov[k++] = (struct iovec){.iov_base = (void *)(uintptr_t)&zero,
-			                          .iov_len = sizeof(zero)};
+			iov[k++] = (struct iovec){ .iov_base = (void *)(uintptr_t)&zero,
+				                   .iov_len = sizeof(zero) };
 		int r = clamd_sendv(s->conn, iov, k, timeout);
 		if (r < 0) {
 			write_failed(s, r);

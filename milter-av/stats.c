@@ -62,10 +62,10 @@ static int av_stats_backends(struct store *st, struct clamd_pool *pool)
 		char key[STORE_KEY_MAX];
 		buf_reset(&b);
 		buf_printf(&b,
-			   "{\"up\":%s,\"scans\":%lu,\"infected\":%lu,\"failures\":%lu,"
-			   "\"version\":\"%s\",\"last_error\":\"",
-			   h[i].up ? "true" : "false", h[i].scans, h[i].infected, h[i].failures,
-			   h[i].version);
+		           "{\"up\":%s,\"scans\":%lu,\"infected\":%lu,\"failures\":%lu,"
+		           "\"version\":\"%s\",\"last_error\":\"",
+		           h[i].up ? "true" : "false", h[i].scans, h[i].infected, h[i].failures,
+		           h[i].version);
 		for (const char *p = h[i].last_error; *p; p++)
 			if (*p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
 				buf_putc(&b, *p);
@@ -81,7 +81,7 @@ static int av_stats_backends(struct store *st, struct clamd_pool *pool)
 
 int av_stats_flush(struct store *st, struct clamd_pool *pool)
 {
-	static const char *const names[4] = {"clean", "infected", "oversize", "errors"};
+	static const char *const names[4] = { "clean", "infected", "oversize", "errors" };
 	long long pend[4];
 	struct av_virus_delta *v = NULL;
 	size_t nv;

@@ -87,8 +87,8 @@ int verdict_parse(const char *reply, size_t len, struct verdict_reply *out)
 		copy_clean(out->detail, sizeof(out->detail), res, nlen);
 		size_t hl = strlen(OVERSIZE_HEURISTIC);
 		out->status = (nlen >= hl && memcmp(res, OVERSIZE_HEURISTIC, hl) == 0)
-		                  ? VERDICT_OVERSIZE
-		                  : VERDICT_INFECTED;
+		                      ? VERDICT_OVERSIZE
+		                      : VERDICT_INFECTED;
 		return 0;
 	}
 	if (ends_with(res, rlen, "ERROR")) {

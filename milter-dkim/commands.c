@@ -24,7 +24,7 @@
 /* Load the snapshot for a command: privileges dropped, keys loaded (created when
  * @create), and the gate table filled from the store. */
 static struct dkim_conf *dkim_cmd_conf(struct daemon *d, bool create, struct store **st,
-				       struct buf *made)
+                                       struct buf *made)
 {
 	struct daemon_conf *dc = daemon_conf_get(d);
 	const struct cfg *cfg = dc->cfg;
@@ -58,7 +58,7 @@ static bool dkim_cmd_wants(const struct dkim_domain *dom, const char *only)
 
 /* dkim_cmd_seen_before() - a domain section before @di has the same d= and selector. */
 static bool dkim_cmd_seen_before(const struct dkim_conf *c, size_t di,
-				 const struct dkim_selector *sel)
+                                 const struct dkim_selector *sel)
 {
 	for (size_t i = 0; i < di; i++)
 		for (size_t j = 0; j < c->dom[i].nsel; j++)
@@ -134,16 +134,15 @@ static int dkim_cmd_dns(struct daemon *d, int argc, char **argv)
 			continue;
 		for (size_t j = 0; j < dom->nsel; j++) {
 			const struct dkim_selector *sel = &dom->sel[j];
-			struct selector_state s = {0};
+			struct selector_state s = { 0 };
 			struct buf rec, q;
 			if (dkim_cmd_seen_before(c, i, sel))
 				continue; /* [*.d] and [d] share d=: one record */
 			char why[96], until_s[64];
 			time_t until;
 			gate_state(dkim_gate(), sel, &s);
-			enum selector_phase ph = selectors_phase(&sel->sc, &s, now,
-								 (time_t)(c->retire_grace_ms / 1000),
-								 &until);
+			enum selector_phase ph = selectors_phase(
+			        &sel->sc, &s, now, (time_t)(c->retire_grace_ms / 1000), &until);
 			buf_init(&rec);
 			buf_init(&q);
 			keys_dns_record(sel->key, &rec);
@@ -164,8 +163,8 @@ static int dkim_cmd_dns(struct daemon *d, int argc, char **argv)
 				break;
 			}
 			printf("%s%s._domainkey.%s. IN TXT ( %s ) ; %s\n",
-			       ph == SELECTORS_REMOVABLE ? "; " : "", sel->name, dom->d, buf_cstr(&q),
-			       why);
+			       ph == SELECTORS_REMOVABLE ? "; " : "", sel->name, dom->d,
+			       buf_cstr(&q), why);
 			buf_fini(&rec);
 			buf_fini(&q);
 		}
@@ -206,17 +205,18 @@ static int dkim_cmd_check_dns(struct daemon *d, int argc, char **argv)
 		rc = DAEMON_EXIT_USAGE;
 		goto out;
 	}
-	printf("%-32s %-12s %-8s %-22s %s\n", "selector", "sign", "state", "published?",
-	       "detail");
+	printf("%-32s %-12s %-8s %-22s %s\n", "selector", "sign", "state", "published?", "detail");
 	for (size_t i = 0; i < n; i++) {
 		char name[300];
 		snprintf(name, sizeof(name), "%s._domainkey.%s", rows[i].sel->name, rows[i].dom->d);
-		const char *pub = rows[i].lookup == SELECTORS_LOOKUP_MATCH      ? "yes, matches key"
-				  : rows[i].lookup == SELECTORS_LOOKUP_MISMATCH ? "yes, NOT this key"
-				  : rows[i].lookup == SELECTORS_LOOKUP_ABSENT   ? "no"
-										: "unknown";
+		const char *pub = rows[i].lookup == SELECTORS_LOOKUP_MATCH ? "yes, matches key"
+		                  : rows[i].lookup == SELECTORS_LOOKUP_MISMATCH
+		                          ? "yes, NOT this key"
+		                  : rows[i].lookup == SELECTORS_LOOKUP_ABSENT ? "no"
+		                                                              : "unknown";
 		printf("%-32s %-12s %-8s %-22s %s%s\n", name,
-		       rows[i].sel->sc.sign ? (rows[i].sel->sc.legacy ? "yes (legacy)" : "yes") : "no",
+		       rows[i].sel->sc.sign ? (rows[i].sel->sc.legacy ? "yes (legacy)" : "yes")
+		                            : "no",
 		       rows[i].passes ? "signs" : "-", pub, rows[i].detail,
 		       rows[i].doubted ? " (signing goes on until a second check agrees)" : "");
 		if (rows[i].sel->sc.sign && !rows[i].sel->sc.legacy &&
@@ -260,13 +260,12 @@ static int dkim_cmd_status(struct daemon *d, int argc, char **argv)
 		printf("[%s] d=%s\n", dom->section, dom->d);
 		for (size_t j = 0; j < dom->nsel; j++) {
 			const struct dkim_selector *sel = &dom->sel[j];
-			struct selector_state s = {0};
+			struct selector_state s = { 0 };
 			char checked[64], signed_at[64], until_s[64];
 			time_t until;
 			gate_state(dkim_gate(), sel, &s);
-			enum selector_phase ph = selectors_phase(&sel->sc, &s, now,
-								 (time_t)(c->retire_grace_ms / 1000),
-								 &until);
+			enum selector_phase ph = selectors_phase(
+			        &sel->sc, &s, now, (time_t)(c->retire_grace_ms / 1000), &until);
 			dkim_fmt_time(s.checked_at, checked, sizeof(checked));
 			dkim_fmt_time(s.last_signed, signed_at, sizeof(signed_at));
 			dkim_fmt_time(until, until_s, sizeof(until_s));
@@ -274,7 +273,8 @@ static int dkim_cmd_status(struct daemon *d, int argc, char **argv)
 			       "last_signed=%s%s%s%s\n",
 			       sel->name, sel->type == KEYS_ED25519 ? "ed25519" : "rsa",
 			       sel->sc.legacy ? "legacy" : (sel->sc.sign ? "sign=yes" : "sign=no"),
-			       selectors_phase_name(ph), s.checked ? (s.published ? "yes" : "no") : "?",
+			       selectors_phase_name(ph),
+			       s.checked ? (s.published ? "yes" : "no") : "?",
 			       s.checked ? (s.matches ? "yes" : "no") : "?", checked, signed_at,
 			       ph == SELECTORS_RETIRING ? " until=" : "",
 			       ph == SELECTORS_RETIRING ? until_s : "",
@@ -287,10 +287,10 @@ static int dkim_cmd_status(struct daemon *d, int argc, char **argv)
 }
 
 const struct daemon_cmd dkim_commands[] = {
-	{"keygen", "[DOMAIN]", "create missing keys and print what was made", dkim_cmd_keygen},
-	{"dns", "[DOMAIN]", "zone-file TXT records to publish, with why", dkim_cmd_dns},
-	{"check-dns", "[DOMAIN]", "look selectors up now (exit 1: one fails, 69: no DNS)",
-	 dkim_cmd_check_dns},
-	{"status", "", "live state of every domain and selector", dkim_cmd_status},
-	{NULL, NULL, NULL, NULL},
+	{ "keygen", "[DOMAIN]", "create missing keys and print what was made", dkim_cmd_keygen },
+	{ "dns", "[DOMAIN]", "zone-file TXT records to publish, with why", dkim_cmd_dns },
+	{ "check-dns", "[DOMAIN]", "look selectors up now (exit 1: one fails, 69: no DNS)",
+	  dkim_cmd_check_dns },
+	{ "status", "", "live state of every domain and selector", dkim_cmd_status },
+	{ NULL, NULL, NULL, NULL },
 };

@@ -26,40 +26,40 @@
 
 static const struct cfg_key dkim_global_keys[] = {
 	DAEMON_KEYS("unix:/var/spool/postfix/milter-dkim/milter.sock", "milter-dkim"),
-	{"keydir", CFG_STRING, "/var/lib/milter-dkim/keys", 0, 0, 0, NULL,
-	 "where generated keys live (<domain>.<selector>.key)"},
-	{"sign_networks", CFG_CIDRS, "127.0.0.0/8 ::1", 0, 0, 0, NULL,
-	 "clients whose mail is signed without SMTP AUTH"},
-	{"resolver", CFG_STRING, "", 0, 0, 0, NULL,
-	 "DNS for the selector gate: empty = resolv.conf, or addr@port"},
-	{"trust_anchor", CFG_STRING, "", 0, 0, 0, NULL,
-	 "DNSSEC trust anchor file (empty: the system root anchor)"},
-	{"dns_check_interval", CFG_DURATION, "1h", 0, 1000, 2592000000LL, NULL,
-	 "how often selectors' TXT records are checked"},
-	{"retire_grace", CFG_DURATION, "7d", 0, 0, 0, NULL,
-	 "how long a sign = no selector stays published after it last signed"},
-	{"on_error", CFG_ENUM, "tempfail", 0, 0, 0, "tempfail|accept",
-	 "what a signing failure does to the message"},
-	{"expire", CFG_DURATION, "", 0, 0, 0, NULL, "signature lifetime (x= tag); empty: none"},
-	{"allow_group_readable", CFG_BOOL, "no", 0, 0, 0, NULL,
-	 "accept key files readable by their group"},
+	{ "keydir", CFG_STRING, "/var/lib/milter-dkim/keys", 0, 0, 0, NULL,
+	  "where generated keys live (<domain>.<selector>.key)" },
+	{ "sign_networks", CFG_CIDRS, "127.0.0.0/8 ::1", 0, 0, 0, NULL,
+	  "clients whose mail is signed without SMTP AUTH" },
+	{ "resolver", CFG_STRING, "", 0, 0, 0, NULL,
+	  "DNS for the selector gate: empty = resolv.conf, or addr@port" },
+	{ "trust_anchor", CFG_STRING, "", 0, 0, 0, NULL,
+	  "DNSSEC trust anchor file (empty: the system root anchor)" },
+	{ "dns_check_interval", CFG_DURATION, "1h", 0, 1000, 2592000000LL, NULL,
+	  "how often selectors' TXT records are checked" },
+	{ "retire_grace", CFG_DURATION, "7d", 0, 0, 0, NULL,
+	  "how long a sign = no selector stays published after it last signed" },
+	{ "on_error", CFG_ENUM, "tempfail", 0, 0, 0, "tempfail|accept",
+	  "what a signing failure does to the message" },
+	{ "expire", CFG_DURATION, "", 0, 0, 0, NULL, "signature lifetime (x= tag); empty: none" },
+	{ "allow_group_readable", CFG_BOOL, "no", 0, 0, 0, NULL,
+	  "accept key files readable by their group" },
 	CFG_KEY_END,
 };
 
 static const struct cfg_key dkim_domain_keys[] = {
-	{"selectors", CFG_LIST, "", 0, 0, 0, NULL,
-	 "selectors of this domain; empty: the default selector 'mail'"},
+	{ "selectors", CFG_LIST, "", 0, 0, 0, NULL,
+	  "selectors of this domain; empty: the default selector 'mail'" },
 	CFG_KEY_END,
 };
 
 static const struct cfg_key dkim_selector_keys[] = {
-	{"algorithm", CFG_ENUM, "rsa-sha256", 0, 0, 0, "rsa-sha256|ed25519-sha256",
-	 "signing algorithm"},
-	{"bits", CFG_INT, "2048", 0, 1024, 4096, NULL, "RSA key size for a generated key"},
-	{"sign", CFG_BOOL, "yes", 0, 0, 0, NULL,
-	 "sign with it (once its DNS record is live); no = retiring"},
-	{"key", CFG_STRING, "", 0, 0, 0, NULL,
-	 "key file or credential:NAME; empty: <keydir>/<domain>.<selector>.key"},
+	{ "algorithm", CFG_ENUM, "rsa-sha256", 0, 0, 0, "rsa-sha256|ed25519-sha256",
+	  "signing algorithm" },
+	{ "bits", CFG_INT, "2048", 0, 1024, 4096, NULL, "RSA key size for a generated key" },
+	{ "sign", CFG_BOOL, "yes", 0, 0, 0, NULL,
+	  "sign with it (once its DNS record is live); no = retiring" },
+	{ "key", CFG_STRING, "", 0, 0, 0, NULL,
+	  "key file or credential:NAME; empty: <keydir>/<domain>.<selector>.key" },
 	CFG_KEY_END,
 };
 
@@ -88,7 +88,9 @@ static bool dkim_valid_domain(const char *s)
 
 static bool dkim_valid_selector(const char *s)
 {
-	return *s && strlen(s) <= 63 && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == strlen(s) &&
+	return *s && strlen(s) <= 63 &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") ==
+	               strlen(s) &&
 	       s[0] != '.';
 }
 
@@ -159,8 +161,9 @@ static bool dkim_file_exists(const char *path)
 }
 
 /* The selector's key: load it, or generate it when it is one of ours and missing. */
-static int dkim_selector_key(const struct cfg *cfg, struct dkim_domain *dom, struct dkim_selector *s,
-			     bool is_default, bool create, struct buf *made, struct buf *err)
+static int dkim_selector_key(const struct cfg *cfg, struct dkim_domain *dom,
+                             struct dkim_selector *s, bool is_default, bool create,
+                             struct buf *made, struct buf *err)
 {
 	bool agr = cfg_bool(cfg, NULL, "allow_group_readable");
 	bool ours = strncmp(s->keyspec, "credential:", 11) != 0;
@@ -175,7 +178,7 @@ static int dkim_selector_key(const struct cfg *cfg, struct dkim_domain *dom, str
 			s->generated = true;
 			if (made)
 				buf_printf(made, "created %s (%s)\n", s->keyspec,
-					   s->type == KEYS_ED25519 ? "ed25519" : "rsa");
+				           s->type == KEYS_ED25519 ? "ed25519" : "rsa");
 			if (is_default) {
 				int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 				if (fd >= 0)
@@ -193,12 +196,12 @@ out:
 }
 
 static int dkim_domain_build(const struct cfg *cfg, struct dkim_domain *dom, bool create,
-			     struct buf *made, struct buf *err)
+                             struct buf *made, struct buf *err)
 {
 	size_t n;
 	const char *const *names = cfg_list(cfg, dkim_section(cfg, dom->section), "selectors", &n);
 	bool is_default = n == 0;
-	static const char *const def[] = {DKIM_DEFAULT_SELECTOR, NULL};
+	static const char *const def[] = { DKIM_DEFAULT_SELECTOR, NULL };
 	if (is_default) {
 		names = def;
 		n = 1;
@@ -209,12 +212,14 @@ static int dkim_domain_build(const struct cfg *cfg, struct dkim_domain *dom, boo
 		char sect[600];
 		dom->nsel = j + 1;
 		if (!dkim_valid_selector(names[j])) {
-			buf_printf(err, "[%s] selectors: bad selector name '%s'", dom->section, names[j]);
+			buf_printf(err, "[%s] selectors: bad selector name '%s'", dom->section,
+			           names[j]);
 			return -EINVAL;
 		}
 		for (size_t k = 0; k < j; k++)
 			if (strcmp(dom->sel[k].name, names[j]) == 0) {
-				buf_printf(err, "[%s] selectors: '%s' listed twice", dom->section, names[j]);
+				buf_printf(err, "[%s] selectors: '%s' listed twice", dom->section,
+				           names[j]);
 				return -EINVAL;
 			}
 		s->name = xstrdup(names[j]);
@@ -236,14 +241,15 @@ static int dkim_domain_build(const struct cfg *cfg, struct dkim_domain *dom, boo
 		s->bits = has ? (int)cfg_int(cfg, sect, "bits") : 2048;
 		s->sc.sign = has ? cfg_bool(cfg, sect, "sign") : true;
 		s->keyspec = *key ? xstrdup(key)
-				  : xasprintf("%s/%s.%s.key", cfg_str(cfg, NULL, "keydir"), dom->d,
-					      s->name);
+		                  : xasprintf("%s/%s.%s.key", cfg_str(cfg, NULL, "keydir"), dom->d,
+		                              s->name);
 		int r = dkim_selector_key(cfg, dom, s, is_default, create, made, err);
 		if (r < 0)
 			return r;
-		if ((s->type == KEYS_ED25519) != (EVP_PKEY_get_base_id(s->key) == EVP_PKEY_ED25519)) {
-			buf_printf(err, "[%s]: algorithm %s does not match the key in %s", sect, alg,
-				   s->keyspec);
+		if ((s->type == KEYS_ED25519) !=
+		    (EVP_PKEY_get_base_id(s->key) == EVP_PKEY_ED25519)) {
+			buf_printf(err, "[%s]: algorithm %s does not match the key in %s", sect,
+			           alg, s->keyspec);
 			return -EINVAL;
 		}
 	}
@@ -251,7 +257,7 @@ static int dkim_domain_build(const struct cfg *cfg, struct dkim_domain *dom, boo
 }
 
 struct dkim_conf *dkim_conf_build(const struct cfg *cfg, bool create, struct buf *made,
-				  struct buf *err)
+                                  struct buf *err)
 {
 	struct dkim_conf *c = xcalloc(1, sizeof(*c));
 	size_t ns = cfg_section_count(cfg);
@@ -274,7 +280,8 @@ struct dkim_conf *dkim_conf_build(const struct cfg *cfg, bool create, struct buf
 			char wild[260];
 			snprintf(wild, sizeof(wild), "*.%s", dom);
 			if (!dkim_section(cfg, dom) && !dkim_section(cfg, wild)) {
-				buf_printf(err, "[%s]: no [%s] section for this selector", name, dom);
+				buf_printf(err, "[%s]: no [%s] section for this selector", name,
+				           dom);
 				goto fail;
 			}
 			continue;

@@ -20,12 +20,12 @@
 struct dkim_selector {
 	struct selector_conf sc; /* name, sign, legacy (sc.name points to name) */
 	char *name;
-	char *keyspec;           /* path or credential:<name> */
+	char *keyspec; /* path or credential:<name> */
 	enum keys_type type;
 	int bits;
-	EVP_PKEY *key;           /* loaded once; shared read-only by signing threads */
-	bool generated;          /* created by this build */
-	char *state_key;         /* "<d>/<selector>": the gate table's key */
+	EVP_PKEY *key;   /* loaded once; shared read-only by signing threads */
+	bool generated;  /* created by this build */
+	char *state_key; /* "<d>/<selector>": the gate table's key */
 };
 
 struct dkim_domain {
@@ -57,7 +57,7 @@ extern const struct cfg_schema dkim_schema;
  * Return: the snapshot (free with dkim_conf_free()), or NULL.
  */
 struct dkim_conf *dkim_conf_build(const struct cfg *cfg, bool create, struct buf *made,
-				  struct buf *err);
+                                  struct buf *err);
 void dkim_conf_free(struct dkim_conf *c);
 
 /* dkim_conf_domain() - the domain whose section is named @section, or NULL. */

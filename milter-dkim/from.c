@@ -41,7 +41,7 @@ static void toks_push(struct toks *t, enum tok_kind kind, const char *p, size_t 
 		t->cap = t->cap ? 2 * t->cap : 16;
 		t->v = xreallocarray(t->v, t->cap, sizeof(*t->v));
 	}
-	t->v[t->n++] = (struct tok){kind, p, len};
+	t->v[t->n++] = (struct tok){ kind, p, len };
 }
 
 static bool is_special(char c)
@@ -295,8 +295,8 @@ bad:
 
 int from_domain(const char *value, char **domain, const char **reason)
 {
-	struct toks t = {0};
-	struct parse ps = {.t = &t};
+	struct toks t = { 0 };
+	struct parse ps = { .t = &t };
 	bool ok = lex(value, &t);
 	if (!ok)
 		ps.reason = "unparsable From header";

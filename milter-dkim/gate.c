@@ -61,7 +61,7 @@ void gate_store_key(const struct dkim_selector *sel, char *out, size_t outsz)
 {
 	const char *slash = strchr(sel->state_key, '/');
 	snprintf(out, outsz, "pw:dkim:sel:%.*s:%s", (int)(slash - sel->state_key), sel->state_key,
-		 slash + 1);
+	         slash + 1);
 }
 
 /* Called with the lock held. */
@@ -78,7 +78,7 @@ void gate_attach(struct gate *g, const struct dkim_conf *c, struct store *st, ti
 	for (size_t i = 0; i < c->ndom; i++) {
 		for (size_t j = 0; j < c->dom[i].nsel; j++) {
 			const struct dkim_selector *sel = &c->dom[i].sel[j];
-			struct selector_state loaded = {0};
+			struct selector_state loaded = { 0 };
 			char skey[STORE_KEY_MAX];
 			bool have = false;
 
@@ -123,7 +123,7 @@ size_t gate_active(struct gate *g, const struct dkim_domain *dom, size_t *idx)
 	pthread_mutex_lock(&g->lock);
 	for (size_t j = 0; j < dom->nsel; j++) {
 		struct gate_entry *e = gate_find(g, dom->sel[j].state_key);
-		struct selector_state none = {0};
+		struct selector_state none = { 0 };
 		if (selectors_signs(&dom->sel[j].sc, e ? &e->st : &none))
 			idx[k++] = j;
 	}
@@ -132,7 +132,7 @@ size_t gate_active(struct gate *g, const struct dkim_domain *dom, size_t *idx)
 }
 
 void gate_signed(struct gate *g, const struct dkim_domain *dom, const size_t *idx, size_t n,
-		 time_t now)
+                 time_t now)
 {
 	pthread_mutex_lock(&g->lock);
 	for (size_t i = 0; i < n; i++) {
@@ -157,7 +157,7 @@ bool gate_state(struct gate *g, const struct dkim_selector *sel, struct selector
 }
 
 static enum selector_lookup gate_lookup(struct dns *dns, const struct dkim_domain *dom,
-					const struct dkim_selector *sel, const char **detail)
+                                        const struct dkim_selector *sel, const char **detail)
 {
 	char name[600];
 	struct dns_result *res = NULL;
@@ -204,7 +204,7 @@ static enum selector_lookup gate_lookup(struct dns *dns, const struct dkim_domai
 }
 
 int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struct store *st,
-	       const char *only, struct gate_row **rows, size_t *nrows)
+               const char *only, struct gate_row **rows, size_t *nrows)
 {
 	size_t total = 0, k = 0, failed = 0, timeouts = 0;
 	time_t now = time(NULL);
@@ -228,9 +228,9 @@ int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struc
 			} else {
 				row->lookup = gate_lookup(dns, dom, sel, &row->detail);
 				timeouts = row->lookup == SELECTORS_LOOKUP_FAILED &&
-						   strcmp(row->detail, "timeout") == 0
-					       ? timeouts + 1
-					       : 0;
+				                           strcmp(row->detail, "timeout") == 0
+				                   ? timeouts + 1
+				                   : 0;
 			}
 			failed += row->lookup == SELECTORS_LOOKUP_FAILED;
 			pthread_mutex_lock(&g->lock);

@@ -44,7 +44,7 @@ size_t gate_active(struct gate *g, const struct dkim_domain *dom, size_t *idx);
 /* gate_signed() - record that @dom's selectors @idx signed at @now (written to the
  * store later by gate_flush(), off the message path). */
 void gate_signed(struct gate *g, const struct dkim_domain *dom, const size_t *idx, size_t n,
-		 time_t now);
+                 time_t now);
 
 /* gate_state() - a copy of a selector's state; false when unknown. */
 bool gate_state(struct gate *g, const struct dkim_selector *sel, struct selector_state *out);
@@ -57,7 +57,7 @@ bool gate_state(struct gate *g, const struct dkim_selector *sel, struct selector
  * lookup failed, i.e. DNS could not be reached).
  */
 int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struct store *st,
-	       const char *only, struct gate_row **rows, size_t *nrows);
+               const char *only, struct gate_row **rows, size_t *nrows);
 
 /* gate_doubtful() - true when a selector awaits a confirming check (see
  * selectors_gate_update()); the daemon then re-checks soon, not after the interval. */

@@ -24,31 +24,31 @@ struct signed_name {
 };
 
 static const struct signed_name signed_names[] = {
-    {"from", true},
-    {"reply-to", true},
-    {"subject", true},
-    {"date", true},
-    {"to", true},
-    {"cc", true},
-    {"resent-date", false},
-    {"resent-from", false},
-    {"resent-to", false},
-    {"resent-cc", false},
-    {"in-reply-to", false},
-    {"references", false},
-    {"list-id", false},
-    {"list-help", false},
-    {"list-unsubscribe", false},
-    {"list-subscribe", false},
-    {"list-post", false},
-    {"list-owner", false},
-    {"list-archive", false},
-    {"message-id", true},
-    {"mime-version", true},
-    {"content-type", true},
-    {"content-transfer-encoding", true},
-    {"content-id", false},
-    {"content-description", false},
+	{ "from", true },
+	{ "reply-to", true },
+	{ "subject", true },
+	{ "date", true },
+	{ "to", true },
+	{ "cc", true },
+	{ "resent-date", false },
+	{ "resent-from", false },
+	{ "resent-to", false },
+	{ "resent-cc", false },
+	{ "in-reply-to", false },
+	{ "references", false },
+	{ "list-id", false },
+	{ "list-help", false },
+	{ "list-unsubscribe", false },
+	{ "list-subscribe", false },
+	{ "list-post", false },
+	{ "list-owner", false },
+	{ "list-archive", false },
+	{ "message-id", true },
+	{ "mime-version", true },
+	{ "content-type", true },
+	{ "content-transfer-encoding", true },
+	{ "content-id", false },
+	{ "content-description", false },
 };
 
 #define N_SIGNED (sizeof(signed_names) / sizeof(signed_names[0]))
@@ -113,7 +113,7 @@ void headers_add(struct headers *h, const char *name, const char *value)
 		h->from_count++;
 		h->from_index = h->n;
 	}
-	h->v[h->n++] = (struct field){which, xstrdup(name), xstrdup(value)};
+	h->v[h->n++] = (struct field){ which, xstrdup(name), xstrdup(value) };
 }
 
 int headers_from_domain(const struct headers *h, char **domain, struct buf *reason)
@@ -121,7 +121,7 @@ int headers_from_domain(const struct headers *h, char **domain, struct buf *reas
 	*domain = NULL;
 	if (h->dropped) {
 		buf_printf(reason, "%zu header fields of the signed set (at most %d are signed)",
-			   h->n + h->dropped, HEADERS_SIGNED_MAX);
+		           h->n + h->dropped, HEADERS_SIGNED_MAX);
 		return HEADERS_UNSIGNABLE;
 	}
 	if (h->from_count != 1) {

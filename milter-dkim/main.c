@@ -78,20 +78,20 @@ static void dkim_check_now(struct daemon *d)
 		log_warnx("DNS gate: every lookup failed; keeping the last known state");
 	for (size_t i = 0; i < n; i++)
 		log_debug("DNS gate: %s._domainkey.%s: %s%s", rows[i].sel->name, rows[i].dom->d,
-			  rows[i].detail, rows[i].passes ? " (signing)" : "");
+		          rows[i].detail, rows[i].passes ? " (signing)" : "");
 	for (size_t i = 0; i < c->ndom; i++) {
 		size_t idx[64];
 		struct dkim_domain capped = c->dom[i];
 		capped.nsel = capped.nsel > 64 ? 64 : capped.nsel;
 		if (gate_active(dkim_gate_table, &capped, idx) == 0)
 			log_warnx("%s: no selector passes the DNS gate: mail from it goes out "
-				  "unsigned (see: milter-dkim check-dns %s)",
-				  c->dom[i].section, c->dom[i].section);
+			          "unsigned (see: milter-dkim check-dns %s)",
+			          c->dom[i].section, c->dom[i].section);
 	}
 	time_t wait = (time_t)(c->dns_check_interval_ms / 1000);
 	if (gate_doubtful(dkim_gate_table) && wait > DKIM_CONFIRM_S) {
 		log_info("DNS gate: a signing selector was not found; confirming in %ds",
-			 DKIM_CONFIRM_S);
+		         DKIM_CONFIRM_S);
 		wait = DKIM_CONFIRM_S;
 	}
 	dkim_next_check = time(NULL) + wait;
@@ -143,7 +143,7 @@ int main(int argc, char **argv)
 	struct daemon_spec spec = {
 		.name = "milter-dkim",
 		.summary = "DKIM signing milter with several selectors per domain and DNS-gated "
-			   "key rotation",
+		           "key rotation",
 		.config_path = SYSCONFDIR "/postwarden/milter-dkim.conf",
 		.schema = &dkim_schema,
 		.runner = milter_runner(&dkim_milter_desc),
@@ -153,8 +153,9 @@ int main(int argc, char **argv)
 		.reloaded = dkim_reloaded,
 		.stopping = dkim_stopping,
 		.commands = dkim_commands,
-		.extra_help = "SIGUSR1 reloads the configuration and re-checks DNS; SIGTERM stops.\n"
-			      "See milter-dkim(8), milter-dkim.conf(5), doc/dkim-rotation.md.",
+		.extra_help =
+		        "SIGUSR1 reloads the configuration and re-checks DNS; SIGTERM stops.\n"
+		        "See milter-dkim(8), milter-dkim.conf(5), doc/dkim-rotation.md.",
 	};
 	dkim_gate_table = gate_new();
 	int rc = daemon_main(&spec, argc, argv);

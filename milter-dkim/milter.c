@@ -34,13 +34,13 @@ static struct dkim_session *dkim_session(SMFICTX *ctx)
 }
 
 static sfsistat dkim_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
-			       unsigned long f3, unsigned long *pf0, unsigned long *pf1,
-			       unsigned long *pf2, unsigned long *pf3)
+                               unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+                               unsigned long *pf2, unsigned long *pf3)
 {
 	return milter_negotiate(ctx, sizeof(struct dkim_session), f0, f1, pf0, pf1, pf2, pf3,
-				SMFIF_ADDHDRS, SMFIF_ADDHDRS,
-				SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN |
-					SMFIP_NOEOH | SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_BODY);
+	                        SMFIF_ADDHDRS, SMFIF_ADDHDRS,
+	                        SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN |
+	                                SMFIP_NOEOH | SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_BODY);
 }
 
 static bool dkim_local_submission(const char *host, const struct sockaddr *sa)
@@ -101,7 +101,8 @@ static sfsistat dkim_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	return milter_continue(s, SMFIP_NR_BODY);
 }
 
-static sfsistat dkim_fail(SMFICTX *ctx, const struct dkim_conf *c, const char *qid, const char *what)
+static sfsistat dkim_fail(SMFICTX *ctx, const struct dkim_conf *c, const char *qid,
+                          const char *what)
 {
 	if (c->on_error_accept) {
 		log_warnx("%s: not signed: %s (on_error = accept)", qid, what);
@@ -164,12 +165,13 @@ static sfsistat dkim_eom(SMFICTX *ctx)
 		if (r < 0 || smfi_insheader(ctx, 0, "DKIM-Signature", value) != MI_SUCCESS) {
 			free(value);
 			buf_fini(&done);
-			rc = dkim_fail(ctx, c, qid, r < 0 ? "signature" : "cannot insert the header");
+			rc = dkim_fail(ctx, c, qid,
+			               r < 0 ? "signature" : "cannot insert the header");
 			goto out;
 		}
 		free(value);
 		buf_printf(&done, "%s%s (%s)", i ? ", " : "", sel->name,
-			   sel->type == KEYS_ED25519 ? "ed25519-sha256" : "rsa-sha256");
+		           sel->type == KEYS_ED25519 ? "ed25519-sha256" : "rsa-sha256");
 	}
 	gate_signed(dkim_gate(), dom, idx, k, now);
 	log_info("%s: signed d=%s s=%s", qid, dom->d, buf_cstr(&done));

@@ -107,10 +107,10 @@ bool selectors_gate_update(struct selector_state *st, enum selector_lookup r, ti
 void selectors_state_dump(const struct selector_state *st, struct buf *out)
 {
 	json_t *o = json_pack(
-	    "{s:b, s:b, s:b, s:I, s:I, s:I, s:I}", "checked", st->checked, "published",
-	    st->published, "matches", st->matches, "checked_at", (json_int_t)st->checked_at,
-	    "last_signed", (json_int_t)st->last_signed, "first_seen_nosign",
-	    (json_int_t)st->first_seen_nosign, "doubted_at", (json_int_t)st->doubted_at);
+	        "{s:b, s:b, s:b, s:I, s:I, s:I, s:I}", "checked", st->checked, "published",
+	        st->published, "matches", st->matches, "checked_at", (json_int_t)st->checked_at,
+	        "last_signed", (json_int_t)st->last_signed, "first_seen_nosign",
+	        (json_int_t)st->first_seen_nosign, "doubted_at", (json_int_t)st->doubted_at);
 	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	buf_puts(out, s ? s : "{}");
 	free(s);

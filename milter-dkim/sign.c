@@ -213,7 +213,7 @@ int sign_make(struct sign *s, const struct sign_params *p, char **value)
 	struct buf v, data;
 	buf_init(&v);
 	buf_init(&data);
-	struct fold f = {&v, strlen(SIGN_FIELD_PREFIX)};
+	struct fold f = { &v, strlen(SIGN_FIELD_PREFIX) };
 	char num[32];
 	fold_tag(&f, "v=1;", NULL);
 	fold_tag(&f, "a=%s;", alg);

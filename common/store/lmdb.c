@@ -124,7 +124,7 @@ static int txn_commit(MDB_txn *txn)
 
 static MDB_val mkval(const char *s)
 {
-	MDB_val v = {.mv_size = strlen(s), .mv_data = (void *)s};
+	MDB_val v = { .mv_size = strlen(s), .mv_data = (void *)s };
 	return v;
 }
 
@@ -133,7 +133,7 @@ static int put_val(MDB_txn *txn, MDB_dbi dbi, const char *key, const void *val, 
                    uint64_t exp_ms)
 {
 	MDB_val k = mkval(key);
-	MDB_val v = {.mv_size = HDR + len, .mv_data = NULL};
+	MDB_val v = { .mv_size = HDR + len, .mv_data = NULL };
 	int rc = mdb_put(txn, dbi, &k, &v, MDB_RESERVE);
 
 	if (rc)
@@ -465,7 +465,7 @@ out:
 
 static int lmdb_hgetall(struct store *st, const char *key, store_hash_cb cb, void *arg)
 {
-	struct store_items it = {0};
+	struct store_items it = { 0 };
 	char *pfx = xasprintf("%s%c", key, STORE_HASH_SEP);
 	int rc = collect(env_of(st), env_of(st)->hash, pfx, strlen(pfx), &it);
 
@@ -478,7 +478,7 @@ static int lmdb_hgetall(struct store *st, const char *key, store_hash_cb cb, voi
 
 static int lmdb_scan(struct store *st, const char *prefix, store_scan_cb cb, void *arg)
 {
-	struct store_items it = {0};
+	struct store_items it = { 0 };
 	int rc = collect(env_of(st), env_of(st)->kv, prefix, 0, &it);
 
 	if (rc == 0)
@@ -576,16 +576,16 @@ fail:
 }
 
 static const struct store_ops lmdb_ops = {
-    .name = "lmdb",
-    .close = lmdb_close,
-    .get = lmdb_get,
-    .set = lmdb_set,
-    .del = lmdb_del,
-    .incrby = lmdb_incrby,
-    .hincrby = lmdb_hincrby,
-    .hgetall = lmdb_hgetall,
-    .scan = lmdb_scan,
-    .lock = lmdb_lock,
-    .unlock = lmdb_unlock,
-    .sweep = lmdb_sweep,
+	.name = "lmdb",
+	.close = lmdb_close,
+	.get = lmdb_get,
+	.set = lmdb_set,
+	.del = lmdb_del,
+	.incrby = lmdb_incrby,
+	.hincrby = lmdb_hincrby,
+	.hgetall = lmdb_hgetall,
+	.scan = lmdb_scan,
+	.lock = lmdb_lock,
+	.unlock = lmdb_unlock,
+	.sweep = lmdb_sweep,
 };

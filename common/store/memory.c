@@ -255,7 +255,7 @@ static void table_collect(struct mem_table *t, const char *prefix, size_t strip,
 static int memory_hgetall(struct store *st, const char *key, store_hash_cb cb, void *arg)
 {
 	struct mem_store *m = mem(st);
-	struct store_items it = {0};
+	struct store_items it = { 0 };
 	char *pfx = xasprintf("%s%c", key, STORE_HASH_SEP);
 
 	pthread_mutex_lock(&m->mu);
@@ -270,7 +270,7 @@ static int memory_hgetall(struct store *st, const char *key, store_hash_cb cb, v
 static int memory_scan(struct store *st, const char *prefix, store_scan_cb cb, void *arg)
 {
 	struct mem_store *m = mem(st);
-	struct store_items it = {0};
+	struct store_items it = { 0 };
 
 	pthread_mutex_lock(&m->mu);
 	table_collect(&m->kv, prefix, 0, &it);
@@ -328,16 +328,16 @@ static int memory_sweep(struct store *st)
 }
 
 static const struct store_ops memory_ops = {
-    .name = "memory",
-    .close = memory_close,
-    .get = memory_get,
-    .set = memory_set,
-    .del = memory_del,
-    .incrby = memory_incrby,
-    .hincrby = memory_hincrby,
-    .hgetall = memory_hgetall,
-    .scan = memory_scan,
-    .lock = memory_lock,
-    .unlock = memory_unlock,
-    .sweep = memory_sweep,
+	.name = "memory",
+	.close = memory_close,
+	.get = memory_get,
+	.set = memory_set,
+	.del = memory_del,
+	.incrby = memory_incrby,
+	.hincrby = memory_hincrby,
+	.hgetall = memory_hgetall,
+	.scan = memory_scan,
+	.lock = memory_lock,
+	.unlock = memory_unlock,
+	.sweep = memory_sweep,
 };

@@ -51,9 +51,9 @@ struct redis_store {
 static const struct store_ops redis_ops;
 
 static const char lock_lua[] =
-    "local v = redis.call('GET', KEYS[1]) "
-    "if v == false or v == ARGV[1] then "
-    "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return 1 end return 0";
+        "local v = redis.call('GET', KEYS[1]) "
+        "if v == false or v == ARGV[1] then "
+        "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return 1 end return 0";
 static const char unlock_lua[] = "if redis.call('GET', KEYS[1]) == ARGV[1] then "
                                  "return redis.call('DEL', KEYS[1]) end return 0";
 
@@ -67,7 +67,7 @@ static uint64_t mono_ms(void)
 
 static struct timeval tv_ms(uint64_t ms)
 {
-	struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (long)(ms % 1000) * 1000};
+	struct timeval tv = { .tv_sec = (time_t)(ms / 1000), .tv_usec = (long)(ms % 1000) * 1000 };
 	return tv;
 }
 
@@ -112,9 +112,9 @@ static int reply_err(const redisReply *r)
 		const char *prefix;
 		int err;
 	} map[] = {
-	    {"LOADING", EAGAIN},    {"BUSY", EAGAIN},      {"TRYAGAIN", EAGAIN},
-	    {"MASTERDOWN", EAGAIN}, {"READONLY", EROFS},   {"NOAUTH", EACCES},
-	    {"NOPERM", EACCES},     {"WRONGPASS", EACCES}, {"OOM", ENOSPC},
+		{ "LOADING", EAGAIN },    { "BUSY", EAGAIN },      { "TRYAGAIN", EAGAIN },
+		{ "MASTERDOWN", EAGAIN }, { "READONLY", EROFS },   { "NOAUTH", EACCES },
+		{ "NOPERM", EACCES },     { "WRONGPASS", EACCES }, { "OOM", ENOSPC },
 	};
 	const char *s = r->str ? r->str : "";
 
@@ -229,7 +229,7 @@ static int send_argv(redisContext *c, uint64_t deadline, int argc, const char **
 	if (!*reply) {
 		rc = ctx_err(c, saved);
 		if (!was_pending) {
-			struct timespec zero = {0, 0};
+			struct timespec zero = { 0, 0 };
 			while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
 				;
 		}
@@ -259,8 +259,8 @@ static int conn_open(struct redis_store *rs, struct redis_conn *cn, uint64_t dea
 		return 0;
 	char db[16];
 	snprintf(db, sizeof(db), "%u", rs->db);
-	const char *argv[] = {"SELECT", db};
-	const size_t lens[] = {6, strlen(db)};
+	const char *argv[] = { "SELECT", db };
+	const size_t lens[] = { 6, strlen(db) };
 	if ((rc = send_argv(cn->c, deadline, 2, argv, lens, &r)) < 0)
 		return rc;
 	rc = r->type == REDIS_REPLY_ERROR ? -EINVAL : 0;
@@ -339,7 +339,7 @@ static void redis_close(struct store *st)
 
 static int redis_get(struct store *st, const char *key, char **val, size_t *len)
 {
-	const char *argv[] = {"GET", key};
+	const char *argv[] = { "GET", key };
 	redisReply *r;
 	int rc = callv(rstore(st), &r, 2, argv, -1, NULL, 0);
 
@@ -362,7 +362,7 @@ static int redis_get(struct store *st, const char *key, char **val, size_t *len)
 static int redis_set(struct store *st, const char *key, const void *val, size_t len, unsigned ttl_s)
 {
 	char ttl[16];
-	const char *argv[] = {"SET", key, NULL, "EX", ttl};
+	const char *argv[] = { "SET", key, NULL, "EX", ttl };
 	redisReply *r;
 
 	snprintf(ttl, sizeof(ttl), "%u", ttl_s);
@@ -389,7 +389,7 @@ static int int_reply(redisReply *r, long long *out)
 
 static int redis_del(struct store *st, const char *key)
 {
-	const char *argv[] = {"DEL", key};
+	const char *argv[] = { "DEL", key };
 	redisReply *r;
 	long long n = 0;
 	int rc = callv(rstore(st), &r, 2, argv, -1, NULL, 0);
@@ -402,7 +402,7 @@ static int redis_del(struct store *st, const char *key)
 static int redis_incrby(struct store *st, const char *key, long long by, long long *result)
 {
 	char num[24];
-	const char *argv[] = {"INCRBY", key, num};
+	const char *argv[] = { "INCRBY", key, num };
 	redisReply *r;
 
 	snprintf(num, sizeof(num), "%lld", by);
@@ -414,7 +414,7 @@ static int redis_hincrby(struct store *st, const char *key, const char *field, l
                          long long *result)
 {
 	char num[24];
-	const char *argv[] = {"HINCRBY", key, field, num};
+	const char *argv[] = { "HINCRBY", key, field, num };
 	redisReply *r;
 
 	snprintf(num, sizeof(num), "%lld", by);
@@ -424,8 +424,8 @@ static int redis_hincrby(struct store *st, const char *key, const char *field, l
 
 static int redis_hgetall(struct store *st, const char *key, store_hash_cb cb, void *arg)
 {
-	const char *argv[] = {"HGETALL", key};
-	struct store_items it = {0};
+	const char *argv[] = { "HGETALL", key };
+	struct store_items it = { 0 };
 	redisReply *r;
 	int rc = callv(rstore(st), &r, 2, argv, -1, NULL, 0);
 
@@ -507,8 +507,8 @@ static int redis_scan(struct store *st, const char *prefix, store_scan_cb cb, vo
 	int rc;
 
 	do {
-		const char *argv[] = {"SCAN", cursor, "MATCH", pattern, "COUNT", SCAN_COUNT};
-		struct store_items it = {0};
+		const char *argv[] = { "SCAN", cursor, "MATCH", pattern, "COUNT", SCAN_COUNT };
+		struct store_items it = { 0 };
 		redisReply *r;
 		if ((rc = callv(rs, &r, 6, argv, -1, NULL, 0)) < 0)
 			break;
@@ -534,7 +534,7 @@ static int redis_scan(struct store *st, const char *prefix, store_scan_cb cb, vo
 static int redis_lock(struct store *st, const char *key, const char *owner, unsigned ttl_s)
 {
 	char ttl[16];
-	const char *argv[] = {"EVAL", lock_lua, "1", key, owner, ttl};
+	const char *argv[] = { "EVAL", lock_lua, "1", key, owner, ttl };
 	redisReply *r;
 	long long n = 0;
 
@@ -547,7 +547,7 @@ static int redis_lock(struct store *st, const char *key, const char *owner, unsi
 
 static int redis_unlock(struct store *st, const char *key, const char *owner)
 {
-	const char *argv[] = {"EVAL", unlock_lua, "1", key, owner};
+	const char *argv[] = { "EVAL", unlock_lua, "1", key, owner };
 	redisReply *r;
 	long long n = 0;
 	int rc = callv(rstore(st), &r, 5, argv, -1, NULL, 0);
@@ -564,16 +564,16 @@ static int redis_sweep(struct store *st)
 }
 
 static const struct store_ops redis_ops = {
-    .name = "redis",
-    .close = redis_close,
-    .get = redis_get,
-    .set = redis_set,
-    .del = redis_del,
-    .incrby = redis_incrby,
-    .hincrby = redis_hincrby,
-    .hgetall = redis_hgetall,
-    .scan = redis_scan,
-    .lock = redis_lock,
-    .unlock = redis_unlock,
-    .sweep = redis_sweep,
+	.name = "redis",
+	.close = redis_close,
+	.get = redis_get,
+	.set = redis_set,
+	.del = redis_del,
+	.incrby = redis_incrby,
+	.hincrby = redis_hincrby,
+	.hgetall = redis_hgetall,
+	.scan = redis_scan,
+	.lock = redis_lock,
+	.unlock = redis_unlock,
+	.sweep = redis_sweep,
 };

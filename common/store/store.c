@@ -154,9 +154,9 @@ static int parse_hostport(char *s, struct store_uri *u)
 static struct store *open_parsed(char *s)
 {
 	struct store_uri u = {
-	    .port = 6379,
-	    .timeout_ms = STORE_TIMEOUT_MS_DEFAULT,
-	    .mapsize = STORE_MAPSIZE_DEFAULT,
+		.port = 6379,
+		.timeout_ms = STORE_TIMEOUT_MS_DEFAULT,
+		.mapsize = STORE_MAPSIZE_DEFAULT,
 	};
 	char *rest;
 	char *q;

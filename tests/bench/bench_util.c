@@ -32,7 +32,7 @@ double bench_now(void)
 
 static void bench_set_timeouts(int fd, int timeout_s)
 {
-	struct timeval tv = {.tv_sec = timeout_s};
+	struct timeval tv = { .tv_sec = timeout_s };
 
 	if (timeout_s <= 0)
 		return;
@@ -42,7 +42,7 @@ static void bench_set_timeouts(int fd, int timeout_s)
 
 static int bench_connect_unix(const char *path, int timeout_s)
 {
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd;
 
 	if (strlen(path) >= sizeof(sun.sun_path))
@@ -62,7 +62,7 @@ static int bench_connect_unix(const char *path, int timeout_s)
 
 static int bench_connect_inet(const char *host, const char *port, int timeout_s)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *res, *ai;
 	int fd = -EHOSTUNREACH;
 

@@ -72,13 +72,15 @@ static int cr_send_instream(struct cr_run *r, int fd)
 static int cr_send_fildes(struct cr_run *r, int fd)
 {
 	char dummy = 0;
-	struct iovec iov = {.iov_base = &dummy, .iov_len = 1};
+	struct iovec iov = { .iov_base = &dummy, .iov_len = 1 };
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} ctl;
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-			     .msg_controllen = sizeof(ctl.buf)};
+	struct msghdr msg = { .msg_iov = &iov,
+		              .msg_iovlen = 1,
+		              .msg_control = ctl.buf,
+		              .msg_controllen = sizeof(ctl.buf) };
 	struct cmsghdr *cm;
 	int mfd, rc;
 
@@ -179,14 +181,14 @@ static void *cr_worker_main(void *arg)
 static void cr_usage(void)
 {
 	fprintf(stderr, "usage: clamdraw -s CLAMD_SOCKET -m FILE [-M instream|fildes] [-c CONNS] "
-			"[-n TOTAL] [-t SECONDS] [-C CHUNK] [-T TIMEOUT]\n");
+	                "[-n TOTAL] [-t SECONDS] [-C CHUNK] [-T TIMEOUT]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	struct cr_run r = {.chunk = 256 * 1024, .total = 1000, .timeout = 30};
-	struct bench_lat all = {0};
+	struct cr_run r = { .chunk = 256 * 1024, .total = 1000, .timeout = 30 };
+	struct bench_lat all = { 0 };
 	struct cr_worker *w;
 	const char *file = NULL, *mode = "instream";
 	long ok = 0, found = 0, errors = 0;

@@ -67,8 +67,8 @@
 #define A_ADDRCPT_PAR 0x80u
 
 enum ml_verdict { V_ACCEPT, V_CONTINUE, V_REJECT, V_TEMPFAIL, V_DISCARD, V_REPLYCODE, V_MAX };
-static const char *const ml_verdict_names[V_MAX] = {"accept",  "continue", "reject",
-						    "tempfail", "discard", "replycode"};
+static const char *const ml_verdict_names[V_MAX] = { "accept",   "continue", "reject",
+	                                             "tempfail", "discard",  "replycode" };
 
 struct ml_opts {
 	const char *socket;
@@ -130,8 +130,8 @@ struct ml_worker {
 
 static void ml_put_u32(struct buf *b, uint32_t v)
 {
-	unsigned char c[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
-			      (unsigned char)(v >> 8), (unsigned char)v};
+	unsigned char c[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
+		               (unsigned char)(v >> 8), (unsigned char)v };
 	buf_append(b, c, 4);
 }
 
@@ -201,7 +201,7 @@ static void ml_fail(struct ml_worker *w, const char *what, int rc)
 {
 	if (!w->err[0])
 		snprintf(w->err, sizeof(w->err), "%s: %s", what,
-			 rc == -EPROTO ? "protocol error" : strerror(-rc));
+		         rc == -EPROTO ? "protocol error" : strerror(-rc));
 }
 
 /* ml_strings: true if @p[0..len) is exactly @n NUL-terminated strings. */
@@ -312,7 +312,7 @@ static void ml_mods_free(struct ml_mods *m)
 
 /* ml_mod: validate and count one modification reply to EOM. */
 static int ml_mod(struct ml_conn *c, struct ml_stats *st, struct ml_mods *mods, char cmd,
-		  size_t len)
+                  size_t len)
 {
 	const unsigned char *p = c->in + 1;
 	struct mlmsg_add *a;
@@ -339,7 +339,8 @@ static int ml_mod(struct ml_conn *c, struct ml_stats *st, struct ml_mods *mods, 
 			a->insert = cmd == 'i';
 			a->index = cmd == 'i' ? ml_get_u32(p) : 0;
 			a->name = xstrdup((const char *)p + off);
-			a->value = xstrdup((const char *)p + off + strlen((const char *)p + off) + 1);
+			a->value =
+			        xstrdup((const char *)p + off + strlen((const char *)p + off) + 1);
 		}
 		return 0;
 	}
@@ -431,9 +432,15 @@ static int ml_optneg(struct ml_conn *c)
 /* ml_open: connect, negotiate, CONNECT and HELO. Return 0, 1 + verdict, or -errno. */
 static int ml_open(struct ml_worker *w, struct ml_conn *c)
 {
-	static const char *const conn_macros[] = {
-		"j", "mx.example.test", "{daemon_name}", "milterload", "v", "Postfix 3.7.11",
-		"_", "client.example.test [127.0.0.1]", NULL};
+	static const char *const conn_macros[] = { "j",
+		                                   "mx.example.test",
+		                                   "{daemon_name}",
+		                                   "milterload",
+		                                   "v",
+		                                   "Postfix 3.7.11",
+		                                   "_",
+		                                   "client.example.test [127.0.0.1]",
+		                                   NULL };
 	struct buf p;
 	int rc;
 
@@ -459,7 +466,7 @@ static int ml_open(struct ml_worker *w, struct ml_conn *c)
 		return rc;
 	if (!(c->pflags & P_NOHELO))
 		rc = ml_event(c, 'H', "client.example.test", sizeof("client.example.test"),
-			      c->pflags & P_NR_HELO);
+		              c->pflags & P_NR_HELO);
 	return rc;
 }
 
@@ -484,14 +491,14 @@ static const char *ml_header_value(const struct ml_conn *c, const char *v)
 }
 
 /* ml_message: one transaction; return 1 + verdict or -errno. */
-static int ml_message(struct ml_worker *w, struct ml_conn *c, const char *qid,
-		      struct ml_mods *mods)
+static int ml_message(struct ml_worker *w, struct ml_conn *c, const char *qid, struct ml_mods *mods)
 {
 	const struct mlmsg *m = w->run->msg;
-	const char *mail_auth[] = {"i", qid, "{auth_type}", "PLAIN", "{auth_authen}",
-				   "bench", NULL};
-	const char *mail_plain[] = {"i", qid, NULL};
-	const char *qid_only[] = {"i", qid, NULL};
+	const char *mail_auth[] = {
+		"i", qid, "{auth_type}", "PLAIN", "{auth_authen}", "bench", NULL
+	};
+	const char *mail_plain[] = { "i", qid, NULL };
+	const char *qid_only[] = { "i", qid, NULL };
 	static const char from[] = "<sender@example.test>";
 	static const char rcpt[] = "<rcpt@example.net>";
 	uint32_t f = c->pflags;
@@ -544,7 +551,7 @@ static bool ml_claim(struct ml_run *run)
 }
 
 static void ml_record(struct ml_worker *w, struct ml_conn *c, struct ml_mods *mods, int rc,
-		      double t0)
+                      double t0)
 {
 	double now = bench_now();
 
@@ -554,7 +561,7 @@ static void ml_record(struct ml_worker *w, struct ml_conn *c, struct ml_mods *mo
 	w->st.last_done = now;
 	if (mods->keep) {
 		int err = mlmsg_write_modified(w->run->msg, mods->adds, mods->nadds,
-					       c->pflags & P_LEADSPC, w->run->o.outfile);
+		                               c->pflags & P_LEADSPC, w->run->o.outfile);
 		if (err < 0)
 			ml_fail(w, w->run->o.outfile, err);
 	}
@@ -564,8 +571,8 @@ static void *ml_worker_main(void *arg)
 {
 	struct ml_worker *w = arg;
 	struct ml_run *run = w->run;
-	struct ml_conn c = {.fd = -1};
-	struct ml_mods mods = {0};
+	struct ml_conn c = { .fd = -1 };
+	struct ml_mods mods = { 0 };
 	char qid[32];
 	int on_conn = 0, seq = 0, rc;
 	double t0;
@@ -610,8 +617,8 @@ static void *ml_worker_main(void *arg)
 static void ml_usage(void)
 {
 	fprintf(stderr, "usage: milterload -s SOCKET -m MESSAGE [-c CONNS] [-n TOTAL] "
-			"[-t SECONDS] [-k PER_CONN] [-a] [-o FILE] [-T TIMEOUT]\n"
-			"  SOCKET: unix:/path | /path | inet:host:port | inet:port@host\n");
+	                "[-t SECONDS] [-k PER_CONN] [-a] [-o FILE] [-T TIMEOUT]\n"
+	                "  SOCKET: unix:/path | /path | inet:host:port | inet:port@host\n");
 	exit(2);
 }
 
@@ -619,8 +626,9 @@ static void ml_parse(int argc, char **argv, struct ml_opts *o)
 {
 	int ch;
 
-	*o = (struct ml_opts){.conns = 16, .total = 1000, .seconds = 10, .per_conn = 100,
-			      .timeout = 30};
+	*o = (struct ml_opts){
+		.conns = 16, .total = 1000, .seconds = 10, .per_conn = 100, .timeout = 30
+	};
 	while ((ch = getopt(argc, argv, "s:c:n:t:m:ak:o:T:")) != -1) {
 		switch (ch) {
 		case 's':
@@ -661,7 +669,7 @@ static void ml_parse(int argc, char **argv, struct ml_opts *o)
 
 static void ml_report(struct ml_run *run, struct ml_worker *w, int n)
 {
-	struct ml_stats all = {0};
+	struct ml_stats all = { 0 };
 	double end = run->start, secs;
 	int i, j, v;
 
@@ -698,7 +706,7 @@ static void ml_report(struct ml_run *run, struct ml_worker *w, int n)
 
 int main(int argc, char **argv)
 {
-	struct ml_run run = {0};
+	struct ml_run run = { 0 };
 	struct ml_worker *w;
 	long errors = 0, done = 0;
 	int i;

@@ -126,7 +126,7 @@ static void mlmsg_put_added(struct buf *out, const struct mlmsg_add *a, bool lea
 }
 
 int mlmsg_write_modified(const struct mlmsg *m, const struct mlmsg_add *adds, size_t nadds,
-			 bool leadspc, const char *path)
+                         bool leadspc, const char *path)
 {
 	const struct mlmsg_add **slot; /* what goes before original field i (nhdr + 1 slots) */
 	size_t *nslot, i, j, total;
@@ -144,7 +144,7 @@ int mlmsg_write_modified(const struct mlmsg *m, const struct mlmsg_add *adds, si
 		/* a later 'i' at the same index goes above the earlier one */
 		if (adds[i].insert) {
 			memmove(&slot[j * (nadds + 1) + 1], &slot[j * (nadds + 1)],
-				nslot[j] * sizeof(*slot));
+			        nslot[j] * sizeof(*slot));
 			slot[j * (nadds + 1)] = &adds[i];
 		} else {
 			slot[j * (nadds + 1) + nslot[j]] = &adds[i];

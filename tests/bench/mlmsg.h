@@ -49,6 +49,6 @@ struct mlmsg_add {
  * Return: 0 or -errno.
  */
 int mlmsg_write_modified(const struct mlmsg *m, const struct mlmsg_add *adds, size_t nadds,
-			 bool leadspc, const char *path);
+                         bool leadspc, const char *path);
 
 #endif

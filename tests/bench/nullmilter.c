@@ -17,8 +17,8 @@
 
 #include "xalloc.h"
 
-#define NULL_WANTED                                                                         \
-	(SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_DATA |    \
+#define NULL_WANTED                                                                                \
+	(SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_DATA |           \
 	 SMFIP_NR_UNKN | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
 
 static sfsistat null_reply(SMFICTX *ctx, unsigned long flag)
@@ -28,9 +28,9 @@ static sfsistat null_reply(SMFICTX *ctx, unsigned long flag)
 	return granted && (*granted & flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
-static sfsistat null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
-			       unsigned long f2, unsigned long f3, unsigned long *pf0,
-			       unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+static sfsistat null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+                               unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+                               unsigned long *pf2, unsigned long *pf3)
 {
 	unsigned long *granted = smfi_getpriv(ctx);
 

@@ -12,31 +12,31 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const struct cfg_key fz_global[] = {
-	{"name", CFG_STRING, "pw", 0, 0, 0, NULL, "a string"},
-	{"n", CFG_INT, "4", 0, 1, 64, NULL, NULL},
-	{"i", CFG_INT, NULL, 0, 0, 0, NULL, NULL},
-	{"b", CFG_BOOL, "no", 0, 0, 0, NULL, NULL},
-	{"t", CFG_DURATION, "30s", 0, 0, 0, NULL, NULL},
-	{"r", CFG_DURATION, NULL, 0, 100, 60000, NULL, NULL},
-	{"s", CFG_SIZE, "25M", 0, 0, 0, NULL, NULL},
-	{"l", CFG_LIST, NULL, 0, 0, 0, NULL, NULL},
-	{"c", CFG_CIDRS, "127.0.0.0/8 ::1", 0, 0, 0, NULL, NULL},
-	{"e", CFG_ENUM, "x", 0, 0, 0, "x|y|z", NULL},
+	{ "name", CFG_STRING, "pw", 0, 0, 0, NULL, "a string" },
+	{ "n", CFG_INT, "4", 0, 1, 64, NULL, NULL },
+	{ "i", CFG_INT, NULL, 0, 0, 0, NULL, NULL },
+	{ "b", CFG_BOOL, "no", 0, 0, 0, NULL, NULL },
+	{ "t", CFG_DURATION, "30s", 0, 0, 0, NULL, NULL },
+	{ "r", CFG_DURATION, NULL, 0, 100, 60000, NULL, NULL },
+	{ "s", CFG_SIZE, "25M", 0, 0, 0, NULL, NULL },
+	{ "l", CFG_LIST, NULL, 0, 0, 0, NULL, NULL },
+	{ "c", CFG_CIDRS, "127.0.0.0/8 ::1", 0, 0, 0, NULL, NULL },
+	{ "e", CFG_ENUM, "x", 0, 0, 0, "x|y|z", NULL },
 	CFG_KEY_END,
 };
 
 static const struct cfg_key fz_redis[] = {
-	{"url", CFG_STRING, NULL, CFG_REQUIRED, 0, 0, NULL, NULL},
-	{"ttl", CFG_DURATION, "1h", 0, 0, 0, NULL, NULL},
+	{ "url", CFG_STRING, NULL, CFG_REQUIRED, 0, 0, NULL, NULL },
+	{ "ttl", CFG_DURATION, "1h", 0, 0, 0, NULL, NULL },
 	CFG_KEY_END,
 };
 
 static const struct cfg_key fz_domain[] = {
-	{"selector", CFG_STRING, "s1", 0, 0, 0, NULL, NULL},
-	{"sign", CFG_BOOL, "yes", 0, 0, 0, NULL, NULL},
-	{"hosts", CFG_LIST, "a b", 0, 0, 0, NULL, NULL},
-	{"skip", CFG_CIDRS, NULL, 0, 0, 0, NULL, NULL},
-	{"max", CFG_SIZE, "", 0, 1, 1024, NULL, NULL},
+	{ "selector", CFG_STRING, "s1", 0, 0, 0, NULL, NULL },
+	{ "sign", CFG_BOOL, "yes", 0, 0, 0, NULL, NULL },
+	{ "hosts", CFG_LIST, "a b", 0, 0, 0, NULL, NULL },
+	{ "skip", CFG_CIDRS, NULL, 0, 0, 0, NULL, NULL },
+	{ "max", CFG_SIZE, "", 0, 1, 1024, NULL, NULL },
 	CFG_KEY_END,
 };
 
@@ -49,7 +49,7 @@ static const struct cfg_key *fz_section_keys(const char *name)
 	return NULL;
 }
 
-static const struct cfg_schema fz_schema = {fz_global, fz_section_keys};
+static const struct cfg_schema fz_schema = { fz_global, fz_section_keys };
 
 static char *fz_print(const struct cfg *c, size_t *len)
 {

@@ -44,10 +44,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_text(r.detail, sizeof(r.detail));
 
 	for (int v = 0; v < 4; v++) {
-		struct verdict_policy p = {.on_virus = (enum verdict_on_virus)v,
-		                           .on_error = (enum verdict_on_error)(v & 1),
-		                           .oversize = (enum verdict_on_oversize)(v % 3),
-		                           .add_header = true};
+		struct verdict_policy p = { .on_virus = (enum verdict_on_virus)v,
+			                    .on_error = (enum verdict_on_error)(v & 1),
+			                    .oversize = (enum verdict_on_oversize)(v % 3),
+			                    .add_header = true };
 		struct verdict_decision d;
 		verdict_decide(&p, &r, version, &d);
 		check_text(d.rcode, sizeof(d.rcode));

@@ -34,13 +34,13 @@ struct stats {
 	int nsuccess;
 };
 
-static const int outage_errnos[] = {ECONNREFUSED, ENOENT, ECONNRESET, EPIPE, ETIMEDOUT, EAGAIN};
+static const int outage_errnos[] = { ECONNREFUSED, ENOENT, ECONNRESET, EPIPE, ETIMEDOUT, EAGAIN };
 #define NERR (sizeof(outage_errnos) / sizeof(outage_errnos[0]))
 
 static struct store *st;
 static long timeout_ms;
 static long long end_ms;
-static struct stats S = {.mu = PTHREAD_MUTEX_INITIALIZER};
+static struct stats S = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 static long long wall_ms(void)
 {
@@ -113,7 +113,7 @@ static void *run(void *arg)
 			}
 			record(w, (long)(mono_ms() - t0), last);
 		}
-		struct timespec ts = {0, 20 * 1000000};
+		struct timespec ts = { 0, 20 * 1000000 };
 		nanosleep(&ts, NULL);
 	}
 	return (void *)(long)(last == 0 || last == STORE_NOTFOUND);

@@ -76,7 +76,7 @@ static struct msg load(const char *name)
 		perror(path);
 		exit(2);
 	}
-	struct msg m = {0};
+	struct msg m = { 0 };
 	fseek(f, 0, SEEK_END);
 	m.len = (size_t)ftell(f);
 	fseek(f, 0, SEEK_SET);
@@ -177,9 +177,9 @@ static const char *mode_name(enum clamd_mode m)
 
 static void test_verdicts(const char *sock1)
 {
-	static const char *infected[] = {"eicar-plain.eml", "eicar-b64.eml", "eicar-zip.eml",
-	                                 "eicar-late.eml"};
-	static const char *clean[] = {"clean.eml", "clean-2m.eml"};
+	static const char *infected[] = { "eicar-plain.eml", "eicar-b64.eml", "eicar-zip.eml",
+		                          "eicar-late.eml" };
+	static const char *clean[] = { "clean.eml", "clean-2m.eml" };
 	struct clamd_pool *pool = pool_of(10000, 1, sock1);
 	for (int mode = 0; mode < 2; mode++) {
 		enum clamd_mode md = (enum clamd_mode)mode;
@@ -196,8 +196,8 @@ static void test_verdicts(const char *sock1)
 			struct msg m = load(clean[i]);
 			struct clamd_result r = scan_msg(pool, md, &m, 25 * MB);
 			result(r.status == VERDICT_CLEAN && r.fildes == want_fildes &&
-			           strncmp(r.version, "ClamAV ", 7) == 0 && r.backend &&
-			           strcmp(r.backend, sock1) == 0,
+			               strncmp(r.version, "ClamAV ", 7) == 0 && r.backend &&
+			               strcmp(r.backend, sock1) == 0,
 			       "%s %s -> %s (%s, version \"%s\")", mode_name(md), clean[i],
 			       verdict_status_name(r.status), r.detail, r.version);
 			free(m.data);
@@ -295,7 +295,7 @@ static void test_dead_first(const char *sock1)
 	snprintf(dead, sizeof(dead), "unix:%s/dead.sock", env("AV_WORK"));
 	/* a socket file nobody listens on */
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	set_sun(&sun, dead + 5);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
 		perror("bind");
@@ -308,7 +308,7 @@ static void test_dead_first(const char *sock1)
 		struct clamd_health h[2];
 		clamd_pool_health(pool, h, 2);
 		result(is_eicar(&r) && r.backend && strcmp(r.backend, sock1) == 0 &&
-		           r.failovers == 1 && !h[0].up && h[0].failures == 1 && h[1].up,
+		               r.failovers == 1 && !h[0].up && h[0].failures == 1 && h[1].up,
 		       "%s first backend dead -> %s from %s, first down (%s)", mode_name(md),
 		       verdict_status_name(r.status), r.backend ? r.backend : "-", h[0].last_error);
 		/* the next scan goes straight to the second one */
@@ -324,7 +324,7 @@ static void test_dead_first(const char *sock1)
 static int listen_unix(const char *path)
 {
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	set_sun(&sun, path);
 	unlink(path);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 16) < 0) {
@@ -356,7 +356,7 @@ static void test_slow(const char *sock1)
 		r = scan_msg(pool, md, &m, 25 * MB);
 		dt = mono_ms() - t0;
 		result(r.status == VERDICT_CLEAN && r.backend && strcmp(r.backend, sock1) == 0 &&
-		           dt < 5000,
+		               dt < 5000,
 		       "%s slow first backend -> answered by the second after %lld ms",
 		       mode_name(md), (long long)dt);
 		clamd_pool_free(pool);
@@ -406,7 +406,7 @@ static void test_threads(const char *sock1)
 	struct thr t[6];
 	pthread_t th[6];
 	for (int i = 0; i < 6; i++) {
-		t[i] = (struct thr){.pool = pool, .bad = &bad, .good = &good};
+		t[i] = (struct thr){ .pool = pool, .bad = &bad, .good = &good };
 		pthread_create(&th[i], NULL, thr_main, &t[i]);
 	}
 	int ok = 0;
@@ -467,7 +467,7 @@ static void test_killed_mid_stream(const char *sock1)
 	clamd_pool_health(pool, h, 2);
 	result(killed && proc_gone(kill_pid), "clamd #2 killed after 512 KiB were streamed to it");
 	result(is_eicar(&r) && r.backend && strcmp(r.backend, sock1) == 0 && r.failovers == 1 &&
-	           !h[0].up && h[1].scans == 1,
+	               !h[0].up && h[1].scans == 1,
 	       "killed mid-stream -> rescanned on the second: %s %s from %s (first: %s)",
 	       verdict_status_name(r.status), r.detail, r.backend ? r.backend : "-",
 	       h[0].last_error);
@@ -507,14 +507,14 @@ static int bench(const char *sock, int n)
 	char ep[512];
 	snprintf(ep, sizeof(ep), "unix:%s", sock);
 	struct clamd_pool *pool = pool_of(30000, 1, ep);
-	static const size_t sizes[] = {4096, MB};
+	static const size_t sizes[] = { 4096, MB };
 	for (size_t i = 0; i < 2; i++) {
 		double ti = bench_one(pool, CLAMD_MODE_INSTREAM, sizes[i], n);
 		double tf = bench_one(pool, CLAMD_MODE_AUTO, sizes[i], n);
-		printf(
-		    "%7zu bytes x %d: INSTREAM %.0f ms (%.0f msg/s), FILDES %.0f ms (%.0f msg/s), "
-		    "FILDES/INSTREAM speed %.2fx\n",
-		    sizes[i], n, ti, n * 1000.0 / ti, tf, n * 1000.0 / tf, ti / tf);
+		printf("%7zu bytes x %d: INSTREAM %.0f ms (%.0f msg/s), FILDES %.0f ms (%.0f "
+		       "msg/s), "
+		       "FILDES/INSTREAM speed %.2fx\n",
+		       sizes[i], n, ti, n * 1000.0 / ti, tf, n * 1000.0 / tf, ti / tf);
 	}
 	clamd_pool_free(pool);
 	return 0;

@@ -34,7 +34,8 @@ static const char *env(const char *name)
 static struct dns *dns_test_new(const char *fwd, const char *ta, int timeout_ms)
 {
 	struct dns_opts o = {
-	    .forwarder = fwd, .trust_anchor = ta, .timeout_ms = timeout_ms, .cache_max_ttl = 1};
+		.forwarder = fwd, .trust_anchor = ta, .timeout_ms = timeout_ms, .cache_max_ttl = 1
+	};
 	struct dns *d = dns_new(&o);
 
 	ck_assert_msg(d, "dns_new: %s", strerror(errno));
@@ -235,7 +236,7 @@ END_TEST
 
 START_TEST(bad_setup)
 {
-	struct dns_opts o = {.forwarder = "not an address", .trust_anchor = env("DNS_TA")};
+	struct dns_opts o = { .forwarder = "not an address", .trust_anchor = env("DNS_TA") };
 
 	ck_assert_ptr_null(dns_new(&o));
 	ck_assert_int_eq(errno, EINVAL);
@@ -261,7 +262,7 @@ struct blackhole {
 /* A UDP socket nobody reads and a TCP listener nobody accepts from, on one port. */
 static void blackhole_open(struct blackhole *b)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(a);
 
 	b->udp = socket(AF_INET, SOCK_DGRAM, 0);
@@ -306,7 +307,7 @@ START_TEST(timeout_blackhole)
 	d = dns_test_new(b.fwd, env("DNS_TA"), 800);
 	for (int i = 0; i < 4; i++) {
 		snprintf(names[i], sizeof(names[i]), "t%d.example.test", i);
-		t[i] = (struct timed){.d = d, .name = names[i]};
+		t[i] = (struct timed){ .d = d, .name = names[i] };
 		ck_assert_int_eq(pthread_create(&th[i], NULL, timed_lookup, &t[i]), 0);
 	}
 	for (int i = 0; i < 4; i++) {
@@ -325,7 +326,7 @@ END_TEST
 START_TEST(timeout_dead_port)
 {
 	struct blackhole b;
-	struct timed t = {0};
+	struct timed t = { 0 };
 	char fwd[64];
 
 	blackhole_open(&b);
@@ -351,9 +352,9 @@ struct worker {
 static void *concurrent_worker(void *arg)
 {
 	struct worker *w = arg;
-	static const char *const names[] = {"_mta-sts.example.test", "_mta-sts.plain.test",
-	                                    "nosuch.example.test", "multi.example.test"};
-	static const int expect[] = {DNS_ANSWER, DNS_ANSWER, DNS_NXDOMAIN, DNS_ANSWER};
+	static const char *const names[] = { "_mta-sts.example.test", "_mta-sts.plain.test",
+		                             "nosuch.example.test", "multi.example.test" };
+	static const int expect[] = { DNS_ANSWER, DNS_ANSWER, DNS_NXDOMAIN, DNS_ANSWER };
 
 	for (int i = 0; i < 25; i++) {
 		int k = (w->id + i) % 4;
@@ -375,7 +376,7 @@ START_TEST(concurrent)
 	long long t0 = now_ms();
 
 	for (int i = 0; i < 8; i++) {
-		w[i] = (struct worker){.d = d, .id = i};
+		w[i] = (struct worker){ .d = d, .id = i };
 		ck_assert_int_eq(pthread_create(&th[i], NULL, concurrent_worker, &w[i]), 0);
 	}
 	for (int i = 0; i < 8; i++) {
@@ -408,7 +409,7 @@ static void wait_txt(struct dns *d, const char *name, const char *want)
 
 		rc = dns_txt(d, name, &r);
 		ok = want ? rc == DNS_ANSWER && r->sec == DNS_SEC_SECURE &&
-		                strcmp(r->txt[0].text, want) == 0
+		                     strcmp(r->txt[0].text, want) == 0
 		          : rc == DNS_NXDOMAIN;
 		dns_result_free(r);
 		if (ok)

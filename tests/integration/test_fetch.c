@@ -44,11 +44,11 @@ static long long now_ms(void)
 static struct fetch *client(const char *addr, const char *ca, size_t max, int timeout_ms)
 {
 	char *ct = xasprintf(HOST ":443:%s", addr);
-	struct fetch_opts o = {.ca_file = ca,
-	                       .connect_to = ct,
-	                       .connect_timeout_ms = timeout_ms,
-	                       .timeout_ms = timeout_ms,
-	                       .max_size = max};
+	struct fetch_opts o = { .ca_file = ca,
+		                .connect_to = ct,
+		                .connect_timeout_ms = timeout_ms,
+		                .timeout_ms = timeout_ms,
+		                .max_size = max };
 	struct fetch *f;
 
 	signal(SIGPIPE, SIG_IGN); /* fetch.h: NOSIGNAL is set, the process ignores SIGPIPE */
@@ -163,7 +163,7 @@ START_TEST(tls_failures)
 
 	/* right CA, name not in the certificate */
 	ct = xasprintf("wrong.example.test:443:%s", env("FETCH_NGINX"));
-	f = fetch_new(&(struct fetch_opts){.ca_file = env("FETCH_CA"), .connect_to = ct});
+	f = fetch_new(&(struct fetch_opts){ .ca_file = env("FETCH_CA"), .connect_to = ct });
 	ck_assert_int_eq(fetch_get(f, "https://wrong.example.test/.well-known/mta-sts.txt", &r),
 	                 -EPROTO);
 	fprintf(stderr, "wrong name: %s\n", r.error);
@@ -186,7 +186,7 @@ END_TEST
 
 static int listener(int backlog, char *addr, size_t len)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t alen = sizeof(a);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
@@ -250,7 +250,8 @@ START_TEST(post_echo)
 	}
 	fetch_response_init(&r);
 	ck_assert_int_eq(
-	    fetch_post(f, BASE "/echo", "application/tlsrpt+json", body, sizeof(body) - 1, &r), 0);
+	        fetch_post(f, BASE "/echo", "application/tlsrpt+json", body, sizeof(body) - 1, &r),
+	        0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(r.len, sizeof(body) - 1);
 	ck_assert_mem_eq(r.body, body, sizeof(body) - 1);
@@ -288,7 +289,7 @@ START_TEST(concurrent)
 	pthread_t th[4];
 
 	for (int i = 0; i < 4; i++) {
-		w[i] = (struct worker){.f = f};
+		w[i] = (struct worker){ .f = f };
 		ck_assert_int_eq(pthread_create(&th[i], NULL, worker_run, &w[i]), 0);
 	}
 	for (int i = 0; i < 4; i++) {

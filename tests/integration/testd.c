@@ -20,13 +20,13 @@ struct testd_priv {
 
 static const struct cfg_key testd_keys[] = {
 	DAEMON_KEYS("unix:/run/testd/milter.sock", "testd"),
-	{"greeting", CFG_STRING, "hello", 0, 0, 0, NULL, "text of the X-Testd header"},
-	{"reject_all", CFG_BOOL, "no", 0, 0, 0, NULL, "reject every message"},
-	{"delay", CFG_DURATION, "0", 0, 0, 60000, NULL, "sleep this long at end of message"},
+	{ "greeting", CFG_STRING, "hello", 0, 0, 0, NULL, "text of the X-Testd header" },
+	{ "reject_all", CFG_BOOL, "no", 0, 0, 0, NULL, "reject every message" },
+	{ "delay", CFG_DURATION, "0", 0, 0, 60000, NULL, "sleep this long at end of message" },
 	CFG_KEY_END,
 };
 
-static const struct cfg_schema testd_schema = {.global = testd_keys};
+static const struct cfg_schema testd_schema = { .global = testd_keys };
 
 static void *testd_build(struct daemon *d, const struct cfg *cfg, char **err)
 {
@@ -89,7 +89,7 @@ static sfsistat testd_eom(SMFICTX *ctx)
 	struct testd_priv *p = c->priv;
 	uint64_t delay = cfg_duration_ms(c->cfg, NULL, "delay");
 	if (delay) {
-		struct timespec ts = {(time_t)(delay / 1000), (long)(delay % 1000) * 1000000L};
+		struct timespec ts = { (time_t)(delay / 1000), (long)(delay % 1000) * 1000000L };
 		nanosleep(&ts, NULL);
 	}
 	if (p->reject_all) {
@@ -121,8 +121,8 @@ static int testd_cmd_echo(struct daemon *d, int argc, char **argv)
 }
 
 static const struct daemon_cmd testd_cmds[] = {
-	{"echo", "[ARG]", "print the greeting", testd_cmd_echo},
-	{NULL, NULL, NULL, NULL},
+	{ "echo", "[ARG]", "print the greeting", testd_cmd_echo },
+	{ NULL, NULL, NULL, NULL },
 };
 
 static struct smfiDesc testd_desc = {

@@ -12,7 +12,7 @@
 	{                                                                                          \
 		Suite *s = suite_create(suite_name);                                               \
 		TCase *tc = tcase_create("main");                                                  \
-		const TTest *const tests[] = {__VA_ARGS__};                                              \
+		const TTest *const tests[] = { __VA_ARGS__ };                                      \
 		for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)                      \
 			_tcase_add_test(tc, tests[i], 0, 0, 0, 1);                                 \
 		tcase_set_timeout(tc, 60);                                                         \

@@ -13,16 +13,16 @@
 #include "sign.h"
 
 static const char *const headers[][2] = {
-    {"Received", "from client (localhost [127.0.0.1])\n\tby mx.example.org"},
-    {"From", "\"Sm\xc3\xb6rg\xc3\xa5s, Ann\" <ann@Example.ORG>"},
-    {"To", "bob@example.net,\n  carol@example.net"},
-    {"Subject", "a folded\n  subject line  with   spaces"},
-    {"Date", "Tue, 24 Nov 2026 12:00:00 +0000"},
-    {"Message-ID", "<1@example.org>"},
-    {"MIME-Version", "1.0"},
-    {"Content-Type", "text/plain; charset=utf-8"},
-    {"Content-Transfer-Encoding", "8bit"},
-    {"X-Extra", "not signed"},
+	{ "Received", "from client (localhost [127.0.0.1])\n\tby mx.example.org" },
+	{ "From", "\"Sm\xc3\xb6rg\xc3\xa5s, Ann\" <ann@Example.ORG>" },
+	{ "To", "bob@example.net,\n  carol@example.net" },
+	{ "Subject", "a folded\n  subject line  with   spaces" },
+	{ "Date", "Tue, 24 Nov 2026 12:00:00 +0000" },
+	{ "Message-ID", "<1@example.org>" },
+	{ "MIME-Version", "1.0" },
+	{ "Content-Type", "text/plain; charset=utf-8" },
+	{ "Content-Transfer-Encoding", "8bit" },
+	{ "X-Extra", "not signed" },
 };
 
 static const char body[] = "Hello  Bob,\r\n\r\ntrailing spaces   \r\n\t indented\r\n8-bit: "
@@ -49,9 +49,9 @@ int main(void)
 		fprintf(stderr, "need POSTWARDEN_SOURCE and a temp dir\n");
 		return 1;
 	}
-	EVP_PKEY *keys[2] = {EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048),
-	                     EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")};
-	const char *sels[2] = {"2026b", "2026e"};
+	EVP_PKEY *keys[2] = { EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048),
+		              EVP_PKEY_Q_keygen(NULL, NULL, "ED25519") };
+	const char *sels[2] = { "2026b", "2026e" };
 	struct sign *s = sign_new();
 	for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++)
 		sign_header(s, headers[i][0], headers[i][1]);
@@ -70,7 +70,7 @@ int main(void)
 	FILE *msg = fopen(msgpath, "wb"), *zone = fopen(zonepath, "wb");
 	time_t now = time(NULL);
 	for (int k = 1; k >= 0; k--) {
-		struct sign_params p = {domain, sels[k], keys[k], now, now + 7 * 86400};
+		struct sign_params p = { domain, sels[k], keys[k], now, now + 7 * 86400 };
 		char *value = NULL;
 		if (sign_make(s, &p, &value) != 0) {
 			fprintf(stderr, "sign_make failed\n");

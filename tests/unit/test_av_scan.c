@@ -62,11 +62,11 @@ static int recv_fd(int fd)
 		struct cmsghdr a;
 		char b[CMSG_SPACE(sizeof(int))];
 	} ctl;
-	struct iovec iov = {.iov_base = &c, .iov_len = 1};
-	struct msghdr m = {.msg_iov = &iov,
-	                   .msg_iovlen = 1,
-	                   .msg_control = ctl.b,
-	                   .msg_controllen = sizeof(ctl.b)};
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr m = { .msg_iov = &iov,
+		            .msg_iovlen = 1,
+		            .msg_control = ctl.b,
+		            .msg_controllen = sizeof(ctl.b) };
 	if (recvmsg(fd, &m, 0) != 1)
 		return -1;
 	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
@@ -79,7 +79,7 @@ static int recv_fd(int fd)
 
 static void serve_one(struct fake *f, int c)
 {
-	char cmd[16] = {0};
+	char cmd[16] = { 0 };
 	size_t n = 0;
 	while (n < sizeof(cmd) - 1 && read(c, cmd + n, 1) == 1 && cmd[n])
 		n++;
@@ -107,8 +107,8 @@ static void serve_one(struct fake *f, int c)
 		if (pfd >= 0)
 			close(pfd);
 		const char *rep = strstr(buf_cstr(&f->payload), "VIRUS") && f->mode == FAKE_FOUND_IF
-		                      ? "fd[9]: Fake.Virus FOUND"
-		                      : "fd[9]: OK";
+		                          ? "fd[9]: Fake.Virus FOUND"
+		                          : "fd[9]: OK";
 		write(c, rep, strlen(rep) + 1);
 		return;
 	}
@@ -142,8 +142,8 @@ static void serve_one(struct fake *f, int c)
 		}
 	}
 	const char *rep = strstr(buf_cstr(&f->payload), "VIRUS") && f->mode == FAKE_FOUND_IF
-	                      ? "stream: Fake.Virus FOUND"
-	                      : "stream: OK";
+	                          ? "stream: Fake.Virus FOUND"
+	                          : "stream: OK";
 	write(c, rep, strlen(rep) + 1);
 }
 
@@ -168,7 +168,7 @@ static void fake_start(struct fake *f, const char *name, enum fake_mode mode, si
 	f->mode = mode;
 	f->limit = limit;
 	f->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	strcpy(sun.sun_path, f->path);
 	unlink(f->path);
 	ck_assert_int_eq(bind(f->lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
@@ -230,16 +230,19 @@ static int64_t mono_ms(void)
 
 START_TEST(endpoints_parse)
 {
-	const char *good[] = {"unix:/run/clamav/clamd.ctl", "inet:127.0.0.1:3310",
-	                      "inet:[::1]:3310", "inet:av2.example.org:3310"};
+	const char *good[] = { "unix:/run/clamav/clamd.ctl", "inet:127.0.0.1:3310",
+		               "inet:[::1]:3310", "inet:av2.example.org:3310" };
 	struct clamd_pool *p = clamd_pool_new(good, 4, 1000, 1000);
 	ck_assert_ptr_nonnull(p);
 	ck_assert(clamd_pool_is_unix(p, 0));
 	ck_assert(!clamd_pool_is_unix(p, 1));
 	ck_assert_str_eq(clamd_pool_endpoint(p, 2), "inet:[::1]:3310");
 	clamd_pool_free(p);
-	const char *bad[][1] = {
-	    {"tcp:1.2.3.4:5"}, {"inet:host"}, {"inet::3310"}, {"unix:"}, {"inet:host:"}};
+	const char *bad[][1] = { { "tcp:1.2.3.4:5" },
+		                 { "inet:host" },
+		                 { "inet::3310" },
+		                 { "unix:" },
+		                 { "inet:host:" } };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		errno = 0;
 		ck_assert_ptr_null(clamd_pool_new(bad[i], 1, 1000, 1000));
@@ -270,7 +273,7 @@ START_TEST(instream_framing)
 	setup_tmp();
 	struct fake f;
 	fake_start(&f, "ok.sock", FAKE_FOUND_IF, 0);
-	const char *eps[] = {endpoint(&f)};
+	const char *eps[] = { endpoint(&f) };
 	struct clamd_pool *pool = clamd_pool_new(eps, 1, 5000, 30000);
 	size_t size = 3 * CLAMD_SCAN_CHUNK + 12345;
 	char *msg = malloc(size);
@@ -280,7 +283,7 @@ START_TEST(instream_framing)
 	ck_assert_int_eq(clamd_scan_eoh(s), 0);
 	for (size_t off = 0; off < size; off += 65535)
 		ck_assert_int_eq(
-		    clamd_scan_write(s, msg + off, size - off < 65535 ? size - off : 65535), 0);
+		        clamd_scan_write(s, msg + off, size - off < 65535 ? size - off : 65535), 0);
 	struct clamd_result res;
 	ck_assert_int_eq(clamd_scan_end(s, &res), 0);
 	clamd_scan_free(s);
@@ -316,7 +319,7 @@ START_TEST(fildes_handover)
 	setup_tmp();
 	struct fake f;
 	fake_start(&f, "fd.sock", FAKE_FOUND_IF, 0);
-	const char *eps[] = {endpoint(&f)};
+	const char *eps[] = { endpoint(&f) };
 	struct clamd_pool *pool = clamd_pool_new(eps, 1, 5000, 30000);
 	struct clamd_scan *s = clamd_scan_begin(pool, CLAMD_MODE_AUTO, 1024 * 1024);
 	size_t size = 700000;
@@ -347,7 +350,7 @@ START_TEST(failover_replays)
 	struct fake a, b;
 	fake_start(&a, "drop.sock", FAKE_CLOSE_AFTER, CLAMD_SCAN_CHUNK);
 	fake_start(&b, "good.sock", FAKE_OK, 0);
-	const char *eps[] = {endpoint(&a), endpoint(&b)};
+	const char *eps[] = { endpoint(&a), endpoint(&b) };
 	struct clamd_pool *pool = clamd_pool_new(eps, 2, 5000, 60000);
 	size_t size = 8 * CLAMD_SCAN_CHUNK;
 	char *msg = malloc(size);
@@ -398,7 +401,7 @@ START_TEST(limit_reply_after_write_error)
 	struct fake a, b;
 	fake_start(&a, "limit.sock", FAKE_LIMIT, CLAMD_SCAN_CHUNK);
 	fake_start(&b, "other.sock", FAKE_OK, 0);
-	const char *eps[] = {endpoint(&a), endpoint(&b)};
+	const char *eps[] = { endpoint(&a), endpoint(&b) };
 	struct clamd_pool *pool = clamd_pool_new(eps, 2, 5000, 60000);
 	size_t size = 40 * CLAMD_SCAN_CHUNK;
 	char *msg = malloc(size);
@@ -427,7 +430,7 @@ START_TEST(silent_backend_times_out)
 	setup_tmp();
 	struct fake f;
 	fake_start(&f, "silent.sock", FAKE_SILENT, 0);
-	const char *eps[] = {endpoint(&f)};
+	const char *eps[] = { endpoint(&f) };
 	struct clamd_pool *pool = clamd_pool_new(eps, 1, 300, 60000);
 	int64_t t0 = mono_ms();
 	struct clamd_scan *s = clamd_scan_begin(pool, CLAMD_MODE_INSTREAM, 4096);
@@ -451,7 +454,7 @@ START_TEST(oversize_stops_sending)
 	setup_tmp();
 	struct fake f;
 	fake_start(&f, "big.sock", FAKE_OK, 0);
-	const char *eps[] = {endpoint(&f)};
+	const char *eps[] = { endpoint(&f) };
 	struct clamd_pool *pool = clamd_pool_new(eps, 1, 5000, 60000);
 	char block[100000];
 	fill(block, sizeof(block));
@@ -482,7 +485,7 @@ START_TEST(no_backend_is_error)
 	char ep1[160], ep2[160];
 	snprintf(ep1, sizeof(ep1), "unix:%s/none1.sock", tmpdir);
 	snprintf(ep2, sizeof(ep2), "unix:%s/none2.sock", tmpdir);
-	const char *eps[] = {ep1, ep2};
+	const char *eps[] = { ep1, ep2 };
 	struct clamd_pool *pool = clamd_pool_new(eps, 2, 1000, 60000);
 	for (int mode = 0; mode < 2; mode++) {
 		struct clamd_scan *s = clamd_scan_begin(pool, (enum clamd_mode)mode, 4096);
@@ -506,7 +509,7 @@ START_TEST(retry_after_down)
 	setup_tmp();
 	char ep[160];
 	snprintf(ep, sizeof(ep), "unix:%s/later.sock", tmpdir);
-	const char *eps[] = {ep};
+	const char *eps[] = { ep };
 	struct clamd_pool *pool = clamd_pool_new(eps, 1, 1000, 200);
 	struct clamd_scan *s = clamd_scan_begin(pool, CLAMD_MODE_INSTREAM, 4096);
 	struct clamd_result res;

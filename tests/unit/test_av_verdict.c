@@ -43,7 +43,7 @@ START_TEST(parse_terminators)
 	ck_assert_int_eq(verdict_parse("stream: OK\0 X FOUND", 19, &r), 0);
 	ck_assert_int_eq(r.status, VERDICT_CLEAN);
 	/* not NUL-terminated at all: length bounds it */
-	const char raw[] = {'s', 't', 'r', 'e', 'a', 'm', ':', ' ', 'O', 'K'};
+	const char raw[] = { 's', 't', 'r', 'e', 'a', 'm', ':', ' ', 'O', 'K' };
 	ck_assert_int_eq(verdict_parse(raw, sizeof(raw), &r), 0);
 	ck_assert_int_eq(r.status, VERDICT_CLEAN);
 	/* cut before the end: "stream: O" is not OK */
@@ -113,15 +113,15 @@ START_TEST(parse_sanitizes_and_bounds)
 END_TEST
 
 static const struct verdict_policy defaults = {
-    .on_virus = VERDICT_VIRUS_REJECT,
-    .on_error = VERDICT_ERROR_TEMPFAIL,
-    .oversize = VERDICT_OVERSIZE_ACCEPT,
-    .add_header = true,
+	.on_virus = VERDICT_VIRUS_REJECT,
+	.on_error = VERDICT_ERROR_TEMPFAIL,
+	.oversize = VERDICT_OVERSIZE_ACCEPT,
+	.add_header = true,
 };
 
 static struct verdict_reply mk(enum verdict_status st, const char *detail)
 {
-	struct verdict_reply r = {.status = st};
+	struct verdict_reply r = { .status = st };
 	strcpy(r.detail, detail);
 	return r;
 }

@@ -14,35 +14,35 @@
 #include "check_common.h"
 
 static const struct cfg_key global_keys[] = {
-	{"name", CFG_STRING, "pw", 0, 0, 0, NULL, "instance name"},
-	{"workers", CFG_INT, "4", 0, 1, 64, NULL, "worker threads"},
-	{"debug", CFG_BOOL, "no", 0, 0, 0, NULL, NULL},
-	{"timeout", CFG_DURATION, "30s", 0, 0, 0, NULL, "per request"},
-	{"max_size", CFG_SIZE, "25M", 0, 0, 0, NULL, NULL},
-	{"domains", CFG_LIST, NULL, 0, 0, 0, NULL, NULL},
-	{"networks", CFG_CIDRS, "127.0.0.0/8 ::1", 0, 0, 0, NULL, NULL},
-	{"on_error", CFG_ENUM, "tempfail", 0, 0, 0, "tempfail|accept|reject", NULL},
-	{"socket", CFG_STRING, NULL, CFG_REQUIRED, 0, 0, NULL, "listen socket"},
-	{"opt_int", CFG_INT, NULL, 0, 0, 0, NULL, NULL},
-	{"retry", CFG_DURATION, NULL, 0, 100, 60000, NULL, NULL},
-	{"cache", CFG_SIZE, "", 0, 1024, 4096, NULL, NULL},
-	{"flag", CFG_BOOL, NULL, 0, 0, 0, NULL, NULL},
-	{"mode", CFG_ENUM, NULL, 0, 0, 0, "a|b", NULL},
-	{"note", CFG_STRING, NULL, 0, 0, 0, NULL, NULL},
+	{ "name", CFG_STRING, "pw", 0, 0, 0, NULL, "instance name" },
+	{ "workers", CFG_INT, "4", 0, 1, 64, NULL, "worker threads" },
+	{ "debug", CFG_BOOL, "no", 0, 0, 0, NULL, NULL },
+	{ "timeout", CFG_DURATION, "30s", 0, 0, 0, NULL, "per request" },
+	{ "max_size", CFG_SIZE, "25M", 0, 0, 0, NULL, NULL },
+	{ "domains", CFG_LIST, NULL, 0, 0, 0, NULL, NULL },
+	{ "networks", CFG_CIDRS, "127.0.0.0/8 ::1", 0, 0, 0, NULL, NULL },
+	{ "on_error", CFG_ENUM, "tempfail", 0, 0, 0, "tempfail|accept|reject", NULL },
+	{ "socket", CFG_STRING, NULL, CFG_REQUIRED, 0, 0, NULL, "listen socket" },
+	{ "opt_int", CFG_INT, NULL, 0, 0, 0, NULL, NULL },
+	{ "retry", CFG_DURATION, NULL, 0, 100, 60000, NULL, NULL },
+	{ "cache", CFG_SIZE, "", 0, 1024, 4096, NULL, NULL },
+	{ "flag", CFG_BOOL, NULL, 0, 0, 0, NULL, NULL },
+	{ "mode", CFG_ENUM, NULL, 0, 0, 0, "a|b", NULL },
+	{ "note", CFG_STRING, NULL, 0, 0, 0, NULL, NULL },
 	CFG_KEY_END,
 };
 
 static const struct cfg_key redis_keys[] = {
-	{"url", CFG_STRING, NULL, CFG_REQUIRED, 0, 0, NULL, NULL},
-	{"ttl", CFG_DURATION, "1h", 0, 0, 0, NULL, NULL},
+	{ "url", CFG_STRING, NULL, CFG_REQUIRED, 0, 0, NULL, NULL },
+	{ "ttl", CFG_DURATION, "1h", 0, 0, 0, NULL, NULL },
 	CFG_KEY_END,
 };
 
 static const struct cfg_key domain_keys[] = {
-	{"selector", CFG_STRING, "s1", 0, 0, 0, NULL, NULL},
-	{"sign", CFG_BOOL, "yes", 0, 0, 0, NULL, NULL},
-	{"hosts", CFG_LIST, "a.example b.example", 0, 0, 0, NULL, NULL},
-	{"skip", CFG_CIDRS, NULL, 0, 0, 0, NULL, NULL},
+	{ "selector", CFG_STRING, "s1", 0, 0, 0, NULL, NULL },
+	{ "sign", CFG_BOOL, "yes", 0, 0, 0, NULL, NULL },
+	{ "hosts", CFG_LIST, "a.example b.example", 0, 0, 0, NULL, NULL },
+	{ "skip", CFG_CIDRS, NULL, 0, 0, 0, NULL, NULL },
 	CFG_KEY_END,
 };
 
@@ -55,8 +55,8 @@ static const struct cfg_key *section_keys(const char *name)
 	return NULL;
 }
 
-static const struct cfg_schema schema = {global_keys, section_keys};
-static const struct cfg_schema schema_nosect = {global_keys, NULL};
+static const struct cfg_schema schema = { global_keys, section_keys };
+static const struct cfg_schema schema_nosect = { global_keys, NULL };
 
 static struct cfg *parse(const char *text, char **err)
 {
@@ -87,17 +87,17 @@ static void expect_error(const char *text, const char *want)
 START_TEST(all_types)
 {
 	struct cfg *c = parse_ok("socket = unix:/run/x.sock\n"
-				 "name = milter one\n"
-				 "workers = 16\n"
-				 "debug = Yes\n"
-				 "timeout = 250ms\n"
-				 "max_size = 64K\n"
-				 "domains = a.example, b.example  c.example,\n"
-				 "networks = 10.0.0.0/8, 2001:db8::/32\n"
-				 "on_error = accept\n"
-				 "opt_int = -5\n"
-				 "retry = 1m\n"
-				 "cache = 2KB\n");
+	                         "name = milter one\n"
+	                         "workers = 16\n"
+	                         "debug = Yes\n"
+	                         "timeout = 250ms\n"
+	                         "max_size = 64K\n"
+	                         "domains = a.example, b.example  c.example,\n"
+	                         "networks = 10.0.0.0/8, 2001:db8::/32\n"
+	                         "on_error = accept\n"
+	                         "opt_int = -5\n"
+	                         "retry = 1m\n"
+	                         "cache = 2KB\n");
 	size_t n;
 	ck_assert_str_eq(cfg_str(c, NULL, "socket"), "unix:/run/x.sock");
 	ck_assert_str_eq(cfg_str(c, NULL, "name"), "milter one");
@@ -164,13 +164,13 @@ END_TEST
 START_TEST(sections)
 {
 	struct cfg *c = parse_ok("socket = s\n"
-				 "[domain b.example]\n"
-				 "selector = sel2\n"
-				 "[ redis ]   # the store\n"
-				 "url = redis://127.0.0.1\n"
-				 "[domain a.example]\n"
-				 "sign = off\n"
-				 "skip = 192.0.2.0/24\n");
+	                         "[domain b.example]\n"
+	                         "selector = sel2\n"
+	                         "[ redis ]   # the store\n"
+	                         "url = redis://127.0.0.1\n"
+	                         "[domain a.example]\n"
+	                         "sign = off\n"
+	                         "skip = 192.0.2.0/24\n");
 	size_t n;
 
 	ck_assert_uint_eq(cfg_section_count(c), 3);
@@ -205,17 +205,17 @@ END_TEST
 START_TEST(comments)
 {
 	struct cfg *c = parse_ok("# a comment\n"
-				 "; another\n"
-				 "   # indented\n"
-				 "\t; tabbed\n"
-				 "\n"
-				 "   \n"
-				 "socket = s   # why\n"
-				 "name = abc#d\n"
-				 "note = a;b\t; tab comment\n"
-				 "domains = x #y z\n"
-				 "[redis]  # why\n"
-				 "url=#not-a-comment\n");
+	                         "; another\n"
+	                         "   # indented\n"
+	                         "\t; tabbed\n"
+	                         "\n"
+	                         "   \n"
+	                         "socket = s   # why\n"
+	                         "name = abc#d\n"
+	                         "note = a;b\t; tab comment\n"
+	                         "domains = x #y z\n"
+	                         "[redis]  # why\n"
+	                         "url=#not-a-comment\n");
 	size_t n;
 
 	ck_assert_str_eq(cfg_str(c, NULL, "socket"), "s");
@@ -227,7 +227,7 @@ START_TEST(comments)
 	cfg_free(c);
 	/* "reject;" is not a valid enum value: ';' without a space before it is data */
 	expect_error("socket = s\non_error = reject;x\n",
-		     "t.conf:2: key 'on_error': 'reject;x' is not one of tempfail|accept|reject");
+	             "t.conf:2: key 'on_error': 'reject;x' is not one of tempfail|accept|reject");
 	/* a comment after '=' and whitespace leaves an empty value */
 	c = parse_ok("socket = s\nnote = # nothing\n");
 	ck_assert_str_eq(cfg_str(c, NULL, "note"), "");
@@ -253,7 +253,7 @@ START_TEST(required_missing)
 	expect_error("", "t.conf: missing required key 'socket'");
 	expect_error("name = x\n# socket = y\n", "t.conf: missing required key 'socket'");
 	expect_error("socket = s\n\n[redis]\nttl = 5m\n",
-		     "t.conf:3: section [redis]: missing required key 'url'");
+	             "t.conf:3: section [redis]: missing required key 'url'");
 	char *err = NULL;
 	struct cfg *c = cfg_parse(&schema, "x", 0, NULL, &err);
 	ck_assert_ptr_null(c);
@@ -266,22 +266,20 @@ START_TEST(error_messages)
 {
 	expect_error("socket = s\nbogus = 1\n", "t.conf:2: unknown key 'bogus'");
 	expect_error("socket = s\n[redis]\nurl = u\nselector = x\n",
-		     "t.conf:4: unknown key 'selector' in section [redis]");
+	             "t.conf:4: unknown key 'selector' in section [redis]");
 	expect_error("socket = s\nname = a\n\nname = b\n",
-		     "t.conf:4: duplicate key 'name' (first set on line 2)");
+	             "t.conf:4: duplicate key 'name' (first set on line 2)");
 	expect_error("socket = s\nopt_int =\nopt_int = 1\n",
-		     "t.conf:3: duplicate key 'opt_int' (first set on line 2)");
+	             "t.conf:3: duplicate key 'opt_int' (first set on line 2)");
 	expect_error("socket = s\n[nope]\n", "t.conf:2: unknown section [nope]");
 	expect_error("socket = s\n[redis]\nurl = u\n[redis]\nurl = v\n",
-		     "t.conf:4: duplicate section [redis] (first on line 2)");
+	             "t.conf:4: duplicate section [redis] (first on line 2)");
 	expect_error("socket = s\n[redis\n", "t.conf:2: bad section header (expected '[name]')");
 	expect_error("socket = s\n[]\n", "t.conf:2: bad section header (expected '[name]')");
 	expect_error("socket = s\n[  ]\n", "t.conf:2: bad section header (expected '[name]')");
 	expect_error("socket = s\n[a]b]\n", "t.conf:2: bad section header (expected '[name]')");
-	expect_error("socket = s\n[redis] x\n",
-		     "t.conf:2: bad section header (expected '[name]')");
-	expect_error("socket = s\njust words\n",
-		     "t.conf:2: expected 'key = value' or '[section]'");
+	expect_error("socket = s\n[redis] x\n", "t.conf:2: bad section header (expected '[name]')");
+	expect_error("socket = s\njust words\n", "t.conf:2: expected 'key = value' or '[section]'");
 	expect_error("socket = s\n= value\n", "t.conf:2: bad key name ''");
 	expect_error("socket = s\nna me = value\n", "t.conf:2: bad key name 'na me'");
 	expect_error("workers = 0\n", "t.conf:1: key 'workers': '0' is out of range (1..64)");
@@ -289,28 +287,28 @@ START_TEST(error_messages)
 	expect_error("workers = 4x\n", "t.conf:1: key 'workers': '4x' is not an integer");
 	expect_error("workers = 0x10\n", "t.conf:1: key 'workers': '0x10' is not an integer");
 	expect_error("opt_int = 99999999999999999999\n",
-		     "t.conf:1: key 'opt_int': '99999999999999999999' is too large");
+	             "t.conf:1: key 'opt_int': '99999999999999999999' is too large");
 	expect_error("debug = maybe\n", "t.conf:1: key 'debug': 'maybe' is not a boolean "
-					"(yes/no, true/false, on/off, 1/0)");
+	                                "(yes/no, true/false, on/off, 1/0)");
 	expect_error("timeout = 5 s\n", "t.conf:1: key 'timeout': '5 s' is not a duration "
-					"(e.g. 250ms, 30s, 5m, 1h, 7d, 2w)");
+	                                "(e.g. 250ms, 30s, 5m, 1h, 7d, 2w)");
 	expect_error("timeout = 5y\n", "t.conf:1: key 'timeout': '5y' is not a duration "
-				       "(e.g. 250ms, 30s, 5m, 1h, 7d, 2w)");
+	                               "(e.g. 250ms, 30s, 5m, 1h, 7d, 2w)");
 	expect_error("timeout = 99999999999999999w\n",
-		     "t.conf:1: key 'timeout': '99999999999999999w' is too large");
+	             "t.conf:1: key 'timeout': '99999999999999999w' is too large");
 	expect_error("retry = 50ms\n",
-		     "t.conf:1: key 'retry': '50ms' is out of range (100..60000 ms)");
+	             "t.conf:1: key 'retry': '50ms' is out of range (100..60000 ms)");
 	expect_error("retry = 2m\n", "t.conf:1: key 'retry': '2m' is out of range (100..60000 ms)");
 	expect_error("max_size = 10T\n",
-		     "t.conf:1: key 'max_size': '10T' is not a size (e.g. 512, 64K, 25M, 1G)");
+	             "t.conf:1: key 'max_size': '10T' is not a size (e.g. 512, 64K, 25M, 1G)");
 	expect_error("max_size = -1\n",
-		     "t.conf:1: key 'max_size': '-1' is not a size (e.g. 512, 64K, 25M, 1G)");
+	             "t.conf:1: key 'max_size': '-1' is not a size (e.g. 512, 64K, 25M, 1G)");
 	expect_error("cache = 5K\n",
-		     "t.conf:1: key 'cache': '5K' is out of range (1024..4096 bytes)");
+	             "t.conf:1: key 'cache': '5K' is out of range (1024..4096 bytes)");
 	expect_error("networks = 10.0.0.0/8 10.0.0.1/8\n",
-		     "t.conf:1: key 'networks': '10.0.0.1/8' is not an address or prefix");
+	             "t.conf:1: key 'networks': '10.0.0.1/8' is not an address or prefix");
 	expect_error("on_error = Accept\n",
-		     "t.conf:1: key 'on_error': 'Accept' is not one of tempfail|accept|reject");
+	             "t.conf:1: key 'on_error': 'Accept' is not one of tempfail|accept|reject");
 	/* empty values: error when the key has a non-empty default */
 	expect_error("workers =\n", "t.conf:1: key 'workers': empty value");
 	expect_error("debug =\n", "t.conf:1: key 'debug': empty value");
@@ -333,14 +331,14 @@ END_TEST
 START_TEST(empty_values)
 {
 	struct cfg *c = parse_ok("socket = s\n"
-				 "opt_int =\n"
-				 "retry =\n"
-				 "cache =\n"
-				 "flag =\n"
-				 "mode =\n"
-				 "note =\n"
-				 "domains =\n"
-				 "networks =\n");
+	                         "opt_int =\n"
+	                         "retry =\n"
+	                         "cache =\n"
+	                         "flag =\n"
+	                         "mode =\n"
+	                         "note =\n"
+	                         "domains =\n"
+	                         "networks =\n");
 	size_t n = 9;
 
 	ck_assert(!cfg_is_set(c, NULL, "opt_int"));
@@ -470,18 +468,18 @@ static char *print_to_string(const struct cfg *c)
 START_TEST(print_roundtrip)
 {
 	struct cfg *c = parse_ok("socket = unix:/run/x.sock   # comment dropped\n"
-				 "name = abc#d\n"
-				 "workers = 8\n"
-				 "domains = a, b,c\n"
-				 "networks = 10.0.0.0/8,2001:DB8::/32\n"
-				 "opt_int =\n"
-				 "note = a;b\n"
-				 "[domain z.example]\n"
-				 "sign = no\n"
-				 "hosts =\n"
-				 "[redis]\n"
-				 "url = redis://127.0.0.1:6379/0\n"
-				 "[domain a.example]\n");
+	                         "name = abc#d\n"
+	                         "workers = 8\n"
+	                         "domains = a, b,c\n"
+	                         "networks = 10.0.0.0/8,2001:DB8::/32\n"
+	                         "opt_int =\n"
+	                         "note = a;b\n"
+	                         "[domain z.example]\n"
+	                         "sign = no\n"
+	                         "hosts =\n"
+	                         "[redis]\n"
+	                         "url = redis://127.0.0.1:6379/0\n"
+	                         "[domain a.example]\n");
 	char *first = print_to_string(c);
 	cfg_free(c);
 
@@ -495,10 +493,10 @@ START_TEST(print_roundtrip)
 	ck_assert_ptr_nonnull(strstr(first, "\nretry =\n"));
 	ck_assert_ptr_nonnull(strstr(first, "\non_error = tempfail\n"));
 	const char *s1 = strstr(first, "\n[domain z.example]\nselector = s1\nsign = no\nhosts =\n"
-				       "skip =\n");
+	                               "skip =\n");
 	const char *s2 = strstr(first, "\n[redis]\nurl = redis://127.0.0.1:6379/0\nttl = 1h\n");
 	const char *s3 = strstr(first, "\n[domain a.example]\nselector = s1\nsign = yes\n"
-				       "hosts = a.example b.example\n");
+	                               "hosts = a.example b.example\n");
 	ck_assert_ptr_nonnull(s1);
 	ck_assert_ptr_nonnull(s2);
 	ck_assert_ptr_nonnull(s3);
@@ -614,7 +612,7 @@ START_TEST(concurrent_readers)
 	struct reader r[8];
 
 	for (int i = 0; i < 8; i++) {
-		r[i] = (struct reader){c, i, 0};
+		r[i] = (struct reader){ c, i, 0 };
 		ck_assert_int_eq(pthread_create(&t[i], NULL, reader_run, &r[i]), 0);
 	}
 	for (int i = 0; i < 8; i++) {
@@ -659,5 +657,6 @@ START_TEST(getters_abort_on_misuse)
 END_TEST
 
 CHECK_MAIN("cfg", all_types, defaults, sections, comments, crlf_and_no_final_newline,
-	   required_missing, error_messages, empty_values, line_limit, value_parsers,
-	   print_roundtrip, print_roundtrip_hash_values, load_file, concurrent_readers, getters_abort_on_misuse)
+           required_missing, error_messages, empty_values, line_limit, value_parsers,
+           print_roundtrip, print_roundtrip_hash_values, load_file, concurrent_readers,
+           getters_abort_on_misuse)

@@ -45,12 +45,27 @@ END_TEST
 START_TEST(parse_bad)
 {
 	static const char *const bad[] = {
-		"",		 "/24",		"192.0.2.1/24",	 "10.0.0.0/33",	    "::/129",
-		"10.0.0.0/",	 "10.0.0.0/-1", "10.0.0.0/+8",	 "10.0.0.0/ 8",	    "10.0.0.0/8/8",
-		"10.0.0",	 "10.0.0.256",	"2001:db8::1/32", "2001:db8:::1",   "example.com",
-		"10.0.0.0/0008", " 10.0.0.0",	"10.0.0.0 ",	 "1.2.3.4/32x",
+		"",
+		"/24",
+		"192.0.2.1/24",
+		"10.0.0.0/33",
+		"::/129",
+		"10.0.0.0/",
+		"10.0.0.0/-1",
+		"10.0.0.0/+8",
+		"10.0.0.0/ 8",
+		"10.0.0.0/8/8",
+		"10.0.0",
+		"10.0.0.256",
+		"2001:db8::1/32",
+		"2001:db8:::1",
+		"example.com",
+		"10.0.0.0/0008",
+		" 10.0.0.0",
+		"10.0.0.0 ",
+		"1.2.3.4/32x",
 	};
-	struct cidr c = {.family = 99};
+	struct cidr c = { .family = 99 };
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ck_assert_msg(cidr_parse(bad[i], &c) == -EINVAL, "accepted '%s'", bad[i]);
@@ -64,9 +79,8 @@ START_TEST(list_parse)
 	struct cidr_list l;
 	char *bad = (char *)"x";
 
-	ck_assert_int_eq(cidr_list_parse("  10.0.0.0/8,192.168.0.0/16 ,, ::1\t2001:db8::/32 ", &l,
-					 &bad),
-			 0);
+	ck_assert_int_eq(
+	        cidr_list_parse("  10.0.0.0/8,192.168.0.0/16 ,, ::1\t2001:db8::/32 ", &l, &bad), 0);
 	ck_assert_ptr_null(bad);
 	ck_assert_uint_eq(l.n, 4);
 	ck_assert_int_eq(l.v[2].family, AF_INET6);
@@ -110,9 +124,8 @@ START_TEST(match_v4_v6_mapped)
 {
 	struct cidr_list l;
 
-	ck_assert_int_eq(cidr_list_parse("192.0.2.0/25 10.0.0.0/8 2001:db8:1::/48 fe80::/10", &l,
-					 NULL),
-			 0);
+	ck_assert_int_eq(
+	        cidr_list_parse("192.0.2.0/25 10.0.0.0/8 2001:db8:1::/48 fe80::/10", &l, NULL), 0);
 	ck_assert(cidr_list_match_str(&l, "192.0.2.0"));
 	ck_assert(cidr_list_match_str(&l, "192.0.2.127"));
 	ck_assert(!cidr_list_match_str(&l, "192.0.2.128"));
@@ -134,7 +147,7 @@ START_TEST(match_v4_v6_mapped)
 	ck_assert(!match_sa6(&l, "::ffff:192.0.2.129"));
 	ck_assert(match_sa6(&l, "2001:db8:1::25"));
 	ck_assert(!cidr_list_match(&l, NULL));
-	struct sockaddr sa = {.sa_family = AF_UNIX};
+	struct sockaddr sa = { .sa_family = AF_UNIX };
 	ck_assert(!cidr_list_match(&l, &sa));
 	ck_assert(!cidr_list_match_str(NULL, "10.0.0.1"));
 	cidr_list_fini(&l);
@@ -198,4 +211,4 @@ START_TEST(format_truncates)
 END_TEST
 
 CHECK_MAIN("cidr", parse_good, parse_bad, list_parse, match_v4_v6_mapped, match_every_prefix_length,
-	   format_truncates)
+           format_truncates)

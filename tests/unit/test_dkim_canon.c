@@ -134,11 +134,11 @@ START_TEST(body_line_ends_and_whitespace)
 END_TEST
 
 static const char *const split_bodies[] = {
-    "Hi.\r\n\r\nWe lost the game.  Are you hungry yet?\r\n\r\nJoe.\r\n\r\n",
-    "line one  \r\n\t tabbed\t\r\n\r\n\r\n \r\nafter blanks \r\n\r\n",
-    "bare\nlf\n \n\nmixed\r\nends\r\r\n\rx \t\r\n\r\n\r",
-    "8bit \xe9\xe8  \xff\r\n\r\n  \r\n\r\n",
-    "no final line end   ",
+	"Hi.\r\n\r\nWe lost the game.  Are you hungry yet?\r\n\r\nJoe.\r\n\r\n",
+	"line one  \r\n\t tabbed\t\r\n\r\n\r\n \r\nafter blanks \r\n\r\n",
+	"bare\nlf\n \n\nmixed\r\nends\r\r\n\rx \t\r\n\r\n\r",
+	"8bit \xe9\xe8  \xff\r\n\r\n  \r\n\r\n",
+	"no final line end   ",
 };
 
 START_TEST(body_every_split_point)
@@ -153,7 +153,7 @@ START_TEST(body_every_split_point)
 			body_run((enum canon_mode)mode, in, len, NULL, &whole, want);
 			for (size_t i = 0; i <= len; i++) {
 				for (size_t j = i; j <= len; j++) {
-					long cuts[] = {(long)i, (long)j, -1};
+					long cuts[] = { (long)i, (long)j, -1 };
 					buf_init(&part);
 					body_run((enum canon_mode)mode, in, len, cuts, &part, got);
 					ck_assert_msg(strcmp(got, want) == 0,

@@ -28,12 +28,12 @@ static void rm_tmp(void)
 
 /* Parse @body after a global part pointing keydir at the temp dir, then build. */
 static struct dkim_conf *build(const char *body, struct cfg **cfgp, struct buf *made,
-			       struct buf *err)
+                               struct buf *err)
 {
 	char text[4096];
 	char *perr = NULL;
 	snprintf(text, sizeof(text), "listen = unix:/tmp/x.sock\nstore =\nkeydir = %s\n%s", dir,
-		 body);
+	         body);
 	*cfgp = cfg_parse(&dkim_schema, text, strlen(text), "t.conf", &perr);
 	if (!*cfgp) {
 		buf_puts(err, perr);
@@ -52,10 +52,10 @@ START_TEST(domains_selectors_and_generated_keys)
 	buf_init(&err);
 	mkdir_tmp();
 	struct dkim_conf *c = build("[Example.ORG]\nselectors = a b\n"
-				    "[example.org/b]\nalgorithm = ed25519-sha256\n"
-				    "[*.example.net]\nselectors = e\n[example.net/e]\n"
-				    "algorithm = ed25519-sha256\nsign = no\n",
-				    &cfg, &made, &err);
+	                            "[example.org/b]\nalgorithm = ed25519-sha256\n"
+	                            "[*.example.net]\nselectors = e\n[example.net/e]\n"
+	                            "algorithm = ed25519-sha256\nsign = no\n",
+	                            &cfg, &made, &err);
 	ck_assert_msg(c != NULL, "%s", buf_cstr(&err));
 	ck_assert_uint_eq(c->ndom, 2);
 	ck_assert_str_eq(c->dom[0].section, "example.org");
@@ -84,7 +84,7 @@ START_TEST(domains_selectors_and_generated_keys)
 	/* a second build loads the same keys and creates nothing */
 	buf_reset(&made);
 	c = build("[example.org]\nselectors = a b\n[example.org/b]\nalgorithm = ed25519-sha256\n",
-		  &cfg, &made, &err);
+	          &cfg, &made, &err);
 	ck_assert_ptr_nonnull(c);
 	ck_assert_uint_eq(made.len, 0);
 	dkim_conf_free(c);
@@ -144,18 +144,18 @@ START_TEST(config_errors)
 {
 	mkdir_tmp();
 	expect_error("[example.org]\nselectors = a\n[example.org/b]\n",
-		     "[example.org/b]: selector not listed in [example.org] selectors");
+	             "[example.org/b]: selector not listed in [example.org] selectors");
 	expect_error("[example.org/a]\n", "[example.org/a]: no [example.org] section");
 	expect_error("[example.org]\nselectors = a a\n", "'a' listed twice");
 	expect_error("[example.org]\nselectors = a\n[example.org/a]\nbits = 512\n", "t.conf:");
 	expect_error("[exa mple.org]\n", "t.conf:4:");
 	expect_error("[example.org]\nselectors = a\n[example.org/a]\nalgorithm = rsa-sha1\n",
-		     "t.conf:7: key 'algorithm'");
+	             "t.conf:7: key 'algorithm'");
 	expect_error("[example.org]\nselectors = bad/name\n", "bad selector name 'bad/name'");
 	expect_error("[*.example.org]\nselectors = a\n[example.org/b]\n",
-		     "[example.org/b]: selector not listed in [example.org] selectors");
+	             "[example.org/b]: selector not listed in [example.org] selectors");
 	expect_error("[example.org]\nselectors = a\n[example.org/a]\nkey = /nonexistent/k.pem\n",
-		     "/nonexistent/k.pem");
+	             "/nonexistent/k.pem");
 	/* an existing RSA key under an ed25519 selector */
 	struct buf err;
 	buf_init(&err);
@@ -163,7 +163,7 @@ START_TEST(config_errors)
 	snprintf(path, sizeof(path), "%s/example.org.e.key", dir);
 	ck_assert_int_eq(keys_generate(path, KEYS_RSA, 1024, NULL, &err), 0);
 	expect_error("[example.org]\nselectors = e\n[example.org/e]\nalgorithm = ed25519-sha256\n",
-		     "does not match the key");
+	             "does not match the key");
 	/* a key readable by others is refused, naming the file */
 	chmod(path, 0644);
 	expect_error("[example.org]\nselectors = e\n", path);
@@ -173,4 +173,4 @@ START_TEST(config_errors)
 END_TEST
 
 CHECK_MAIN("dkim_conf", domains_selectors_and_generated_keys, legacy_default_selector,
-	   config_errors)
+           config_errors)

@@ -232,9 +232,9 @@ START_TEST(dns_record_and_check)
 	ck_assert_int_eq(keys_txt_check("v=DKIM1; p=AAAA", rsa), KEYS_TXT_MALFORMED);
 	ck_assert_int_eq(keys_txt_check("", rsa), KEYS_TXT_MALFORMED);
 	ck_assert_int_eq(
-	    keys_txt_check("v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
-	                   ed),
-	    KEYS_TXT_MISMATCH);
+	        keys_txt_check("v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+	                       ed),
+	        KEYS_TXT_MISMATCH);
 	ck_assert_str_eq(keys_txt_result_name(KEYS_TXT_REVOKED), "revoked");
 
 	EVP_PKEY_free(rsa);

@@ -11,13 +11,13 @@
 START_TEST(gate_decides_who_signs)
 {
 	struct selector_conf c[] = {
-	    {"2026b", true, false},  /* gated, published + matching */
-	    {"2026e", true, false},  /* gated, not published */
-	    {"2025a", false, false}, /* sign = no */
-	    {"mail", true, true},    /* legacy: never gated */
-	    {"wrong", true, false},  /* published, other key */
+		{ "2026b", true, false },  /* gated, published + matching */
+		{ "2026e", true, false },  /* gated, not published */
+		{ "2025a", false, false }, /* sign = no */
+		{ "mail", true, true },    /* legacy: never gated */
+		{ "wrong", true, false },  /* published, other key */
 	};
-	struct selector_state st[5] = {0};
+	struct selector_state st[5] = { 0 };
 	ck_assert(selectors_gate_update(&st[0], SELECTORS_LOOKUP_MATCH, 100));
 	ck_assert(selectors_gate_update(&st[1], SELECTORS_LOOKUP_ABSENT, 100));
 	st[2] = st[0];
@@ -64,8 +64,8 @@ END_TEST
 START_TEST(phases_and_retirement)
 {
 	time_t until;
-	struct selector_conf yes = {"a", true, false}, no = {"b", false, false};
-	struct selector_state st = {0};
+	struct selector_conf yes = { "a", true, false }, no = { "b", false, false };
+	struct selector_state st = { 0 };
 	ck_assert_int_eq(selectors_phase(&yes, &st, 1000, 7 * DAY, &until), SELECTORS_AWAITING);
 	ck_assert_int_eq(until, 0);
 	selectors_gate_update(&st, SELECTORS_LOOKUP_MATCH, 1000);
@@ -89,7 +89,7 @@ START_TEST(phases_and_retirement)
 	ck_assert_int_eq(until, 0);
 
 	/* never seen signing: counts from first_seen_nosign, or from now */
-	struct selector_state fresh = {0};
+	struct selector_state fresh = { 0 };
 	ck_assert_int_eq(selectors_phase(&no, &fresh, 10, DAY, &until), SELECTORS_RETIRING);
 	ck_assert_int_eq(until, 10 + DAY);
 	selectors_note(&no, &fresh, 10);
@@ -100,8 +100,8 @@ START_TEST(phases_and_retirement)
 	ck_assert_int_eq(fresh.last_signed, 0);
 
 	/* legacy signs without any DNS check */
-	struct selector_conf legacy = {"mail", true, true};
-	struct selector_state none = {0};
+	struct selector_conf legacy = { "mail", true, true };
+	struct selector_state none = { 0 };
 	ck_assert_int_eq(selectors_phase(&legacy, &none, 1, DAY, NULL), SELECTORS_SIGNING);
 	ck_assert_str_eq(selectors_phase_name(SELECTORS_AWAITING), "awaiting publication");
 	ck_assert_str_eq(selectors_phase_name(SELECTORS_REMOVABLE), "removable");
@@ -110,7 +110,7 @@ END_TEST
 
 START_TEST(state_roundtrip)
 {
-	struct selector_state st = {true, true, false, 1750000000, 1760000000, 0, 0}, back;
+	struct selector_state st = { true, true, false, 1750000000, 1760000000, 0, 0 }, back;
 	struct buf b;
 	buf_init(&b);
 	selectors_state_dump(&st, &b);
@@ -128,14 +128,14 @@ START_TEST(state_roundtrip)
 	ck_assert_int_eq(selectors_state_load(partial, strlen(partial), &back), 0);
 	ck_assert(back.published && !back.checked && back.checked_at == 0);
 	static const char *const bad[] = {
-	    "",
-	    "[]",
-	    "{",
-	    "{\"published\":1}",
-	    "{\"checked_at\":-5}",
-	    "{\"checked_at\":\"x\"}",
-	    "{\"matches\":true,\"matches\":false}",
-	    "null",
+		"",
+		"[]",
+		"{",
+		"{\"published\":1}",
+		"{\"checked_at\":-5}",
+		"{\"checked_at\":\"x\"}",
+		"{\"matches\":true,\"matches\":false}",
+		"null",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		back.published = true;
@@ -149,8 +149,8 @@ END_TEST
 
 START_TEST(domain_matching)
 {
-	const char *const s[] = {"*.example.org", "example.org", "*.deep.example.org",
-	                         "Other.Example", "*.org"};
+	const char *const s[] = { "*.example.org", "example.org", "*.deep.example.org",
+		                  "Other.Example", "*.org" };
 	size_t i;
 	const char *d;
 	ck_assert_int_eq(selectors_match_domain(s, 5, "example.org", &i, &d), 0);
@@ -176,7 +176,7 @@ START_TEST(domain_matching)
 	ck_assert_int_eq(selectors_match_domain(s, 4, "org", &i, &d), SELECTORS_NO_DOMAIN);
 	ck_assert_int_eq(selectors_match_domain(s, 0, "example.org", &i, &d), SELECTORS_NO_DOMAIN);
 	/* order does not matter: exact wins even when listed after wildcards */
-	const char *const s2[] = {"*.a.b", "*.b", "x.a.b"};
+	const char *const s2[] = { "*.a.b", "*.b", "x.a.b" };
 	ck_assert_int_eq(selectors_match_domain(s2, 3, "x.a.b", &i, &d), 0);
 	ck_assert_uint_eq(i, 2);
 	ck_assert_int_eq(selectors_match_domain(s2, 3, "y.a.b", &i, &d), 0);

@@ -17,35 +17,36 @@
 #include "sign.h"
 
 static const char *const rfc_headers[][2] = {
-    {"From", "Joe SixPack <joe@football.example.com>"},
-    {"To", "Suzie Q <suzie@shopping.example.net>"},
-    {"Subject", "Is dinner ready?"},
-    {"Date", "Fri, 11 Jul 2003 21:00:37 -0700 (PDT)"},
-    {"Message-ID", "<20030712040037.46341.5F8J@football.example.com>"},
+	{ "From", "Joe SixPack <joe@football.example.com>" },
+	{ "To", "Suzie Q <suzie@shopping.example.net>" },
+	{ "Subject", "Is dinner ready?" },
+	{ "Date", "Fri, 11 Jul 2003 21:00:37 -0700 (PDT)" },
+	{ "Message-ID", "<20030712040037.46341.5F8J@football.example.com>" },
 };
 static const char rfc_body[] = "Hi.\r\n\r\nWe lost the game.  Are you hungry yet?\r\n\r\nJoe.\r\n"
                                "\r\n";
 
 /* The RFC's signature fields as Postfix hands them over (folds as "\n"), b= emptied. */
 static const char rfc_ed_sig[] =
-    "v=1; a=ed25519-sha256; c=relaxed/relaxed;\n d=football.example.com; "
-    "i=@football.example.com;\n q=dns/txt; s=brisbane; t=1528637909; h=from : to :\n "
-    "subject : date : message-id : from : subject : date;\n "
-    "bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\n b=";
+        "v=1; a=ed25519-sha256; c=relaxed/relaxed;\n d=football.example.com; "
+        "i=@football.example.com;\n q=dns/txt; s=brisbane; t=1528637909; h=from : to :\n "
+        "subject : date : message-id : from : subject : date;\n "
+        "bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\n b=";
 static const char rfc_rsa_sig[] =
-    "v=1; a=rsa-sha256; c=relaxed/relaxed;\n d=football.example.com; "
-    "i=@football.example.com;\n q=dns/txt; s=test; t=1528637909; h=from : to : subject :\n "
-    "date : message-id : from : subject : date;\n "
-    "bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\n b=";
+        "v=1; a=rsa-sha256; c=relaxed/relaxed;\n d=football.example.com; "
+        "i=@football.example.com;\n q=dns/txt; s=test; t=1528637909; h=from : to : subject :\n "
+        "date : message-id : from : subject : date;\n "
+        "bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\n b=";
 static const char rfc_ed_b[] =
-    "/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11BusFa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==";
+        "/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11BusFa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==";
 static const char rfc_rsa_b[] =
-    "F45dVWDfMbQDGHJFlXUNB2HKfbCeLRyhDXgFpEL8GwpsRe0IeIixNTe3DhCVlUrSjV4BwcVcOF6+FF3Zo9Rpo1tFOeS9"
-    "mPYQTnGdaSGsgeefOsk2JzdA+L10TeYt9BgDfQNZtKdN1WO//KgIqXP7OdEFE4LjFYNcUxZQ4FADY+8=";
+        "F45dVWDfMbQDGHJFlXUNB2HKfbCeLRyhDXgFpEL8GwpsRe0IeIixNTe3DhCVlUrSjV4BwcVcOF6+"
+        "FF3Zo9Rpo1tFOeS9"
+        "mPYQTnGdaSGsgeefOsk2JzdA+L10TeYt9BgDfQNZtKdN1WO//KgIqXP7OdEFE4LjFYNcUxZQ4FADY+8=";
 static const char rfc_rsa_p[] =
-    "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/"
-    "J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLz"
-    "BfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB";
+        "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/"
+        "J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLz"
+        "BfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB";
 
 static size_t b64_decode(const char *in, unsigned char *out)
 {
@@ -202,7 +203,7 @@ static void check_folding(const char *value)
 static void sign_and_verify(EVP_PKEY *key, const char *alg)
 {
 	struct sign *s = rfc_signer(17);
-	struct sign_params p = {"football.example.com", "sel1", key, 1528637909, 0};
+	struct sign_params p = { "football.example.com", "sel1", key, 1528637909, 0 };
 	char *value = NULL;
 	ck_assert_int_eq(sign_make(s, &p, &value), 0);
 	check_folding(value);
@@ -229,7 +230,7 @@ static void sign_and_verify(EVP_PKEY *key, const char *alg)
 	/* the verifier's computation, built independently of headers_select() */
 	struct buf block;
 	buf_init(&block);
-	static const int order[] = {0, 2, 3, 1, 4};
+	static const int order[] = { 0, 2, 3, 1, 4 };
 	for (size_t i = 0; i < 5; i++) {
 		canon_header_relaxed(&block, rfc_headers[order[i]][0], rfc_headers[order[i]][1]);
 		buf_puts(&block, "\r\n");
@@ -242,7 +243,7 @@ static void sign_and_verify(EVP_PKEY *key, const char *alg)
 	ck_assert_int_ne(verify(key, block.data, block.len, b), 1);
 
 	/* a second selector on the same message gets its own, valid signature */
-	struct sign_params p2 = {"football.example.com", "sel2", key, 1528637909, 1529242709};
+	struct sign_params p2 = { "football.example.com", "sel2", key, 1528637909, 1529242709 };
 	char *value2 = NULL;
 	ck_assert_int_eq(sign_make(s, &p2, &value2), 0);
 	ck_assert_ptr_nonnull(strstr(value2, "x=1529242709;"));
@@ -279,7 +280,7 @@ END_TEST
 START_TEST(sign_body_split_anywhere_same_bh)
 {
 	EVP_PKEY *k = rfc_ed_key();
-	struct sign_params p = {"football.example.com", "s", k, 1, 0};
+	struct sign_params p = { "football.example.com", "s", k, 1, 0 };
 	char *first = NULL;
 	for (size_t split = 0; split <= strlen(rfc_body); split++) {
 		struct sign *s = rfc_signer(split);
@@ -303,7 +304,7 @@ START_TEST(sign_rejects_other_keys)
 	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	ck_assert_ptr_nonnull(k);
 	struct sign *s = rfc_signer(0);
-	struct sign_params p = {"d", "s", k, 1, 0};
+	struct sign_params p = { "d", "s", k, 1, 0 };
 	char *v = (char *)1;
 	ck_assert_int_eq(sign_make(s, &p, &v), -EINVAL);
 	ck_assert_ptr_null(v);
@@ -325,15 +326,15 @@ static void select_of(const char *const (*h)[2], size_t n, struct buf *hlist, st
 START_TEST(headers_bottom_up_and_oversigned)
 {
 	static const char *const h[][2] = {
-	    {"Received", "by a"},
-	    {"TO", "first@x"},
-	    {"from", "A <a@example.org>"},
-	    {"To", "second@x"},
-	    {"Subject", "a folded\n  subject line"},
-	    {"DKIM-Signature", "v=1; old"},
-	    {"List-Id", "<l.example.org>"},
-	    {"X-Mailer", "junk"},
-	    {"Content-ID", "<c@x>"},
+		{ "Received", "by a" },
+		{ "TO", "first@x" },
+		{ "from", "A <a@example.org>" },
+		{ "To", "second@x" },
+		{ "Subject", "a folded\n  subject line" },
+		{ "DKIM-Signature", "v=1; old" },
+		{ "List-Id", "<l.example.org>" },
+		{ "X-Mailer", "junk" },
+		{ "Content-ID", "<c@x>" },
 	};
 	struct buf hl, bl;
 	buf_init(&hl);
@@ -385,7 +386,8 @@ START_TEST(headers_signed_set_bounded)
 	char *d = NULL;
 	ck_assert_int_eq(headers_from_domain(hs, &d, &reason), HEADERS_UNSIGNABLE);
 	ck_assert_ptr_null(d);
-	ck_assert_str_eq(reason.data, "301 header fields of the signed set (at most 256 are signed)");
+	ck_assert_str_eq(reason.data,
+	                 "301 header fields of the signed set (at most 256 are signed)");
 	headers_free(hs);
 	buf_fini(&reason);
 	/* exactly the limit still signs */
@@ -432,38 +434,38 @@ static const struct {
 	const char *value;
 	const char *domain; /* NULL: unusable */
 } from_cases[] = {
-    {"joe@football.example.com", "football.example.com"},
-    {"Joe SixPack <joe@Football.Example.COM>", "football.example.com"},
-    {"\"Joe <x@evil.example>, Q\" <joe@example.org>", "example.org"},
-    {"\"quoted@local\"@example.org", "example.org"},
-    {"joe@example.org (comment <x@evil.example>)", "example.org"},
-    {"(c (nested) x@evil.example) Joe\n <joe@example.org>", "example.org"},
-    {"<@route.example,@r2.example:joe@example.org>", "example.org"},
-    {"joe@example.org.", "example.org"},
-    {"a@example.org, B <b@EXAMPLE.org>", "example.org"},
-    {"Team: a@example.org, b@example.org;", "example.org"},
-    {"Team: a@example.org;, c@example.org", "example.org"},
-    {"=?UTF-8?Q?J=C3=B6e?= <joe@sub.example.org>", "sub.example.org"},
-    {"joe @ example . org", "example.org"},
-    {"", NULL},
-    {"joe", NULL},
-    {"<joe>", NULL},
-    {"@example.org", NULL},
-    {"joe@", NULL},
-    {"joe@[192.0.2.1]", NULL},
-    {"joe@exa mple.org", NULL},
-    {"joe@-bad.example", NULL},
-    {"joe@bad..example", NULL},
-    {"joe@ex\xc3\xa4mple.org", NULL},
-    {"a@example.org, b@example.net", NULL},
-    {"Joe <joe@example.org", NULL},
-    {"Joe joe@example.org>", NULL},
-    {"\"unterminated <joe@example.org>", NULL},
-    {"(unterminated joe@example.org", NULL},
-    {"undisclosed-recipients:;", NULL},
-    {"Team: a@example.org", NULL},
-    {"<<joe@example.org>>", NULL},
-    {"Joe <joe@example.org> trailing", NULL},
+	{ "joe@football.example.com", "football.example.com" },
+	{ "Joe SixPack <joe@Football.Example.COM>", "football.example.com" },
+	{ "\"Joe <x@evil.example>, Q\" <joe@example.org>", "example.org" },
+	{ "\"quoted@local\"@example.org", "example.org" },
+	{ "joe@example.org (comment <x@evil.example>)", "example.org" },
+	{ "(c (nested) x@evil.example) Joe\n <joe@example.org>", "example.org" },
+	{ "<@route.example,@r2.example:joe@example.org>", "example.org" },
+	{ "joe@example.org.", "example.org" },
+	{ "a@example.org, B <b@EXAMPLE.org>", "example.org" },
+	{ "Team: a@example.org, b@example.org;", "example.org" },
+	{ "Team: a@example.org;, c@example.org", "example.org" },
+	{ "=?UTF-8?Q?J=C3=B6e?= <joe@sub.example.org>", "sub.example.org" },
+	{ "joe @ example . org", "example.org" },
+	{ "", NULL },
+	{ "joe", NULL },
+	{ "<joe>", NULL },
+	{ "@example.org", NULL },
+	{ "joe@", NULL },
+	{ "joe@[192.0.2.1]", NULL },
+	{ "joe@exa mple.org", NULL },
+	{ "joe@-bad.example", NULL },
+	{ "joe@bad..example", NULL },
+	{ "joe@ex\xc3\xa4mple.org", NULL },
+	{ "a@example.org, b@example.net", NULL },
+	{ "Joe <joe@example.org", NULL },
+	{ "Joe joe@example.org>", NULL },
+	{ "\"unterminated <joe@example.org>", NULL },
+	{ "(unterminated joe@example.org", NULL },
+	{ "undisclosed-recipients:;", NULL },
+	{ "Team: a@example.org", NULL },
+	{ "<<joe@example.org>>", NULL },
+	{ "Joe <joe@example.org> trailing", NULL },
 };
 
 START_TEST(from_domain_cases)

@@ -166,7 +166,7 @@ START_TEST(addr)
 	ck_assert_int_eq(dns_rr_addr(DNS_TYPE_A, RD("\x7f\x00\x00\x01"), a), 0);
 	ck_assert_str_eq(a, "127.0.0.1");
 	ck_assert_int_eq(
-	    dns_rr_addr(DNS_TYPE_AAAA, RD("\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01"), a), 0);
+	        dns_rr_addr(DNS_TYPE_AAAA, RD("\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01"), a), 0);
 	ck_assert_str_eq(a, "2001:db8::1");
 	ck_assert_int_eq(dns_rr_addr(DNS_TYPE_A, RD("\x7f\x00\x00"), a), -EBADMSG);
 	ck_assert_int_eq(dns_rr_addr(DNS_TYPE_AAAA, RD("\x7f\x00\x00\x01"), a), -EBADMSG);

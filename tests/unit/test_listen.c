@@ -116,4 +116,4 @@ START_TEST(adopt_without_systemd)
 END_TEST
 
 CHECK_MAIN("listen", parse_unix, parse_inet, bind_unix_mode_and_stale, bind_inet_loopback,
-	   adopt_without_systemd)
+           adopt_without_systemd)

@@ -47,8 +47,8 @@ START_TEST(stderr_sink)
 	char out[1024];
 	capture(emit_plain, out, sizeof(out));
 	ck_assert_str_eq(out, "unit: warning: open /x: No such file or directory\n"
-			      "unit: warning: plain 7\n"
-			      "unit: info line\n");
+	                      "unit: warning: plain 7\n"
+	                      "unit: info line\n");
 }
 END_TEST
 
@@ -57,9 +57,9 @@ START_TEST(journal_sink)
 	char out[1024];
 	capture(emit_journal, out, sizeof(out));
 	ck_assert_str_eq(out, "<3>error: bad\n"
-			      "<4>warning: key k: Permission denied\n"
-			      "<7>debug: dbg\n"
-			      "<6>hello\n");
+	                      "<4>warning: key k: Permission denied\n"
+	                      "<7>debug: dbg\n"
+	                      "<6>hello\n");
 }
 END_TEST
 

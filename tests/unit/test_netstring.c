@@ -10,7 +10,7 @@
 /* Feed @in split into chunks at @cut (and byte-by-byte after it when @bytewise);
  * append each payload to @got, separated by '|'. Return the last feed result. */
 static int decode_split(const char *in, size_t n, size_t max, size_t cut, bool bytewise,
-			struct buf *got)
+                        struct buf *got)
 {
 	struct netstring_decoder d;
 	size_t pos = 0;
@@ -167,4 +167,4 @@ START_TEST(encode_roundtrip)
 END_TEST
 
 CHECK_MAIN("netstring", split_at_every_position, binary_payload, errors,
-	   error_is_sticky_until_reset, encode_roundtrip)
+           error_is_sticky_until_reset, encode_roundtrip)

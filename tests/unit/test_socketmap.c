@@ -72,7 +72,7 @@ START_TEST(request_encode)
 	ck_assert_int_eq(socketmap_request_encode(&b, "m", "a\0b", 3), -EINVAL);
 	memset(key, 'k', SOCKETMAP_REQUEST_MAX);
 	ck_assert_int_eq(socketmap_request_encode(&b, "m", key, SOCKETMAP_REQUEST_MAX - 1),
-			 -EMSGSIZE);
+	                 -EMSGSIZE);
 	ck_assert_str_eq(buf_cstr(&b), "18:mtasts example.com,");
 	buf_reset(&b);
 	ck_assert_int_eq(socketmap_request_encode(&b, "m", key, SOCKETMAP_REQUEST_MAX - 2), 0);
@@ -112,7 +112,7 @@ END_TEST
 
 /* Decode one netstring from @b (it must hold exactly one) and parse the reply. */
 static void decode_reply(const struct buf *b, enum socketmap_status *st, const char **data,
-			 size_t *dlen, struct netstring_decoder *d)
+                         size_t *dlen, struct netstring_decoder *d)
 {
 	size_t used, len;
 	ck_assert_int_eq(netstring_decoder_feed(d, b->data, b->len, &used), 1);
@@ -159,7 +159,7 @@ START_TEST(reply_size_limit)
 	ck_assert_int_eq(st, SOCKETMAP_PERM);
 	ck_assert_uint_eq(olen, SOCKETMAP_REPLY_MAX - 5);
 	ck_assert_int_eq(socketmap_reply_parse(data, SOCKETMAP_REPLY_MAX + 1, &st, &out, &olen),
-			 -EMSGSIZE);
+	                 -EMSGSIZE);
 	netstring_decoder_fini(&d);
 	buf_fini(&b);
 	free(data);
@@ -214,4 +214,4 @@ START_TEST(request_through_decoder)
 END_TEST
 
 CHECK_MAIN("socketmap", request_parse, request_limits, request_encode, replies, reply_size_limit,
-	   reply_parse, request_through_decoder)
+           reply_parse, request_through_decoder)

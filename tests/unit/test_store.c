@@ -102,7 +102,7 @@ static const char *k(const char *name)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
@@ -191,7 +191,7 @@ START_TEST(ttl_expiry)
 	char *v;
 	size_t len;
 	long long n;
-	struct collect c = {0};
+	struct collect c = { 0 };
 
 	ck_assert_int_eq(store_set(st, k("ttl:short"), "x", 1, 1), 0);
 	ck_assert_int_eq(store_set(st, k("ttl:forever"), "y", 1, 0), 0);
@@ -258,7 +258,7 @@ END_TEST
 START_TEST(hash)
 {
 	struct store *st = open_store();
-	struct collect c = {0};
+	struct collect c = { 0 };
 	long long n = 0;
 	char *v;
 	size_t len;
@@ -295,8 +295,8 @@ END_TEST
 START_TEST(scan_prefix)
 {
 	struct store *st = open_store();
-	struct collect c = {0};
-	static const char *const names[] = {"p:a", "p:ab", "p:b", "pq", "p", "o:z", "p;"};
+	struct collect c = { 0 };
+	static const char *const names[] = { "p:a", "p:ab", "p:b", "pq", "p", "o:z", "p;" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		ck_assert_int_eq(store_set(st, k(names[i]), names[i], strlen(names[i]), 0), 0);
@@ -363,7 +363,7 @@ START_TEST(binary_values)
 {
 	struct store *st = open_store();
 	unsigned char bin[512];
-	struct collect c = {0};
+	struct collect c = { 0 };
 	char *v;
 	size_t len;
 
@@ -476,12 +476,12 @@ START_TEST(concurrency)
 	struct store *st2 = is_backend("memory") ? st : open_store();
 	pthread_t t[THREADS];
 	struct worker w[THREADS];
-	struct collect c = {0};
+	struct collect c = { 0 };
 	char *v;
 	size_t len;
 
 	for (int i = 0; i < THREADS; i++) {
-		w[i] = (struct worker){.st = i % 2 ? st2 : st, .id = i};
+		w[i] = (struct worker){ .st = i % 2 ? st2 : st, .id = i };
 		ck_assert_int_eq(pthread_create(&t[i], NULL, worker_run, &w[i]), 0);
 	}
 	for (int i = 0; i < THREADS; i++) {
@@ -503,29 +503,29 @@ END_TEST
 START_TEST(bad_uris)
 {
 	static const char *const bad[] = {
-	    "",
-	    "bogus:",
-	    "memory",
-	    "memory:x",
-	    "lmdb:",
-	    "lmdb:/x?mapsize=abc",
-	    "lmdb:/x?mapsize=0",
-	    "lmdb:/x?foo=1",
-	    "lmdb:/x?mapsize=1T",
-	    "redis://",
-	    "redis://:6379",
-	    "redis://h:0",
-	    "redis://h:99999",
-	    "redis://h:x",
-	    "redis://h/abc",
-	    "redis://h?timeout=0",
-	    "redis://h?timeout=1h",
-	    "redis://h?mapsize=1M",
-	    "redis://[::1",
-	    "redis+unix://",
-	    "redis+unix://rel.sock",
-	    "redis+unix:///s.sock?db=x",
-	    "redis+unix:///s.sock?nokey",
+		"",
+		"bogus:",
+		"memory",
+		"memory:x",
+		"lmdb:",
+		"lmdb:/x?mapsize=abc",
+		"lmdb:/x?mapsize=0",
+		"lmdb:/x?foo=1",
+		"lmdb:/x?mapsize=1T",
+		"redis://",
+		"redis://:6379",
+		"redis://h:0",
+		"redis://h:99999",
+		"redis://h:x",
+		"redis://h/abc",
+		"redis://h?timeout=0",
+		"redis://h?timeout=1h",
+		"redis://h?mapsize=1M",
+		"redis://[::1",
+		"redis+unix://",
+		"redis+unix://rel.sock",
+		"redis+unix:///s.sock?db=x",
+		"redis+unix:///s.sock?nokey",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		errno = 0;
@@ -543,10 +543,10 @@ START_TEST(redis_down)
 {
 #ifdef HAVE_HIREDIS
 	static const char *const uris[] = {
-	    "redis://127.0.0.1:1/0?timeout=300ms",
-	    "redis+unix:///nonexistent/pw-store-test.sock?db=1&timeout=300ms",
+		"redis://127.0.0.1:1/0?timeout=300ms",
+		"redis+unix:///nonexistent/pw-store-test.sock?db=1&timeout=300ms",
 	};
-	static const int want[] = {-ECONNREFUSED, -ENOENT};
+	static const int want[] = { -ECONNREFUSED, -ENOENT };
 	for (int i = 0; i < 2; i++) {
 		struct store *st = store_open(uris[i]);
 		char *v;
