@@ -4,7 +4,8 @@
 # X-Virus-Scanned naming the clamd version; EICAR in the body gets SMFIR_REPLYCODE
 # 550 5.7.1 with the virus name; a base64 EICAR attachment under headers given the
 # way Postfix gives them (no space after the colon, PROTOCOLS.md 3.3b item 4) is found;
-# on_virus = tag / quarantine / discard map to X-Virus, SMFIR_QUARANTINE, SMFIR_DISCARD.
+# on_virus = tag / quarantine / discard map to X-Virus, SMFIR_QUARANTINE, SMFIR_DISCARD;
+# skip_networks and skip_authenticated take a message at MAIL without scanning it.
 set -u
 HN_NAME=av-miltertest
 . "${POSTWARDEN_HARNESS:-$(dirname "$0")/../harness}/lib.sh"
@@ -69,6 +70,19 @@ mt "on_virus = quarantine: quarantine requested" plain.eml quarantine
 av_reconf "$D/av" "clamd=unix:$D/clamd/clamd.sock" on_virus=discard || hn_fail "reload"
 mt "on_virus = discard: SMFIR_DISCARD" plain.eml discard
 mt "on_virus = discard: clean still accepted" clean.eml accept "" HDR=X-Virus-Scanned
+
+# what not to scan: skip_networks and skip_authenticated take the message at MAIL
+av_reconf "$D/av" "clamd=unix:$D/clamd/clamd.sock" "skip_networks=127.0.0.0/8 ::1" ||
+	hn_fail "reload"
+mt "skip_networks: a client inside is not scanned (ACCEPT at MAIL)" plain.eml skip
+av_reconf "$D/av" "clamd=unix:$D/clamd/clamd.sock" "skip_networks=192.0.2.0/24" ||
+	hn_fail "reload"
+mt "skip_networks: a client outside is scanned" plain.eml reject "${rej[@]}"
+av_reconf "$D/av" "clamd=unix:$D/clamd/clamd.sock" skip_authenticated=yes || hn_fail "reload"
+mt "skip_authenticated: an authenticated sender is not scanned" plain.eml skip "" AUTH=alice
+mt "skip_authenticated: an unauthenticated one is" plain.eml reject "${rej[@]}"
+av_reconf "$D/av" "clamd=unix:$D/clamd/clamd.sock" || hn_fail "reload"
+mt "default: an authenticated sender is scanned too" plain.eml reject "${rej[@]}" AUTH=alice
 
 if [ "$HN_FAILED" -ne 0 ]; then
 	echo "--- mt.log"; cat "$D/mt.log"; echo "--- av.log"; tail -n 40 "$D/av/av.log"

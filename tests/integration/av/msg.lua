@@ -2,7 +2,8 @@
 -- headers as name and value with the space after the colon dropped (PROTOCOLS.md
 -- 3.3b item 4), CRLF body in 65535-byte chunks, queue id "i" set with RCPT.
 -- Globals (miltertest -D): SOCK (milter socket), MSG (message file, LF or CRLF),
--- EXPECT = accept | reject | tempfail | discard | quarantine,
+-- EXPECT = accept | reject | tempfail | discard | quarantine | skip (SMFIR_ACCEPT at MAIL),
+-- AUTH (optional: the {auth_authen} macro at MAIL),
 -- HDR / HDRVAL (optional: a header milter-av must add, and its exact value),
 -- NOHDR (optional: a header it must not add), PAUSE (optional: seconds to wait
 -- before end of message, to keep a message in flight). The SMTP reply text is checked by the
@@ -52,8 +53,18 @@ if conn == nil then fail("connect failed: " .. SOCK) end
 local err = mt.negotiate(conn, 6, 0x1FFFFF, 0x1FF)
 if err ~= nil then fail("negotiate: " .. err) end
 if mt.conninfo(conn, "client.example.org", "127.0.0.1") ~= nil then fail("conninfo") end
-mt.macro(conn, SMFIC_MAIL, "i", "MTQ1D")
+if opt("AUTH") then
+	mt.macro(conn, SMFIC_MAIL, "i", "MTQ1D", "{auth_authen}", AUTH)
+else
+	mt.macro(conn, SMFIC_MAIL, "i", "MTQ1D")
+end
 if mt.mailfrom(conn, "<sender@example.org>") ~= nil then fail("mailfrom") end
+if EXPECT == "skip" then
+	-- skip_networks / skip_authenticated: SMFIS_ACCEPT at MAIL, nothing more is sent
+	if mt.getreply(conn) ~= SMFIR_ACCEPT then fail("MAIL not accepted (expected a skip)") end
+	mt.disconnect(conn)
+	return
+end
 if mt.getreply(conn) ~= SMFIR_CONTINUE then fail("MAIL not continued") end
 if not mt.test_option(conn, SMFIP_NORCPT) then
 	mt.macro(conn, SMFIC_RCPT, "i", "MTQ1D")
