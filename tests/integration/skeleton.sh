@@ -64,6 +64,11 @@ start_testd() {
 	hn_on_exit hn_stop "$PID"
 	hn_wait 10 test -S "$D/run/milter.sock"
 }
+# testd_exit_status: wait (at most 10 s) until testd has exited; return its exit status.
+testd_exit_status() {
+	hn_wait 10 bash -c '! kill -0 "$1" 2>/dev/null || grep -q " Z " "/proc/$1/stat"' _ "$PID"
+	wait "$PID"
+}
 hn_check "daemon starts and binds its socket" start_testd
 hn_check "socket mode from listen =" bash -c '[ "$(stat -c %a "$1")" = 666 ]' _ "$D/run/milter.sock"
 if [ "$(id -u)" = 0 ]; then
@@ -115,8 +120,7 @@ sleep 0.7
 kill -USR2 "$PID"
 wait "$IDLE"
 hn_check "SIGUSR2: a session idle between commands completes" test "$(cat "$D/idle.rc")" = 0
-hn_wait 10 bash -c '! kill -0 "$1" 2>/dev/null || grep -q " Z " "/proc/$1/stat"' _ "$PID"
-wait "$PID"
+testd_exit_status
 hn_check "SIGUSR2 exits 0" test $? -eq 0
 hn_check "SIGUSR2 logged" grep -q 'SIGUSR2: stopping once 1 open sessions are done' "$D/testd.log"
 sed -i '/^not_a_key/d; /^greeting = third/d' "$D/ok.conf"
@@ -133,8 +137,7 @@ sleep 0.5
 kill -TERM "$PID"
 wait "$MT"
 hn_check "in-flight session completed during stop" test "$(cat "$D/inflight.rc")" = 0
-hn_wait 10 bash -c '! kill -0 "$1" 2>/dev/null || grep -q " Z " "/proc/$1/stat"' _ "$PID"
-wait "$PID"
+testd_exit_status
 hn_check "SIGTERM exits 0" test $? -eq 0
 hn_check "stop logged" grep -q 'testd stopped' "$D/testd.log"
 hn_check "socket removed at stop" test ! -e "$D/run/milter.sock"
