@@ -254,6 +254,42 @@ int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struc
 	return k && failed == k ? -EHOSTUNREACH : (int)k;
 }
 
+int gate_refresh(struct gate *g, struct store *st)
+{
+	int changed = 0;
+	pthread_mutex_lock(&g->lock);
+	size_t n = g->n;
+	pthread_mutex_unlock(&g->lock);
+	for (size_t i = 0; i < n; i++) {
+		char key[STORE_KEY_MAX], *v = NULL;
+		size_t len;
+		struct selector_state in;
+		pthread_mutex_lock(&g->lock);
+		snprintf(key, sizeof(key), "%s", g->e[i].store_key);
+		pthread_mutex_unlock(&g->lock);
+		int r = store_get(st, key, &v, &len);
+		if (r < 0)
+			return r;
+		if (r == 0 && selectors_state_load(v, len, &in) == 0) {
+			pthread_mutex_lock(&g->lock);
+			struct selector_state *mine = &g->e[i].st;
+			if (in.checked && in.checked_at > mine->checked_at) {
+				mine->checked = true;
+				mine->published = in.published;
+				mine->matches = in.matches;
+				mine->checked_at = in.checked_at;
+				mine->doubted_at = in.doubted_at;
+				if (in.last_signed > mine->last_signed)
+					mine->last_signed = in.last_signed;
+				changed++;
+			}
+			pthread_mutex_unlock(&g->lock);
+		}
+		free(v);
+	}
+	return changed;
+}
+
 bool gate_doubtful(struct gate *g)
 {
 	bool any = false;

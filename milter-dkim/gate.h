@@ -63,6 +63,15 @@ int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struc
  * selectors_gate_update()); the daemon then re-checks soon, not after the interval. */
 bool gate_doubtful(struct gate *g);
 
+/**
+ * gate_refresh() - adopt newer DNS results that another process wrote to @st (a fleet
+ * member sharing the store, or `milter-dkim check-dns`): an entry whose stored check is
+ * later than ours takes that check's outcome. Call before gate_flush(), so a write of
+ * ours never replaces a newer check with an older one.
+ * Return: the number of entries that changed, or -errno.
+ */
+int gate_refresh(struct gate *g, struct store *st);
+
 /* gate_flush() - write changed states to @st. Return 0 or -errno. */
 int gate_flush(struct gate *g, struct store *st);
 
