@@ -163,8 +163,10 @@ int main(int argc, char **argv)
 		.started = av_started,
 		.stopping = av_stopping,
 		.commands = av_commands,
-		.extra_help = "SIGUSR1 reloads the configuration; SIGTERM stops.\n"
-		              "See milter-av(8), milter-av.conf(5).",
+		.extra_help =
+		        "SIGUSR1 reloads the configuration; SIGUSR2 stops once open sessions are\n"
+		        "done; SIGTERM stops at once.\n"
+		        "See milter-av(8), milter-av.conf(5).",
 	};
 	return daemon_main(&spec, argc, argv);
 }

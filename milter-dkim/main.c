@@ -169,9 +169,10 @@ int main(int argc, char **argv)
 		.reloaded = dkim_reloaded,
 		.stopping = dkim_stopping,
 		.commands = dkim_commands,
-		.extra_help =
-		        "SIGUSR1 reloads the configuration and re-checks DNS; SIGTERM stops.\n"
-		        "See milter-dkim(8), milter-dkim.conf(5), doc/dkim-rotation.md.",
+		.extra_help = "SIGUSR1 reloads the configuration and re-checks DNS; SIGUSR2 stops "
+		              "once open\n"
+		              "sessions are done; SIGTERM stops at once.\n"
+		              "See milter-dkim(8), milter-dkim.conf(5), doc/dkim-rotation.md.",
 	};
 	dkim_gate_table = gate_new();
 	int rc = daemon_main(&spec, argc, argv);
