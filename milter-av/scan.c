@@ -4,12 +4,13 @@
  * reply that clamd sends before closing: after a failed write the reply is still read)
  * and 3.3b item 4 (headers rebuilt as `Name: value` CRLF, then an empty line).
  *
- * Every byte goes into a memfd first. INSTREAM backends get it in CLAMD_SCAN_CHUNK pieces
- * as it arrives (lazy connect: a small message is one connect and one sendmsg at the
- * end); for a unix backend in AUTO mode the memfd itself is passed with FILDES at the end.
- * When a backend fails (connect, write without a reply, dropped connection, timeout) it is
- * marked down in the pool and the next untried backend that is up gets the whole memfd
- * again. Over max_size the scan stops sending and reports OVERSIZE: never a partial scan.
+ * Every byte goes into a memfd first (small pieces gathered in a 64 KiB user buffer, so a
+ * message's headers cost one write, not one each). INSTREAM backends get it in CLAMD_SCAN_CHUNK
+ * pieces as it arrives (lazy connect: a small message is one connect and one sendmsg at the end);
+ * for a unix backend in AUTO mode the memfd itself is passed with FILDES at the end. When a backend
+ * fails (connect, write without a reply, dropped connection, timeout) it is marked down in the pool
+ * and the next untried backend that is up gets the whole memfd again. Over max_size the scan stops
+ * sending and reports OVERSIZE: never a partial scan.
  *
  * Threads: a scan is used by one thread; the pool calls are thread safe. Nothing logs.
  */
@@ -29,16 +30,19 @@
 #include "xalloc.h"
 
 #define NO_BACKEND SIZE_MAX
+/* Message bytes gathered in user memory before one write to the memfd. */
+#define CLAMD_SCAN_STAGE (64 * 1024)
 
 struct clamd_scan {
 	struct clamd_pool *pool;
 	enum clamd_mode mode;
 	size_t max_size;
 	int memfd;
-	size_t total; /* bytes in the memfd */
-	size_t sent;  /* bytes of the memfd sent on conn */
-	int conn;     /* INSTREAM connection to cur, or -1 */
-	size_t cur;   /* current backend, NO_BACKEND when none is left */
+	size_t total;     /* bytes of the message: in the memfd, then in stage */
+	struct buf stage; /* the tail not yet written to the memfd (< CLAMD_SCAN_STAGE) */
+	size_t sent;      /* bytes of the memfd sent on conn */
+	int conn;         /* INSTREAM connection to cur, or -1 */
+	size_t cur;       /* current backend, NO_BACKEND when none is left */
 	bool *tried;
 	bool done; /* outcome known: result holds it */
 	unsigned failovers;
@@ -139,6 +143,24 @@ static int ensure_conn(struct clamd_scan *s, bool *fresh)
 	return 0;
 }
 
+/* Move the staged tail into the memfd (one write for many small headers). */
+static int spill(struct clamd_scan *s)
+{
+	const char *p = s->stage.data;
+	size_t left = s->stage.len;
+	while (left > 0) {
+		ssize_t w = write(s->memfd, p, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p += w;
+		left -= (size_t)w;
+	}
+	buf_reset(&s->stage);
+	return 0;
+}
+
 static int read_chunk(struct clamd_scan *s, size_t off, size_t n)
 {
 	if (!s->chunk)
@@ -167,6 +189,10 @@ static void instream_flush(struct clamd_scan *s, bool final)
 		size_t pending = s->total - s->sent;
 		if (!final && pending < CLAMD_SCAN_CHUNK)
 			return;
+		if (s->stage.len && spill(s) < 0) {
+			finish(s, VERDICT_ERROR, "cannot buffer message in memory");
+			return;
+		}
 		bool fresh;
 		if (ensure_conn(s, &fresh) < 0)
 			continue;
@@ -204,6 +230,10 @@ static void instream_flush(struct clamd_scan *s, bool final)
 static void fildes_scan(struct clamd_scan *s)
 {
 	int timeout = clamd_pool_timeout(s->pool);
+	if (s->stage.len && spill(s) < 0) {
+		finish(s, VERDICT_ERROR, "cannot buffer message in memory");
+		return;
+	}
 	int fd = clamd_connect(s->pool, s->cur);
 	if (fd < 0) {
 		backend_failed(s, "connect", fd);
@@ -257,18 +287,12 @@ int clamd_scan_write(struct clamd_scan *s, const void *data, size_t len)
 		finish(s, VERDICT_OVERSIZE, why);
 		return CLAMD_SCAN_DONE;
 	}
-	const char *p = data;
-	size_t left = len;
-	while (left > 0) {
-		ssize_t w = write(s->memfd, p, left);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			finish(s, VERDICT_ERROR, "cannot buffer message in memory");
-			return CLAMD_SCAN_DONE;
-		}
-		p += w;
-		left -= (size_t)w;
+	/* Small pieces (a header each) are gathered in user memory; the memfd gets them in
+	 * one write, and big body chunks directly. */
+	buf_append(&s->stage, data, len);
+	if (s->stage.len >= CLAMD_SCAN_STAGE && spill(s) < 0) {
+		finish(s, VERDICT_ERROR, "cannot buffer message in memory");
+		return CLAMD_SCAN_DONE;
 	}
 	s->total += len;
 	instream_flush(s, false);
@@ -344,6 +368,7 @@ void clamd_scan_free(struct clamd_scan *s)
 	close_conn(s);
 	if (s->memfd >= 0)
 		close(s->memfd);
+	buf_fini(&s->stage);
 	free(s->tried);
 	free(s->chunk);
 	free(s);
