@@ -134,6 +134,22 @@ bool daemon_wait_stop(struct daemon *d, int timeout_ms)
 	return atomic_load(&d->stop);
 }
 
+/* daemon_build() - run the daemon's build() on @cfg (taken over) and wrap both in a
+ * new snapshot; on refusal log the reason, free @cfg and return -EINVAL. */
+static int daemon_build(struct daemon *d, struct cfg *cfg, struct daemon_conf **out)
+{
+	char *err = NULL;
+	void *priv = NULL;
+	if (d->spec->build && !(priv = d->spec->build(d, cfg, &err))) {
+		log_errx("%s: %s", d->config_path, err ? err : "invalid configuration");
+		free(err);
+		cfg_free(cfg);
+		return -EINVAL;
+	}
+	*out = daemon_conf_new(d, cfg, priv);
+	return 0;
+}
+
 /* daemon_load() - read the config file and build the daemon's state from it. */
 static int daemon_load(struct daemon *d, struct daemon_conf **out)
 {
@@ -144,18 +160,7 @@ static int daemon_load(struct daemon *d, struct daemon_conf **out)
 		free(err);
 		return -EINVAL;
 	}
-	void *priv = NULL;
-	if (d->spec->build) {
-		priv = d->spec->build(d, cfg, &err);
-		if (!priv) {
-			log_errx("%s: %s", d->config_path, err ? err : "invalid configuration");
-			free(err);
-			cfg_free(cfg);
-			return -EINVAL;
-		}
-	}
-	*out = daemon_conf_new(d, cfg, priv);
-	return 0;
+	return daemon_build(d, cfg, out);
 }
 
 int daemon_reload(struct daemon *d)
@@ -288,15 +293,8 @@ static int daemon_setup(struct daemon *d)
 	d->conf->cfg = NULL;
 	daemon_conf_put(d->conf);
 	d->conf = NULL;
-	char *err = NULL;
-	void *priv = d->spec->build ? d->spec->build(d, cfg, &err) : NULL;
-	if (d->spec->build && !priv) {
-		log_errx("%s: %s", d->config_path, err ? err : "invalid configuration");
-		free(err);
-		cfg_free(cfg);
+	if (daemon_build(d, cfg, &d->conf) < 0)
 		return DAEMON_EXIT_CONFIG;
-	}
-	d->conf = daemon_conf_new(d, cfg, priv);
 	d->store = daemon_open_store(d);
 	const char *uri = cfg_str(cfg, NULL, "store");
 	if (!d->store && *uri && strncmp(uri, "redis", 5) != 0)
