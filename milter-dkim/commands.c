@@ -51,6 +51,15 @@ static struct dkim_conf *dkim_cmd_conf(struct daemon *d, bool create, struct sto
 	return c;
 }
 
+/* dkim_cmd_phase() - a selector's state from the gate table (@s) and its phase. */
+static enum selector_phase dkim_cmd_phase(const struct dkim_conf *c,
+                                          const struct dkim_selector *sel, time_t now,
+                                          struct selector_state *s, time_t *until)
+{
+	gate_state(dkim_gate(), sel, s);
+	return selectors_phase(&sel->sc, s, now, (time_t)(c->retire_grace_ms / 1000), until);
+}
+
 static bool dkim_cmd_wants(const struct dkim_domain *dom, const char *only)
 {
 	return !only || strcasecmp(only, dom->section) == 0 || strcasecmp(only, dom->d) == 0;
@@ -140,9 +149,7 @@ static int dkim_cmd_dns(struct daemon *d, int argc, char **argv)
 				continue; /* [*.d] and [d] share d=: one record */
 			char why[96], until_s[64];
 			time_t until;
-			gate_state(dkim_gate(), sel, &s);
-			enum selector_phase ph = selectors_phase(
-			        &sel->sc, &s, now, (time_t)(c->retire_grace_ms / 1000), &until);
+			enum selector_phase ph = dkim_cmd_phase(c, sel, now, &s, &until);
 			buf_init(&rec);
 			buf_init(&q);
 			keys_dns_record(sel->key, &rec);
@@ -186,14 +193,7 @@ static int dkim_cmd_check_dns(struct daemon *d, int argc, char **argv)
 	struct dkim_conf *c = dkim_cmd_conf(d, false, &st, NULL);
 	if (!c)
 		return DAEMON_EXIT_CONFIG;
-	struct daemon_conf *dc = daemon_conf_get(d);
-	struct dns_opts o = {
-		.forwarder = cfg_str(dc->cfg, NULL, "resolver"),
-		.trust_anchor = cfg_str(dc->cfg, NULL, "trust_anchor"),
-		.timeout_ms = 5000,
-	};
-	struct dns *dns = dns_new(&o);
-	daemon_conf_put(dc);
+	struct dns *dns = dkim_conf_resolver(c);
 	if (!dns) {
 		log_err("cannot set up the resolver");
 		rc = DAEMON_EXIT_UNAVAIL;
@@ -263,9 +263,7 @@ static int dkim_cmd_status(struct daemon *d, int argc, char **argv)
 			struct selector_state s = { 0 };
 			char checked[64], signed_at[64], until_s[64];
 			time_t until;
-			gate_state(dkim_gate(), sel, &s);
-			enum selector_phase ph = selectors_phase(
-			        &sel->sc, &s, now, (time_t)(c->retire_grace_ms / 1000), &until);
+			enum selector_phase ph = dkim_cmd_phase(c, sel, now, &s, &until);
 			dkim_fmt_time(s.checked_at, checked, sizeof(checked));
 			dkim_fmt_time(s.last_signed, signed_at, sizeof(signed_at));
 			dkim_fmt_time(until, until_s, sizeof(until_s));

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "dns.h"
 #include "xalloc.h"
 
 static const struct cfg_key dkim_global_keys[] = {
@@ -134,6 +135,17 @@ void dkim_conf_free(struct dkim_conf *c)
 	free(c->dom);
 	free(c->sections);
 	free(c);
+}
+
+struct dns *dkim_conf_resolver(const struct dkim_conf *c)
+{
+	struct dns_opts o = {
+		.forwarder = cfg_str(c->cfg, NULL, "resolver"),
+		.trust_anchor = cfg_str(c->cfg, NULL, "trust_anchor"),
+		.timeout_ms = 5000,
+		.cache_max_ttl = 60,
+	};
+	return dns_new(&o);
 }
 
 const struct dkim_domain *dkim_conf_domain(const struct dkim_conf *c, const char *section)

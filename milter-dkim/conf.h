@@ -60,6 +60,11 @@ struct dkim_conf *dkim_conf_build(const struct cfg *cfg, bool create, struct buf
                                   struct buf *err);
 void dkim_conf_free(struct dkim_conf *c);
 
+struct dns;
+/* dkim_conf_resolver() - a resolver for the DNS gate as `resolver =` and
+ * `trust_anchor =` say (5 s per lookup). Return it (free with dns_free()), or NULL. */
+struct dns *dkim_conf_resolver(const struct dkim_conf *c);
+
 /* dkim_conf_domain() - the domain whose section is named @section, or NULL. */
 const struct dkim_domain *dkim_conf_domain(const struct dkim_conf *c, const char *section);
 

@@ -59,17 +59,11 @@ static void dkim_check_now(struct daemon *d)
 {
 	struct daemon_conf *dc = daemon_conf_get(d);
 	const struct dkim_conf *c = dc->priv;
-	struct dns_opts o = {
-		.forwarder = cfg_str(dc->cfg, NULL, "resolver"),
-		.trust_anchor = cfg_str(dc->cfg, NULL, "trust_anchor"),
-		.timeout_ms = 5000,
-		.cache_max_ttl = 60,
-	};
 	struct gate_row *rows = NULL;
 	size_t n = 0;
 
 	pthread_mutex_lock(&dkim_check_lock);
-	struct dns *dns = dns_new(&o);
+	struct dns *dns = dkim_conf_resolver(c);
 	if (!dns) {
 		log_warn("DNS gate: cannot set up the resolver");
 		goto out;
