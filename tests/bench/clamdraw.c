@@ -4,8 +4,9 @@
  * Modes (PROTOCOLS.md E 3.2): "instream" sends zINSTREAM then <uint32 length><data> chunks
  * and a zero-length chunk; "fildes" writes the message into a fresh memfd (as a milter
  * streaming a message would, never a disk file), sends zFILDES and the fd (SCM_RIGHTS)
- * over a unix socket. One connection per scan, as milters do. Replies ("stream: OK",
- * "fd[N]: <name> FOUND") are NUL-terminated; anything else counts as an error.
+ * over a unix socket (bench_clamd.c, shared with nullmilter's scan mode). One connection
+ * per scan, as milters do. Replies ("stream: OK", "fd[N]: <name> FOUND") are
+ * NUL-terminated; anything else counts as an error.
  * Threads: -c workers claim scans from one atomic counter, bounded by -n and -t.
  * Output: one "result key=value ..." line on stdout.
  */
@@ -19,10 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
+#include "bench_clamd.h"
 #include "bench_util.h"
 #include "xalloc.h"
 
@@ -69,86 +69,27 @@ static int cr_send_instream(struct cr_run *r, int fd)
 	return bench_write_all(fd, "\0\0\0\0", 4);
 }
 
-static int cr_send_fildes(struct cr_run *r, int fd)
-{
-	char dummy = 0;
-	struct iovec iov = { .iov_base = &dummy, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct msghdr msg = { .msg_iov = &iov,
-		              .msg_iovlen = 1,
-		              .msg_control = ctl.buf,
-		              .msg_controllen = sizeof(ctl.buf) };
-	struct cmsghdr *cm;
-	int mfd, rc;
-
-	mfd = memfd_create("clamdraw", MFD_CLOEXEC);
-	if (mfd < 0)
-		return -errno;
-	if ((rc = bench_write_all(mfd, r->data, r->len)) < 0)
-		goto out;
-	if (lseek(mfd, 0, SEEK_SET) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if ((rc = bench_write_all(fd, "zFILDES", 8)) < 0)
-		goto out;
-	memset(&ctl, 0, sizeof(ctl));
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &mfd, sizeof(int));
-	rc = sendmsg(fd, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
-out:
-	close(mfd);
-	return rc;
-}
-
-static bool cr_ends(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 /* cr_scan: one scan; 0 clean, 1 found, -errno (-EPROTO: an unexpected reply). */
 static int cr_scan(struct cr_worker *w)
 {
 	struct cr_run *r = w->run;
 	char reply[512];
-	size_t n = 0;
-	ssize_t got;
+	ssize_t n;
 	int fd, rc;
 
 	fd = bench_connect(r->socket, r->timeout);
 	if (fd < 0)
 		return fd;
-	rc = r->fildes ? cr_send_fildes(r, fd) : cr_send_instream(r, fd);
+	rc = r->fildes ? bench_clamd_fildes(fd, r->data, r->len) : cr_send_instream(r, fd);
 	/* clamd may have closed early with an error reply: read it either way */
-	while (n < sizeof(reply) - 1) {
-		got = read(fd, reply + n, sizeof(reply) - 1 - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		n += (size_t)got;
-		if (memchr(reply, '\0', n))
-			break;
-	}
+	n = bench_clamd_reply(fd, reply, sizeof(reply));
 	close(fd);
-	reply[n] = '\0';
-	if (n == 0)
-		return rc < 0 ? rc : -EPIPE;
-	if (strstr(reply, ": ") && cr_ends(reply, " OK"))
-		return 0;
-	if (strstr(reply, ": ") && cr_ends(reply, " FOUND"))
-		return 1;
-	if (!w->err[0])
+	if (n <= 0)
+		return rc < 0 ? rc : n < 0 ? (int)n : -EPIPE;
+	rc = bench_clamd_verdict(reply);
+	if (rc < 0 && !w->err[0])
 		snprintf(w->err, sizeof(w->err), "unexpected reply: %.100s", reply);
-	return -EPROTO;
+	return rc;
 }
 
 static void *cr_worker_main(void *arg)

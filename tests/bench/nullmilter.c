@@ -7,6 +7,13 @@
  * not offer NR), SMFIS_ACCEPT at end of message. PROTOCOLS.md E 3.1 and 3.3b item 5.
  * Threads: libmilter's, one per connection; the granted flags live in each connection's
  * private data. Usage: nullmilter unix:/path | inet:port@host. Stops on SIGTERM.
+ *
+ * Scan mode (nullmilter SOCKET CLAMD_SOCKET MESSAGE_FILE): the least work any libmilter
+ * virus-scanning milter can do, the ceiling for milter-av. The MTA must still send what a
+ * scanner needs (headers, body, end of message, each with its macros) but every other event
+ * is turned off (SMFIP_NO*) and nothing received is kept: at end of message the file read at
+ * start is handed to clamd over FILDES exactly as clamdraw's fildes mode does (one
+ * connection per scan); OK accepts, FOUND rejects, anything else tempfails.
  */
 #include <errno.h>
 #include <libmilter/mfapi.h>
@@ -14,8 +21,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "bench_clamd.h"
+#include "bench_util.h"
 #include "xalloc.h"
+
+/* scan mode: everything but headers, body and end of message is off */
+#define NULL_SCAN_OFF                                                                              \
+	(SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOMAIL | SMFIP_NORCPT | SMFIP_NODATA |             \
+	 SMFIP_NOUNKNOWN)
+#define NULL_SCAN_TIMEOUT 30
+
+static const char *scan_socket; /* scan mode when set */
+static char *scan_data;
+static size_t scan_len;
 
 #define NULL_WANTED                                                                                \
 	(SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_DATA |           \
@@ -40,7 +60,7 @@ static sfsistat null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	}
 	*granted = f1 & NULL_WANTED;
 	*pf0 = 0;
-	*pf1 = *granted;
+	*pf1 = *granted | (scan_socket ? f1 & NULL_SCAN_OFF : 0);
 	*pf2 = 0;
 	*pf3 = 0;
 	return SMFIS_CONTINUE;
@@ -91,9 +111,28 @@ static sfsistat null_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	return null_reply(ctx, SMFIP_NR_BODY);
 }
 
+/* null_scan: one clamd scan of the message file; SMFIS_ACCEPT, _REJECT or _TEMPFAIL. */
+static sfsistat null_scan(void)
+{
+	char reply[512];
+	ssize_t n;
+	int fd, rc;
+
+	fd = bench_connect(scan_socket, NULL_SCAN_TIMEOUT);
+	if (fd < 0)
+		return SMFIS_TEMPFAIL;
+	rc = bench_clamd_fildes(fd, scan_data, scan_len);
+	n = bench_clamd_reply(fd, reply, sizeof(reply));
+	close(fd);
+	if (rc < 0 || n <= 0)
+		return SMFIS_TEMPFAIL;
+	rc = bench_clamd_verdict(reply);
+	return rc == 0 ? SMFIS_ACCEPT : rc == 1 ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
 static sfsistat null_eom(SMFICTX *ctx)
 {
-	return SMFIS_ACCEPT;
+	return scan_socket ? null_scan() : SMFIS_ACCEPT;
 }
 
 static sfsistat null_abort(SMFICTX *ctx)
@@ -129,9 +168,18 @@ static struct smfiDesc null_desc = {
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: nullmilter unix:/path | inet:port@host\n");
+	if (argc != 2 && argc != 4) {
+		fprintf(stderr, "usage: nullmilter unix:/path | inet:port@host "
+		                "[CLAMD_SOCKET MESSAGE_FILE]\n");
 		return 64;
+	}
+	if (argc == 4) {
+		scan_socket = argv[2];
+		scan_data = bench_read_file(argv[3], &scan_len);
+		if (!scan_data) {
+			fprintf(stderr, "nullmilter: %s: %s\n", argv[3], strerror(errno));
+			return 66;
+		}
 	}
 	umask(0111);
 	if (smfi_setconn(argv[1]) == MI_FAILURE || smfi_register(null_desc) == MI_FAILURE ||

@@ -5,7 +5,8 @@
 # into the variable named by its first argument and returns 1 (after logging why) when the
 # server did not come up. Nothing here listens on anything but unix sockets.
 #
-#   bench_nullmilter_up VAR DIR                  tests/bench/nullmilter
+#   bench_nullmilter_up VAR DIR [CLAMDSOCK MSG]  tests/bench/nullmilter (with CLAMDSOCK and MSG:
+#                                                its scan mode, the libmilter AV ceiling)
 #   bench_opendkim_up VAR DIR SELECTOR KEY ALG   Debian's opendkim, signing only
 #   bench_rspamd_up VAR DIR SELECTOR KEY         rspamd 3.4 as a DKIM-only milter
 #   bench_clamav_milter_up VAR DIR CLAMDSOCK     Debian's clamav-milter, OnInfected Reject
@@ -32,7 +33,7 @@ bench__started() {
 
 bench_nullmilter_up() {
 	mkdir -p "$2"
-	"$BENCH_BIN/nullmilter" "unix:$2/milter.sock" >"$2/out.log" 2>&1 &
+	"$BENCH_BIN/nullmilter" "unix:$2/milter.sock" "${@:3}" >"$2/out.log" 2>&1 &
 	bench__started "$1" $! "$2/milter.sock" "$2/out.log" 10
 }
 
