@@ -14,8 +14,7 @@ HN_NAME=av-failure
 . "$(dirname "$0")/av-lib.sh"
 [ $# -ge 1 ] && AV_BIN=$1
 hn_require postfix postconf swaks clamd sigtool socat xxd python3
-[ -x "$(av_bin)" ] || { echo "FAIL: $(av_bin) not built"; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "FAIL: needs root (Postfix instance): run the tests as root"; exit 1; }
+av_preflight "Postfix instance"
 
 hn_tmpdir D avfail
 clamd_up "$D/c1" || hn_die "clamd 1 did not start"
@@ -25,12 +24,8 @@ av_fake_clamd "$D/silent.sock" silent || hn_die "fake clamd (silent)"
 av_msgs "$D/msgs" "$D/c1/eicar.com"
 C1="unix:$D/c1/clamd.sock"
 av_up "$D/av" "clamd=$C1" backend_retry=1s timeout=5s || hn_die "milter-av did not start"
-P=$(hn_free_port)
-pf_make "$D/pf" "127.0.0.1:$P"
-pf_milters "$D/pf" "$(av_sock "$D/av")"
-pf_up "$D/pf" || hn_die "postfix did not start"
+av_postfix "$D" "$D/av" || hn_die "postfix did not start"
 TEMP='<\*\* 451 4\.7\.1 Virus scan temporarily unavailable'
-REJ='<\*\* 550 5\.7\.1 Message rejected: virus found: PW-Test\.EICAR-(NDB|HDB)\.UNOFFICIAL'
 N=0
 
 # msg SUBJECT: a fresh clean message with that Subject, path on stdout
@@ -38,14 +33,6 @@ msg() {
 	printf 'From: sender@example.org\nTo: rcpt@example.test\nSubject: %s\nMessage-ID: <%s@x>\n\nhello\n' \
 		"$1" "${1// /.}" >"$D/msgs/$1.eml"
 	echo "$D/msgs/$1.eml"
-}
-# smtp FILE: send over SMTP; transcript in $D/smtp.out (and smtp.log); swaks' status
-smtp() {
-	swaks --server 127.0.0.1 --port "$P" --from sender@example.org --to rcpt@example.test \
-		--helo client.example.org --data "@$1" --timeout 30 >"$D/smtp.out" 2>&1
-	local rc=$?
-	{ echo "== $1 rc=$rc"; grep -a '^<' "$D/smtp.out"; } >>"$D/smtp.log"
-	return $rc
 }
 # delivered SUBJECT: the delivered file with that Subject (waits up to 15 s)
 delivered() {
@@ -61,21 +48,21 @@ delivered() {
 scanned() { grep -q '^X-Virus-Scanned: postwarden milter-av (ClamAV' "$(delivered "$1")"; }
 
 # --- clamd stopped, then back
-smtp "$(msg 'before outage')"
+av_smtp "$(msg 'before outage')"
 hn_check "baseline: clean mail delivered and scanned" scanned 'before outage'
 clamd_down "$D/c1"
-smtp "$(msg 'during outage')"
+av_smtp "$(msg 'during outage')"
 hn_check "clamd stopped: 451 4.7.1 at SMTP" grep -aEq "$TEMP" "$D/smtp.out"
 hn_check "clamd stopped: the error is logged" grep -q 'scan failed: .*action=tempfail' "$D/av/av.log"
 clamd_up "$D/c1" || hn_fail "clamd 1 restart"
 sleep 1.2
-smtp "$(msg 'after outage')"
+av_smtp "$(msg 'after outage')"
 hn_check "clamd back: scanned again after backend_retry (no reload)" scanned 'after outage'
 
 # --- on_error = accept: delivered, marked as not scanned
 av_reconf "$D/av" "clamd=$C1" backend_retry=1s timeout=5s on_error=accept || hn_fail "reload"
 clamd_down "$D/c1"
-hn_check "on_error = accept: accepted at SMTP" smtp "$(msg 'accept on error')"
+hn_check "on_error = accept: accepted at SMTP" av_smtp "$(msg 'accept on error')"
 hn_check "on_error = accept: delivered with X-Virus-Scanned: skipped (error)" \
 	grep -qx 'X-Virus-Scanned: skipped (error)' "$(delivered 'accept on error')"
 hn_check "on_error = accept: virus not let through as clean" \
@@ -84,15 +71,15 @@ hn_check "on_error = accept: virus not let through as clean" \
 # --- two backends, the first dies mid-stream (INSTREAM): replayed on the second
 av_reconf "$D/av" "clamd=unix:$D/close.sock unix:$D/c2/clamd.sock" fildes=no \
 	backend_retry=1s timeout=5s || hn_fail "reload"
-smtp "$D/msgs/big.eml"
+av_smtp "$D/msgs/big.eml"
 hn_check "first backend dies mid-stream: EICAR at 1.5 MB found on the second (550)" \
-	grep -aEq "$REJ" "$D/smtp.out"
+	grep -aEq "$AV_REJ" "$D/smtp.out"
 hn_check "the fake backend got (and dropped) the start of the stream" \
 	grep -q '^dropped after 2[0-9]\{5\} bytes' "$D/close.sock.log"
 hn_check "the verdict came from the second backend, one failover logged" \
 	grep -Eq "infected: .* backend=unix:$D/c2/clamd.sock failovers=1\$" "$D/av/av.log"
 sleep 1.2 # the fake is retried after backend_retry
-smtp "$D/msgs/clean-big.eml"
+av_smtp "$D/msgs/clean-big.eml"
 hn_check "first backend dies mid-stream: clean 2 MB delivered, scanned on the second" \
 	scanned 'clean 2 MB'
 hn_check "clean 2 MB logged as scanned by the second backend" \
@@ -101,12 +88,12 @@ hn_check "clean 2 MB logged as scanned by the second backend" \
 # --- a clamd that never answers, timeout = 1s -> on_error
 av_reconf "$D/av" "clamd=unix:$D/silent.sock" timeout=1s backend_retry=1s || hn_fail "reload"
 t0=$(hn_ms)
-smtp "$(msg 'slow tempfail')"
+av_smtp "$(msg 'slow tempfail')"
 t1=$(hn_ms)
 hn_check "hung clamd: 451 4.7.1 (on_error = tempfail)" grep -aEq "$TEMP" "$D/smtp.out"
 hn_check "hung clamd: answered within 10 s ($((t1 - t0)) ms)" test $((t1 - t0)) -lt 10000
 av_reconf "$D/av" "clamd=unix:$D/silent.sock" timeout=1s on_error=accept || hn_fail "reload"
-smtp "$(msg 'slow accept')"
+av_smtp "$(msg 'slow accept')"
 hn_check "hung clamd, on_error = accept: delivered with skipped (error)" \
 	grep -qx 'X-Virus-Scanned: skipped (error)' "$(delivered 'slow accept')"
 

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # av-lib.sh: helpers shared by the milter-av integration tests (av-miltertest.sh,
-# av-postfix.sh, av-failure.sh, av-daemon.sh). Sourced after tests/harness/lib.sh.
+# av-postfix.sh, av-failure.sh, av-size.sh, av-daemon.sh). Sourced after
+# tests/harness/lib.sh (and tests/harness/postfix.sh for av_postfix).
 #
 #   av_bin                  path of the milter-av binary ($AV_BIN, else the build tree)
 #   av_up DIR [KEY=VALUE...] write DIR/av.conf (socket DIR/run/av.sock, lmdb store in
@@ -12,12 +13,43 @@
 #                           reload log line
 #   av_msgs DIR EICAR_FILE  write the test messages (LF line ends; see av__mkmsgs)
 #   av_sock DIR             the milter socket spec for Postfix / miltertest
+#   av_preflight WHY        fail (exit 1, not a skip) unless milter-av is built and we are
+#                           root; WHY says what root is needed for
+#   av_postfix D AVDIR      a private Postfix in D/pf on a free loopback port with AVDIR's
+#                           milter-av as its milter; av_smtp then talks to it
+#   av_smtp FILE [TIMEOUT]  send FILE over SMTP (swaks, TIMEOUT s, default 30); transcript
+#                           in D/smtp.out, appended to D/smtp.log; swaks' exit status
+#   AV_REJ                  the 550 5.7.1 reply with the harness DB's EICAR name (ERE)
 # The EICAR string is never in these files: it is read from the file the harness made.
 
 [ -n "${AV_LIB_LOADED:-}" ] && return 0
 AV_LIB_LOADED=1
 
 av_bin() { echo "${AV_BIN:-${POSTWARDEN_BUILD:-build}/milter-av/milter-av}"; }
+
+AV_REJ='<\*\* 550 5\.7\.1 Message rejected: virus found: PW-Test\.EICAR-(NDB|HDB)\.UNOFFICIAL'
+
+av_preflight() {
+	[ -x "$(av_bin)" ] || { echo "FAIL: $(av_bin) not built"; exit 1; }
+	[ "$(id -u)" = 0 ] || { echo "FAIL: needs root ($1): run the tests as root"; exit 1; }
+}
+
+av_postfix() {
+	AV_WORK=$1
+	AV_SMTP_PORT=$(hn_free_port)
+	pf_make "$1/pf" "127.0.0.1:$AV_SMTP_PORT"
+	pf_milters "$1/pf" "$(av_sock "$2")"
+	pf_up "$1/pf"
+}
+
+av_smtp() {
+	swaks --server 127.0.0.1 --port "$AV_SMTP_PORT" --from sender@example.org \
+		--to rcpt@example.test --helo client.example.org --data "@$1" --timeout "${2:-30}" \
+		>"$AV_WORK/smtp.out" 2>&1
+	local rc=$?
+	{ echo "== $1 rc=$rc"; grep -a '^<' "$AV_WORK/smtp.out"; } >>"$AV_WORK/smtp.log"
+	return $rc
+}
 
 av_sock() { echo "unix:$1/run/av.sock"; }
 

@@ -13,8 +13,7 @@ HN_NAME=av-miltertest
 . "$(dirname "$0")/av-lib.sh"
 [ $# -ge 1 ] && AV_BIN=$1
 hn_require miltertest socat clamd sigtool socat xxd python3
-[ -x "$(av_bin)" ] || { echo "FAIL: $(av_bin) not built"; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "FAIL: needs root (privilege drop to nobody): run the tests as root"; exit 1; }
+av_preflight "privilege drop to nobody"
 LUA=$(cd "$(dirname "$0")" && pwd)/av/msg.lua
 
 hn_tmpdir D avmt

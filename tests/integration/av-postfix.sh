@@ -15,34 +15,23 @@ HN_NAME=av-postfix
 . "$(dirname "$0")/av-lib.sh"
 [ $# -ge 1 ] && AV_BIN=$1
 hn_require postfix postconf postqueue swaks clamd sigtool socat xxd python3
-[ -x "$(av_bin)" ] || { echo "FAIL: $(av_bin) not built"; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "FAIL: needs root (Postfix instance): run the tests as root"; exit 1; }
+av_preflight "Postfix instance"
 
 hn_tmpdir D avpf
 clamd_up "$D/clamd" || hn_die "clamd did not start"
 av_msgs "$D/msgs" "$D/clamd/eicar.com"
 CL="clamd=unix:$D/clamd/clamd.sock"
 av_up "$D/av" "$CL" || hn_die "milter-av did not start"
-P=$(hn_free_port)
-pf_make "$D/pf" "127.0.0.1:$P"
-pf_milters "$D/pf" "$(av_sock "$D/av")"
-pf_up "$D/pf" || hn_die "postfix did not start"
+av_postfix "$D" "$D/av" || hn_die "postfix did not start"
 VER=$(printf 'zVERSION\0' | socat -t2 - "UNIX-CONNECT:$D/clamd/clamd.sock" | tr -d '\0')
 VER=${VER%%/*}
-REJ='<\*\* 550 5\.7\.1 Message rejected: virus found: PW-Test\.EICAR-(NDB|HDB)\.UNOFFICIAL'
 
-# smtp MSG: send over SMTP; the transcript goes to $D/smtp.out (and is appended to smtp.log)
-smtp() {
-	swaks --server 127.0.0.1 --port "$P" --from sender@example.org --to rcpt@example.test \
-		--helo client.example.org --data "@$D/msgs/$1" --timeout 30 >"$D/smtp.out" 2>&1
-	local rc=$?
-	{ echo "== $1 rc=$rc"; grep -a '^<' "$D/smtp.out"; } >>"$D/smtp.log"
-	return $rc
-}
+# smtp MSG: send $D/msgs/MSG over SMTP
+smtp() { av_smtp "$D/msgs/$1"; }
 # expect_reject NAME MSG: SMTP refuses MSG with 550 5.7.1 and the virus name
 expect_reject() {
 	smtp "$2"
-	hn_check "$1" grep -aEq "$REJ" "$D/smtp.out"
+	hn_check "$1" grep -aEq "$AV_REJ" "$D/smtp.out"
 }
 # delivered SUBJECT: print the delivered files whose Subject is SUBJECT
 delivered() { grep -l "^Subject: $1\$" "$D/pf/mail/inbox/new/"* 2>/dev/null; }

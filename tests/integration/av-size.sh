@@ -15,8 +15,7 @@ HN_NAME=av-size
 . "$(dirname "$0")/av-lib.sh"
 [ $# -ge 1 ] && AV_BIN=$1
 hn_require postfix postconf swaks clamd sigtool socat xxd python3
-[ -x "$(av_bin)" ] || { echo "FAIL: $(av_bin) not built"; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "FAIL: needs root (Postfix instance): run the tests as root"; exit 1; }
+av_preflight "Postfix instance"
 
 hn_tmpdir D avsize
 clamd_up "$D/c1" || hn_die "clamd did not start"
@@ -27,20 +26,11 @@ av_bigmsg "$D/msgs/24v.eml" 24 "$D/c1/eicar.com"
 av_bigmsg "$D/msgs/26.eml" 26 -
 C1="clamd=unix:$D/c1/clamd.sock"
 av_up "$D/av" "$C1" max_size=1M || hn_die "milter-av did not start"
-P=$(hn_free_port)
-pf_make "$D/pf" "127.0.0.1:$P"
-pf_milters "$D/pf" "$(av_sock "$D/av")"
-pf_up "$D/pf" || hn_die "postfix did not start"
-REJ='<\*\* 550 5\.7\.1 Message rejected: virus found: PW-Test\.EICAR-(NDB|HDB)\.UNOFFICIAL'
+av_postfix "$D" "$D/av" || hn_die "postfix did not start"
 SKIP='X-Virus-Scanned: skipped (oversize)'
 
-smtp() {
-	swaks --server 127.0.0.1 --port "$P" --from sender@example.org --to rcpt@example.test \
-		--helo client.example.org --data "@$D/msgs/$1" --timeout 40 >"$D/smtp.out" 2>&1
-	local rc=$?
-	{ echo "== $1 rc=$rc"; grep -a '^<' "$D/smtp.out"; } >>"$D/smtp.log"
-	return $rc
-}
+# smtp MSG: send $D/msgs/MSG over SMTP (40 s: the 24 MiB messages)
+smtp() { av_smtp "$D/msgs/$1" 40; }
 # delivered SUBJECT: the newest delivered file with that Subject (waits up to 20 s)
 delivered() {
 	local f
@@ -77,10 +67,10 @@ hn_check "oversize = reject: small clean mail still passes" smtp clean.eml
 # --- default max_size (25M), 24 MiB and 26 MiB
 av_reconf "$D/av" "$C1" fildes=no || hn_fail "reload"
 smtp 24v.eml
-hn_check "25M, INSTREAM: EICAR at the end of 24 MiB found (550)" grep -aEq "$REJ" "$D/smtp.out"
+hn_check "25M, INSTREAM: EICAR at the end of 24 MiB found (550)" grep -aEq "$AV_REJ" "$D/smtp.out"
 av_reconf "$D/av" "$C1" || hn_fail "reload"
 smtp 24v.eml
-hn_check "25M, FILDES: EICAR at the end of 24 MiB found (550)" grep -aEq "$REJ" "$D/smtp.out"
+hn_check "25M, FILDES: EICAR at the end of 24 MiB found (550)" grep -aEq "$AV_REJ" "$D/smtp.out"
 hn_check "the FILDES path was used (and INSTREAM before it)" bash -c \
 	'grep "infected: " "$1" | tail -n 2 | sed "s/.*clamd.sock//" | tr "\n" / | grep -qx "/ (fildes)/"' \
 	_ "$D/av/av.log"
