@@ -375,6 +375,29 @@ int clamd_send_fildes(int fd, int passfd, int timeout_ms)
 	return send_msg(fd, &msg, 1, timeout_ms);
 }
 
+/* Wait for the end of the connection after a complete reply line: any further byte means
+ * a reply of more than one line. */
+static int read_eof(int fd, int64_t deadline)
+{
+	char extra[64];
+	for (;;) {
+		ssize_t r = recv(fd, extra, sizeof(extra), 0);
+		if (r == 0)
+			return 0;
+		if (r > 0)
+			return -EPROTO;
+		if (errno == ECONNRESET)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		int w = wait_fd(fd, POLLIN, deadline);
+		if (w < 0)
+			return w;
+	}
+}
+
 int clamd_read_reply(int fd, char *buf, size_t cap, int timeout_ms)
 {
 	int64_t deadline = now_ms() + timeout_ms;
@@ -387,27 +410,30 @@ int clamd_read_reply(int fd, char *buf, size_t cap, int timeout_ms)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				return len ? (int)len : -errno;
+				return len ? -EPROTO : -errno;
 			int w = wait_fd(fd, POLLIN, deadline);
 			if (w < 0)
 				return w;
 			continue;
 		}
-		if (r == 0)
-			break;
+		if (r == 0) /* closed before the line was complete */
+			return len ? -EPROTO : -ECONNRESET;
 		char *end = memchr(buf + len, '\0', (size_t)r);
-		if (!end)
-			end = memchr(buf + len, '\n', (size_t)r);
+		char *nl = memchr(buf + len, '\n', (size_t)r);
+		if (!end || (nl && nl < end))
+			end = nl;
 		len += (size_t)r;
 		if (end) {
-			len = (size_t)(end - buf);
-			break;
+			size_t line = (size_t)(end - buf);
+			if (line + 1 < len || line == 0)
+				return -EPROTO;
+			buf[line] = '\0';
+			int e = read_eof(fd, deadline);
+			return e < 0 ? e : (int)line;
 		}
 		if (len == cap - 1)
-			break;
+			return -EPROTO;
 	}
-	buf[len] = '\0';
-	return len ? (int)len : -ECONNRESET;
 }
 
 static int query_version(struct clamd_pool *pool, size_t idx, char *out, size_t cap)

@@ -113,11 +113,14 @@ int clamd_send_chunk_header(int fd, uint32_t len, int timeout_ms);
 int clamd_send_fildes(int fd, int passfd, int timeout_ms);
 
 /**
- * clamd_read_reply() - read one reply, up to its NUL (or newline, or EOF after some data).
- * @buf: receives the reply, NUL-terminated
- * @cap: size of @buf (VERDICT_REPLY_MAX + 1 is enough; longer replies are cut)
- * Return: the reply length (> 0), -ECONNRESET when the peer closed before replying,
- * -ETIMEDOUT, or another -errno.
+ * clamd_read_reply() - read clamd's whole answer to one command: one line ended by NUL
+ * (z commands) or a newline, then the end of the connection (clamd closes it after every
+ * command outside a session).
+ * @buf: receives the line, NUL-terminated
+ * @cap: size of @buf (VERDICT_REPLY_MAX + 1)
+ * Return: the line length (> 0); -ECONNRESET when the peer closed without sending anything;
+ * -EPROTO when the reply is not exactly one line (empty, unterminated, longer than
+ * @cap - 1, or followed by more bytes); -ETIMEDOUT; or another -errno.
  */
 int clamd_read_reply(int fd, char *buf, size_t cap, int timeout_ms);
 

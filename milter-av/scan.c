@@ -7,9 +7,15 @@
  * Every byte goes into a memfd first (small pieces gathered in a 64 KiB user buffer, so a
  * message's headers cost one write, not one each). INSTREAM backends get it in CLAMD_SCAN_CHUNK
  * pieces as it arrives (lazy connect: a small message is one connect and one sendmsg at the end);
- * for a unix backend in AUTO mode the memfd itself is passed with FILDES at the end. When a backend
- * fails (connect, write without a reply, dropped connection, timeout) it is marked down in the pool
- * and the next untried backend that is up gets the whole memfd again. Over max_size the scan stops
+ * for a unix backend in AUTO mode the memfd itself is passed with FILDES at the end.
+ *
+ * Only the reply that follows the whole message (the zero-length chunk, or the passed fd) is a
+ * verdict, and only when it is exactly one line saying `OK`, `<name> FOUND` or a known
+ * `... ERROR`. The one reply that counts before the end is clamd's INSTREAM size limit
+ * (OVERSIZE). Any other early reply (seen when a write fails, or waiting before a send), a
+ * reply of more than one line or an unknown one is a failed scan, like a connect error, a
+ * dropped connection or a timeout: the backend is marked down in the pool and the next
+ * untried backend that is up gets the whole memfd again. Over max_size the scan stops
  * sending and reports OVERSIZE: never a partial scan.
  *
  * Threads: a scan is used by one thread; the pool calls are thread safe. Nothing logs.
@@ -18,6 +24,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -92,39 +99,80 @@ static void pick_backend(struct clamd_scan *s)
 	finish(s, VERDICT_ERROR, why);
 }
 
-static void backend_failed(struct clamd_scan *s, const char *what, int err)
+/* The current backend gave no usable answer: mark it down and move to the next one. */
+static void backend_gave_up(struct clamd_scan *s, const char *why)
 {
-	snprintf(s->last_error, sizeof(s->last_error), "%s: %s: %s",
-	         clamd_pool_endpoint(s->pool, s->cur), what, strerror(-err));
+	snprintf(s->last_error, sizeof(s->last_error), "%s: %s",
+	         clamd_pool_endpoint(s->pool, s->cur), why);
 	close_conn(s);
 	clamd_pool_mark_down(s->pool, s->cur, s->last_error);
 	s->failovers++;
 	pick_backend(s);
 }
 
-/* Take a reply from the backend as the scan's result. */
-static void take_reply(struct clamd_scan *s, const char *reply, int len)
+static void backend_failed(struct clamd_scan *s, const char *what, int err)
 {
-	verdict_parse(reply, (size_t)len, &s->result);
-	s->done = true;
-	s->result_from_backend = true;
-	clamd_pool_count(s->pool, s->cur, s->result.status);
+	char why[96];
+	if (err == -EPROTO)
+		snprintf(why, sizeof(why), "%s: not a single reply line", what);
+	else
+		snprintf(why, sizeof(why), "%s: %s", what, strerror(-err));
+	backend_gave_up(s, why);
 }
 
-/* A write failed: clamd may have answered (size limit) and closed. */
-static void write_failed(struct clamd_scan *s, int err)
+/* Take a reply as the scan's result: `OK`, `<name> FOUND` and a known `... ERROR` are
+ * final; anything else is a failed scan on this backend. */
+static void take_reply(struct clamd_scan *s, const char *reply, int len)
+{
+	struct verdict_reply v;
+	if (verdict_parse(reply, (size_t)len, &v) < 0) {
+		backend_gave_up(s, v.detail);
+		return;
+	}
+	s->result = v;
+	s->done = true;
+	s->result_from_backend = true;
+	clamd_pool_count(s->pool, s->cur, v.status);
+	close_conn(s);
+}
+
+/* clamd answered before it had the whole message (@err: the write that failed, or 0 when
+ * a reply was waiting before a send). Only its stream size limit means something there;
+ * any other early reply, `stream: OK` included, is a failed scan. */
+static void early_reply(struct clamd_scan *s, int err)
 {
 	char reply[VERDICT_REPLY_MAX + 1];
-	if (err != -ETIMEDOUT) {
-		int r = clamd_read_reply(s->conn, reply, sizeof(reply),
-		                         clamd_pool_timeout(s->pool));
-		if (r > 0) {
-			take_reply(s, reply, r);
-			close_conn(s);
-			return;
-		}
+	struct verdict_reply v;
+	int r = err == -ETIMEDOUT ? err
+	                          : clamd_read_reply(s->conn, reply, sizeof(reply),
+	                                             clamd_pool_timeout(s->pool));
+	if (r < 0 && err) {
+		backend_failed(s, "write", err);
+		return;
 	}
-	backend_failed(s, "write", err);
+	if (r < 0) {
+		backend_gave_up(s, r == -ECONNRESET ? "closed before the end of the message"
+		                                    : "replied before the end of the message");
+		return;
+	}
+	if (verdict_parse(reply, (size_t)r, &v) == 0 && verdict_is_stream_limit(&v)) {
+		take_reply(s, reply, r);
+		return;
+	}
+	char why[VERDICT_NAME_MAX];
+	snprintf(why, sizeof(why), "replied before the end of the message: %s%s%.64s",
+	         verdict_status_name(v.status), v.detail[0] ? " " : "", v.detail);
+	backend_gave_up(s, why);
+}
+
+/* Before a send: has clamd already answered or closed? Then the reply is early. */
+static bool replied_early(struct clamd_scan *s)
+{
+	struct pollfd p = { .fd = s->conn, .events = POLLIN };
+	if (poll(&p, 1, 0) <= 0)
+		return false;
+	early_reply(s, 0);
+	return true;
 }
 
 static int ensure_conn(struct clamd_scan *s, bool *fresh)
@@ -216,9 +264,11 @@ static void instream_flush(struct clamd_scan *s, bool final)
 		if (last)
 			iov[k++] = (struct iovec){ .iov_base = (void *)(uintptr_t)&zero,
 				                   .iov_len = sizeof(zero) };
+		if (replied_early(s))
+			continue;
 		int r = clamd_sendv(s->conn, iov, k, timeout);
 		if (r < 0) {
-			write_failed(s, r);
+			early_reply(s, r);
 			continue;
 		}
 		s->sent += n;
@@ -244,9 +294,11 @@ static void fildes_scan(struct clamd_scan *s)
 		finish(s, VERDICT_ERROR, "cannot rewind message buffer");
 		return;
 	}
+	if (replied_early(s))
+		return;
 	int r = clamd_send_fildes(fd, s->memfd, timeout);
 	if (r < 0) {
-		write_failed(s, r);
+		early_reply(s, r);
 		return;
 	}
 	char reply[VERDICT_REPLY_MAX + 1];
@@ -255,9 +307,8 @@ static void fildes_scan(struct clamd_scan *s)
 		backend_failed(s, "reply", r);
 		return;
 	}
-	s->fildes_used = true;
 	take_reply(s, reply, r);
-	close_conn(s);
+	s->fildes_used = s->result_from_backend;
 }
 
 struct clamd_scan *clamd_scan_begin(struct clamd_pool *pool, enum clamd_mode mode, size_t max_size)
@@ -343,7 +394,6 @@ int clamd_scan_end(struct clamd_scan *s, struct clamd_result *res)
 				continue;
 			}
 			take_reply(s, reply, r);
-			close_conn(s);
 		}
 	}
 	close_conn(s);

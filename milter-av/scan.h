@@ -73,8 +73,10 @@ void clamd_header_format(struct buf *out, const char *name, const char *value);
 /**
  * clamd_scan_end() - finish sending, wait for clamd's answer and fill @res.
  * Fails over to the next backend (re-sending the whole message) when the current one
- * cannot be reached, drops the connection or times out. A reply clamd did send is final,
- * even `... ERROR` (no failover: the next clamd would get the same message). Call once.
+ * cannot be reached, drops the connection, times out, answers before the end of the
+ * message (except its stream size limit), or answers anything but one known reply line.
+ * A known reply is final, even `... ERROR` (no failover: the next clamd would get the
+ * same message). Call once.
  * Return: 0 (the outcome, including errors, is in @res->status).
  */
 int clamd_scan_end(struct clamd_scan *scan, struct clamd_result *res);

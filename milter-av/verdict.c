@@ -94,7 +94,7 @@ int verdict_parse(const char *reply, size_t len, struct verdict_reply *out)
 	if (ends_with(res, rlen, "ERROR")) {
 		if (find_mem(res, rlen, "size limit exceeded")) {
 			out->status = VERDICT_OVERSIZE;
-			snprintf(out->detail, sizeof(out->detail), "clamd size limit exceeded");
+			snprintf(out->detail, sizeof(out->detail), "%s", VERDICT_STREAM_LIMIT);
 			return 0;
 		}
 		size_t elen = rlen - 5;
@@ -106,6 +106,12 @@ int verdict_parse(const char *reply, size_t len, struct verdict_reply *out)
 		return 0;
 	}
 	return parse_error(out, "unexpected clamd reply", reply, n);
+}
+
+bool verdict_is_stream_limit(const struct verdict_reply *reply)
+{
+	return reply->status == VERDICT_OVERSIZE &&
+	       strcmp(reply->detail, VERDICT_STREAM_LIMIT) == 0;
 }
 
 static void set_reply(struct verdict_decision *out, enum verdict_action action, const char *rcode,

@@ -88,6 +88,13 @@ struct verdict_decision {
  */
 int verdict_parse(const char *reply, size_t len, struct verdict_reply *out);
 
+/* The detail of clamd's `INSTREAM size limit exceeded` (an OVERSIZE without a name). */
+#define VERDICT_STREAM_LIMIT "clamd size limit exceeded"
+
+/* verdict_is_stream_limit() - @reply is clamd's stream size limit: the one reply clamd may
+ * send before it has the whole message. */
+bool verdict_is_stream_limit(const struct verdict_reply *reply);
+
 /**
  * verdict_decide() - map a scan result to an action under a policy.
  * @policy: the configuration

@@ -9,6 +9,7 @@
  * With --bench SOCKET N: time INSTREAM vs FILDES for 4 KB and 1 MB messages (not a test).
  * Prints PASS/FAIL lines; exit 1 if anything failed. alarm() bounds the whole run.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -365,6 +366,206 @@ static void test_slow(const char *sock1)
 	close(lfd);
 }
 
+/* A clamd that misbehaves (a real one cannot be made to): one thread serving a unix socket,
+ * each connection as fake_mode says. */
+enum fake_mode {
+	FAKE_EARLY_OK_CLOSE, /* `stream: OK` at once, then close */
+	FAKE_EARLY_OK_DRAIN, /* `stream: OK` at once, then read everything */
+	FAKE_EARLY_LIMIT,    /* the INSTREAM size limit error at once, then close */
+	FAKE_TWO_LINES,      /* the whole message, then two reply lines */
+	FAKE_GARBAGE,        /* the whole message, then a reply that is no clamd reply */
+	FAKE_NO_TERMINATOR,  /* the whole message, then `stream: OK` without NUL, then close */
+};
+
+struct fake {
+	int lfd;
+	enum fake_mode mode;
+	pthread_t thr;
+};
+
+static bool fake_read_all(int fd, void *buf, size_t n)
+{
+	char *p = buf;
+	while (n > 0) {
+		ssize_t r = read(fd, p, n);
+		if (r <= 0)
+			return false;
+		p += r;
+		n -= (size_t)r;
+	}
+	return true;
+}
+
+/* Read one command up to its NUL; for zFILDES take the passed fd; for zINSTREAM read the
+ * chunks up to the zero length. */
+static void fake_take_message(int fd)
+{
+	char cmd[32];
+	size_t n = 0;
+	while (n + 1 < sizeof(cmd) && fake_read_all(fd, &cmd[n], 1) && cmd[n])
+		n++;
+	cmd[n] = '\0';
+	if (strcmp(cmd, "zFILDES") == 0) {
+		char byte;
+		union {
+			struct cmsghdr align;
+			char buf[CMSG_SPACE(sizeof(int))];
+		} ctl;
+		struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+		struct msghdr msg = { .msg_iov = &iov,
+			              .msg_iovlen = 1,
+			              .msg_control = ctl.buf,
+			              .msg_controllen = sizeof(ctl.buf) };
+		if (recvmsg(fd, &msg, 0) == 1) {
+			struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+			int passed_fd;
+			if (c && c->cmsg_type == SCM_RIGHTS) {
+				memcpy(&passed_fd, CMSG_DATA(c), sizeof(int));
+				close(passed_fd);
+			}
+		}
+		return;
+	}
+	static char sink[65536];
+	for (;;) {
+		uint32_t be;
+		if (!fake_read_all(fd, &be, 4))
+			return;
+		uint32_t len = ntohl(be);
+		if (len == 0)
+			return;
+		while (len > 0) {
+			size_t k = len < sizeof(sink) ? len : sizeof(sink);
+			if (!fake_read_all(fd, sink, k))
+				return;
+			len -= (uint32_t)k;
+		}
+	}
+}
+
+static void fake_serve(int fd, enum fake_mode mode)
+{
+	static const char ok[] = "stream: OK";
+	static const char limit[] = "INSTREAM size limit exceeded. ERROR";
+	static const char two[] = "stream: OK\0stream: OK";
+	static const char garbage[] = "HELLO THERE";
+	char sink[65536];
+	switch (mode) {
+	case FAKE_EARLY_OK_CLOSE:
+		(void)!write(fd, ok, sizeof(ok));
+		break;
+	case FAKE_EARLY_OK_DRAIN:
+		(void)!write(fd, ok, sizeof(ok));
+		while (read(fd, sink, sizeof(sink)) > 0)
+			;
+		break;
+	case FAKE_EARLY_LIMIT:
+		(void)!write(fd, limit, sizeof(limit));
+		break;
+	case FAKE_TWO_LINES:
+		fake_take_message(fd);
+		(void)!write(fd, two, sizeof(two));
+		break;
+	case FAKE_GARBAGE:
+		fake_take_message(fd);
+		(void)!write(fd, garbage, sizeof(garbage));
+		break;
+	case FAKE_NO_TERMINATOR:
+		fake_take_message(fd);
+		(void)!write(fd, ok, sizeof(ok) - 1);
+		break;
+	}
+	close(fd);
+}
+
+static void *fake_main(void *arg)
+{
+	struct fake *f = arg;
+	for (;;) {
+		int fd = accept(f->lfd, NULL, NULL);
+		if (fd < 0)
+			return NULL;
+		fake_serve(fd, f->mode);
+	}
+}
+
+static int listen_unix(const char *path);
+
+static void fake_start(struct fake *f, const char *path, enum fake_mode mode)
+{
+	f->lfd = listen_unix(path);
+	f->mode = mode;
+	pthread_create(&f->thr, NULL, fake_main, f);
+}
+
+static void fake_stop(struct fake *f)
+{
+	shutdown(f->lfd, SHUT_RDWR);
+	pthread_join(f->thr, NULL);
+	close(f->lfd);
+}
+
+/* Only a reply that follows the whole message is a verdict; the one early reply that counts
+ * is the stream size limit; a reply of more than one line, or no known reply, is a failed
+ * scan: the next backend gets the message, and with none left the result is an error. */
+static void test_hostile(const char *sock1)
+{
+	static const struct {
+		enum fake_mode mode;
+		enum clamd_mode md;
+		const char *msg;
+		const char *name;
+	} cases[] = {
+		{ FAKE_EARLY_OK_CLOSE, CLAMD_MODE_INSTREAM, "clean-2m.eml", "early OK, close" },
+		{ FAKE_EARLY_OK_DRAIN, CLAMD_MODE_INSTREAM, "clean-2m.eml",
+		  "early OK, keeps reading" },
+		{ FAKE_TWO_LINES, CLAMD_MODE_INSTREAM, "clean.eml", "two reply lines" },
+		{ FAKE_TWO_LINES, CLAMD_MODE_AUTO, "clean.eml", "two reply lines" },
+		{ FAKE_GARBAGE, CLAMD_MODE_INSTREAM, "clean.eml", "unknown reply" },
+		{ FAKE_GARBAGE, CLAMD_MODE_AUTO, "clean.eml", "unknown reply" },
+		{ FAKE_NO_TERMINATOR, CLAMD_MODE_INSTREAM, "clean.eml", "unterminated reply" },
+	};
+	char path[512], ep[520];
+	snprintf(path, sizeof(path), "%s/fake.sock", env("AV_WORK"));
+	snprintf(ep, sizeof(ep), "unix:%s", path);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fake f;
+		fake_start(&f, path, cases[i].mode);
+		struct msg m = load(cases[i].msg);
+		struct clamd_pool *pool = pool_of(3000, 1, ep);
+		struct clamd_result r = scan_msg(pool, cases[i].md, &m, 25 * MB);
+		struct clamd_health h;
+		clamd_pool_health(pool, &h, 1);
+		result(r.status == VERDICT_ERROR && !h.up && h.scans == 0,
+		       "%s hostile clamd (%s), alone -> %s (%s)", mode_name(cases[i].md),
+		       cases[i].name, verdict_status_name(r.status), r.detail);
+		clamd_pool_free(pool);
+
+		pool = pool_of(3000, 2, ep, sock1);
+		r = scan_msg(pool, cases[i].md, &m, 25 * MB);
+		result(r.status == VERDICT_CLEAN && r.failovers == 1 && r.backend &&
+		               strcmp(r.backend, sock1) == 0,
+		       "%s hostile clamd (%s), then a real one -> %s from %s",
+		       mode_name(cases[i].md), cases[i].name, verdict_status_name(r.status),
+		       r.backend ? r.backend : "-");
+		clamd_pool_free(pool);
+		free(m.data);
+		fake_stop(&f);
+	}
+
+	struct fake f;
+	fake_start(&f, path, FAKE_EARLY_LIMIT);
+	struct msg m = load("clean-2m.eml");
+	struct clamd_pool *pool = pool_of(3000, 2, ep, sock1);
+	struct clamd_result r = scan_msg(pool, CLAMD_MODE_INSTREAM, &m, 25 * MB);
+	result(r.status == VERDICT_OVERSIZE && r.failovers == 0,
+	       "instream early size-limit error -> %s (%s)", verdict_status_name(r.status),
+	       r.detail);
+	clamd_pool_free(pool);
+	free(m.data);
+	fake_stop(&f);
+}
+
 static void test_no_backend(void)
 {
 	char none[512];
@@ -542,6 +743,7 @@ int main(int argc, char **argv)
 	test_dead_first(sock1);
 	test_slow(sock1);
 	test_no_backend();
+	test_hostile(sock1);
 	test_killed_mid_stream(sock1);
 
 	printf("%d passed, %d failed\n", passed, failed);
