@@ -308,10 +308,8 @@ static int daemon_serve(struct daemon *d)
 	pthread_t sigthr;
 	int r;
 
-	if ((r = run->prepare(d)) < 0) {
-		log_err_e(r, "cannot listen");
+	if ((r = run->prepare(d)) < 0)
 		return DAEMON_EXIT_UNAVAIL;
-	}
 	if ((r = daemon_setup(d)) != DAEMON_EXIT_OK) {
 		if (run->abandon)
 			run->abandon(d);

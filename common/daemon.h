@@ -43,7 +43,7 @@ struct daemon_cmd {
  * server datagram) implement this. */
 struct daemon_runner {
 	/* prepare() - take listeners (adopt systemd's or bind `listen =`) while still
-	 * root. Return 0 or -errno (the skeleton logs and exits 69). */
+	 * root. Return 0, or -errno after logging why (the skeleton exits 69). */
 	int (*prepare)(struct daemon *d);
 	/* serve() - run until a stop is requested; finish in-flight work within the
 	 * stop deadline. Return 0 or -errno. */

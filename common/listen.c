@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -121,7 +122,24 @@ void listen_milter_conn(const struct listen_spec *ls, char *out, size_t outsz)
 	}
 }
 
-static int listen_bind_unix(const struct listen_spec *ls, int type, int backlog)
+/* Is something serving @path? A connect that succeeds (or finds a full backlog) says yes;
+ * ECONNREFUSED means a stale socket file nobody has open. Return 1 yes, 0 no, or -errno. */
+static int listen_probe_unix(const struct sockaddr_un *sun, int type)
+{
+	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	int r = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	int e = r < 0 ? errno : 0;
+	close(fd);
+	if (r == 0 || e == EAGAIN || e == EINPROGRESS)
+		return 1;
+	if (e == ECONNREFUSED || e == ENOENT)
+		return 0;
+	return -e;
+}
+
+static int listen_bind_unix_locked(struct listen_spec *ls, int type, int backlog)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -131,6 +149,8 @@ static int listen_bind_unix(const struct listen_spec *ls, int type, int backlog)
 	if (lstat(ls->path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
 			return -EEXIST;
+		if ((r = listen_probe_unix(&sun, type)) != 0)
+			return r > 0 ? -EADDRINUSE : r;
 		unlink(ls->path);
 	}
 	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
@@ -139,13 +159,48 @@ static int listen_bind_unix(const struct listen_spec *ls, int type, int backlog)
 	mode_t old = umask(0777 & ~ls->mode);
 	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
-	if (r < 0 || chmod(ls->path, ls->mode) < 0 ||
+	if (r < 0 || chmod(ls->path, ls->mode) < 0 || lstat(ls->path, &st) < 0 ||
 	    (type == SOCK_STREAM && listen(fd, backlog) < 0)) {
 		r = -errno;
 		close(fd);
 		return r;
 	}
+	ls->bound_dev = st.st_dev;
+	ls->bound_ino = st.st_ino;
 	return fd;
+}
+
+/* The probe, the removal of a stale file and the bind happen under an exclusive lock on the
+ * socket's directory, so two processes starting at once cannot both take the path. */
+static int listen_bind_unix(struct listen_spec *ls, int type, int backlog)
+{
+	char dir[sizeof(ls->path)];
+	snprintf(dir, sizeof(dir), "%s", ls->path);
+	char *slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		while (flock(dfd, LOCK_EX) < 0 && errno == EINTR)
+			;
+	int r = listen_bind_unix_locked(ls, type, backlog);
+	if (dfd >= 0)
+		close(dfd);
+	return r;
+}
+
+int listen_unlink(const struct listen_spec *ls)
+{
+	struct stat st;
+	if (ls->kind != LISTEN_UNIX || ls->bound_ino == 0)
+		return 1;
+	if (lstat(ls->path, &st) < 0)
+		return errno == ENOENT ? 1 : -errno;
+	if (st.st_dev != ls->bound_dev || st.st_ino != ls->bound_ino)
+		return 1;
+	return unlink(ls->path) < 0 ? -errno : 0;
 }
 
 static int listen_bind_inet(const struct listen_spec *ls, int type, int backlog)
@@ -178,7 +233,7 @@ static int listen_bind_inet(const struct listen_spec *ls, int type, int backlog)
 	return fd;
 }
 
-int listen_bind(const struct listen_spec *ls, int type, int backlog)
+int listen_bind(struct listen_spec *ls, int type, int backlog)
 {
 	if (ls->kind == LISTEN_UNIX)
 		return listen_bind_unix(ls, type, backlog);

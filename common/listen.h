@@ -18,6 +18,9 @@ struct listen_spec {
 	mode_t mode;    /* LISTEN_UNIX, default 0660 */
 	char host[256]; /* LISTEN_INET*: address or name, without brackets */
 	char port[16];
+	/* LISTEN_UNIX after listen_bind(): the socket file it made (ino 0: none) */
+	dev_t bound_dev;
+	ino_t bound_ino;
 };
 
 /**
@@ -34,11 +37,21 @@ void listen_format(const struct listen_spec *ls, char *out, size_t outsz);
 void listen_milter_conn(const struct listen_spec *ls, char *out, size_t outsz);
 
 /**
- * listen_bind() - create, bind and listen on @ls (a stale unix socket file is
- * replaced; its mode set to ls->mode). @type SOCK_STREAM or SOCK_DGRAM (no listen()).
+ * listen_bind() - create, bind and listen on @ls. @type SOCK_STREAM or SOCK_DGRAM (no
+ * listen()). A unix path that exists is taken only when it is a stale socket file:
+ * when something accepts a connection on it the result is -EADDRINUSE and the file is
+ * left alone; a file that is not a socket is never removed (-EEXIST). The new socket
+ * file gets ls->mode, and its identity is kept in @ls for listen_unlink().
  * Return: the fd (CLOEXEC), or -errno.
  */
-int listen_bind(const struct listen_spec *ls, int type, int backlog);
+int listen_bind(struct listen_spec *ls, int type, int backlog);
+
+/**
+ * listen_unlink() - remove the unix socket file listen_bind() made, only if the path still
+ * holds that very file (a later process may have bound the path since).
+ * Return: 0 removed, 1 not ours or gone (left alone), or -errno.
+ */
+int listen_unlink(const struct listen_spec *ls);
 
 /**
  * listen_adopt_systemd() - take the sockets systemd passed ($LISTEN_PID/$LISTEN_FDS),

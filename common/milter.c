@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -106,14 +107,51 @@ const char *milter_queue_id(SMFICTX *ctx)
 	return q ? q : "NOQUEUE";
 }
 
+/* Bind `listen =` ourselves and hand libmilter the fd ("fd:N", as under socket activation):
+ * libmilter then never unlinks or replaces the path; only listen_bind()'s checks and
+ * listen_unlink()'s identity test touch it. */
+static int milter_bind(struct daemon_conf *c, char *conn, size_t connsz)
+{
+	size_t n;
+	const char *const *l = cfg_list(c->cfg, NULL, "listen", &n);
+	if (n != 1) {
+		log_errx("%s: listen: a milter needs exactly one endpoint", cfg_path(c->cfg));
+		return -EINVAL;
+	}
+	int r = listen_parse(l[0], &milter_listen);
+	if (r < 0) {
+		log_errx("%s: listen: bad endpoint '%s'", cfg_path(c->cfg), l[0]);
+		return r;
+	}
+	int fd = listen_bind(&milter_listen, SOCK_STREAM, SOMAXCONN);
+	if (fd == -EADDRINUSE && milter_listen.kind == LISTEN_UNIX) {
+		log_errx("another process is listening on %s", milter_listen.path);
+		return fd;
+	}
+	if (fd < 0) {
+		log_err_e(fd, "cannot listen on %s", l[0]);
+		return fd;
+	}
+	milter_listen_unix = milter_listen.kind == LISTEN_UNIX;
+	if (milter_listen_unix) {
+		const char *group = privs_is_root() ? cfg_str(c->cfg, NULL, "listen_group") : NULL;
+		if ((r = listen_set_owner(milter_listen.path, group, milter_listen.mode)) < 0)
+			log_warn_e(r, "%s: cannot set mode/group", milter_listen.path);
+	}
+	snprintf(conn, connsz, "fd:%d", fd);
+	log_info("listening on %s", l[0]);
+	return 0;
+}
+
 static int milter_prepare(struct daemon *d)
 {
 	struct daemon_conf *c = daemon_conf_get(d);
-	char conn[300];
+	char conn[64];
 	int fd, r = 0;
 
 	milter_current = d;
 	if (smfi_register(*milter_desc) != MI_SUCCESS) {
+		log_errx("libmilter refused the filter description");
 		r = -EINVAL;
 		goto out;
 	}
@@ -122,42 +160,16 @@ static int milter_prepare(struct daemon *d)
 		log_info("listening on systemd socket fd %d", fd);
 		r = 0;
 	} else if (r == 0) {
-		size_t n;
-		const char *const *l = cfg_list(c->cfg, NULL, "listen", &n);
-		if (n != 1) {
-			log_errx("%s: listen: a milter needs exactly one endpoint",
-			         cfg_path(c->cfg));
-			r = -EINVAL;
+		if ((r = milter_bind(c, conn, sizeof(conn))) < 0)
 			goto out;
-		}
-		if ((r = listen_parse(l[0], &milter_listen)) < 0) {
-			log_errx("%s: listen: bad endpoint '%s'", cfg_path(c->cfg), l[0]);
-			goto out;
-		}
-		milter_listen_unix = milter_listen.kind == LISTEN_UNIX;
-		listen_milter_conn(&milter_listen, conn, sizeof(conn));
-		log_info("listening on %s", l[0]);
 	} else {
-		goto out;
-	}
-	if (smfi_setconn(conn) != MI_SUCCESS) {
-		r = -EINVAL;
+		log_err_e(r, "cannot take the sockets systemd passed");
 		goto out;
 	}
 	smfi_settimeout(600);
-	/* libmilter creates the socket file under the umask: make it the right mode at once */
-	mode_t old_umask = umask(milter_listen_unix ? 0777 & ~milter_listen.mode : 0077);
-	int opened = smfi_opensocket(1);
-	umask(old_umask);
-	if (opened != MI_SUCCESS) {
+	if (smfi_setconn(conn) != MI_SUCCESS || smfi_opensocket(0) != MI_SUCCESS) {
+		log_errx("libmilter cannot serve %s", conn);
 		r = -EADDRNOTAVAIL;
-		goto out;
-	}
-	if (milter_listen_unix) {
-		const char *group = privs_is_root() ? cfg_str(c->cfg, NULL, "listen_group") : NULL;
-		if ((r = listen_set_owner(milter_listen.path, group, milter_listen.mode)) < 0)
-			log_warn_e(r, "%s: cannot set mode/group", milter_listen.path);
-		r = 0;
 	}
 out:
 	daemon_conf_put(c);
@@ -214,14 +226,15 @@ static int milter_serve(struct daemon *d)
 	if (milter_drain(daemon_stop_deadline_ms(d)) > 0)
 		log_warnx("stopping with %d sessions still open", milter_sessions());
 	if (milter_listen_unix)
-		unlink(milter_listen.path);
+		listen_unlink(&milter_listen);
 	return r == MI_SUCCESS ? 0 : -EIO;
 }
 
 static void milter_abandon(struct daemon *d)
 {
+	(void)d;
 	if (milter_listen_unix)
-		unlink(milter_listen.path);
+		listen_unlink(&milter_listen);
 }
 
 static const struct daemon_runner milter_runner_ops = {

@@ -1,9 +1,12 @@
 /* milter: the libmilter runner both milters share (ARCHITECTURE.md).
  *
  * A milter daemon fills a struct smfiDesc with its callbacks and passes
- * milter_runner(&desc) as its daemon runner. The runner sets the connection
- * spec from `listen =` (or Debian libmilter's "fd:N" under socket activation),
- * binds as root, fixes the socket's mode and group, and runs its own thread
+ * milter_runner(&desc) as its daemon runner. The runner binds `listen =` itself
+ * as root (or adopts systemd's socket) and hands libmilter the fd as Debian
+ * libmilter's "fd:N", so libmilter never replaces or unlinks the path: a path
+ * something still listens on is refused (exit 69), and at exit the socket file
+ * is removed only if it is still the one this process made. It fixes the
+ * socket's mode and group and runs its own thread
  * that reloads on SIGUSR1 and stops gracefully on SIGUSR2 (libmilter owns
  * SIGTERM/SIGHUP/SIGINT: they stop it at once); at stop it waits for live sessions to end (up to
  * the deadline) before the skeleton frees anything (PROTOCOLS.md 3.3b item 6).

@@ -3,13 +3,14 @@
 # test daemon tests/integration/testd: flags (-V -h -n), exit codes (64, 78),
 # config errors naming file:line, -n output read back by -c, a real milter
 # session driven by miltertest, SIGUSR1 reload (good and bad config), socket
-# mode, privilege drop when root, and a graceful SIGTERM stop while a message
-# is in flight.
+# mode, privilege drop when root, a graceful SIGTERM stop while a message
+# is in flight, and who may take or remove the socket path (a second instance, a restart
+# overlapping the old process's exit, a hand run beside a socket-activated daemon).
 set -u
 . "${POSTWARDEN_HARNESS:-$(dirname "$0")/../harness}/lib.sh"
 HN_NAME=skeleton
 TESTD=${TESTD:-$POSTWARDEN_BUILD/tests/integration/testd}
-hn_require miltertest
+hn_require miltertest socat
 [ -x "$TESTD" ] || { echo "FAIL: $TESTD not built"; exit 1; }
 hn_tmpdir D skeleton
 # the socket directory belongs to the service user, as packaging/tmpfiles.d makes it
@@ -100,6 +101,17 @@ mt() { miltertest -D SOCK="unix:$D/run/milter.sock" -D EXPECT="$1" -s "$D/t.lua"
 hn_check "milter session: header added" mt first
 hn_check "queue id logged" grep -q 'ABC123: tagged' "$D/testd.log"
 
+# --- a second instance on the same path (a hand run beside the service) refuses to start
+# and leaves the running daemon's socket alone
+ino() { stat -c %i "$D/run/milter.sock"; }
+INO=$(ino)
+timeout 10 "$TESTD" -f -c "$D/ok.conf" >"$D/second.log" 2>&1
+hn_check "second instance on a live socket exits 69" test $? -eq 69
+hn_check "second instance says who holds the path" \
+	grep -q "another process is listening on $D/run/milter.sock" "$D/second.log"
+hn_check "second instance left the socket file alone" test "$(ino)" = "$INO"
+hn_check "first instance still answers" mt first
+
 sed -i 's/^greeting = first/greeting = second/' "$D/ok.conf"
 kill -USR1 "$PID"
 hn_check "SIGUSR1 reload applies the new config" hn_wait 5 mt second
@@ -142,6 +154,34 @@ hn_check "SIGTERM exits 0" test $? -eq 0
 hn_check "stop logged" grep -q 'testd stopped' "$D/testd.log"
 hn_check "socket removed at stop" test ! -e "$D/run/milter.sock"
 
+# --- a restart that overlaps the old process's exit: the new process takes the path once
+# the old one stopped listening, and the old one's exit does not remove the new socket
+hn_check "daemon starts for the restart race" start_testd
+OLD=$PID
+( mt slow; echo $? >"$D/race.rc" ) &
+MT=$!
+sleep 0.5
+kill -TERM "$OLD"
+hn_check "old process stops listening, its session still open" hn_wait 5 bash -c \
+	'! socat -u OPEN:/dev/null "UNIX-CONNECT:$1" 2>/dev/null' _ "$D/run/milter.sock"
+hn_check "stale socket file still there while the old process finishes" test -S "$D/run/milter.sock"
+"$TESTD" -f -c "$D/ok.conf" >>"$D/new.log" 2>&1 &
+PID=$!
+hn_on_exit hn_stop "$PID"
+hn_check "new process starts on the stale path" hn_wait 10 grep -q 'testd .* started' "$D/new.log"
+wait "$MT"
+hn_check "old process's session completed" test "$(cat "$D/race.rc")" = 0
+PID_NEW=$PID
+PID=$OLD
+testd_exit_status
+hn_check "old process exited 0" test $? -eq 0
+PID=$PID_NEW
+hn_check "new socket kept after the old process's exit" test -S "$D/run/milter.sock"
+hn_check "new process answers after the old one exited" mt slow
+kill -TERM "$PID"
+testd_exit_status
+hn_check "new process removes its own socket at stop" test ! -e "$D/run/milter.sock"
+
 # --- systemd socket activation: the inherited socket is adopted (sd_is_socket checked)
 # and `listen =` is not bound; Debian's libmilter serves it as "fd:3".
 if command -v systemd-socket-activate >/dev/null 2>&1; then
@@ -156,6 +196,11 @@ if command -v systemd-socket-activate >/dev/null 2>&1; then
 	hn_check "socket activation: milter session on the inherited socket" act
 	hn_check "socket activation: fd adopted" grep -q 'listening on systemd socket fd 3' "$D/act.log"
 	hn_check "socket activation: listen = not bound" test ! -e "$D/run/not-bound.sock"
+	sed -e "s#^listen = .*#listen = unix:$D/run/act.sock#" "$D/act.conf" >"$D/hand.conf"
+	timeout 10 "$TESTD" -f -c "$D/hand.conf" >"$D/hand.log" 2>&1
+	hn_check "hand run beside the socket-activated one exits 69" test $? -eq 69
+	hn_check "hand run names the path" grep -q "another process is listening on $D/run/act.sock" "$D/hand.log"
+	hn_check "socket-activated daemon still answers" act
 	hn_stop "$APID"
 else
 	hn_skip "socket activation" "systemd-socket-activate not installed"
