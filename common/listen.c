@@ -167,15 +167,18 @@ static int listen_bind_unix_locked(struct listen_spec *ls, int type, int backlog
 	}
 	ls->bound_dev = st.st_dev;
 	ls->bound_ino = st.st_ino;
+	ls->bound_type = type;
 	return fd;
 }
 
-/* The probe, the removal of a stale file and the bind happen under an exclusive lock on the
- * socket's directory, so two processes starting at once cannot both take the path. */
-static int listen_bind_unix(struct listen_spec *ls, int type, int backlog)
+/* The probe, the removal of a stale file and the bind (listen_bind), like the test before
+ * a removal at exit (listen_unlink), happen under an exclusive lock on the socket's
+ * directory: two processes starting or stopping at once cannot both act on the path.
+ * Return the locked directory fd, or -1 when it cannot be opened (then unlocked). */
+static int listen_lock_dir(const char *path)
 {
-	char dir[sizeof(ls->path)];
-	snprintf(dir, sizeof(dir), "%s", ls->path);
+	char dir[sizeof(((struct listen_spec *)0)->path)];
+	snprintf(dir, sizeof(dir), "%s", path);
 	char *slash = strrchr(dir, '/');
 	if (slash == dir)
 		slash[1] = '\0';
@@ -185,6 +188,12 @@ static int listen_bind_unix(struct listen_spec *ls, int type, int backlog)
 	if (dfd >= 0)
 		while (flock(dfd, LOCK_EX) < 0 && errno == EINTR)
 			;
+	return dfd;
+}
+
+static int listen_bind_unix(struct listen_spec *ls, int type, int backlog)
+{
+	int dfd = listen_lock_dir(ls->path);
 	int r = listen_bind_unix_locked(ls, type, backlog);
 	if (dfd >= 0)
 		close(dfd);
@@ -193,14 +202,24 @@ static int listen_bind_unix(struct listen_spec *ls, int type, int backlog)
 
 int listen_unlink(const struct listen_spec *ls)
 {
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;
+	int r = 1;
+
 	if (ls->kind != LISTEN_UNIX || ls->bound_ino == 0)
 		return 1;
+	memcpy(sun.sun_path, ls->path, strlen(ls->path) + 1);
+	int dfd = listen_lock_dir(ls->path);
+	/* An inode number can be reused by the file of a process that replaced ours, so the
+	 * path must also have nobody listening on it. */
 	if (lstat(ls->path, &st) < 0)
-		return errno == ENOENT ? 1 : -errno;
-	if (st.st_dev != ls->bound_dev || st.st_ino != ls->bound_ino)
-		return 1;
-	return unlink(ls->path) < 0 ? -errno : 0;
+		r = errno == ENOENT ? 1 : -errno;
+	else if (st.st_dev == ls->bound_dev && st.st_ino == ls->bound_ino &&
+	         listen_probe_unix(&sun, ls->bound_type) == 0)
+		r = unlink(ls->path) < 0 ? -errno : 0;
+	if (dfd >= 0)
+		close(dfd);
+	return r;
 }
 
 static int listen_bind_inet(const struct listen_spec *ls, int type, int backlog)

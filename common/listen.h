@@ -21,6 +21,7 @@ struct listen_spec {
 	/* LISTEN_UNIX after listen_bind(): the socket file it made (ino 0: none) */
 	dev_t bound_dev;
 	ino_t bound_ino;
+	int bound_type;
 };
 
 /**
@@ -48,7 +49,8 @@ int listen_bind(struct listen_spec *ls, int type, int backlog);
 
 /**
  * listen_unlink() - remove the unix socket file listen_bind() made, only if the path still
- * holds that very file (a later process may have bound the path since).
+ * holds that very file and nothing listens on it (a later process may have bound the
+ * path since): close the listening fd first.
  * Return: 0 removed, 1 not ours or gone (left alone), or -errno.
  */
 int listen_unlink(const struct listen_spec *ls);

@@ -27,6 +27,7 @@ static struct daemon *milter_current;
 static atomic_int milter_live;
 static struct listen_spec milter_listen;
 static bool milter_listen_unix;
+static int milter_listen_fd = -1;
 
 struct daemon *milter_daemon(void)
 {
@@ -138,6 +139,7 @@ static int milter_bind(struct daemon_conf *c, char *conn, size_t connsz)
 		if ((r = listen_set_owner(milter_listen.path, group, milter_listen.mode)) < 0)
 			log_warn_e(r, "%s: cannot set mode/group", milter_listen.path);
 	}
+	milter_listen_fd = fd;
 	snprintf(conn, connsz, "fd:%d", fd);
 	log_info("listening on %s", l[0]);
 	return 0;
@@ -230,9 +232,12 @@ static int milter_serve(struct daemon *d)
 	return r == MI_SUCCESS ? 0 : -EIO;
 }
 
+/* A start that failed after binding: stop listening, then remove the socket file. */
 static void milter_abandon(struct daemon *d)
 {
 	(void)d;
+	if (milter_listen_fd >= 0)
+		close(milter_listen_fd);
 	if (milter_listen_unix)
 		listen_unlink(&milter_listen);
 }

@@ -75,12 +75,23 @@ START_TEST(bind_unix_mode_and_stale)
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert(S_ISSOCK(st.st_mode));
 	ck_assert_uint_eq(st.st_mode & 0777, 0620);
+	/* a live socket is never taken over, and its file stays */
+	struct listen_spec other = ls;
+	ck_assert_int_eq(listen_bind(&other, SOCK_STREAM, 16), -EADDRINUSE);
+	struct stat st2;
+	ck_assert_int_eq(stat(path, &st2), 0);
+	ck_assert_uint_eq(st2.st_ino, st.st_ino);
 	close(fd);
-	/* a stale socket file is replaced */
+	/* a stale socket file is replaced; the old owner's unlink leaves the new file alone */
+	struct listen_spec old = ls;
 	fd = listen_bind(&ls, SOCK_STREAM, 16);
 	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(listen_unlink(&old), 1);
+	ck_assert_int_eq(stat(path, &st2), 0);
+	ck_assert_int_eq(listen_unlink(&ls), 1); /* still listening: left alone */
 	close(fd);
-	unlink(path);
+	ck_assert_int_eq(listen_unlink(&ls), 0);
+	ck_assert_int_ne(stat(path, &st2), 0);
 	/* a regular file is never removed */
 	FILE *f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
