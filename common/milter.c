@@ -22,6 +22,9 @@
 #include "privs.h"
 #include "xalloc.h"
 
+/* Largest milter packet accepted: libmilter's 1 MiB step (MILTER_MDS_1M). */
+#define MILTER_PACKET_MAX ((1024 * 1024) - 1)
+
 static struct smfiDesc *milter_desc;
 static struct daemon *milter_current;
 static atomic_int milter_live;
@@ -169,6 +172,10 @@ static int milter_prepare(struct daemon *d)
 		goto out;
 	}
 	smfi_settimeout(600);
+	/* libmilter refuses a packet over 64 KiB by default. Postfix sends one header per packet
+	 * and cuts a header to 60000 bytes when milters are on, but other MTAs and raised limits
+	 * send more: take up to 1 MiB (libmilter allocates per packet, not this much). */
+	smfi_setmaxdatasize(MILTER_PACKET_MAX);
 	if (smfi_setconn(conn) != MI_SUCCESS || smfi_opensocket(0) != MI_SUCCESS) {
 		log_errx("libmilter cannot serve %s", conn);
 		r = -EADDRNOTAVAIL;

@@ -99,7 +99,8 @@ av_reconf() {
 
 # av_msgs DIR EICAR_FILE: clean.eml, plain.eml (EICAR in a text body), b64.eml (base64
 # attachment), zip.eml (eicar.com inside a zip, base64), big.eml (2 MB of text, EICAR
-# at 1.5 MB), clean-big.eml (2 MB clean), nospace.eml (b64.eml with "Name:value" headers).
+# at 1.5 MB), clean-big.eml (2 MB clean), nospace.eml (b64.eml with "Name:value" headers),
+# header-90k.eml (clean, one 90 KiB header, folded).
 av_msgs() {
 	python3 - "$1" "$2" <<'PY'
 import base64, io, os, sys, zipfile
@@ -145,6 +146,10 @@ big = text(2 * 1024 * 1024)
 cut = big.index(b"\n", 1536 * 1024) + 1
 write("big.eml", hdr("eicar at 1.5 MB") + b"\n" + big[:cut] + eicar + b"\n" + big[cut:])
 write("clean-big.eml", hdr("clean 2 MB") + b"\n" + big)
+# one header of 90 KiB (folded lines): a milter packet over libmilter's default 64 KiB
+fold = "\n\t".join("x%05d-long-header-line-padding-0123456789-abcdefghijklmnopqrstuvwxyz" % i
+                    for i in range(90 * 1024 // 72))
+write("header-90k.eml", hdr("header 90k", [("X-Long", fold)]) + b"\nbig header\n")
 PY
 }
 

@@ -50,6 +50,12 @@ f=$(delivered "clean 2 MB")
 hn_check "clean 2 MB delivered and tagged" grep -q "^X-Virus-Scanned: postwarden milter-av (" \
 	${f:-/dev/null}
 hn_check "nothing infected delivered" test "$(pf_mail_count "$D/pf")" = 2
+# a 90 KiB header is one milter packet over libmilter's default 64 KiB limit
+hn_check "90 KiB header accepted" smtp header-90k.eml
+pf_wait_mail "$D/pf" 3 15
+f=$(delivered "header 90k")
+hn_check "90 KiB header through Postfix (cut to 60000 bytes for milters): delivered, scanned" grep -q "^X-Virus-Scanned: postwarden milter-av (" \
+	${f:-/dev/null}
 
 # the log line: Postfix's queue id of the refused plain message, virus name, sender
 qid=$(grep -a 'milter-reject: END-OF-MESSAGE' "$D/pf/maillog" | head -n1 |
@@ -62,7 +68,7 @@ hn_check "infected message logged with queue id, name, sender" grep -Eq \
 av_reconf "$D/av" "$CL" on_virus=discard || hn_fail "reload (discard)"
 hn_check "discard: accepted at SMTP" smtp plain.eml
 smtp clean.eml
-pf_wait_mail "$D/pf" 3 15
+pf_wait_mail "$D/pf" 4 15
 hn_check "discard: not delivered" test -z "$(delivered 'plain eicar')"
 hn_check "discard: Postfix logged the milter discard" grep -aq 'milter-discard' "$D/pf/maillog"
 
@@ -77,7 +83,7 @@ hn_check "quarantine: not delivered" test -z "$(delivered 'plain eicar')"
 # --- on_virus = tag: delivered with X-Virus: <name>
 av_reconf "$D/av" "$CL" on_virus=tag || hn_fail "reload (tag)"
 hn_check "tag: accepted at SMTP" smtp plain.eml
-pf_wait_mail "$D/pf" 4 15
+pf_wait_mail "$D/pf" 5 15
 f=$(delivered 'plain eicar')
 hn_check "tag: delivered with X-Virus: <name>" grep -Eq \
 	'^X-Virus: PW-Test\.EICAR-(NDB|HDB)\.UNOFFICIAL$' ${f:-/dev/null}

@@ -76,6 +76,19 @@ hn_check "1000 headers: signed" \
 	mt HOST=localhost IP=127.0.0.1 QID=MANY1 FROM=g@example.test SHAPE=many EXPECT=dual
 hn_check "  logged" signed MANY1 example.test
 
+# a 90 KiB header: one milter packet over libmilter's default 64 KiB (miltertest itself
+# crashes on a header that long, so the project's milterload sends it, from 127.0.0.1)
+python3 - "$D/h90.eml" <<'PY'
+import sys
+fold = "\n\t".join("x%05d-long-header-line-padding-0123456789-abcdefghijklmnopqrstuvwxyz" % i
+                    for i in range(90 * 1024 // 72))
+open(sys.argv[1], "w").write("From: frank@example.test\nTo: rcpt@example.net\n"
+                             "Subject: header 90k\nX-Long: " + fold + "\n\nbig header\n")
+PY
+"$POSTWARDEN_BUILD/tests/bench/milterload" -s "unix:$SOCK" -m "$D/h90.eml" -c 1 -n 1 -T 20 \
+	>"$D/ml.out" 2>&1
+hn_check "a 90 KiB header (one packet over 64 KiB): signed by both selectors" \
+	grep -q 'errors=0 .*accept=1 .*hdr_added=2' "$D/ml.out"
 hn_check "daemon alive after all sessions" hn_alive "$DK_PID"
 hn_check "no key material in the log" bash -c '! grep -q "PRIVATE KEY\|BEGIN " "$1"' _ "$D/dkim.log"
 hn_stop "$DK_PID" 10
