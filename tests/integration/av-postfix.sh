@@ -50,11 +50,13 @@ f=$(delivered "clean 2 MB")
 hn_check "clean 2 MB delivered and tagged" grep -q "^X-Virus-Scanned: postwarden milter-av (" \
 	${f:-/dev/null}
 hn_check "nothing infected delivered" test "$(pf_mail_count "$D/pf")" = 2
-# a 90 KiB header is one milter packet over libmilter's default 64 KiB limit
+# a 90 KiB header: with milters on, Postfix cuts a header to 60000 bytes (doc/protocols.md),
+# so it reaches milter-av cut; the packet limit itself is tested in av-miltertest.sh
 hn_check "90 KiB header accepted" smtp header-90k.eml
 pf_wait_mail "$D/pf" 3 15
 f=$(delivered "header 90k")
-hn_check "90 KiB header through Postfix (cut to 60000 bytes for milters): delivered, scanned" grep -q "^X-Virus-Scanned: postwarden milter-av (" \
+hn_check "90 KiB header through Postfix: delivered, scanned" \
+	grep -q "^X-Virus-Scanned: postwarden milter-av (" \
 	${f:-/dev/null}
 
 # the log line: Postfix's queue id of the refused plain message, virus name, sender
