@@ -1,7 +1,9 @@
-/* dns: DNSSEC-validating lookups with a hard per-lookup timeout, on libunbound.
+/* dns: lookups with a hard per-lookup timeout, on libunbound, DNSSEC-validated on request.
  *
- * libunbound validates itself (RFC 4033-4035): a forwarder only has to pass RRSIGs along.
- * Trust anchors come from one file (DS or DNSKEY RRs), by default Debian's root key.
+ * With a trust anchor file (DS or DNSKEY RRs) libunbound validates itself (RFC 4033-4035): a
+ * forwarder only has to pass RRSIGs along, and an answer it cannot validate is bogus. Without
+ * one there is no validation at all (module-config "iterator", see unbound.conf(5)): any
+ * resolver path works, including plain or split-horizon resolvers that drop DNSSEC records.
  *
  * Threads: one ub_ctx, switched to threaded async mode (ub_ctx_async), is shared by all
  * callers. Each lookup is a heap "struct query" submitted with ub_resolve_async(). Callers
@@ -31,11 +33,12 @@
 #include "log.h"
 #include "xalloc.h"
 
-enum { RCODE_NOERROR = 0, RCODE_SERVFAIL = 2, RCODE_NXDOMAIN = 3 };
+enum { RCODE_NOERROR = 0, RCODE_SERVFAIL = 2, RCODE_NXDOMAIN = 3, RCODE_REFUSED = 5 };
 
 struct dns {
 	struct ub_ctx *ctx;
 	int timeout_ms;
+	bool validating; /* a trust anchor is loaded */
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* broadcast when queries complete or the poller steps down */
 	bool polling;        /* some caller is the poller */
@@ -101,21 +104,22 @@ static int ctx_configure(struct ub_ctx *ctx, const struct dns_opts *o)
 	} else if ((err = ub_ctx_resolvconf(ctx, NULL))) {
 		return ctx_fail("resolvconf", "/etc/resolv.conf", err);
 	}
-	if (!ta || !*ta)
-		ta = access(DNS_ROOT_ANCHOR, R_OK) == 0 ? DNS_ROOT_ANCHOR : NULL;
-	if (ta && access(ta, R_OK) < 0) {
+	if (!ta || !*ta) {
+		if ((err = ub_ctx_set_option(ctx, "module-config:", "iterator")))
+			return ctx_fail("module-config", "iterator", err);
+	} else if (access(ta, R_OK) < 0) {
 		err = -errno;
 		log_debug("dns: trust anchor %s: %s", ta, strerror(-err));
 		return err;
-	}
-	if (ta && (err = ub_ctx_add_ta_file(ctx, ta)))
+	} else if ((err = ub_ctx_add_ta_file(ctx, ta))) {
 		return ctx_fail("trust anchor", ta, err);
+	}
 	if (o->cache_max_ttl > 0) {
 		snprintf(num, sizeof(num), "%d", o->cache_max_ttl);
 		if ((err = ub_ctx_set_option(ctx, "cache-max-ttl:", num)))
 			return ctx_fail("cache-max-ttl", num, err);
 	}
-	/* Last: removing a zone finalizes the context (RECIPES.md 4). */
+	/* Last: removing a zone finalizes the context (libunbound(3), ub_ctx_zone_remove). */
 	if ((err = ub_ctx_zone_remove(ctx, "test.")))
 		return ctx_fail("zone_remove", "test.", err);
 	return 0;
@@ -132,6 +136,7 @@ struct dns *dns_new(const struct dns_opts *opts)
 		opts = &defaults;
 	dns = xcalloc(1, sizeof(*dns));
 	dns->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : DNS_TIMEOUT_MS_DEFAULT;
+	dns->validating = opts->trust_anchor && *opts->trust_anchor;
 	dns->ctx = ub_ctx_create();
 	if (!dns->ctx) {
 		free(dns);
@@ -290,6 +295,8 @@ static int result_build(int type, const struct ub_result *u, struct dns_result *
 
 	if (!u->bogus && !u->havedata && u->rcode == RCODE_SERVFAIL)
 		return -EAGAIN;
+	if (!u->bogus && !u->havedata && u->rcode == RCODE_REFUSED)
+		return -ECONNREFUSED;
 	if (!u->bogus && !u->havedata && u->rcode != RCODE_NOERROR && u->rcode != RCODE_NXDOMAIN)
 		return -EIO;
 	r = xcalloc(1, sizeof(*r));
@@ -431,4 +438,36 @@ const char *dns_outcome_str(int outcome)
 	default:
 		return "error";
 	}
+}
+
+bool dns_validating(const struct dns *dns)
+{
+	return dns->validating;
+}
+
+const char *dns_error_str(int err)
+{
+	switch (err) {
+	case -ETIMEDOUT:
+		return "timeout";
+	case -EAGAIN:
+		return "SERVFAIL";
+	case -ECONNREFUSED:
+		return "REFUSED";
+	case -EIO:
+		return "resolver error";
+	case -EBADMSG:
+		return "undecodable record";
+	case -EINVAL:
+		return "invalid query";
+	case -ENOMEM:
+		return "out of memory";
+	default:
+		return "error";
+	}
+}
+
+bool dns_error_unreachable(int err)
+{
+	return err == -ETIMEDOUT || err == -EAGAIN || err == -ECONNREFUSED || err == -EIO;
 }

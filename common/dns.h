@@ -1,4 +1,5 @@
-/* dns: DNSSEC-validating lookups through libunbound, each bounded by a timeout.
+/* dns: lookups through libunbound, each bounded by a timeout; DNSSEC-validated when a trust
+ * anchor file is given, not validated otherwise.
  *
  * One struct dns per process, shared by all threads. A lookup returns the decoded records and
  * the DNSSEC verdict (secure / insecure / bogus with the validator's reason). NXDOMAIN,
@@ -8,14 +9,13 @@
 #ifndef POSTWARDEN_DNS_H
 #define POSTWARDEN_DNS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "dns_rr.h"
 
 struct dns;
 
-/* The system root trust anchor (Debian dns-root-data), used when none is configured. */
-#define DNS_ROOT_ANCHOR "/usr/share/dns/root.key"
 #define DNS_TIMEOUT_MS_DEFAULT 5000
 
 struct dns_opts {
@@ -23,8 +23,9 @@ struct dns_opts {
 	 * of /etc/resolv.conf. Either way the built-in RFC 6761 "test." zone is dropped so that
 	 * *.test names are asked upstream. */
 	const char *forwarder;
-	/* File of DS or DNSKEY records (zone-file syntax) used as the only trust anchors; NULL
-	 * or "" = DNS_ROOT_ANCHOR if readable, else no anchor (every answer is insecure). */
+	/* File of DS or DNSKEY records (zone-file syntax) used as the only trust anchors, e.g.
+	 * Debian's /usr/share/dns/root.key; NULL or "" = no validation at all (libunbound runs
+	 * its iterator only, every answer is insecure, nothing is ever bogus). */
 	const char *trust_anchor;
 	int timeout_ms;    /* per lookup; <= 0 = DNS_TIMEOUT_MS_DEFAULT */
 	int cache_max_ttl; /* seconds; <= 0 = libunbound's default (1 day) */
@@ -32,7 +33,7 @@ struct dns_opts {
 
 /* DNSSEC verdict of an answer (libunbound's secure / bogus flags). */
 enum dns_sec {
-	DNS_SEC_INSECURE = 0, /* not signed, or no trust anchor covers it */
+	DNS_SEC_INSECURE = 0, /* not validated: not signed, no anchor covers it, or no anchor */
 	DNS_SEC_SECURE,       /* validated from a trust anchor */
 	DNS_SEC_BOGUS,        /* validation failed: see why_bogus */
 };
@@ -88,10 +89,11 @@ void dns_free(struct dns *dns);
  * Never blocks longer than the context's timeout (plus scheduling). A lookup that times out
  * is cancelled.
  *
- * Return: DNS_ANSWER (0), DNS_NXDOMAIN, DNS_NODATA or DNS_BOGUS; or -ETIMEDOUT (no answer in
- * time), -EAGAIN (SERVFAIL not caused by validation, e.g. unreachable servers), -EIO (other
- * RCODEs or resolver errors), -EBADMSG (a record could not be decoded), -EINVAL (bad @name or
- * unsupported @type), -ENOMEM.
+ * Return: DNS_ANSWER (0), DNS_NXDOMAIN, DNS_NODATA or DNS_BOGUS (only with a trust anchor);
+ * or -ETIMEDOUT (no answer in time), -EAGAIN (SERVFAIL not caused by validation: libunbound
+ * also reports a forwarder's REFUSED or an unreachable one this way), -ECONNREFUSED (the
+ * answer's RCODE is REFUSED), -EIO (other RCODEs or resolver errors), -EBADMSG (a record could
+ * not be decoded), -EINVAL (bad @name or unsupported @type), -ENOMEM.
  */
 int dns_query(struct dns *dns, const char *name, int type, struct dns_result **out);
 
@@ -111,5 +113,25 @@ void dns_result_free(struct dns_result *res);
 const char *dns_sec_str(enum dns_sec sec);
 /* dns_outcome_str() - "answer", "NXDOMAIN", "NODATA" or "bogus", for logs. */
 const char *dns_outcome_str(int outcome);
+
+/* dns_validating() - true when @dns has a trust anchor, i.e. answers can be secure. */
+bool dns_validating(const struct dns *dns);
+
+/**
+ * dns_error_str() - which failure a negative dns_query() return is, for messages.
+ * @err: a -errno from dns_query()
+ *
+ * Return: a static string: "timeout", "SERVFAIL", "REFUSED", "undecodable record", ... or
+ * "error" for codes dns_query() does not return.
+ */
+const char *dns_error_str(int err);
+
+/**
+ * dns_error_unreachable() - true when a negative dns_query() return means the resolver gave
+ * no usable answer (timeout, SERVFAIL, REFUSED, other RCODEs): DNS is down from here, as
+ * opposed to a bad name, a broken record or a bogus answer.
+ * @err: a dns_query() return; outcomes (>= 0) are never unreachable
+ */
+bool dns_error_unreachable(int err);
 
 #endif

@@ -1,8 +1,9 @@
-/* commands: milter-dkim's admin subcommands (issue 5 "Commands"):
+/* commands: milter-dkim's admin subcommands (milter-dkim(8)):
  *   keygen [DOMAIN]     create missing keys, print what was made
  *   dns [DOMAIN]        zone-file TXT lines for every selector to publish
- *   check-dns [DOMAIN]  look every selector up now, print a table, store results
- *   status              the live state of every selector, from the store
+ *   check-dns [DOMAIN]  look every selector up now, print a table (with whether each
+ *                       answer was DNSSEC-validated), store results
+ *   status              the resolver, and the live state of every selector, from the store
  * Exit codes: 0, 1 (check-dns: a sign = yes selector fails the gate), 64 usage,
  * 69 DNS unreachable, 78 config error. Run as root they first drop to the
  * daemon's user, so created keys and store files belong to it.
@@ -181,6 +182,21 @@ static int dkim_cmd_dns(struct daemon *d, int argc, char **argv)
 	return DAEMON_EXIT_OK;
 }
 
+/* dkim_cmd_dnssec() - check-dns's "dnssec" column: was the row's answer validated? */
+static const char *dkim_cmd_dnssec(const struct gate_row *row)
+{
+	if (row->err < 0)
+		return "-";
+	switch (row->sec) {
+	case DNS_SEC_SECURE:
+		return "validated";
+	case DNS_SEC_BOGUS:
+		return "bogus";
+	default:
+		return "not validated";
+	}
+}
+
 static int dkim_cmd_check_dns(struct daemon *d, int argc, char **argv)
 {
 	const char *only;
@@ -205,7 +221,8 @@ static int dkim_cmd_check_dns(struct daemon *d, int argc, char **argv)
 		rc = DAEMON_EXIT_USAGE;
 		goto out;
 	}
-	printf("%-32s %-12s %-8s %-22s %s\n", "selector", "sign", "state", "published?", "detail");
+	printf("%-32s %-12s %-8s %-22s %-14s %s\n", "selector", "sign", "state", "published?",
+	       "dnssec", "detail");
 	for (size_t i = 0; i < n; i++) {
 		char name[300];
 		snprintf(name, sizeof(name), "%s._domainkey.%s", rows[i].sel->name, rows[i].dom->d);
@@ -214,19 +231,26 @@ static int dkim_cmd_check_dns(struct daemon *d, int argc, char **argv)
 		                          ? "yes, NOT this key"
 		                  : rows[i].lookup == SELECTORS_LOOKUP_ABSENT ? "no"
 		                                                              : "unknown";
-		printf("%-32s %-12s %-8s %-22s %s%s\n", name,
+		printf("%-32s %-12s %-8s %-22s %-14s %s%s\n", name,
 		       rows[i].sel->sc.sign ? (rows[i].sel->sc.legacy ? "yes (legacy)" : "yes")
 		                            : "no",
-		       rows[i].passes ? "signs" : "-", pub, rows[i].detail,
+		       rows[i].passes ? "signs" : "-", pub, dkim_cmd_dnssec(&rows[i]),
+		       rows[i].detail,
 		       rows[i].doubted ? " (signing goes on until a second check agrees)" : "");
 		if (rows[i].sel->sc.sign && !rows[i].sel->sc.legacy &&
 		    rows[i].lookup != SELECTORS_LOOKUP_MATCH && rc == DAEMON_EXIT_OK)
 			rc = 1;
 	}
 	if (r == -EHOSTUNREACH) {
-		fprintf(stderr, "milter-dkim: DNS could not be reached\n");
+		fprintf(stderr, "milter-dkim: DNS could not be reached (%s)\n",
+		        dns_error_str(rows[0].err));
 		rc = DAEMON_EXIT_UNAVAIL;
 	}
+	if (dns_validating(dns))
+		printf("DNSSEC: validated (trust_anchor = %s)\n",
+		       cfg_str(c->cfg, NULL, "trust_anchor"));
+	else
+		printf("DNSSEC: not validated (no trust_anchor)\n");
 out:
 	free(rows);
 	dns_free(dns);
@@ -255,6 +279,10 @@ static int dkim_cmd_status(struct daemon *d, int argc, char **argv)
 		       st ? store_backend(st) : "not open", strerror(-pr));
 	else
 		printf("store: %s\n", store_backend(st));
+	const char *resolver = cfg_str(c->cfg, NULL, "resolver");
+	const char *ta = cfg_str(c->cfg, NULL, "trust_anchor");
+	printf("dns: %s, %s%s\n", *resolver ? resolver : "resolv.conf",
+	       *ta ? "DNSSEC-validated from " : "not DNSSEC-validated (no trust_anchor)", ta);
 	for (size_t i = 0; i < c->ndom; i++) {
 		const struct dkim_domain *dom = &c->dom[i];
 		printf("[%s] d=%s\n", dom->section, dom->d);

@@ -34,7 +34,7 @@ static const struct cfg_key dkim_global_keys[] = {
 	{ "resolver", CFG_STRING, "", 0, 0, 0, NULL,
 	  "DNS for the selector gate: empty = resolv.conf, or addr@port" },
 	{ "trust_anchor", CFG_STRING, "", 0, 0, 0, NULL,
-	  "DNSSEC trust anchor file (empty: the system root anchor)" },
+	  "DNSSEC trust anchor file (DS or DNSKEY records); empty: no validation" },
 	{ "dns_check_interval", CFG_DURATION, "1h", 0, 1000, 2592000000LL, NULL,
 	  "how often selectors' TXT records are checked" },
 	{ "retire_grace", CFG_DURATION, "7d", 0, 0, 0, NULL,

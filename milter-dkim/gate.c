@@ -7,6 +7,9 @@
  * path. A failed lookup keeps the last known state (RFC-free policy: a DNS
  * outage must not stop signing). States are loaded from the store when an
  * entry is first seen, so a restart or a new fleet member starts warm.
+ * Answers are DNSSEC-validated only when the resolver has a trust anchor (as
+ * OpenDKIM's TrustAnchorFile, opendkim.conf(5)); a bogus answer is then a
+ * failed lookup. Whether DNS is down is decided from dns_query()'s codes.
  */
 #include "gate.h"
 
@@ -156,49 +159,57 @@ bool gate_state(struct gate *g, const struct dkim_selector *sel, struct selector
 	return e != NULL;
 }
 
+/* gate_lookup() - look @sel up; fill @row's err, sec and detail. */
 static enum selector_lookup gate_lookup(struct dns *dns, const struct dkim_domain *dom,
-                                        const struct dkim_selector *sel, const char **detail)
+                                        const struct dkim_selector *sel, struct gate_row *row)
 {
 	char name[600];
 	struct dns_result *res = NULL;
 	enum selector_lookup out = SELECTORS_LOOKUP_MISMATCH;
+	const char *detail = "published, another key";
 
 	snprintf(name, sizeof(name), "%s._domainkey.%s", sel->name, dom->d);
-	int r = dns_txt(dns, name, &res);
-	if (r < 0) {
-		*detail = r == -ETIMEDOUT ? "timeout" : "lookup failed";
+	row->err = dns_txt(dns, name, &res);
+	row->sec = DNS_SEC_INSECURE;
+	if (row->err < 0) {
+		snprintf(row->detail, sizeof(row->detail), "lookup failed: %s",
+		         dns_error_str(row->err));
 		return SELECTORS_LOOKUP_FAILED;
 	}
+	row->sec = res->sec;
 	switch (res->outcome) {
 	case DNS_NXDOMAIN:
-		*detail = "not published (NXDOMAIN)";
+		detail = "not published (NXDOMAIN)";
 		out = SELECTORS_LOOKUP_ABSENT;
 		break;
 	case DNS_NODATA:
-		*detail = "not published (no TXT)";
+		detail = "not published (no TXT)";
 		out = SELECTORS_LOOKUP_ABSENT;
 		break;
 	case DNS_BOGUS:
-		*detail = "DNSSEC bogus";
 		out = SELECTORS_LOOKUP_FAILED;
 		break;
 	default:
-		*detail = "published, another key";
 		for (size_t i = 0; i < res->count; i++) {
 			enum keys_txt_result k = keys_txt_check(res->txt[i].text, sel->key);
 			if (k == KEYS_TXT_MATCH) {
-				*detail = "published, matches key";
+				detail = "published, matches key";
 				out = SELECTORS_LOOKUP_MATCH;
 				break;
 			}
 			if (k == KEYS_TXT_REVOKED)
-				*detail = "published, revoked (empty p=)";
+				detail = "published, revoked (empty p=)";
 			else if (k == KEYS_TXT_WRONG_TYPE)
-				*detail = "published, wrong key type";
+				detail = "published, wrong key type";
 			else if (k == KEYS_TXT_MALFORMED && res->count == 1)
-				*detail = "published, not a DKIM key record";
+				detail = "published, not a DKIM key record";
 		}
 	}
+	if (res->outcome == DNS_BOGUS)
+		snprintf(row->detail, sizeof(row->detail), "DNSSEC bogus: %s",
+		         res->why_bogus ? res->why_bogus : "no reason given");
+	else
+		snprintf(row->detail, sizeof(row->detail), "%s", detail);
 	dns_result_free(res);
 	return out;
 }
@@ -206,7 +217,7 @@ static enum selector_lookup gate_lookup(struct dns *dns, const struct dkim_domai
 int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struct store *st,
                const char *only, struct gate_row **rows, size_t *nrows)
 {
-	size_t total = 0, k = 0, failed = 0, timeouts = 0;
+	size_t total = 0, k = 0, down = 0, timeouts = 0;
 	time_t now = time(NULL);
 
 	for (size_t i = 0; i < c->ndom; i++)
@@ -224,15 +235,14 @@ int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struc
 			row->sel = sel;
 			if (timeouts >= GATE_MAX_TIMEOUTS) {
 				row->lookup = SELECTORS_LOOKUP_FAILED;
-				row->detail = "not looked up: DNS is not answering";
+				row->err = -ETIMEDOUT;
+				snprintf(row->detail, sizeof(row->detail),
+				         "not looked up: DNS is not answering (timeout)");
 			} else {
-				row->lookup = gate_lookup(dns, dom, sel, &row->detail);
-				timeouts = row->lookup == SELECTORS_LOOKUP_FAILED &&
-				                           strcmp(row->detail, "timeout") == 0
-				                   ? timeouts + 1
-				                   : 0;
+				row->lookup = gate_lookup(dns, dom, sel, row);
+				timeouts = row->err == -ETIMEDOUT ? timeouts + 1 : 0;
 			}
-			failed += row->lookup == SELECTORS_LOOKUP_FAILED;
+			down += dns_error_unreachable(row->err);
 			pthread_mutex_lock(&g->lock);
 			struct gate_entry *e = gate_find(g, sel->state_key);
 			if (e) {
@@ -251,7 +261,7 @@ int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struc
 	} else {
 		free(out);
 	}
-	return k && failed == k ? -EHOSTUNREACH : (int)k;
+	return k && down == k ? -EHOSTUNREACH : (int)k;
 }
 
 int gate_refresh(struct gate *g, struct store *st)

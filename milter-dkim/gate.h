@@ -9,20 +9,24 @@
 #include <time.h>
 
 #include "conf.h"
+#include "dns.h"
 #include "selectors.h"
 
 struct gate;
 struct store;
-struct dns;
 
 /* One row of a DNS check, for `check-dns`. */
 struct gate_row {
 	const struct dkim_domain *dom;
 	const struct dkim_selector *sel;
 	enum selector_lookup lookup;
-	const char *detail; /* "matches", "mismatch", "NXDOMAIN", "SERVFAIL/timeout" ... static */
-	bool passes;        /* signs after this check */
-	bool doubted;       /* it passed, this check disagreed: a second check decides */
+	int err;          /* dns_query()'s return: an outcome (>= 0) or -errno */
+	enum dns_sec sec; /* the answer's DNSSEC verdict; DNS_SEC_INSECURE when err < 0 */
+	/* "published, matches key", "not published (NXDOMAIN)", "lookup failed: timeout",
+	 * "DNSSEC bogus: <unbound's reason>" ... */
+	char detail[320];
+	bool passes;  /* signs after this check */
+	bool doubted; /* it passed, this check disagreed: a second check decides */
 };
 
 struct gate *gate_new(void);
@@ -54,7 +58,8 @@ bool gate_state(struct gate *g, const struct dkim_selector *sel, struct selector
  * DNS now and record the results in memory and in @st.
  * @rows: if not NULL, receives a malloc'd array of results (caller frees)
  * Return: the number of selectors checked, or -errno (-EHOSTUNREACH when every
- * lookup failed, i.e. DNS could not be reached).
+ * lookup failed with a code dns_error_unreachable() counts, i.e. DNS could not be
+ * reached; bogus answers do not count: the resolver answered).
  */
 int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struct store *st,
                const char *only, struct gate_row **rows, size_t *nrows);

@@ -70,10 +70,17 @@ static void dkim_check_now(struct daemon *d)
 	}
 	int r = gate_check(dkim_gate_table, c, dns, daemon_store(d), NULL, &rows, &n);
 	if (r == -EHOSTUNREACH)
-		log_warnx("DNS gate: every lookup failed; keeping the last known state");
-	for (size_t i = 0; i < n; i++)
-		log_debug("DNS gate: %s._domainkey.%s: %s%s", rows[i].sel->name, rows[i].dom->d,
-		          rows[i].detail, rows[i].passes ? " (signing)" : "");
+		log_warnx("DNS gate: every lookup failed (%s); keeping the last known state",
+		          dns_error_str(rows[0].err));
+	for (size_t i = 0; i < n; i++) {
+		if (rows[i].err == DNS_BOGUS)
+			log_warnx("DNS gate: %s._domainkey.%s: %s; keeping the last known state",
+			          rows[i].sel->name, rows[i].dom->d, rows[i].detail);
+		else
+			log_debug("DNS gate: %s._domainkey.%s: %s%s", rows[i].sel->name,
+			          rows[i].dom->d, rows[i].detail,
+			          rows[i].passes ? " (signing)" : "");
+	}
 	for (size_t i = 0; i < c->ndom; i++) {
 		size_t idx[64];
 		struct dkim_domain capped = c->dom[i];

@@ -1,6 +1,6 @@
 #!/bin/bash
 # dns.sh: start the test DNS (tests/harness/dns.sh: knotd + validating unbound) and run
-# test_dns (common/dns against it) with DNS_FORWARDER, DNS_TA and DNS_DIR set.
+# test_dns (common/dns against it) with DNS_FORWARDER, DNS_AUTH, DNS_TA and DNS_DIR set.
 # Usage: dns.sh PATH/TO/test_dns. Skips (77) when knot/unbound/dig are missing.
 set -eu
 . "${POSTWARDEN_HARNESS:-$(dirname "$0")/../harness}/dns.sh"

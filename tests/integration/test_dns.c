@@ -234,6 +234,39 @@ START_TEST(no_anchor_insecure)
 }
 END_TEST
 
+START_TEST(no_trust_anchor_no_validation)
+{
+	/* no trust anchor configured: nothing is validated, whether or not the path passes
+	 * DNSSEC records (the validating unbound, or knotd asked directly) */
+	const char *paths[] = { env("DNS_FORWARDER"), env("DNS_AUTH") };
+	struct dns_result *r;
+
+	for (size_t i = 0; i < 2; i++) {
+		struct dns *d = dns_test_new(paths[i], NULL, 5000);
+
+		ck_assert(!dns_validating(d));
+		ck_assert_int_eq(dns_txt(d, "_mta-sts.example.test", &r), DNS_ANSWER);
+		ck_assert_int_eq(r->sec, DNS_SEC_INSECURE);
+		ck_assert_str_eq(r->txt[0].text, "v=STSv1; id=20240101T000000;");
+		dns_result_free(r);
+		ck_assert_int_eq(dns_txt(d, "_mta-sts.plain.test", &r), DNS_ANSWER);
+		ck_assert_int_eq(r->sec, DNS_SEC_INSECURE);
+		dns_result_free(r);
+		ck_assert_int_eq(dns_txt(d, "nosuch.example.test", &r), DNS_NXDOMAIN);
+		ck_assert_int_eq(r->sec, DNS_SEC_INSECURE);
+		dns_result_free(r);
+		dns_free(d);
+	}
+	/* the same knotd path with the anchor validates */
+	struct dns *d = dns_test_new(env("DNS_AUTH"), env("DNS_TA"), 5000);
+	ck_assert(dns_validating(d));
+	ck_assert_int_eq(dns_txt(d, "_mta-sts.example.test", &r), DNS_ANSWER);
+	ck_assert_int_eq(r->sec, DNS_SEC_SECURE);
+	dns_result_free(r);
+	dns_free(d);
+}
+END_TEST
+
 START_TEST(bad_setup)
 {
 	struct dns_opts o = { .forwarder = "not an address", .trust_anchor = env("DNS_TA") };
@@ -244,7 +277,7 @@ START_TEST(bad_setup)
 	o.trust_anchor = "/nonexistent/ta.ds";
 	ck_assert_ptr_null(dns_new(&o));
 	ck_assert_int_eq(errno, ENOENT);
-	/* defaults (resolv.conf, DNS_ROOT_ANCHOR) build a context; nothing is looked up */
+	/* defaults (resolv.conf, no trust anchor) build a context; nothing is looked up */
 	if (access("/etc/resolv.conf", R_OK) == 0) {
 		struct dns *d = dns_new(NULL);
 
@@ -435,5 +468,5 @@ START_TEST(runtime_record)
 END_TEST
 
 CHECK_MAIN("dns", txt_secure, mx_tlsa_addr_secure, insecure_plain, nxdomain_nodata,
-           bogus_wrong_anchor, no_anchor_insecure, bad_setup, timeout_blackhole, timeout_dead_port,
-           concurrent, runtime_record)
+           bogus_wrong_anchor, no_anchor_insecure, no_trust_anchor_no_validation, bad_setup,
+           timeout_blackhole, timeout_dead_port, concurrent, runtime_record)
