@@ -11,9 +11,11 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,12 +304,29 @@ static int daemon_setup(struct daemon *d)
 	return DAEMON_EXIT_OK;
 }
 
+/* Every SMTP session of a milter holds descriptors (milter-av: 2-3 per message), and the
+ * soft limit a service starts with is often 1024: raise it to the hard limit, so that
+ * LimitNOFILE= (or the hard limit) is what counts. Return the limit now in effect. */
+static long daemon_raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -1;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? LONG_MAX : (long)rl.rlim_cur;
+}
+
 static int daemon_serve(struct daemon *d)
 {
 	const struct daemon_runner *run = d->spec->runner;
 	pthread_t sigthr;
 	int r;
 
+	long nofile = daemon_raise_nofile();
 	if ((r = run->prepare(d)) < 0)
 		return DAEMON_EXIT_UNAVAIL;
 	if ((r = daemon_setup(d)) != DAEMON_EXIT_OK) {
@@ -319,7 +338,7 @@ static int daemon_serve(struct daemon *d)
 		d->spec->started(d);
 	if (!run->own_signals && pthread_create(&sigthr, NULL, daemon_signal_thread, d) == 0)
 		pthread_detach(sigthr);
-	log_info("%s %s started", d->spec->name, POSTWARDEN_VERSION);
+	log_info("%s %s started (open file limit %ld)", d->spec->name, POSTWARDEN_VERSION, nofile);
 	notify_ready();
 	r = run->serve(d);
 	notify_stopping();

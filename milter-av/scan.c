@@ -120,6 +120,16 @@ static void backend_failed(struct clamd_scan *s, const char *what, int err)
 	backend_gave_up(s, why);
 }
 
+/* Out of descriptors is this process's trouble, not the backend's: fail this scan
+ * (on_error) without marking a healthy clamd down. */
+static void connect_failed(struct clamd_scan *s, int err)
+{
+	if (err == -EMFILE || err == -ENFILE)
+		finish(s, VERDICT_ERROR, CLAMD_SCAN_NOFD);
+	else
+		backend_failed(s, "connect", err);
+}
+
 /* Take a reply as the scan's result: `OK`, `<name> FOUND` and a known `... ERROR` are
  * final; anything else is a failed scan on this backend. */
 static void take_reply(struct clamd_scan *s, const char *reply, int len)
@@ -182,7 +192,7 @@ static int ensure_conn(struct clamd_scan *s, bool *fresh)
 		return 0;
 	int fd = clamd_connect(s->pool, s->cur);
 	if (fd < 0) {
-		backend_failed(s, "connect", fd);
+		connect_failed(s, fd);
 		return fd;
 	}
 	s->conn = fd;
@@ -286,7 +296,7 @@ static void fildes_scan(struct clamd_scan *s)
 	}
 	int fd = clamd_connect(s->pool, s->cur);
 	if (fd < 0) {
-		backend_failed(s, "connect", fd);
+		connect_failed(s, fd);
 		return;
 	}
 	s->conn = fd;

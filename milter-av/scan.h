@@ -21,6 +21,10 @@ enum clamd_mode {
  * no backend left); further data is ignored, call clamd_scan_end(). */
 #define CLAMD_SCAN_DONE 1
 
+/* The error detail of a scan that could not open a descriptor (EMFILE/ENFILE): no backend
+ * is marked down for it. */
+#define CLAMD_SCAN_NOFD "out of file descriptors"
+
 /* INSTREAM chunk size: data is sent in chunks of this many bytes as it arrives. */
 #define CLAMD_SCAN_CHUNK (256 * 1024)
 
