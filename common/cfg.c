@@ -16,12 +16,15 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "xalloc.h"
@@ -679,10 +682,22 @@ struct cfg *cfg_load(const struct cfg_schema *schema, const char *path, char **e
 	int e;
 
 	*err = NULL;
-	f = fopen(path, "re");
-	if (!f) {
+	/* O_NONBLOCK and regular files only: a FIFO must not hold the start (no signal is
+	 * handled yet, so SIGTERM could not end the wait) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	e = 0;
+	if (fd < 0 || fstat(fd, &st) < 0)
 		e = errno;
-		*err = xasprintf("%s: %s", path, strerror(e));
+	else if (!S_ISREG(st.st_mode))
+		e = EINVAL;
+	else if (!(f = fdopen(fd, "r")))
+		e = errno;
+	if (e) {
+		*err = e == EINVAL ? xasprintf("%s: not a regular file", path)
+		                   : xasprintf("%s: %s", path, strerror(e));
+		if (fd >= 0)
+			close(fd);
 		errno = e;
 		return NULL;
 	}

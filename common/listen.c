@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +140,19 @@ static int listen_probe_unix(const struct sockaddr_un *sun, int type)
 	return -e;
 }
 
+/* Remember which file listen_bind() made: device, inode and change time (a later process's
+ * file can get the same inode number, never the same change time). */
+static int listen_note_file(struct listen_spec *ls)
+{
+	struct stat st;
+	if (lstat(ls->path, &st) < 0)
+		return -errno;
+	ls->bound_dev = st.st_dev;
+	ls->bound_ino = st.st_ino;
+	ls->bound_ctime = st.st_ctim;
+	return 0;
+}
+
 static int listen_bind_unix_locked(struct listen_spec *ls, int type, int backlog)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -159,14 +173,15 @@ static int listen_bind_unix_locked(struct listen_spec *ls, int type, int backlog
 	mode_t old = umask(0777 & ~ls->mode);
 	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
-	if (r < 0 || chmod(ls->path, ls->mode) < 0 || lstat(ls->path, &st) < 0 ||
-	    (type == SOCK_STREAM && listen(fd, backlog) < 0)) {
+	if (r < 0 || chmod(ls->path, ls->mode) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, backlog) < 0))
 		r = -errno;
+	else
+		r = listen_note_file(ls);
+	if (r < 0) {
 		close(fd);
 		return r;
 	}
-	ls->bound_dev = st.st_dev;
-	ls->bound_ino = st.st_ino;
 	ls->bound_type = type;
 	return fd;
 }
@@ -210,12 +225,14 @@ int listen_unlink(const struct listen_spec *ls)
 		return 1;
 	memcpy(sun.sun_path, ls->path, strlen(ls->path) + 1);
 	int dfd = listen_lock_dir(ls->path);
-	/* An inode number can be reused by the file of a process that replaced ours, so the
-	 * path must also have nobody listening on it. */
+	/* Ours: the same device, inode and change time, and nobody listening there (a probe
+	 * that may not connect, EACCES, leaves the identity to decide). */
 	if (lstat(ls->path, &st) < 0)
 		r = errno == ENOENT ? 1 : -errno;
 	else if (st.st_dev == ls->bound_dev && st.st_ino == ls->bound_ino &&
-	         listen_probe_unix(&sun, ls->bound_type) == 0)
+	         st.st_ctim.tv_sec == ls->bound_ctime.tv_sec &&
+	         st.st_ctim.tv_nsec == ls->bound_ctime.tv_nsec &&
+	         listen_probe_unix(&sun, ls->bound_type) <= 0)
 		r = unlink(ls->path) < 0 ? -errno : 0;
 	if (dfd >= 0)
 		close(dfd);
@@ -287,14 +304,25 @@ int listen_adopt_systemd(int type, int *fds, size_t max)
 #endif
 }
 
-int listen_set_owner(const char *path, const char *group, mode_t mode)
+int listen_set_owner(struct listen_spec *ls, const char *user, const char *group)
 {
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	if (user && *user) {
+		struct passwd *pw = getpwnam(user);
+		if (!pw)
+			return -ENOENT;
+		uid = pw->pw_uid;
+	}
 	if (group && *group) {
 		struct group *g = getgrnam(group);
 		if (!g)
 			return -ENOENT;
-		if (chown(path, (uid_t)-1, g->gr_gid) < 0)
-			return -errno;
+		gid = g->gr_gid;
 	}
-	return chmod(path, mode) < 0 ? -errno : 0;
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(ls->path, uid, gid) < 0)
+		return -errno;
+	if (chmod(ls->path, ls->mode) < 0)
+		return -errno;
+	return listen_note_file(ls);
 }

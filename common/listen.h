@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 enum listen_kind { LISTEN_UNIX, LISTEN_INET, LISTEN_INET6 };
 
@@ -21,6 +22,7 @@ struct listen_spec {
 	/* LISTEN_UNIX after listen_bind(): the socket file it made (ino 0: none) */
 	dev_t bound_dev;
 	ino_t bound_ino;
+	struct timespec bound_ctime;
 	int bound_type;
 };
 
@@ -49,8 +51,8 @@ int listen_bind(struct listen_spec *ls, int type, int backlog);
 
 /**
  * listen_unlink() - remove the unix socket file listen_bind() made, only if the path still
- * holds that very file and nothing listens on it (a later process may have bound the
- * path since): close the listening fd first.
+ * holds that very file (device, inode and change time; a later process may have bound
+ * the path since) and nothing listens on it: close the listening fd first.
  * Return: 0 removed, 1 not ours or gone (left alone), or -errno.
  */
 int listen_unlink(const struct listen_spec *ls);
@@ -64,8 +66,8 @@ int listen_unlink(const struct listen_spec *ls);
  */
 int listen_adopt_systemd(int type, int *fds, size_t max);
 
-/* listen_set_owner() - chown a unix socket file to -1:@group and chmod it; only
- * meaningful as root. Return 0 or -errno. */
-int listen_set_owner(const char *path, const char *group, mode_t mode);
+/* listen_set_owner() - chown the unix socket file listen_bind() made to @user:@group (NULL:
+ * keep that one; only meaningful as root) and chmod it to ls->mode. Return 0 or -errno. */
+int listen_set_owner(struct listen_spec *ls, const char *user, const char *group);
 
 #endif

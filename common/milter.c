@@ -111,6 +111,46 @@ const char *milter_queue_id(SMFICTX *ctx)
 	return q ? q : "NOQUEUE";
 }
 
+/* libmilter's listener checks for a stop only between two waits of up to 5 s (MI_CHK_TIME
+ * in libmilter's libmilter.h), holding the lock smfi_stop() needs: connections to our own
+ * socket end the wait, so a stop takes milliseconds. */
+static struct sockaddr_storage milter_wake_addr;
+static socklen_t milter_wake_len;
+static atomic_bool milter_stop_done;
+
+static void milter_note_wake_addr(int fd)
+{
+	milter_wake_len = sizeof(milter_wake_addr);
+	if (getsockname(fd, (struct sockaddr *)&milter_wake_addr, &milter_wake_len) < 0)
+		milter_wake_len = 0;
+}
+
+static void *milter_waker(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 100 && !atomic_load(&milter_stop_done); i++) {
+		struct timespec ts = { 0, 20 * 1000000L };
+		nanosleep(&ts, NULL);
+		int fd = socket(milter_wake_addr.ss_family,
+		                SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			continue;
+		(void)!connect(fd, (struct sockaddr *)&milter_wake_addr, milter_wake_len);
+		close(fd);
+	}
+	return NULL;
+}
+
+static void milter_stop_now(void)
+{
+	pthread_t w;
+	bool waking = milter_wake_len > 0 && pthread_create(&w, NULL, milter_waker, NULL) == 0;
+	smfi_stop();
+	atomic_store(&milter_stop_done, true);
+	if (waking)
+		pthread_join(w, NULL);
+}
+
 /* Bind `listen =` ourselves and hand libmilter the fd ("fd:N", as under socket activation):
  * libmilter then never unlinks or replaces the path; only listen_bind()'s checks and
  * listen_unlink()'s identity test touch it. */
@@ -138,11 +178,16 @@ static int milter_bind(struct daemon_conf *c, char *conn, size_t connsz)
 	}
 	milter_listen_unix = milter_listen.kind == LISTEN_UNIX;
 	if (milter_listen_unix) {
-		const char *group = privs_is_root() ? cfg_str(c->cfg, NULL, "listen_group") : NULL;
-		if ((r = listen_set_owner(milter_listen.path, group, milter_listen.mode)) < 0)
+		/* owned by the service user, as systemd's SocketUser= does: the daemon can
+		 * then reach (status, stop) and remove its own socket after the drop */
+		bool root = privs_is_root();
+		const char *user = root ? cfg_str(c->cfg, NULL, "user") : NULL;
+		const char *group = root ? cfg_str(c->cfg, NULL, "listen_group") : NULL;
+		if ((r = listen_set_owner(&milter_listen, user, group)) < 0)
 			log_warn_e(r, "%s: cannot set mode/group", milter_listen.path);
 	}
 	milter_listen_fd = fd;
+	milter_note_wake_addr(fd);
 	snprintf(conn, connsz, "fd:%d", fd);
 	log_info("listening on %s", l[0]);
 	return 0;
@@ -161,6 +206,8 @@ static int milter_prepare(struct daemon *d)
 		goto out;
 	}
 	if ((r = listen_adopt_systemd(SOCK_STREAM, &fd, 1)) > 0) {
+		milter_listen_fd = fd;
+		milter_note_wake_addr(fd);
 		snprintf(conn, sizeof(conn), "fd:%d", fd);
 		log_info("listening on systemd socket fd %d", fd);
 		r = 0;
@@ -220,7 +267,7 @@ static void *milter_signal_thread(void *arg)
 		int left = milter_drain(daemon_stop_deadline_ms(d));
 		if (left > 0)
 			log_warnx("stop deadline passed with %d sessions open", left);
-		smfi_stop();
+		milter_stop_now();
 	}
 	return NULL;
 }

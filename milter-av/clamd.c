@@ -191,6 +191,13 @@ void clamd_pool_mark_down(struct clamd_pool *pool, size_t idx, const char *reaso
 	pthread_mutex_unlock(&pool->lock);
 }
 
+void clamd_pool_mark_up(struct clamd_pool *pool, size_t idx)
+{
+	pthread_mutex_lock(&pool->lock);
+	pool->b[idx].down_until_ms = 0;
+	pthread_mutex_unlock(&pool->lock);
+}
+
 void clamd_pool_count(struct clamd_pool *pool, size_t idx, enum verdict_status status)
 {
 	pthread_mutex_lock(&pool->lock);

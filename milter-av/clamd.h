@@ -67,6 +67,8 @@ bool clamd_pool_is_up(struct clamd_pool *pool, size_t idx);
  * @reason: short text kept for status (copied)
  */
 void clamd_pool_mark_down(struct clamd_pool *pool, size_t idx, const char *reason);
+/* clamd_pool_mark_up() - backend @idx answered: it is up again (thread safe). */
+void clamd_pool_mark_up(struct clamd_pool *pool, size_t idx);
 /* clamd_pool_count() - count a reply of @status from backend @idx. */
 void clamd_pool_count(struct clamd_pool *pool, size_t idx, enum verdict_status status);
 

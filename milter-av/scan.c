@@ -51,7 +51,8 @@ struct clamd_scan {
 	int conn;         /* INSTREAM connection to cur, or -1 */
 	size_t cur;       /* current backend, NO_BACKEND when none is left */
 	bool *tried;
-	bool done; /* outcome known: result holds it */
+	bool tried_down; /* a backend marked down was given its one try */
+	bool done;       /* outcome known: result holds it */
 	unsigned failovers;
 	char *chunk; /* CLAMD_SCAN_CHUNK bytes of scratch, allocated on first use */
 	struct verdict_reply result;
@@ -80,15 +81,29 @@ static void close_conn(struct clamd_scan *s)
 	s->sent = 0;
 }
 
+/* The next backend: the first untried one that is up; when every one is marked down, the
+ * preferred untried one once anyway, so mail is scanned again as soon as clamd is back
+ * rather than tempfailed until backend_retry has passed. */
 static void pick_backend(struct clamd_scan *s)
 {
 	size_t n = clamd_pool_size(s->pool);
+	size_t down = NO_BACKEND;
 	for (size_t i = 0; i < n; i++) {
-		if (!s->tried[i] && clamd_pool_is_up(s->pool, i)) {
+		if (s->tried[i])
+			continue;
+		if (clamd_pool_is_up(s->pool, i)) {
 			s->tried[i] = true;
 			s->cur = i;
 			return;
 		}
+		if (down == NO_BACKEND)
+			down = i;
+	}
+	if (down != NO_BACKEND && !s->tried_down) {
+		s->tried_down = true;
+		s->tried[down] = true;
+		s->cur = down;
+		return;
 	}
 	s->cur = NO_BACKEND;
 	char why[VERDICT_NAME_MAX];
@@ -143,6 +158,7 @@ static void take_reply(struct clamd_scan *s, const char *reply, int len)
 	s->done = true;
 	s->result_from_backend = true;
 	clamd_pool_count(s->pool, s->cur, v.status);
+	clamd_pool_mark_up(s->pool, s->cur);
 	close_conn(s);
 }
 

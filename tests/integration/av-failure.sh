@@ -1,7 +1,8 @@
 #!/bin/bash
 # av-failure.sh [MILTER_AV]: milter-av behind a private Postfix when clamd fails.
 # clamd stopped -> 451 4.7.1 at SMTP (on_error = tempfail, the default); clamd back ->
-# mail scanned again once backend_retry (1s) has passed, without a reload; on_error =
+# mail scanned again once backend_retry (1s) has passed, without a reload; with every
+# backend marked down (backend_retry 60s) the preferred one is tried at once; on_error =
 # accept -> delivered with "X-Virus-Scanned: skipped (error)", never a clean verdict;
 # two backends over INSTREAM, the first dying mid-stream (a fake clamd that reads 256 KiB
 # and closes) -> the message is replayed on the second and EICAR at 1.5 MB is found;
@@ -58,6 +59,17 @@ clamd_up "$D/c1" || hn_fail "clamd 1 restart"
 sleep 1.2
 av_smtp "$(msg 'after outage')"
 hn_check "clamd back: scanned again after backend_retry (no reload)" scanned 'after outage'
+
+# --- every backend marked down, clamd back: the preferred backend is tried at once (not
+# only after backend_retry, 60 s here)
+av_reconf "$D/av" "clamd=$C1" backend_retry=60s timeout=5s || hn_fail "reload"
+clamd_down "$D/c1"
+av_smtp "$(msg 'long retry outage')"
+hn_check "backend_retry 60s, clamd stopped: 451 4.7.1" grep -aEq "$TEMP" "$D/smtp.out"
+clamd_up "$D/c1" || hn_fail "clamd 1 restart"
+av_smtp "$(msg 'long retry back')"
+hn_check "clamd back: the next message is scanned at once, not after backend_retry" \
+	scanned 'long retry back'
 
 # --- on_error = accept: delivered, marked as not scanned
 av_reconf "$D/av" "clamd=$C1" backend_retry=1s timeout=5s on_error=accept || hn_fail "reload"

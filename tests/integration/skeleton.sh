@@ -43,6 +43,12 @@ hn_check "unknown key exits 78" test $rc -eq 78
 hn_check "error names file:line" bash -c '[[ $1 == *"$2:2:"* ]]' _ "$err" "$D/bad.conf"
 "$TESTD" -c "$D/missing.conf" -n >/dev/null 2>&1
 hn_check "missing config exits 78" test $? -eq 78
+# a config path that would block (a FIFO nobody writes) is refused at once, not waited on
+mkfifo "$D/fifo.conf"
+err=$(timeout 10 "$TESTD" -f -c "$D/fifo.conf" 2>&1)
+rc=$?
+hn_check "FIFO as config: exits 78 at once" test $rc -eq 78
+hn_check "FIFO as config: says why" bash -c '[[ $1 == *"fifo.conf: not a regular file"* ]]' _ "$err"
 
 # --- -n prints the effective config, defaults included, and -c reads it back
 "$TESTD" -c "$D/ok.conf" -n >"$D/n1.conf"
@@ -178,8 +184,16 @@ hn_check "old process exited 0" test $? -eq 0
 PID=$PID_NEW
 hn_check "new socket kept after the old process's exit" test -S "$D/run/milter.sock"
 hn_check "new process answers after the old one exited" mt slow
-kill -TERM "$PID"
+if [ "$(id -u)" = 0 ]; then
+	hn_check "root: socket file owned by the service user" \
+		test "$(stat -c %U "$D/run/milter.sock")" = nobody
+fi
+# a stop with no open session returns at once (libmilter's listener alone would notice
+# the stop only after its 5 s wait)
+t0=$(hn_ms)
+kill -USR2 "$PID"
 testd_exit_status
+hn_check "SIGUSR2 with no open session: stopped in under 1 s" test $(($(hn_ms) - t0)) -lt 1000
 hn_check "new process removes its own socket at stop" test ! -e "$D/run/milter.sock"
 
 # --- systemd socket activation: the inherited socket is adopted (sd_is_socket checked)
