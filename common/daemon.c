@@ -1,6 +1,7 @@
-/* daemon: the shared skeleton (see daemon.h, ARCHITECTURE.md "The skeleton").
+/* daemon: the shared skeleton (see daemon.h).
  *
- * Start order: flags -> config (errors name file:line, exit 78) -> subcommand or
+ * Start order: flags -> config (errors name file:line, exit 78; every `listen`
+ * endpoint is parsed then, by the check() this skeleton adds to the schema) -> subcommand or
  * -n -> runner->prepare() takes listeners as root -> privilege drop -> store ->
  * build() (secrets) -> started() -> READY=1 -> runner->serve(). Every handled
  * signal is blocked in main before any thread exists; unless the runner owns
@@ -21,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "listen.h"
 #include "log.h"
 #include "notify.h"
 #include "privs.h"
@@ -29,6 +31,7 @@
 
 struct daemon {
 	const struct daemon_spec *spec;
+	struct cfg_schema schema; /* spec->schema plus the skeleton's checks */
 	const char *config_path;
 	bool foreground;
 	bool debug;
@@ -39,6 +42,20 @@ struct daemon {
 	atomic_bool stop;
 	void *runner_data;
 };
+
+/* The daemon's own check(), chained after the skeleton's (one daemon per process). */
+static int (*daemon_spec_check)(const char *, const char *, const char *, char **);
+
+static int daemon_check_key(const char *section, const char *key, const char *value, char **why)
+{
+	struct listen_spec ls;
+
+	if (!section && strcmp(key, "listen") == 0 && listen_parse(value, &ls) < 0) {
+		*why = xasprintf("listen: bad endpoint '%s'", value);
+		return -EINVAL;
+	}
+	return daemon_spec_check ? daemon_spec_check(section, key, value, why) : 0;
+}
 
 static struct daemon_conf *daemon_conf_new(struct daemon *d, struct cfg *cfg, void *priv)
 {
@@ -154,7 +171,7 @@ static int daemon_build(struct daemon *d, struct cfg *cfg, struct daemon_conf **
 static int daemon_load(struct daemon *d, struct daemon_conf **out)
 {
 	char *err = NULL;
-	struct cfg *cfg = cfg_load(d->spec->schema, d->config_path, &err);
+	struct cfg *cfg = cfg_load(&d->schema, d->config_path, &err);
 	if (!cfg) {
 		log_errx("%s", err);
 		free(err);
@@ -378,7 +395,10 @@ int daemon_main(const struct daemon_spec *spec, int argc, char **argv)
 	         d.debug);
 
 	char *err = NULL;
-	struct cfg *cfg = cfg_load(spec->schema, d.config_path, &err);
+	d.schema = *spec->schema;
+	daemon_spec_check = spec->schema->check;
+	d.schema.check = daemon_check_key;
+	struct cfg *cfg = cfg_load(&d.schema, d.config_path, &err);
 	if (!cfg) {
 		log_errx("%s", err);
 		free(err);

@@ -1,4 +1,4 @@
-/* daemon: the skeleton every postwarden daemon runs on (ARCHITECTURE.md).
+/* daemon: the skeleton every postwarden daemon runs on.
  *
  * A daemon is a config table plus one daemon_main() call. The skeleton owns
  * the flags (-c -f -d -n -V -h), the start order (config, listeners, privilege
@@ -111,6 +111,8 @@ int daemon_stop_deadline_ms(const struct daemon *d);
 bool daemon_wait_stop(struct daemon *d, int timeout_ms);
 
 /* Common config keys every daemon has: listen, store, user, group, listen_group.
+ * daemon_main() parses each `listen` endpoint as the file is read (listen_parse()):
+ * a bad one is "file:line: listen: bad endpoint 'X'", exit 78, also with -n.
  * Put DAEMON_KEYS(listen, user) first in the daemon's global key table. */
 #define DAEMON_KEYS(listen_def, user_def)                                                               \
 	{ "listen",   CFG_LIST,                                                                         \
