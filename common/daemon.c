@@ -167,11 +167,32 @@ static int daemon_build(struct daemon *d, struct cfg *cfg, struct daemon_conf **
 	return 0;
 }
 
+/* daemon_read() - cfg_load() against the skeleton's schema, then the checks that
+ * need the whole file: a runner with one_listen gets at most one `listen` endpoint
+ * (none is left to prepare(): systemd may pass the socket). */
+static struct cfg *daemon_read(struct daemon *d, char **err)
+{
+	const struct daemon_runner *run = d->spec->runner;
+	struct cfg *cfg = cfg_load(&d->schema, d->config_path, err);
+	size_t n = 0;
+
+	if (cfg && run && run->one_listen) {
+		cfg_list(cfg, NULL, "listen", &n);
+		if (n > 1) {
+			*err = xasprintf("%s:%u: listen: a milter takes one endpoint, not %zu",
+			                 cfg_path(cfg), cfg_line(cfg, NULL, "listen"), n);
+			cfg_free(cfg);
+			return NULL;
+		}
+	}
+	return cfg;
+}
+
 /* daemon_load() - read the config file and build the daemon's state from it. */
 static int daemon_load(struct daemon *d, struct daemon_conf **out)
 {
 	char *err = NULL;
-	struct cfg *cfg = cfg_load(&d->schema, d->config_path, &err);
+	struct cfg *cfg = daemon_read(d, &err);
 	if (!cfg) {
 		log_errx("%s", err);
 		free(err);
@@ -398,7 +419,7 @@ int daemon_main(const struct daemon_spec *spec, int argc, char **argv)
 	d.schema = *spec->schema;
 	daemon_spec_check = spec->schema->check;
 	d.schema.check = daemon_check_key;
-	struct cfg *cfg = cfg_load(&d.schema, d.config_path, &err);
+	struct cfg *cfg = daemon_read(&d, &err);
 	if (!cfg) {
 		log_errx("%s", err);
 		free(err);

@@ -54,6 +54,9 @@ struct daemon_runner {
 	/* own_signals - the runner handles SIGTERM/SIGINT/SIGHUP itself (libmilter
 	 * does); the skeleton then starts no signal thread. */
 	bool own_signals;
+	/* one_listen - the runner serves a single `listen` endpoint (libmilter): a
+	 * list of several is a config error at load, naming file:line. */
+	bool one_listen;
 };
 
 struct daemon_spec {

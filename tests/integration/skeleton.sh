@@ -60,6 +60,12 @@ rc=$?
 hn_check "start: bad listen exits 78" test $rc -eq 78
 hn_check "start: bad listen names file:line and the endpoint" \
 	has "$err" "$D/badlisten.conf:2: listen: bad endpoint 'inet:localhost:99999'"
+sed "s#^listen = .*#listen = unix:$D/run/a.sock unix:$D/run/b.sock#" "$D/ok.conf" >"$D/twolisten.conf"
+err=$("$TESTD" -c "$D/twolisten.conf" -n 2>&1 >/dev/null)
+rc=$?
+hn_check "-n: two listen endpoints for a milter exit 78" test $rc -eq 78
+hn_check "-n: two listen endpoints named at file:line" \
+	has "$err" "$D/twolisten.conf:2: listen: a milter takes one endpoint, not 2"
 printf 'greeting = a\nlisten = unix:rel\001\033[2J\377\n' >"$D/badbytes.conf"
 err=$("$TESTD" -c "$D/badbytes.conf" -n 2>&1 >/dev/null)
 rc=$?
