@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "check_common.h"
-#include "escape.h"
 #include "log.h"
 
 /* Run @fn with stderr redirected into a pipe; return what it wrote. */
@@ -157,20 +156,6 @@ START_TEST(long_escaped_line_stays_one_line)
 }
 END_TEST
 
-START_TEST(escape_text_bounds)
-{
-	char out[9];
-	ck_assert(!escape_needed("plain \xc3\xa9", 8));
-	ck_assert(escape_needed("a\0b", 3));
-	ck_assert_uint_eq(escape_text(out, sizeof(out), "ab\ncd", 5), 8);
-	ck_assert_str_eq(out, "ab\\x0acd");
-	ck_assert_uint_eq(escape_text(out, sizeof(out), "abcde\n", 6), 5);
-	ck_assert_str_eq(out, "abcde");
-	ck_assert_uint_eq(escape_text(out, 4, "\xc3\xa9\xc3\xa9", 4), 2);
-	ck_assert_str_eq(out, "\xc3\xa9");
-}
-END_TEST
-
 static void emit_no_syslog_socket(void)
 {
 	unsetenv("JOURNAL_STREAM");
@@ -192,4 +177,4 @@ END_TEST
 
 CHECK_MAIN("log", stderr_sink, journal_sink, long_line_cut_to_one_line, ratelimit_once_per_interval,
            control_bytes_escaped, journal_prefix_not_forgeable, long_escaped_line_stays_one_line,
-           escape_text_bounds, no_syslog_socket_falls_back_to_stderr)
+           no_syslog_socket_falls_back_to_stderr)
