@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "escape.h"
 #include "xalloc.h"
 
 #define CFG_FILE_MAX (16u << 20)
@@ -419,10 +420,15 @@ static long cfg_key_index(const struct cfg_section *sec, const char *key)
 	return -1;
 }
 
+static bool cfg_section_is(const struct cfg *cfg, const char *a, const char *b)
+{
+	return cfg->schema->sections_nocase ? strcasecmp(a, b) == 0 : strcmp(a, b) == 0;
+}
+
 static struct cfg_section *cfg_section_find(const struct cfg *cfg, const char *name)
 {
 	for (size_t i = 0; i < cfg->nsections; i++)
-		if (strcmp(cfg->sections[i].name, name) == 0)
+		if (cfg_section_is(cfg, cfg->sections[i].name, name))
 			return &cfg->sections[i];
 	return NULL;
 }
@@ -434,7 +440,7 @@ static const struct cfg_section *cfg_phantom(struct cfg *cfg, const char *name)
 
 	pthread_mutex_lock(&cfg->lock);
 	for (size_t i = 0; i < cfg->nphantoms && !found; i++)
-		if (strcmp(cfg->phantoms[i]->name, name) == 0)
+		if (cfg_section_is(cfg, cfg->phantoms[i]->name, name))
 			found = cfg->phantoms[i];
 	if (!found) {
 		keys = cfg->schema->section_keys ? cfg->schema->section_keys(name) : NULL;
@@ -535,7 +541,12 @@ static int cfg_parse_header(struct cfg_parser *p, char *s)
 		return -EINVAL;
 	}
 	if ((dup = cfg_section_find(p->cfg, name))) {
-		p->why = xasprintf("duplicate section [%s] (first on line %u)", name, dup->line);
+		p->why = strcmp(dup->name, name) == 0
+		                 ? xasprintf("duplicate section [%s] (first on line %u)", name,
+		                             dup->line)
+		                 : xasprintf("duplicate section [%s]: same as [%s] on line %u "
+		                             "(section names ignore case)",
+		                             name, dup->name, dup->line);
 		return -EINVAL;
 	}
 	keys = schema->section_keys ? schema->section_keys(name) : NULL;
@@ -549,6 +560,26 @@ static int cfg_parse_header(struct cfg_parser *p, char *s)
 	p->cur = &p->cfg->sections[p->cur_index];
 	cfg_section_init(p->cur, name, p->line, keys);
 	return 0;
+}
+
+/* The schema's check() on a value just set: each word of a list, else the text. */
+static int cfg_val_check(const struct cfg *cfg, const struct cfg_section *sec,
+                         const struct cfg_key *k, const struct cfg_val *v, char **why)
+{
+	int (*check)(const char *, const char *, const char *, char **) = cfg->schema->check;
+	int rc = 0;
+
+	if (!check)
+		return 0;
+	if (k->type == CFG_LIST) {
+		for (size_t i = 0; i < v->nwords && rc == 0; i++)
+			rc = check(sec->name, k->name, v->words[i], why);
+	} else if (v->text && v->text[0]) {
+		rc = check(sec->name, k->name, v->text, why);
+	}
+	if (rc < 0 && !*why)
+		*why = xasprintf("key '%s': bad value", k->name);
+	return rc < 0 ? -EINVAL : 0;
 }
 
 static int cfg_parse_assignment(struct cfg_parser *p, char *s)
@@ -582,6 +613,10 @@ static int cfg_parse_assignment(struct cfg_parser *p, char *s)
 	}
 	if (cfg_val_set(&sec->keys[i], value, v, &p->why) < 0)
 		return -EINVAL;
+	if (cfg_val_check(p->cfg, sec, &sec->keys[i], v, &p->why) < 0) {
+		cfg_val_clear(v);
+		return -EINVAL;
+	}
 	v->line = p->line;
 	v->set = v->text != NULL;
 	return 0;
@@ -597,6 +632,19 @@ static int cfg_parse_line(struct cfg_parser *p, char *line)
 	if (*s == '[')
 		return cfg_parse_header(p, s);
 	return cfg_parse_assignment(p, s);
+}
+
+/* cfg_escape() - @msg (consumed) with unprintable bytes as \xNN: a new string. */
+static char *cfg_escape(char *msg)
+{
+	size_t n = strlen(msg);
+
+	if (!escape_needed(msg, n))
+		return msg;
+	char *out = xmalloc(4 * n + 1);
+	escape_text(out, 4 * n + 1, msg, n);
+	free(msg);
+	return out;
 }
 
 /* Missing required keys: "file: ..." for global keys, "file:line: section [s]: ..." */
@@ -667,6 +715,7 @@ fail:
 	*err = xasprintf("%s:%u: %s", cfg->path, p.line, p.why);
 	free(p.why);
 fail_msg:
+	*err = cfg_escape(*err);
 	cfg_free(cfg);
 	errno = EINVAL;
 	return NULL;

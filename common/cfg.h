@@ -4,8 +4,10 @@
  * start of a line or after whitespace (`key = v   # why`, `[sect]  ; why`),
  * lines up to 4 KiB, blank lines ignored, values trimmed. Keys before the first
  * section are global. Every error names `file:line` and what is wrong: unknown
- * key, bad value for its type, missing required key, duplicate key, unknown
- * section, line too long. cfg_print() writes the effective config, defaults
+ * key, bad value for its type (or refused by the schema's check()), missing
+ * required key, duplicate key or section, unknown section, line too long. Config
+ * bytes echoed in a message are escaped (control characters and bytes that are
+ * not printable UTF-8 as \xNN). cfg_print() writes the effective config, defaults
  * included, in a form cfg_load() reads back (`-n`).
  *
  * Empty values: CFG_STRING is "", CFG_LIST/CFG_CIDRS an empty list (overriding
@@ -59,6 +61,14 @@ struct cfg_schema {
 	/* section_keys() - the key table for a section named @name, or NULL when such
 	 * a section is not allowed (error "unknown section"). NULL = no sections at all. */
 	const struct cfg_key *(*section_keys)(const char *name);
+	/* check() - optional: validate one value beyond its type, as it is read (every
+	 * word of a CFG_LIST; the text of other types; never an empty value). @section
+	 * NULL = global. Return 0, or -EINVAL with *why set to a malloc'd "key: what"
+	 * message; the error becomes "file:line: what". */
+	int (*check)(const char *section, const char *key, const char *value, char **why);
+	/* sections_nocase - section names are compared ignoring ASCII case: two that
+	 * differ only in case are a duplicate section error. */
+	bool sections_nocase;
 };
 
 struct cfg;

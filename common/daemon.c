@@ -1,6 +1,7 @@
-/* daemon: the shared skeleton (see daemon.h, ARCHITECTURE.md "The skeleton").
+/* daemon: the shared skeleton (see daemon.h).
  *
- * Start order: flags -> config (errors name file:line, exit 78) -> subcommand or
+ * Start order: flags -> config (errors name file:line, exit 78; every `listen`
+ * endpoint is parsed then, by the check() this skeleton adds to the schema) -> subcommand or
  * -n -> runner->prepare() takes listeners as root -> privilege drop -> store ->
  * build() (secrets) -> started() -> READY=1 -> runner->serve(). Every handled
  * signal is blocked in main before any thread exists; unless the runner owns
@@ -23,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "listen.h"
 #include "log.h"
 #include "notify.h"
 #include "privs.h"
@@ -31,6 +33,7 @@
 
 struct daemon {
 	const struct daemon_spec *spec;
+	struct cfg_schema schema; /* spec->schema plus the skeleton's checks */
 	const char *config_path;
 	bool foreground;
 	bool debug;
@@ -41,6 +44,20 @@ struct daemon {
 	atomic_bool stop;
 	void *runner_data;
 };
+
+/* The daemon's own check(), chained after the skeleton's (one daemon per process). */
+static int (*daemon_spec_check)(const char *, const char *, const char *, char **);
+
+static int daemon_check_key(const char *section, const char *key, const char *value, char **why)
+{
+	struct listen_spec ls;
+
+	if (!section && strcmp(key, "listen") == 0 && listen_parse(value, &ls) < 0) {
+		*why = xasprintf("listen: bad endpoint '%s'", value);
+		return -EINVAL;
+	}
+	return daemon_spec_check ? daemon_spec_check(section, key, value, why) : 0;
+}
 
 static struct daemon_conf *daemon_conf_new(struct daemon *d, struct cfg *cfg, void *priv)
 {
@@ -152,11 +169,32 @@ static int daemon_build(struct daemon *d, struct cfg *cfg, struct daemon_conf **
 	return 0;
 }
 
+/* daemon_read() - cfg_load() against the skeleton's schema, then the checks that
+ * need the whole file: a runner with one_listen gets at most one `listen` endpoint
+ * (none is left to prepare(): systemd may pass the socket). */
+static struct cfg *daemon_read(struct daemon *d, char **err)
+{
+	const struct daemon_runner *run = d->spec->runner;
+	struct cfg *cfg = cfg_load(&d->schema, d->config_path, err);
+	size_t n = 0;
+
+	if (cfg && run && run->one_listen) {
+		cfg_list(cfg, NULL, "listen", &n);
+		if (n > 1) {
+			*err = xasprintf("%s:%u: listen: a milter takes one endpoint, not %zu",
+			                 cfg_path(cfg), cfg_line(cfg, NULL, "listen"), n);
+			cfg_free(cfg);
+			return NULL;
+		}
+	}
+	return cfg;
+}
+
 /* daemon_load() - read the config file and build the daemon's state from it. */
 static int daemon_load(struct daemon *d, struct daemon_conf **out)
 {
 	char *err = NULL;
-	struct cfg *cfg = cfg_load(d->spec->schema, d->config_path, &err);
+	struct cfg *cfg = daemon_read(d, &err);
 	if (!cfg) {
 		log_errx("%s", err);
 		free(err);
@@ -395,7 +433,10 @@ int daemon_main(const struct daemon_spec *spec, int argc, char **argv)
 	         d.debug);
 
 	char *err = NULL;
-	struct cfg *cfg = cfg_load(spec->schema, d.config_path, &err);
+	d.schema = *spec->schema;
+	daemon_spec_check = spec->schema->check;
+	d.schema.check = daemon_check_key;
+	struct cfg *cfg = daemon_read(&d, &err);
 	if (!cfg) {
 		log_errx("%s", err);
 		free(err);

@@ -1,4 +1,4 @@
-/* daemon: the skeleton every postwarden daemon runs on (ARCHITECTURE.md).
+/* daemon: the skeleton every postwarden daemon runs on.
  *
  * A daemon is a config table plus one daemon_main() call. The skeleton owns
  * the flags (-c -f -d -n -V -h), the start order (config, listeners, privilege
@@ -54,6 +54,9 @@ struct daemon_runner {
 	/* own_signals - the runner handles SIGTERM/SIGINT/SIGHUP itself (libmilter
 	 * does); the skeleton then starts no signal thread. */
 	bool own_signals;
+	/* one_listen - the runner serves a single `listen` endpoint (libmilter): a
+	 * list of several is a config error at load, naming file:line. */
+	bool one_listen;
 };
 
 struct daemon_spec {
@@ -111,6 +114,8 @@ int daemon_stop_deadline_ms(const struct daemon *d);
 bool daemon_wait_stop(struct daemon *d, int timeout_ms);
 
 /* Common config keys every daemon has: listen, store, user, group, listen_group.
+ * daemon_main() parses each `listen` endpoint as the file is read (listen_parse()):
+ * a bad one is "file:line: listen: bad endpoint 'X'", exit 78, also with -n.
  * Put DAEMON_KEYS(listen, user) first in the daemon's global key table. */
 #define DAEMON_KEYS(listen_def, user_def)                                                               \
 	{ "listen",   CFG_LIST,                                                                         \

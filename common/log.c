@@ -3,15 +3,22 @@
  * Contract: every public call formats one complete line and emits it with a
  * single write(2) or syslog(3), so lines from libmilter's many threads never
  * interleave. Never allocates on the heap; lines longer than 4 KiB are cut.
+ * Every formatted line is escaped here (escape.h: control characters and bytes
+ * that are not printable UTF-8 become \xNN), so no value from the network can
+ * start a forged line, whichever caller logs it. The syslog sink needs the
+ * /dev/log socket: without it (containers) lines go to stderr instead.
  * Messages about mail carry the queue id; secrets are never passed here.
  */
 #include "log.h"
+
+#include "escape.h"
 
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,12 +26,26 @@
 static const char *log_ident = "postwarden";
 static enum log_sink log_sink = LOG_SINK_STDERR;
 static atomic_bool log_dbg;
+static const char *log_syslog_path = "/dev/log";
+
+void log_set_syslog_path(const char *path)
+{
+	log_syslog_path = path;
+}
+
+static bool log_syslog_present(void)
+{
+	struct stat st;
+	return stat(log_syslog_path, &st) == 0 && S_ISSOCK(st.st_mode);
+}
 
 void log_open(const char *ident, enum log_sink sink, bool debug)
 {
 	log_ident = ident;
 	if (sink == LOG_SINK_AUTO)
 		sink = getenv("JOURNAL_STREAM") ? LOG_SINK_JOURNAL : LOG_SINK_SYSLOG;
+	if (sink == LOG_SINK_SYSLOG && !log_syslog_present())
+		sink = LOG_SINK_STDERR;
 	log_sink = sink;
 	atomic_store(&log_dbg, debug);
 	if (sink == LOG_SINK_SYSLOG)
@@ -57,7 +78,8 @@ static const char *log_level_name(int prio)
 
 static void log_emit(int prio, int err, const char *fmt, va_list ap)
 {
-	char line[4096];
+	char line[4096], esc[4096];
+	char *out = line;
 	size_t n = 0;
 	int r;
 
@@ -84,15 +106,19 @@ static void log_emit(int prio, int err, const char *fmt, va_list ap)
 		if (n >= sizeof(line))
 			n = sizeof(line) - 1;
 	}
+	line[n] = '\0';
+	if (escape_needed(line, n)) {
+		n = escape_text(esc, sizeof(esc) - 1, line, n); /* room for the newline */
+		out = esc;
+	}
 	if (log_sink == LOG_SINK_SYSLOG) {
-		line[n] = '\0';
-		syslog(prio, "%s", line);
+		syslog(prio, "%s", out);
 		return;
 	}
 	if (n >= sizeof(line) - 1)
 		n = sizeof(line) - 2;
-	line[n++] = '\n';
-	ssize_t w = write(STDERR_FILENO, line, n);
+	out[n++] = '\n';
+	ssize_t w = write(STDERR_FILENO, out, n);
 	(void)w;
 }
 

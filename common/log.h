@@ -2,7 +2,11 @@
  *
  * Three sinks, picked once by log_open(): plain lines on stderr (-f, tests and
  * commands), stderr with "<N>" sd-daemon priority prefixes (under journald, when
- * $JOURNAL_STREAM is set), or syslog(3) facility LOG_MAIL. log_warn()/log_err()
+ * $JOURNAL_STREAM is set), or syslog(3) facility LOG_MAIL, or plain stderr when
+ * there is no syslog socket (/dev/log, e.g. in a container). Every line is
+ * escaped before it is written: control characters and bytes that are not
+ * printable UTF-8 appear as \xNN, so a logged value can never start a second
+ * line. log_warn()/log_err()
  * append ": strerror(errno)" (or of an explicit -errno with the _e variants);
  * log_warnx()/log_errx() do not. Thread safe: each line is one write/syslog call.
  */
@@ -22,10 +26,14 @@ enum log_sink {
 /**
  * log_open() - choose where log lines go.
  * @ident: program name used as syslog ident and stderr prefix (not copied: keep it alive)
- * @sink: LOG_SINK_*
+ * @sink: LOG_SINK_*; LOG_SINK_SYSLOG (also from AUTO) becomes LOG_SINK_STDERR when
+ *        the syslog socket does not exist
  * @debug: log_debug() lines are written only when true
  */
 void log_open(const char *ident, enum log_sink sink, bool debug);
+/* log_set_syslog_path() - the socket log_open() looks for before choosing syslog
+ * (default "/dev/log"; for tests). Not copied: keep it alive. */
+void log_set_syslog_path(const char *path);
 void log_set_debug(bool debug);
 bool log_debug_enabled(void);
 

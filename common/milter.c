@@ -301,6 +301,7 @@ static const struct daemon_runner milter_runner_ops = {
 	.serve = milter_serve,
 	.abandon = milter_abandon,
 	.own_signals = true,
+	.one_listen = true,
 };
 
 const struct daemon_runner *milter_runner(struct smfiDesc *desc)

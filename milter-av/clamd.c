@@ -94,6 +94,16 @@ static int parse_endpoint(struct clamd_backend *b, const char *spec)
 	return 0;
 }
 
+int clamd_endpoint_check(const char *spec)
+{
+	struct clamd_backend b = { 0 };
+	int r = parse_endpoint(&b, spec);
+	free(b.endpoint);
+	free(b.host);
+	free(b.port);
+	return r;
+}
+
 struct clamd_pool *clamd_pool_new(const char *const *endpoints, size_t n, int timeout_ms,
                                   int retry_ms)
 {

@@ -39,6 +39,8 @@ struct clamd_health {
  */
 struct clamd_pool *clamd_pool_new(const char *const *endpoints, size_t n, int timeout_ms,
                                   int retry_ms);
+/* clamd_endpoint_check() - parse @spec as clamd_pool_new() does. Return 0 or -EINVAL. */
+int clamd_endpoint_check(const char *spec);
 /* clamd_pool_free() - free the pool (NULL is fine). No scan may be using it. */
 void clamd_pool_free(struct clamd_pool *pool);
 

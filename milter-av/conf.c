@@ -1,6 +1,8 @@
-/* conf: milter-av's config table (issue 6 "Config") and the snapshot built
- * from it: the clamd backend pool and the verdict policy. A pool lives with
- * its snapshot, so a reload that changes `clamd =` starts with fresh health. */
+/* conf: milter-av's config table and the snapshot built from it: the clamd
+ * backend pool and the verdict policy. Every `clamd` endpoint is parsed as the
+ * file is read (the schema's check()), so a bad one is a "file:line" error at
+ * load, with -n too. A pool lives with its snapshot, so a reload that changes
+ * `clamd =` starts with fresh health. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +35,17 @@ static const struct cfg_key av_keys[] = {
 	CFG_KEY_END,
 };
 
-const struct cfg_schema av_schema = { .global = av_keys };
+static int av_check_key(const char *section, const char *key, const char *value, char **why)
+{
+	if (!section && strcmp(key, "clamd") == 0 && clamd_endpoint_check(value) < 0) {
+		*why = xasprintf("clamd: bad endpoint '%s' (use unix:/path or inet:host:port)",
+		                 value);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const struct cfg_schema av_schema = { .global = av_keys, .check = av_check_key };
 
 static int av_enum(const char *v, const char *const *names, int n)
 {

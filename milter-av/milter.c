@@ -1,5 +1,5 @@
 /* milter: milter-av's libmilter callbacks, the one file that sees libmilter
- * types (issue 6, PROTOCOLS.md 3.2 and 3.3b).
+ * types (the milter protocol: libmilter's callbacks, negotiated no-reply steps).
  *
  * Per message: at MAIL, mail from skip_networks (or authenticated senders with
  * skip_authenticated) gets SMFIS_ACCEPT and nothing more; otherwise a clamd
@@ -8,7 +8,8 @@
  * at the end for a local clamd). Headers and body are negotiated no-reply: the
  * verdict comes at end of message, where verdict_decide() maps the result and
  * the configuration to reject / discard / quarantine (HOLD) / tag / tempfail.
- * Every infected message is logged with queue id, virus name and sender.
+ * Every line about a message starts with its queue id; every infected message
+ * is logged with virus name and sender (log.c escapes such network values).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +72,7 @@ static sfsistat av_envfrom(SMFICTX *ctx, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &s->started);
 	s->scan = clamd_scan_begin(c->pool, c->mode, c->max_size);
 	if (!s->scan)
-		log_warn("cannot start a scan (memfd)");
+		log_warn("%s: cannot start a scan (memfd)", milter_queue_id(ctx));
 	return SMFIS_CONTINUE;
 }
 

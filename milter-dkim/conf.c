@@ -8,6 +8,8 @@
  * generated and gated, and a "<domain>.mail.gated" marker beside it remembers
  * that across restarts. Keys are read once here (start and reload), never per
  * message, and never logged. Runs unprivileged, as every reload does.
+ * Section names are DNS names, so they ignore case: two sections that differ
+ * only in case are a config error naming both lines (cfg's sections_nocase).
  */
 #include "conf.h"
 
@@ -112,6 +114,7 @@ static const struct cfg_key *dkim_section_keys(const char *name)
 const struct cfg_schema dkim_schema = {
 	.global = dkim_global_keys,
 	.section_keys = dkim_section_keys,
+	.sections_nocase = true,
 };
 
 static void dkim_selector_fini(struct dkim_selector *s)

@@ -49,7 +49,7 @@ static const struct cfg_key *fz_section_keys(const char *name)
 	return NULL;
 }
 
-static const struct cfg_schema fz_schema = { fz_global, fz_section_keys };
+static const struct cfg_schema fz_schema = { .global = fz_global, .section_keys = fz_section_keys };
 
 static char *fz_print(const struct cfg *c, size_t *len)
 {

@@ -6,6 +6,8 @@
 # way Postfix gives them (no space after the colon, PROTOCOLS.md 3.3b item 4) is found;
 # on_virus = tag / quarantine / discard map to X-Virus, SMFIR_QUARANTINE, SMFIR_DISCARD;
 # skip_networks and skip_authenticated take a message at MAIL without scanning it.
+# An LF in MAIL FROM reaches the infected line escaped (\x0a), never as a forged second
+# line. Config errors: a bad clamd or listen endpoint is exit 78 naming file:line and it.
 set -u
 HN_NAME=av-miltertest
 . "${POSTWARDEN_HARNESS:-$(dirname "$0")/../harness}/lib.sh"
@@ -17,6 +19,19 @@ av_preflight "privilege drop to nobody"
 LUA=$(cd "$(dirname "$0")" && pwd)/av/msg.lua
 
 hn_tmpdir D avmt
+
+# --- endpoints are checked when the config is read (-n too), naming file:line
+printf 'listen = unix:%s/x.sock\nstore =\nclamd = unix:/run/c.sock tcp:clamd:3310\n' "$D" \
+	>"$D/badclamd.conf"
+err=$("$(av_bin)" -c "$D/badclamd.conf" -n 2>&1 >/dev/null)
+hn_check "bad clamd endpoint: exit 78" test $? -eq 78
+hn_check "bad clamd endpoint: file:line and the endpoint named" \
+	grep -qF "$D/badclamd.conf:3: clamd: bad endpoint 'tcp:clamd:3310'" <<<"$err"
+printf 'store =\n\nlisten = inet:localhost\n' >"$D/badlisten.conf"
+err=$("$(av_bin)" -f -c "$D/badlisten.conf" 2>&1)
+hn_check "bad listen endpoint: exit 78" test $? -eq 78
+hn_check "bad listen endpoint: file:line and the endpoint named" \
+	grep -qF "$D/badlisten.conf:3: listen: bad endpoint 'inet:localhost'" <<<"$err"
 clamd_up "$D/clamd" || hn_die "clamd did not start"
 av_msgs "$D/msgs" "$D/clamd/eicar.com"
 av_up "$D/av" "clamd=unix:$D/clamd/clamd.sock" || hn_die "milter-av did not start"
@@ -67,6 +82,13 @@ hn_check "a 90 KiB header (one packet over 64 KiB): scanned and accepted" \
 hn_check "infection logged with queue id, name and sender" \
 	grep -Eq "MTQ1D: infected: PW-Test.EICAR-(NDB|HDB).UNOFFICIAL from=<?sender@example.org" \
 	"$D/av/av.log"
+# an LF in MAIL FROM: escaped on the infected line, no forged second line
+mt "LF in MAIL FROM: rejected" plain.eml reject "${rej[@]}" \
+	FROM=$'<x@example.org>\nmilter-av: FAKEQ: clean backend=none'
+hn_check "LF in MAIL FROM: no forged log line" \
+	bash -c '! grep -q "^milter-av: FAKEQ" "$1"' _ "$D/av/av.log"
+hn_check "LF in MAIL FROM: logged as \\x0a on the infected line" grep -qF \
+	'from=<x@example.org>\x0amilter-av: FAKEQ: clean backend=none' "$D/av/av.log"
 # the test must be able to fail: a policy that never rejects
 av_reconf "$D/av" "clamd=unix:$D/clamd/clamd.sock" on_virus=tag || hn_fail "reload to tag"
 mt "on_virus = tag: accepted with X-Virus" plain.eml accept "" HDR=X-Virus "HDRVAL=$N1"

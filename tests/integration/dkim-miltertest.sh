@@ -6,7 +6,8 @@
 # signing (RSA + Ed25519 selectors); a [*.domain] section signing subdomains with d=domain;
 # the info line "<queue id>: not signed: <reason>" for an unconfigured From domain, no From,
 # two From, an unparsable (8-bit) From; 8-bit junk headers and 1000 headers signed without a
-# crash; the daemon alive at the end and stopping cleanly on SIGTERM.
+# crash; an LF in the queue id forges no log line; two sections differing only in case
+# refused naming both lines; the daemon alive at the end and stopping cleanly on SIGTERM.
 # Local submission (Postfix's "localhost" with port 0) cannot be sent by miltertest (its
 # port is always 12345): dkim-postfix.sh covers it with a real sendmail.
 set -u
@@ -24,6 +25,18 @@ algorithm = ed25519-sha256
 [*.plain.test]
 selectors = s1
 EOF
+# section names ignore case: a case-only duplicate is a config error naming both lines
+dk_conf "$D/dup.conf" <<EOF
+[example.test]
+selectors = m1
+[Example.TEST]
+selectors = m2
+EOF
+err=$("$DKIM" -c "$D/dup.conf" -n 2>&1 >/dev/null)
+hn_check "case-only duplicate sections: exit 78" test $? -eq 78
+hn_check "case-only duplicate sections: both lines named" grep -qF \
+	"$D/dup.conf:10: duplicate section [Example.TEST]: same as [example.test] on line 8" \
+	<<<"$err"
 hn_check "keygen creates the keys" bash -c '"$1" -c "$2" keygen | grep -c "^created" | grep -qx 3' \
 	_ "$DKIM" "$D/m.conf"
 hn_check "selectors published in the test DNS" dk_publish "$D/m.conf"
@@ -69,6 +82,11 @@ hn_check "  reason logged" reason TWO1 "2 From headers"
 hn_check "8-bit junk From: unsigned" \
 	mt HOST=localhost IP=127.0.0.1 QID=JNK1 "$(printf 'FROM=\377\376@@\001 <>')" EXPECT=unsigned
 hn_check "  reason logged" grep -q 'JNK1: not signed: ' "$D/dkim.log"
+hn_check "LF in the queue id: unsigned" mt HOST=localhost IP=127.0.0.1 \
+	QID=$'FRG1\nmilter-dkim: FAKE1: signed d=example.test' FROM=eve@other.example EXPECT=unsigned
+hn_check "  no forged log line" bash -c '! grep -q "^milter-dkim: FAKE1" "$1"' _ "$D/dkim.log"
+hn_check "  the LF logged as \\x0a" reason 'FRG1\x0amilter-dkim: FAKE1: signed d=example.test' \
+	"From domain other.example not configured"
 hn_check "8-bit junk in other headers: signed" \
 	mt HOST=localhost IP=127.0.0.1 QID=JNK2 FROM=f@example.test SHAPE=junk8bit EXPECT=dual
 hn_check "  logged" signed JNK2 example.test

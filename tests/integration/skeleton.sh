@@ -1,11 +1,13 @@
 #!/bin/bash
 # skeleton.sh: the daemon skeleton and the milter runner, end to end, with the
 # test daemon tests/integration/testd: flags (-V -h -n), exit codes (64, 78),
-# config errors naming file:line, -n output read back by -c, a real milter
-# session driven by miltertest, SIGUSR1 reload (good and bad config), socket
-# mode, privilege drop when root, a graceful SIGTERM stop while a message
-# is in flight, and who may take or remove the socket path (a second instance, a restart
-# overlapping the old process's exit, a hand run beside a socket-activated daemon).
+# config errors naming file:line (a bad listen endpoint too, its bytes escaped; a FIFO
+# as config), -n output read back by -c, a real milter session driven by miltertest (an
+# LF in MAIL FROM forges no log line), SIGUSR1 reload (good and bad config), socket mode
+# and owner, privilege drop when root, a graceful SIGTERM stop while a message is in
+# flight, a quick SIGUSR2 stop, logging to stderr without -f when there is no /dev/log,
+# and who may take or remove the socket path (a second instance, a restart overlapping
+# the old process's exit, a hand run beside a socket-activated daemon).
 set -u
 . "${POSTWARDEN_HARNESS:-$(dirname "$0")/../harness}/lib.sh"
 HN_NAME=skeleton
@@ -50,6 +52,36 @@ rc=$?
 hn_check "FIFO as config: exits 78 at once" test $rc -eq 78
 hn_check "FIFO as config: says why" bash -c '[[ $1 == *"fifo.conf: not a regular file"* ]]' _ "$err"
 
+# has TEXT FIXED: TEXT contains the fixed string FIXED
+has() { grep -qF -- "$2" <<<"$1"; }
+
+# --- every listen endpoint is parsed when the config is read: exit 78 naming file:line,
+# with -n too (not 69 with no line after binding)
+sed 's#^listen = .*#listen = inet:localhost:99999#' "$D/ok.conf" >"$D/badlisten.conf"
+err=$("$TESTD" -c "$D/badlisten.conf" -n 2>&1 >/dev/null)
+rc=$?
+hn_check "-n: bad listen exits 78" test $rc -eq 78
+hn_check "-n: bad listen names file:line and the endpoint" \
+	has "$err" "$D/badlisten.conf:2: listen: bad endpoint 'inet:localhost:99999'"
+err=$("$TESTD" -f -c "$D/badlisten.conf" 2>&1)
+rc=$?
+hn_check "start: bad listen exits 78" test $rc -eq 78
+hn_check "start: bad listen names file:line and the endpoint" \
+	has "$err" "$D/badlisten.conf:2: listen: bad endpoint 'inet:localhost:99999'"
+sed "s#^listen = .*#listen = unix:$D/run/a.sock unix:$D/run/b.sock#" "$D/ok.conf" >"$D/twolisten.conf"
+err=$("$TESTD" -c "$D/twolisten.conf" -n 2>&1 >/dev/null)
+rc=$?
+hn_check "-n: two listen endpoints for a milter exit 78" test $rc -eq 78
+hn_check "-n: two listen endpoints named at file:line" \
+	has "$err" "$D/twolisten.conf:2: listen: a milter takes one endpoint, not 2"
+printf 'greeting = a\nlisten = unix:rel\001\033[2J\377\n' >"$D/badbytes.conf"
+err=$("$TESTD" -c "$D/badbytes.conf" -n 2>&1 >/dev/null)
+rc=$?
+hn_check "unprintable bytes in a bad listen: exit 78" test $rc -eq 78
+hn_check "unprintable config bytes are escaped in the error" \
+	has "$err" "badbytes.conf:2: listen: bad endpoint 'unix:rel\x01\x1b[2J\xff'"
+hn_check "no raw control byte in the error" bash -c '! LC_ALL=C grep -q "[[:cntrl:]]" <<<"$1"' _ "$err"
+
 # --- -n prints the effective config, defaults included, and -c reads it back
 "$TESTD" -c "$D/ok.conf" -n >"$D/n1.conf"
 hn_check "-n includes defaults" grep -q '^reject_all *= *no' "$D/n1.conf"
@@ -88,7 +120,7 @@ local conn = mt.connect(SOCK, 40, 0.05)
 if conn == nil then error("connect failed") end
 if mt.conninfo(conn, "client.example", "127.0.0.1") ~= nil then error("conninfo") end
 mt.macro(conn, SMFIC_MAIL, "i", "ABC123")
-if mt.mailfrom(conn, "a@example.test") ~= nil then error("mailfrom") end
+if mt.mailfrom(conn, FROM or "a@example.test") ~= nil then error("mailfrom") end
 mt.macro(conn, SMFIC_RCPT, "i", "ABC123")
 if mt.rcptto(conn, "b@example.test") ~= nil then error("rcptto") end
 if mt.header(conn, "From", "a@example.test") ~= nil then error("header") end
@@ -106,6 +138,14 @@ LUA
 mt() { miltertest -D SOCK="unix:$D/run/milter.sock" -D EXPECT="$1" -s "$D/t.lua" >>"$D/mt.log" 2>&1; }
 hn_check "milter session: header added" mt first
 hn_check "queue id logged" grep -q 'ABC123: tagged' "$D/testd.log"
+# an LF in MAIL FROM must not write a second, forged log line
+FORGED=$'<a@example.test>\ntestd: FORGED1: tagged'
+hn_check "milter session with an LF in MAIL FROM" \
+	miltertest -D SOCK="unix:$D/run/milter.sock" -D EXPECT=first -D FROM="$FORGED" \
+	-s "$D/t.lua" >>"$D/mt.log" 2>&1
+hn_check "  no forged log line" bash -c '! grep -q "^testd: FORGED1" "$1"' _ "$D/testd.log"
+hn_check "  the LF logged as \\x0a on the sender's line" \
+	grep -qF ': from=<a@example.test>\x0atestd: FORGED1: tagged' "$D/testd.log"
 
 # --- a second instance on the same path (a hand run beside the service) refuses to start
 # and leaves the running daemon's socket alone
@@ -220,7 +260,27 @@ else
 	hn_skip "socket activation" "systemd-socket-activate not installed"
 fi
 
+# --- without -f, without $JOURNAL_STREAM and without /dev/log (a container): log lines
+# go to stderr rather than to a syslog socket that is not there
+if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+	sed -e "s#^listen = .*#listen = unix:$D/run/nolog.sock#" -e '/^delay/d' \
+		"$D/ok.conf" >"$D/nolog.conf"
+	env -u JOURNAL_STREAM unshare -m bash -c \
+		'if [ -e /dev/log ]; then mount --bind /dev/null /dev/log || exit 1; fi
+		exec "$1" -c "$2"' _ "$TESTD" "$D/nolog.conf" >"$D/nolog.log" 2>&1 &
+	NPID=$!
+	hn_on_exit hn_stop "$NPID"
+	hn_wait 10 test -S "$D/run/nolog.sock"
+	hn_check "no /dev/log: the daemon logs to stderr" \
+		hn_wait 5 grep -q "^testd: listening on unix:$D/run/nolog.sock" "$D/nolog.log"
+	hn_stop "$NPID"
+	hn_check "no /dev/log: the stop is logged too" grep -q '^testd: testd stopped' "$D/nolog.log"
+else
+	hn_skip "no /dev/log: stderr" "needs root and unshare -m"
+fi
+
 if [ "$HN_FAILED" -ne 0 ]; then
+	echo "--- nolog.log"; cat "$D/nolog.log" 2>/dev/null
 	echo "--- testd.log"; cat "$D/testd.log"; echo "--- mt.log"; cat "$D/mt.log"
 	echo "--- act.log"; cat "$D/act.log" 2>/dev/null
 fi

@@ -2,7 +2,8 @@
  * tests/integration/skeleton.sh to check flags, exit codes, config errors,
  * reload (SIGUSR1 keeps the old config on error), privilege drop, socket mode
  * and graceful stop. Each message gets "X-Testd: <greeting>" at end of message,
- * or is rejected when reject_all = yes. Not installed. */
+ * or is rejected when reject_all = yes; its sender is logged at MAIL (to show
+ * that a value from the network cannot forge a log line). Not installed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,12 @@ static sfsistat testd_helo(SMFICTX *ctx, char *helo)
 
 static sfsistat testd_argv(SMFICTX *ctx, char **argv)
 {
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat testd_envfrom(SMFICTX *ctx, char **argv)
+{
+	log_info("%s: from=%s", milter_queue_id(ctx), argv && argv[0] ? argv[0] : "<>");
 	return SMFIS_CONTINUE;
 }
 
@@ -131,7 +138,7 @@ static struct smfiDesc testd_desc = {
 	.xxfi_flags = SMFIF_ADDHDRS,
 	.xxfi_connect = testd_connect,
 	.xxfi_helo = testd_helo,
-	.xxfi_envfrom = testd_argv,
+	.xxfi_envfrom = testd_envfrom,
 	.xxfi_envrcpt = testd_argv,
 	.xxfi_header = testd_header,
 	.xxfi_eoh = testd_eoh,

@@ -12,6 +12,7 @@
 
 #include "cfg.h"
 #include "check_common.h"
+#include "xalloc.h"
 
 static const struct cfg_key global_keys[] = {
 	{ "name", CFG_STRING, "pw", 0, 0, 0, NULL, "instance name" },
@@ -55,8 +56,32 @@ static const struct cfg_key *section_keys(const char *name)
 	return NULL;
 }
 
-static const struct cfg_schema schema = { global_keys, section_keys };
-static const struct cfg_schema schema_nosect = { global_keys, NULL };
+static const struct cfg_schema schema = { .global = global_keys, .section_keys = section_keys };
+static const struct cfg_schema schema_nosect = { .global = global_keys };
+
+/* check(): refuses list words starting with "bad" (own message), note = no
+ * (cfg's generic message) and selector = x in a section. */
+static int test_check(const char *section, const char *key, const char *value, char **why)
+{
+	if (!section && strcmp(key, "domains") == 0 && strncmp(value, "bad", 3) == 0) {
+		*why = xasprintf("domains: bad word '%s'", value);
+		return -EINVAL;
+	}
+	if (!section && strcmp(key, "note") == 0 && strcmp(value, "no") == 0)
+		return -EINVAL;
+	if (section && strcmp(key, "selector") == 0 && strcmp(value, "x") == 0) {
+		*why = xasprintf("[%s] selector: x is refused", section);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct cfg_schema schema_checked = {
+	.global = global_keys,
+	.section_keys = section_keys,
+	.check = test_check,
+	.sections_nocase = true,
+};
 
 static struct cfg *parse(const char *text, char **err)
 {
@@ -325,6 +350,69 @@ START_TEST(error_messages)
 	ck_assert_ptr_null(cfg_parse(&schema_nosect, text, strlen(text), "n.conf", &err));
 	ck_assert_str_eq(err, "n.conf:2: unknown section [redis]");
 	free(err);
+}
+END_TEST
+
+static void expect_checked_error(const char *text, const char *want)
+{
+	char *err = NULL;
+	errno = 0;
+	struct cfg *c = cfg_parse(&schema_checked, text, strlen(text), "c.conf", &err);
+	ck_assert_msg(c == NULL, "accepted: %s", text);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_str_eq(err, want);
+	free(err);
+}
+
+START_TEST(schema_check)
+{
+	expect_checked_error("socket = s\ndomains = a.example bad.one\n",
+	                     "c.conf:2: domains: bad word 'bad.one'");
+	expect_checked_error("socket = s\nnote = no\n", "c.conf:2: key 'note': bad value");
+	expect_checked_error("socket = s\n[domain a]\nselector = x\n",
+	                     "c.conf:3: [domain a] selector: x is refused");
+	const char *ok = "socket = s\ndomains = a.example\nnote = yes\n[domain a]\nselector = y\n";
+	char *err = NULL;
+	struct cfg *c = cfg_parse(&schema_checked, ok, strlen(ok), "c.conf", &err);
+	ck_assert_msg(c != NULL, "%s", err ? err : "?");
+	cfg_free(c);
+}
+END_TEST
+
+START_TEST(sections_nocase)
+{
+	expect_checked_error("socket = s\n[domain a]\nsign = no\n\n[Domain A]\nsign = yes\n",
+	                     "c.conf:5: duplicate section [Domain A]: same as [domain a] on line 2 "
+	                     "(section names ignore case)");
+	expect_checked_error("socket = s\n[domain a]\n[domain a]\n",
+	                     "c.conf:3: duplicate section [domain a] (first on line 2)");
+	const char *text = "socket = s\n[domain a]\nsign = no\n";
+	char *err = NULL;
+	struct cfg *c = cfg_parse(&schema_checked, text, strlen(text), "c.conf", &err);
+	ck_assert_ptr_nonnull(c);
+	ck_assert(!cfg_bool(c, "DOMAIN A", "sign"));
+	ck_assert(cfg_has_section(c, "Domain A"));
+	cfg_free(c);
+	/* the default stays case-sensitive */
+	text = "socket = s\n[domain a]\n[domain A]\n";
+	c = parse_ok(text);
+	ck_assert_uint_eq(cfg_section_count(c), 2);
+	cfg_free(c);
+}
+END_TEST
+
+START_TEST(errors_escape_config_bytes)
+{
+	expect_error("socket = s\nworkers = 4\x1b[2J\n",
+	             "t.conf:2: key 'workers': '4\\x1b[2J' is not an integer");
+	expect_error("bogus\xff = 1\n", "t.conf:1: bad key name 'bogus\\xff'");
+	expect_error(
+	        "on_error = caf\xc3\xa9\n",
+	        "t.conf:1: key 'on_error': 'caf\xc3\xa9' is not one of tempfail|accept|reject");
+	expect_error("socket = s\n[x\xc2\x85y]\n", "t.conf:2: unknown section [x\\xc2\\x85y]");
+	expect_checked_error("socket = s\ndomains = bad\x01x\n",
+	                     "c.conf:2: domains: bad word 'bad\\x01x'");
 }
 END_TEST
 
@@ -659,4 +747,4 @@ END_TEST
 CHECK_MAIN("cfg", all_types, defaults, sections, comments, crlf_and_no_final_newline,
            required_missing, error_messages, empty_values, line_limit, value_parsers,
            print_roundtrip, print_roundtrip_hash_values, load_file, concurrent_readers,
-           getters_abort_on_misuse)
+           getters_abort_on_misuse, schema_check, sections_nocase, errors_escape_config_bytes)

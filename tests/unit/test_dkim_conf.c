@@ -152,6 +152,13 @@ START_TEST(config_errors)
 	expect_error("[example.org]\nselectors = a\n[example.org/a]\nalgorithm = rsa-sha1\n",
 	             "t.conf:7: key 'algorithm'");
 	expect_error("[example.org]\nselectors = bad/name\n", "bad selector name 'bad/name'");
+	/* section names are DNS names: a case-only duplicate names both lines */
+	expect_error("[example.org]\nselectors = a\n[Example.ORG]\nselectors = b\n",
+	             "t.conf:6: duplicate section [Example.ORG]: same as [example.org] on line 4 "
+	             "(section names ignore case)");
+	expect_error("[example.org]\nselectors = a\n[example.org/a]\n[EXAMPLE.org/A]\n",
+	             "t.conf:7: duplicate section [EXAMPLE.org/A]: same as [example.org/a] on "
+	             "line 6 (section names ignore case)");
 	expect_error("[*.example.org]\nselectors = a\n[example.org/b]\n",
 	             "[example.org/b]: selector not listed in [example.org] selectors");
 	expect_error("[example.org]\nselectors = a\n[example.org/a]\nkey = /nonexistent/k.pem\n",

@@ -1,7 +1,10 @@
 /* Unit tests for common/log: the stderr and journald sinks' line formats, the
- * warn (strerror) / warnx split, debug gating and the rate limiter. */
+ * warn (strerror) / warnx split, debug gating, the rate limiter, the escaping of
+ * every line (no value can forge a second line) and the stderr fallback when
+ * there is no syslog socket. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -95,4 +98,83 @@ START_TEST(ratelimit_once_per_interval)
 }
 END_TEST
 
-CHECK_MAIN("log", stderr_sink, journal_sink, long_line_cut_to_one_line, ratelimit_once_per_interval)
+static void emit_forged(void)
+{
+	log_open("unit", LOG_SINK_STDERR, false);
+	log_info("%s: from=%s", "4XyZ", "<a@b>\nunit: 4XyZ: clean");
+	log_warnx("virus=%s", "Eicar\r\x1b[2J\x7f");
+	log_info("bad utf-8=%s c1=%s overlong=%s surrogate=%s cut=%s", "\xff\xfe", "\xc2\x85",
+	         "\xc0\xaf", "\xed\xa0\x80", "\xe2\x82");
+	log_info("kept: caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xa7 tab\tend");
+}
+
+START_TEST(control_bytes_escaped)
+{
+	char out[2048];
+	capture(emit_forged, out, sizeof(out));
+	ck_assert_str_eq(out,
+	                 "unit: 4XyZ: from=<a@b>\\x0aunit: 4XyZ: clean\n"
+	                 "unit: warning: virus=Eicar\\x0d\\x1b[2J\\x7f\n"
+	                 "unit: bad utf-8=\\xff\\xfe c1=\\xc2\\x85 overlong=\\xc0\\xaf "
+	                 "surrogate=\\xed\\xa0\\x80 cut=\\xe2\\x82\n"
+	                 "unit: kept: caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xa7 tab\\x09end\n");
+}
+END_TEST
+
+static void emit_journal_forged(void)
+{
+	log_open("unit", LOG_SINK_JOURNAL, false);
+	log_notice("q: from=%s", "x\n<3>error: forged");
+}
+
+START_TEST(journal_prefix_not_forgeable)
+{
+	char out[512];
+	capture(emit_journal_forged, out, sizeof(out));
+	ck_assert_str_eq(out, "<5>q: from=x\\x0a<3>error: forged\n");
+}
+END_TEST
+
+static void emit_long_escaped(void)
+{
+	char big[3000];
+	memset(big, '\n', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	log_open("unit", LOG_SINK_STDERR, false);
+	log_warnx("%s", big);
+}
+
+START_TEST(long_escaped_line_stays_one_line)
+{
+	char out[9000];
+	capture(emit_long_escaped, out, sizeof(out));
+	size_t n = strlen(out);
+	ck_assert_uint_le(n, 4096);
+	ck_assert_ptr_eq(strchr(out, '\n'), out + n - 1);
+	ck_assert_int_eq(out[n - 2], 'a'); /* ends on a whole "\x0a" */
+	ck_assert_int_eq(out[n - 5], '\\');
+}
+END_TEST
+
+static void emit_no_syslog_socket(void)
+{
+	unsetenv("JOURNAL_STREAM");
+	log_set_syslog_path("/nonexistent/postwarden-unit/log");
+	log_open("unit", LOG_SINK_AUTO, false);
+	log_info("not lost");
+	log_open("unit", LOG_SINK_SYSLOG, false);
+	log_warnx("still not lost");
+	log_set_syslog_path("/dev/log");
+}
+
+START_TEST(no_syslog_socket_falls_back_to_stderr)
+{
+	char out[512];
+	capture(emit_no_syslog_socket, out, sizeof(out));
+	ck_assert_str_eq(out, "unit: not lost\nunit: warning: still not lost\n");
+}
+END_TEST
+
+CHECK_MAIN("log", stderr_sink, journal_sink, long_line_cut_to_one_line, ratelimit_once_per_interval,
+           control_bytes_escaped, journal_prefix_not_forgeable, long_escaped_line_stays_one_line,
+           no_syslog_socket_falls_back_to_stderr)

@@ -3,7 +3,8 @@
 -- 3.3b item 4), CRLF body in 65535-byte chunks, queue id "i" set with RCPT.
 -- Globals (miltertest -D): SOCK (milter socket), MSG (message file, LF or CRLF),
 -- EXPECT = accept | reject | tempfail | discard | quarantine | skip (SMFIR_ACCEPT at MAIL),
--- AUTH (optional: the {auth_authen} macro at MAIL),
+-- AUTH (optional: the {auth_authen} macro at MAIL), FROM (optional: the MAIL FROM
+-- argument, default <sender@example.org>),
 -- HDR / HDRVAL (optional: a header milter-av must add, and its exact value),
 -- NOHDR (optional: a header it must not add), PAUSE (optional: seconds to wait
 -- before end of message, to keep a message in flight). The SMTP reply text is checked by the
@@ -58,7 +59,7 @@ if opt("AUTH") then
 else
 	mt.macro(conn, SMFIC_MAIL, "i", "MTQ1D")
 end
-if mt.mailfrom(conn, "<sender@example.org>") ~= nil then fail("mailfrom") end
+if mt.mailfrom(conn, opt("FROM") or "<sender@example.org>") ~= nil then fail("mailfrom") end
 if EXPECT == "skip" then
 	-- skip_networks / skip_authenticated: SMFIS_ACCEPT at MAIL, nothing more is sent
 	if mt.getreply(conn) ~= SMFIR_ACCEPT then fail("MAIL not accepted (expected a skip)") end
