@@ -53,9 +53,10 @@ static void *av_thread_main(void *arg)
 	return NULL;
 }
 
-/* av_started() - ask every backend for its version. One that does not answer is
- * marked down with its reason (the health the store and `status` show) and logged
- * as failover only, naming the backend that scans the mail. */
+/* av_started() - ask every backend for its version. While another answers, one that
+ * does not is marked down with its reason (the health the store and `status` show)
+ * and logged as failover only, naming the backend that scans the mail. When none
+ * answers none is marked down: each message tries them all. */
 static void av_started(struct daemon *d)
 {
 	struct daemon_conf *dc = daemon_conf_get(d);
@@ -76,16 +77,17 @@ static void av_started(struct daemon *d)
 		if (err[i] == 0)
 			continue;
 		const char *why = clamd_strerror(err[i]);
-		clamd_pool_mark_down(c->pool, i, why);
-		if (scanner)
+		if (scanner) {
+			clamd_pool_mark_down(c->pool, i, why);
 			log_warnx("clamd %s: not answering (%s): failover only; mail is scanned by "
 			          "%s",
 			          clamd_pool_endpoint(c->pool, i), why, scanner);
-		else
+		} else {
 			log_warnx("clamd %s: not answering (%s): mail gets on_error = %s until a "
 			          "backend answers",
 			          clamd_pool_endpoint(c->pool, i), why,
 			          cfg_str(dc->cfg, NULL, "on_error"));
+		}
 	}
 	free(err);
 	daemon_conf_put(dc);

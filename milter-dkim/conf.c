@@ -174,6 +174,13 @@ static bool dkim_file_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+/* dkim_file_missing() - @path surely does not exist (not merely unreadable). */
+static bool dkim_file_missing(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) < 0 && errno == ENOENT;
+}
+
 /* dkim_problem() - append one problem line to @err (lines are '\n'-separated). */
 static void dkim_problem(struct buf *err, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
@@ -204,7 +211,7 @@ static int dkim_selector_key(const struct cfg *cfg, const char *sect, struct dki
 	char dir[4096];
 	int r = 0;
 
-	if (dkim_ours(s) && mode != DKIM_KEYS_LOAD && !dkim_file_exists(s->keyspec)) {
+	if (dkim_ours(s) && mode != DKIM_KEYS_LOAD && dkim_file_missing(s->keyspec)) {
 		if (!s->sc.sign) {
 			dkim_problem(err,
 			             "[%s]: key file %s does not exist (the key of a sign = no "
@@ -228,7 +235,9 @@ static int dkim_selector_key(const struct cfg *cfg, const char *sect, struct dki
 	buf_init(&e);
 	r = keys_load(s->keyspec, agr, &s->key, &e);
 	if (r == -EACCES && dkim_ours(s)) {
-		struct passwd *pw = getpwuid(geteuid());
+		struct passwd pwd, *pw = NULL;
+		char pwbuf[1024];
+		getpwuid_r(geteuid(), &pwd, pwbuf, sizeof(pwbuf), &pw);
 		const char *user = pw ? pw->pw_name : "the service user";
 		buf_printf(&e, " (as user %s): chown %s %s; chmod 0600 %s", user, user, s->keyspec,
 		           s->keyspec);
