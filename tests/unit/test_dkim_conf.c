@@ -207,6 +207,18 @@ START_TEST(refused_config_creates_no_key)
 	              "%s", buf_cstr(&err));
 	ck_assert(no_key_made());
 	cfg_free(cfg);
+	/* a creation that fails after the check (a name with no room for the temporary
+	 * file's suffix): the key made before it is removed again */
+	char body[1024], longname[251];
+	memset(longname, 'k', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	snprintf(body, sizeof(body),
+	         "[example.org]\nselectors = a z\n[example.org/z]\nkey = %s/%s\n", dir, longname);
+	buf_reset(&err);
+	ck_assert_ptr_null(build(body, &cfg, NULL, &err));
+	ck_assert_msg(strstr(buf_cstr(&err), longname), "%s", buf_cstr(&err));
+	ck_assert(no_key_made());
+	cfg_free(cfg);
 	buf_fini(&err);
 	rm_tmp();
 }
