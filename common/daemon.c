@@ -16,11 +16,13 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <sys/resource.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -237,6 +239,135 @@ struct store *daemon_open_store(struct daemon *d)
 	}
 	daemon_conf_put(c);
 	return st;
+}
+
+void daemon_check_problem(struct daemon_check *ck, int code, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_errx("%s", line);
+	ck->problems++;
+	if (ck->rc != DAEMON_EXIT_CONFIG)
+		ck->rc = code;
+}
+
+/* daemon_check_dir() - @path's parent directory, copied into @dir. */
+static void daemon_check_dir(const char *path, char *dir, size_t n)
+{
+	snprintf(dir, n, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, n, ".");
+}
+
+int daemon_check_begin(struct daemon *d, struct daemon_check *ck)
+{
+	const struct cfg *cfg = d->conf->cfg;
+	const char *user = cfg_str(cfg, NULL, "user");
+	const char *group = cfg_str(cfg, NULL, "group");
+	size_t n;
+	const char *const *ls = cfg_list(cfg, NULL, "listen", &n);
+	struct stat st;
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		struct listen_spec spec;
+		char dir[sizeof(spec.path)];
+		if (listen_parse(ls[i], &spec) < 0 || spec.kind != LISTEN_UNIX)
+			continue;
+		daemon_check_dir(spec.path, dir, sizeof(dir));
+		if (stat(dir, &st) < 0)
+			daemon_check_problem(ck, DAEMON_EXIT_CONFIG,
+			                     "listen = %s: directory %s: %s", ls[i], dir,
+			                     strerror(errno));
+		else if (!S_ISDIR(st.st_mode))
+			daemon_check_problem(ck, DAEMON_EXIT_CONFIG,
+			                     "listen = %s: %s is not a directory", ls[i], dir);
+	}
+	if ((r = privs_drop(user, group)) < 0) {
+		daemon_check_problem(ck, DAEMON_EXIT_CONFIG, "cannot run as user %s, group %s: %s",
+		                     user, group,
+		                     r == -ENOENT ? "no such user or group" : strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+/* daemon_check_lmdb() - @dir (an lmdb store) is usable, or creatable, by us. */
+static void daemon_check_lmdb(const char *uri, const char *dir, struct daemon_check *ck)
+{
+	struct stat st;
+	char parent[4096], data[4200];
+
+	if (stat(dir, &st) < 0) {
+		int e = errno;
+		daemon_check_dir(dir, parent, sizeof(parent));
+		if (e != ENOENT)
+			daemon_check_problem(ck, DAEMON_EXIT_UNAVAIL, "store = %s: %s: %s", uri,
+			                     dir, strerror(e));
+		else if (access(parent, W_OK | X_OK) < 0)
+			daemon_check_problem(ck, DAEMON_EXIT_UNAVAIL,
+			                     "store = %s: %s does not exist and cannot be created "
+			                     "in %s: %s",
+			                     uri, dir, parent, strerror(errno));
+		return;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		daemon_check_problem(ck, DAEMON_EXIT_UNAVAIL, "store = %s: %s is not a directory",
+		                     uri, dir);
+		return;
+	}
+	snprintf(data, sizeof(data), "%s/data.mdb", dir);
+	if (access(dir, R_OK | W_OK | X_OK) < 0)
+		daemon_check_problem(ck, DAEMON_EXIT_UNAVAIL, "store = %s: directory %s: %s", uri,
+		                     dir, strerror(errno));
+	else if (access(data, R_OK | W_OK) < 0 && errno != ENOENT)
+		daemon_check_problem(ck, DAEMON_EXIT_UNAVAIL, "store = %s: %s: %s", uri, data,
+		                     strerror(errno));
+}
+
+void daemon_check_store(struct daemon *d, struct daemon_check *ck)
+{
+	const char *uri = cfg_str(d->conf->cfg, NULL, "store");
+	if (!uri || !*uri)
+		return;
+	if (strncmp(uri, "lmdb:", 5) == 0) {
+		char dir[4096];
+		snprintf(dir, sizeof(dir), "%.*s", (int)strcspn(uri + 5, "?"), uri + 5);
+		daemon_check_lmdb(uri, dir, ck);
+		return;
+	}
+	struct store *st = store_open(uri);
+	if (!st) {
+		daemon_check_problem(ck, DAEMON_EXIT_CONFIG, "store = %s: %s", uri,
+		                     strerror(errno));
+		return;
+	}
+	char *v = NULL;
+	size_t len;
+	int r = store_get(st, "pw:check", &v, &len);
+	free(v);
+	if (r < 0)
+		daemon_check_problem(ck, DAEMON_EXIT_UNAVAIL, "store = %s: unreachable: %s", uri,
+		                     strerror(-r));
+	store_close(st);
+}
+
+int daemon_check_end(struct daemon *d, struct daemon_check *ck)
+{
+	if (ck->problems)
+		printf("%s: %u problem%s\n", d->config_path, ck->problems,
+		       ck->problems == 1 ? "" : "s");
+	else
+		printf("%s: ok\n", d->config_path);
+	return ck->rc;
 }
 
 /* The signals the skeleton handles: stop (TERM, INT) and reload (HUP, USR1). */

@@ -113,6 +113,38 @@ int daemon_stop_deadline_ms(const struct daemon *d);
  * (<0: forever). Return true if stopping. For background threads. */
 bool daemon_wait_stop(struct daemon *d, int timeout_ms);
 
+/* A `check` command's tally: every problem is logged on its own line as it is
+ * found; the exit code is the worst of them (DAEMON_EXIT_CONFIG over _UNAVAIL). */
+struct daemon_check {
+	int rc;
+	unsigned problems;
+};
+
+/* daemon_check_problem() - log one problem line and raise @ck->rc to @code
+ * (DAEMON_EXIT_CONFIG or DAEMON_EXIT_UNAVAIL). */
+void daemon_check_problem(struct daemon_check *ck, int code, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/**
+ * daemon_check_begin() - the skeleton's first half of a `check` command: the
+ * directory of every unix `listen =` socket exists (looked at by the caller, who
+ * binds them at start), then privileges are dropped to `user`/`group` as at start.
+ * Nothing is created.
+ * Return: 0, or -errno when the privilege drop failed (already counted in @ck:
+ * checking on as the wrong user would be misleading).
+ */
+int daemon_check_begin(struct daemon *d, struct daemon_check *ck);
+
+/**
+ * daemon_check_store() - reach `store =` without creating anything: an lmdb
+ * directory must be usable by the current user (or creatable in its parent); a
+ * redis server must answer a read. A problem counts as DAEMON_EXIT_UNAVAIL.
+ */
+void daemon_check_store(struct daemon *d, struct daemon_check *ck);
+
+/* daemon_check_end() - print the summary line on stdout. Return the exit code. */
+int daemon_check_end(struct daemon *d, struct daemon_check *ck);
+
 /* Common config keys every daemon has: listen, store, user, group, listen_group.
  * daemon_main() parses each `listen` endpoint as the file is read (listen_parse()):
  * a bad one is "file:line: listen: bad endpoint 'X'", exit 78, also with -n.

@@ -293,8 +293,12 @@ static int connect_inet(const struct clamd_backend *b, int timeout_ms)
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *res = NULL;
 	int g = getaddrinfo(b->host, b->port, &hints, &res);
+	if (g == EAI_SYSTEM)
+		return -errno;
+	if (g == EAI_AGAIN)
+		return -EAGAIN;
 	if (g != 0)
-		return g == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
+		return -ENXIO; /* the name does not resolve */
 	int r = -EHOSTUNREACH;
 	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
 		r = connect_addr(ai, deadline);
@@ -303,6 +307,35 @@ static int connect_inet(const struct clamd_backend *b, int timeout_ms)
 	}
 	freeaddrinfo(res);
 	return r;
+}
+
+const char *clamd_strerror(int err)
+{
+	switch (err) {
+	case -ECONNREFUSED:
+		return "connection refused";
+	case -ENXIO:
+		return "name not found";
+	case -EAGAIN:
+		return "name lookup failed temporarily";
+	case -ENOENT:
+		return "no such socket";
+	case -EACCES:
+	case -EPERM:
+		return "permission denied";
+	case -ETIMEDOUT:
+		return "timed out";
+	case -EHOSTUNREACH:
+	case -ENETUNREACH:
+		return "unreachable";
+	case -ECONNRESET:
+	case -EPIPE:
+		return "connection closed";
+	case -EPROTO:
+		return "not a clamd answer";
+	default:
+		return strerror(-err);
+	}
 }
 
 int clamd_connect(struct clamd_pool *pool, size_t idx)

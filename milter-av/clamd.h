@@ -83,10 +83,14 @@ void clamd_pool_count(struct clamd_pool *pool, size_t idx, enum verdict_status s
  */
 int clamd_pool_version(struct clamd_pool *pool, size_t idx, char *out, size_t cap);
 
+/* clamd_strerror() - a short reason for a -errno from clamd_connect() or
+ * clamd_pool_version(): "connection refused", "name not found", ... (static). */
+const char *clamd_strerror(int err);
+
 /**
  * clamd_connect() - connect to backend @idx within the pool's timeout.
  * Return: a non-blocking, close-on-exec socket fd (caller closes), or -errno
- * (-ETIMEDOUT on timeout).
+ * (-ETIMEDOUT on timeout, -ENXIO when an inet: host name does not resolve).
  */
 int clamd_connect(struct clamd_pool *pool, size_t idx);
 

@@ -1,7 +1,8 @@
 /* milter-av: ClamAV bridge milter (issue 6, ARCHITECTURE.md "Antivirus"). The
  * config table and snapshot live in conf.c, the callbacks in milter.c, the
  * counters in stats.c; this file is the daemon spec, the thread that flushes
- * counters and backend health to the store, and the `status` command.
+ * counters and backend health to the store, and the `status` command (`check`
+ * is in check.c).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -52,19 +53,43 @@ static void *av_thread_main(void *arg)
 	return NULL;
 }
 
+/* av_started() - ask every backend for its version. While another answers, one that
+ * does not is marked down with its reason (the health the store and `status` show)
+ * and logged as failover only, naming the backend that scans the mail. When none
+ * answers none is marked down: each message tries them all. */
 static void av_started(struct daemon *d)
 {
 	struct daemon_conf *dc = daemon_conf_get(d);
 	const struct av_conf *c = dc->priv;
-	for (size_t i = 0; i < clamd_pool_size(c->pool); i++) {
+	size_t n = clamd_pool_size(c->pool);
+	int *err = xcalloc(n, sizeof(*err));
+	const char *scanner = NULL;
+	for (size_t i = 0; i < n; i++) {
 		char v[CLAMD_VERSION_MAX];
-		if (clamd_pool_version(c->pool, i, v, sizeof(v)) == 0)
+		err[i] = clamd_pool_version(c->pool, i, v, sizeof(v));
+		if (err[i] == 0) {
 			log_info("clamd %s: %s", clamd_pool_endpoint(c->pool, i), v);
-		else
-			log_warnx("clamd %s: not answering (mail gets on_error = %s until it does)",
-			          clamd_pool_endpoint(c->pool, i),
-			          cfg_str(dc->cfg, NULL, "on_error"));
+			if (!scanner)
+				scanner = clamd_pool_endpoint(c->pool, i);
+		}
 	}
+	for (size_t i = 0; i < n; i++) {
+		if (err[i] == 0)
+			continue;
+		const char *why = clamd_strerror(err[i]);
+		if (scanner) {
+			clamd_pool_mark_down(c->pool, i, why);
+			log_warnx("clamd %s: not answering (%s): failover only; mail is scanned by "
+			          "%s",
+			          clamd_pool_endpoint(c->pool, i), why, scanner);
+		} else {
+			log_warnx("clamd %s: not answering (%s): mail gets on_error = %s until a "
+			          "backend answers",
+			          clamd_pool_endpoint(c->pool, i), why,
+			          cfg_str(dc->cfg, NULL, "on_error"));
+		}
+	}
+	free(err);
 	daemon_conf_put(dc);
 	av_thread_running = pthread_create(&av_thread, NULL, av_thread_main, d) == 0;
 }
@@ -147,6 +172,8 @@ const struct daemon_cmd av_commands[] = {
 	  "backends (checked now), counters and health from the store (exit 1: a "
 	  "backend is down)",
 	  av_cmd_status },
+	{ "check", "", "as the service user: reach the store and every backend; create nothing",
+	  av_cmd_check },
 	{ NULL, NULL, NULL, NULL },
 };
 

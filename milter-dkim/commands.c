@@ -1,11 +1,14 @@
 /* commands: milter-dkim's admin subcommands (milter-dkim(8)):
- *   keygen [DOMAIN]     create missing keys, print what was made
+ *   keygen [DOMAIN]     check the whole config, then create missing keys (never for a
+ *                       sign = no selector), print what was made
+ *   check               as the service user: load every key, check the directories,
+ *                       reach the store; create nothing; every problem on its own line
  *   dns [DOMAIN]        zone-file TXT lines for every selector to publish
  *   check-dns [DOMAIN]  look every selector up now, print a table (with whether each
  *                       answer was DNSSEC-validated), store results
  *   status              the resolver, and the live state of every selector, from the store
  * Exit codes: 0, 1 (check-dns: a sign = yes selector fails the gate), 64 usage,
- * 69 DNS unreachable, 78 config error. Run as root they first drop to the
+ * 69 DNS or the store unreachable, 78 config error. Run as root they first drop to the
  * daemon's user, so created keys and store files belong to it.
  */
 #include <errno.h>
@@ -22,9 +25,22 @@
 #include "store.h"
 #include "xalloc.h"
 
-/* Load the snapshot for a command: privileges dropped, keys loaded (created when
- * @create), and the gate table filled from the store. */
-static struct dkim_conf *dkim_cmd_conf(struct daemon *d, bool create, struct store **st,
+/* dkim_cmd_problems() - log each line of @err (dkim_conf_build()'s problems),
+ * prefixed with the config file. Return how many. */
+static unsigned dkim_cmd_problems(const struct cfg *cfg, const struct buf *err)
+{
+	unsigned n = 0;
+	for (const char *p = buf_cstr(err); *p; n++) {
+		size_t len = strcspn(p, "\n");
+		log_errx("%s: %.*s", cfg_path(cfg), (int)len, p);
+		p += len + (p[len] == '\n');
+	}
+	return n;
+}
+
+/* Load the snapshot for a command: privileges dropped, keys loaded (or created, as
+ * @mode says), and the gate table filled from the store. */
+static struct dkim_conf *dkim_cmd_conf(struct daemon *d, enum dkim_keys mode, struct store **st,
                                        struct buf *made)
 {
 	struct daemon_conf *dc = daemon_conf_get(d);
@@ -38,9 +54,9 @@ static struct dkim_conf *dkim_cmd_conf(struct daemon *d, bool create, struct sto
 		return NULL;
 	}
 	buf_init(&err);
-	struct dkim_conf *c = dkim_conf_build(cfg, create, made, &err);
+	struct dkim_conf *c = dkim_conf_build(cfg, mode, made, &err);
 	if (!c)
-		log_errx("%s: %s", cfg_path(cfg), buf_cstr(&err));
+		dkim_cmd_problems(cfg, &err);
 	buf_fini(&err);
 	daemon_conf_put(dc);
 	if (c && st) {
@@ -94,7 +110,7 @@ static int dkim_cmd_keygen(struct daemon *d, int argc, char **argv)
 	if (dkim_cmd_args(argc, argv, &only) < 0)
 		return DAEMON_EXIT_USAGE;
 	buf_init(&made);
-	struct dkim_conf *c = dkim_cmd_conf(d, true, NULL, &made);
+	struct dkim_conf *c = dkim_cmd_conf(d, DKIM_KEYS_CREATE, NULL, &made);
 	if (!c) {
 		buf_fini(&made);
 		return DAEMON_EXIT_CONFIG;
@@ -117,6 +133,42 @@ static int dkim_cmd_keygen(struct daemon *d, int argc, char **argv)
 	return DAEMON_EXIT_OK;
 }
 
+/* dkim_cmd_check() - load every key as the service user, check the listen and key
+ * directories and reach the store; create nothing. */
+static int dkim_cmd_check(struct daemon *d, int argc, char **argv)
+{
+	struct daemon_check ck = { 0 };
+	struct buf err, missing;
+	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, "usage: milter-dkim check\n");
+		return DAEMON_EXIT_USAGE;
+	}
+	if (daemon_check_begin(d, &ck) < 0)
+		return daemon_check_end(d, &ck);
+	struct daemon_conf *dc = daemon_conf_get(d);
+	buf_init(&err);
+	buf_init(&missing);
+	struct dkim_conf *c = dkim_conf_build(dc->cfg, DKIM_KEYS_CHECK, &missing, &err);
+	unsigned n = dkim_cmd_problems(dc->cfg, &err);
+	ck.problems += n;
+	if (n)
+		ck.rc = DAEMON_EXIT_CONFIG;
+	fputs(buf_cstr(&missing), stdout);
+	size_t keys = 0;
+	for (size_t i = 0; c && i < c->ndom; i++)
+		for (size_t j = 0; j < c->dom[i].nsel; j++)
+			keys += c->dom[i].sel[j].key != NULL;
+	if (c)
+		printf("%zu key%s loaded\n", keys, keys == 1 ? "" : "s");
+	dkim_conf_free(c);
+	buf_fini(&err);
+	buf_fini(&missing);
+	daemon_conf_put(dc);
+	daemon_check_store(d, &ck);
+	return daemon_check_end(d, &ck);
+}
+
 static void dkim_fmt_time(time_t t, char *out, size_t n)
 {
 	struct tm tm;
@@ -134,7 +186,7 @@ static int dkim_cmd_dns(struct daemon *d, int argc, char **argv)
 	struct store *st = NULL;
 	if (dkim_cmd_args(argc, argv, &only) < 0)
 		return DAEMON_EXIT_USAGE;
-	struct dkim_conf *c = dkim_cmd_conf(d, false, &st, NULL);
+	struct dkim_conf *c = dkim_cmd_conf(d, DKIM_KEYS_LOAD, &st, NULL);
 	if (!c)
 		return DAEMON_EXIT_CONFIG;
 	time_t now = time(NULL);
@@ -206,7 +258,7 @@ static int dkim_cmd_check_dns(struct daemon *d, int argc, char **argv)
 	int rc = DAEMON_EXIT_OK;
 	if (dkim_cmd_args(argc, argv, &only) < 0)
 		return DAEMON_EXIT_USAGE;
-	struct dkim_conf *c = dkim_cmd_conf(d, false, &st, NULL);
+	struct dkim_conf *c = dkim_cmd_conf(d, DKIM_KEYS_LOAD, &st, NULL);
 	if (!c)
 		return DAEMON_EXIT_CONFIG;
 	struct dns *dns = dkim_conf_resolver(c);
@@ -266,7 +318,7 @@ static int dkim_cmd_status(struct daemon *d, int argc, char **argv)
 		fprintf(stderr, "usage: milter-dkim status\n");
 		return DAEMON_EXIT_USAGE;
 	}
-	struct dkim_conf *c = dkim_cmd_conf(d, false, &st, NULL);
+	struct dkim_conf *c = dkim_cmd_conf(d, DKIM_KEYS_LOAD, &st, NULL);
 	if (!c)
 		return DAEMON_EXIT_CONFIG;
 	time_t now = time(NULL);
@@ -314,6 +366,8 @@ static int dkim_cmd_status(struct daemon *d, int argc, char **argv)
 
 const struct daemon_cmd dkim_commands[] = {
 	{ "keygen", "[DOMAIN]", "create missing keys and print what was made", dkim_cmd_keygen },
+	{ "check", "", "as the service user: load every key, reach the store; create nothing",
+	  dkim_cmd_check },
 	{ "dns", "[DOMAIN]", "zone-file TXT records to publish, with why", dkim_cmd_dns },
 	{ "check-dns", "[DOMAIN]", "look selectors up now (exit 1: one fails, 69: no DNS)",
 	  dkim_cmd_check_dns },

@@ -16,6 +16,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,68 +177,117 @@ static bool dkim_file_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-/* The selector's key: load it, or generate it when it is one of ours and missing. */
-static int dkim_selector_key(const struct cfg *cfg, struct dkim_domain *dom,
-                             struct dkim_selector *s, bool is_default, bool create,
-                             struct buf *made, struct buf *err)
+/* dkim_file_missing() - @path surely does not exist (not merely unreadable). */
+static bool dkim_file_missing(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) < 0 && errno == ENOENT;
+}
+
+/* dkim_problem() - append one problem line to @err (lines are '\n'-separated). */
+static void dkim_problem(struct buf *err, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+static void dkim_problem(struct buf *err, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (err->len)
+		buf_putc(err, '\n');
+	buf_puts(err, line);
+}
+
+static bool dkim_ours(const struct dkim_selector *s)
+{
+	return strncmp(s->keyspec, "credential:", 11) != 0;
+}
+
+/* The selector's key: load it when it exists; when it is missing, say whether it
+ * may be generated (s->missing) or why not. Creates nothing. */
+static int dkim_selector_key(const struct cfg *cfg, const char *sect, struct dkim_selector *s,
+                             enum dkim_keys mode, struct buf *err)
 {
 	bool agr = cfg_bool(cfg, NULL, "allow_group_readable");
-	bool ours = strncmp(s->keyspec, "credential:", 11) != 0;
-	char *marker = xasprintf("%s/%s.%s.gated", cfg_str(cfg, NULL, "keydir"), dom->d, s->name);
+	struct buf e;
+	char dir[4096];
 	int r = 0;
 
-	if (ours && create && !dkim_file_exists(s->keyspec)) {
-		r = keys_generate(s->keyspec, s->type, s->bits, &s->key, err);
-		if (r < 0 && r != -EEXIST)
-			goto out;
-		if (r == 0) {
-			s->generated = true;
-			if (made)
-				buf_printf(made, "created %s (%s)\n", s->keyspec,
-				           s->type == KEYS_ED25519 ? "ed25519" : "rsa");
-			if (is_default) {
-				int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-				if (fd >= 0)
-					close(fd);
-			}
+	if (dkim_ours(s) && mode != DKIM_KEYS_LOAD && dkim_file_missing(s->keyspec)) {
+		if (!s->sc.sign) {
+			dkim_problem(err,
+			             "[%s]: key file %s does not exist (the key of a sign = no "
+			             "selector is never created)",
+			             sect, s->keyspec);
+			return -ENOENT;
 		}
+		snprintf(dir, sizeof(dir), "%s", s->keyspec);
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*(slash == dir ? slash + 1 : slash) = '\0';
+		if (access(slash ? dir : ".", W_OK | X_OK) < 0) {
+			r = -errno;
+			dkim_problem(err, "[%s]: key file %s cannot be created in %s: %s", sect,
+			             s->keyspec, slash ? dir : ".", strerror(-r));
+			return r;
+		}
+		s->missing = true;
+		return 0;
 	}
-	if (!s->key && (r = keys_load(s->keyspec, agr, &s->key, err)) < 0)
-		goto out;
-	s->sc.legacy = is_default && !dkim_file_exists(marker) && !s->generated;
-	r = 0;
-out:
-	free(marker);
+	buf_init(&e);
+	r = keys_load(s->keyspec, agr, &s->key, &e);
+	if (r == -EACCES && dkim_ours(s)) {
+		struct passwd pwd, *pw = NULL;
+		char pwbuf[1024];
+		getpwuid_r(geteuid(), &pwd, pwbuf, sizeof(pwbuf), &pw);
+		const char *user = pw ? pw->pw_name : "the service user";
+		buf_printf(&e, " (as user %s): chown %s %s; chmod 0600 %s", user, user, s->keyspec,
+		           s->keyspec);
+	}
+	if (r < 0)
+		dkim_problem(err, "%s", buf_cstr(&e));
+	else if ((s->type == KEYS_ED25519) != (EVP_PKEY_get_base_id(s->key) == EVP_PKEY_ED25519)) {
+		dkim_problem(err, "[%s]: algorithm %s does not match the key in %s", sect,
+		             s->type == KEYS_ED25519 ? "ed25519-sha256" : "rsa-sha256", s->keyspec);
+		r = -EINVAL;
+	}
+	buf_fini(&e);
 	return r;
 }
 
-static int dkim_domain_build(const struct cfg *cfg, struct dkim_domain *dom, bool create,
-                             struct buf *made, struct buf *err)
+static int dkim_domain_build(const struct cfg *cfg, struct dkim_domain *dom, enum dkim_keys mode,
+                             struct buf *err)
 {
 	size_t n;
 	const char *const *names = cfg_list(cfg, dkim_section(cfg, dom->section), "selectors", &n);
-	bool is_default = n == 0;
 	static const char *const def[] = { DKIM_DEFAULT_SELECTOR, NULL };
-	if (is_default) {
+	int rc = 0;
+	dom->is_default = n == 0;
+	if (dom->is_default) {
 		names = def;
 		n = 1;
 	}
 	dom->sel = xcalloc(n, sizeof(*dom->sel));
+	dom->nsel = n;
 	for (size_t j = 0; j < n; j++) {
 		struct dkim_selector *s = &dom->sel[j];
 		char sect[600];
-		dom->nsel = j + 1;
+		bool twice = false;
 		if (!dkim_valid_selector(names[j])) {
-			buf_printf(err, "[%s] selectors: bad selector name '%s'", dom->section,
-			           names[j]);
-			return -EINVAL;
+			dkim_problem(err, "[%s] selectors: bad selector name '%s'", dom->section,
+			             names[j]);
+			rc = -EINVAL;
+			continue;
 		}
 		for (size_t k = 0; k < j; k++)
-			if (strcmp(dom->sel[k].name, names[j]) == 0) {
-				buf_printf(err, "[%s] selectors: '%s' listed twice", dom->section,
-				           names[j]);
-				return -EINVAL;
-			}
+			twice |= dom->sel[k].name && strcmp(dom->sel[k].name, names[j]) == 0;
+		if (twice) {
+			dkim_problem(err, "[%s] selectors: '%s' listed twice", dom->section,
+			             names[j]);
+			rc = -EINVAL;
+			continue;
+		}
 		s->name = xstrdup(names[j]);
 		s->sc.name = s->name;
 		s->state_key = xasprintf("%s/%s", dom->d, s->name);
@@ -258,24 +309,90 @@ static int dkim_domain_build(const struct cfg *cfg, struct dkim_domain *dom, boo
 		s->keyspec = *key ? xstrdup(key)
 		                  : xasprintf("%s/%s.%s.key", cfg_str(cfg, NULL, "keydir"), dom->d,
 		                              s->name);
-		int r = dkim_selector_key(cfg, dom, s, is_default, create, made, err);
+		int r = dkim_selector_key(cfg, sect, s, mode, err);
 		if (r < 0)
-			return r;
-		if ((s->type == KEYS_ED25519) !=
-		    (EVP_PKEY_get_base_id(s->key) == EVP_PKEY_ED25519)) {
-			buf_printf(err, "[%s]: algorithm %s does not match the key in %s", sect,
-			           alg, s->keyspec);
-			return -EINVAL;
-		}
+			rc = r;
 	}
-	return 0;
+	return rc;
 }
 
-struct dkim_conf *dkim_conf_build(const struct cfg *cfg, bool create, struct buf *made,
+static char *dkim_marker(const struct cfg *cfg, const struct dkim_domain *dom,
+                         const struct dkim_selector *s)
+{
+	return xasprintf("%s/%s.%s.gated", cfg_str(cfg, NULL, "keydir"), dom->d, s->name);
+}
+
+/* dkim_generate() - create every missing key of @c; on any failure remove the keys
+ * (and markers) made here, so a refused config leaves nothing new behind. */
+static int dkim_generate(struct dkim_conf *c, struct buf *made, struct buf *err)
+{
+	int r = 0;
+	for (size_t i = 0; i < c->ndom && r == 0; i++) {
+		struct dkim_domain *dom = &c->dom[i];
+		for (size_t j = 0; j < dom->nsel && r == 0; j++) {
+			struct dkim_selector *s = &dom->sel[j];
+			struct buf e;
+			if (!s->missing)
+				continue;
+			buf_init(&e);
+			r = keys_generate(s->keyspec, s->type, s->bits, &s->key, &e);
+			if (r == -EEXIST) { /* [d] and [*.d] share d=, so its key files */
+				buf_reset(&e);
+				r = keys_load(s->keyspec,
+				              cfg_bool(c->cfg, NULL, "allow_group_readable"),
+				              &s->key, &e);
+				if (r < 0)
+					dkim_problem(err, "%s", buf_cstr(&e));
+				else
+					s->missing = false;
+				buf_fini(&e);
+				continue;
+			}
+			if (r < 0) {
+				dkim_problem(err, "%s", buf_cstr(&e));
+			} else {
+				s->generated = true;
+				s->missing = false;
+			}
+			buf_fini(&e);
+			if (r == 0 && dom->is_default) {
+				char *marker = dkim_marker(c->cfg, dom, s);
+				int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+				if (fd >= 0)
+					close(fd);
+				free(marker);
+			}
+		}
+	}
+	for (size_t i = 0; i < c->ndom && r < 0; i++)
+		for (size_t j = 0; j < c->dom[i].nsel; j++) {
+			struct dkim_selector *s = &c->dom[i].sel[j];
+			if (!s->generated)
+				continue;
+			unlink(s->keyspec);
+			if (c->dom[i].is_default) {
+				char *marker = dkim_marker(c->cfg, &c->dom[i], s);
+				unlink(marker);
+				free(marker);
+			}
+		}
+	if (r == 0 && made)
+		for (size_t i = 0; i < c->ndom; i++)
+			for (size_t j = 0; j < c->dom[i].nsel; j++)
+				if (c->dom[i].sel[j].generated)
+					buf_printf(made, "created %s (%s)\n",
+					           c->dom[i].sel[j].keyspec,
+					           c->dom[i].sel[j].type == KEYS_ED25519 ? "ed25519"
+					                                                 : "rsa");
+	return r;
+}
+
+struct dkim_conf *dkim_conf_build(const struct cfg *cfg, enum dkim_keys mode, struct buf *made,
                                   struct buf *err)
 {
 	struct dkim_conf *c = xcalloc(1, sizeof(*c));
 	size_t ns = cfg_section_count(cfg);
+	bool bad = false;
 
 	c->cfg = cfg;
 	c->sign_networks = cfg_cidrs(cfg, NULL, "sign_networks");
@@ -295,9 +412,9 @@ struct dkim_conf *dkim_conf_build(const struct cfg *cfg, bool create, struct buf
 			char wild[260];
 			snprintf(wild, sizeof(wild), "*.%s", dom);
 			if (!dkim_section(cfg, dom) && !dkim_section(cfg, wild)) {
-				buf_printf(err, "[%s]: no [%s] section for this selector", name,
-				           dom);
-				goto fail;
+				dkim_problem(err, "[%s]: no [%s] section for this selector", name,
+				             dom);
+				bad = true;
 			}
 			continue;
 		}
@@ -307,8 +424,8 @@ struct dkim_conf *dkim_conf_build(const struct cfg *cfg, bool create, struct buf
 			*p = (char)tolower((unsigned char)*p);
 		d->d = strncmp(d->section, "*.", 2) == 0 ? d->section + 2 : d->section;
 		c->sections[c->ndom - 1] = d->section;
-		if (dkim_domain_build(cfg, d, create, made, err) < 0)
-			goto fail;
+		if (dkim_domain_build(cfg, d, mode, err) < 0)
+			bad = true;
 	}
 	/* a selector section must be listed by its domain */
 	for (size_t i = 0; i < ns; i++) {
@@ -324,13 +441,28 @@ struct dkim_conf *dkim_conf_build(const struct cfg *cfg, bool create, struct buf
 		for (int k = 0; k < 2; k++) {
 			const struct dkim_domain *d = dkim_conf_domain(c, k ? wild : dom);
 			for (size_t j = 0; d && j < d->nsel; j++)
-				listed |= strcmp(d->sel[j].name, slash + 1) == 0;
+				listed |= d->sel[j].name && strcmp(d->sel[j].name, slash + 1) == 0;
 		}
-		if (!listed) {
-			buf_printf(err, "[%s]: selector not listed in [%s] selectors", name, dom);
-			goto fail;
+		if (!listed && (dkim_section(cfg, dom) || dkim_section(cfg, wild))) {
+			dkim_problem(err, "[%s]: selector not listed in [%s] selectors", name, dom);
+			bad = true;
 		}
 	}
+	if (bad || (mode == DKIM_KEYS_CREATE && dkim_generate(c, made, err) < 0))
+		goto fail;
+	for (size_t i = 0; i < c->ndom; i++)
+		for (size_t j = 0; j < c->dom[i].nsel; j++) {
+			struct dkim_selector *s = &c->dom[i].sel[j];
+			char *marker = dkim_marker(cfg, &c->dom[i], s);
+			s->sc.legacy = c->dom[i].is_default && !dkim_file_exists(marker) &&
+			               !s->generated && !s->missing;
+			if (s->missing && made)
+				buf_printf(made,
+				           "missing %s (%s): `keygen` or the daemon at start "
+				           "creates it\n",
+				           s->keyspec, s->type == KEYS_ED25519 ? "ed25519" : "rsa");
+			free(marker);
+		}
 	return c;
 fail:
 	dkim_conf_free(c);

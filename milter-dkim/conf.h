@@ -25,6 +25,7 @@ struct dkim_selector {
 	int bits;
 	EVP_PKEY *key;   /* loaded once; shared read-only by signing threads */
 	bool generated;  /* created by this build */
+	bool missing;    /* DKIM_KEYS_CHECK: no key yet; keygen would create it (key NULL) */
 	char *state_key; /* "<d>/<selector>": the gate table's key */
 };
 
@@ -33,6 +34,7 @@ struct dkim_domain {
 	const char *d; /* d= (points into section) */
 	struct dkim_selector *sel;
 	size_t nsel;
+	bool is_default; /* no `selectors =`: the default selector "mail" */
 };
 
 struct dkim_conf {
@@ -49,14 +51,26 @@ struct dkim_conf {
 
 extern const struct cfg_schema dkim_schema;
 
+/* What dkim_conf_build() does about keys. */
+enum dkim_keys {
+	DKIM_KEYS_LOAD,   /* every key must exist (dns, status, check-dns) */
+	DKIM_KEYS_CHECK,  /* load the keys that exist, create none (check) */
+	DKIM_KEYS_CREATE, /* the whole config is checked first, then missing keys made */
+};
+
 /**
- * dkim_conf_build() - domains and selectors from @cfg, keys loaded; missing keys
- * are generated (as `keygen` does) unless @create is false.
- * @made: if not NULL, receives one line per generated key ("created PATH (TYPE)")
- * @err: on failure, a message naming the file or section
+ * dkim_conf_build() - domains and selectors from @cfg, keys loaded.
+ * @mode: DKIM_KEYS_CREATE generates the missing key of each sign = yes selector
+ *        (never one of a sign = no selector), only once the whole config passed;
+ *        if a generation fails, the keys made by this call are removed again.
+ *        DKIM_KEYS_CHECK loads what exists and leaves a missing key NULL (->missing).
+ * @made: if not NULL, receives one line per generated key ("created PATH (TYPE)"),
+ *        or with DKIM_KEYS_CHECK per missing one ("missing PATH (TYPE): ...")
+ * @err: on failure, every problem found, one per line ('\n'-separated), each
+ *       naming the file or section
  * Return: the snapshot (free with dkim_conf_free()), or NULL.
  */
-struct dkim_conf *dkim_conf_build(const struct cfg *cfg, bool create, struct buf *made,
+struct dkim_conf *dkim_conf_build(const struct cfg *cfg, enum dkim_keys mode, struct buf *made,
                                   struct buf *err);
 void dkim_conf_free(struct dkim_conf *c);
 

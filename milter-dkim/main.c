@@ -39,10 +39,17 @@ static void *dkim_build(struct daemon *d, const struct cfg *cfg, char **err)
 	struct buf e, made;
 	buf_init(&e);
 	buf_init(&made);
-	struct dkim_conf *c = dkim_conf_build(cfg, true, &made, &e);
-	if (!c)
-		*err = buf_steal(&e, NULL);
-	else if (made.len)
+	struct dkim_conf *c = dkim_conf_build(cfg, DKIM_KEYS_CREATE, &made, &e);
+	if (!c) {
+		struct buf one;
+		buf_init(&one);
+		for (const char *p = buf_cstr(&e); *p; p++)
+			if (*p == '\n')
+				buf_puts(&one, "; ");
+			else
+				buf_putc(&one, *p);
+		*err = buf_steal(&one, NULL);
+	} else if (made.len)
 		log_notice("%.*s", (int)made.len - 1, made.data);
 	buf_fini(&e);
 	buf_fini(&made);

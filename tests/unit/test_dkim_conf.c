@@ -40,7 +40,7 @@ static struct dkim_conf *build(const char *body, struct cfg **cfgp, struct buf *
 		free(perr);
 		return NULL;
 	}
-	struct dkim_conf *c = dkim_conf_build(*cfgp, true, made, err);
+	struct dkim_conf *c = dkim_conf_build(*cfgp, DKIM_KEYS_CREATE, made, err);
 	return c;
 }
 
@@ -51,6 +51,9 @@ START_TEST(domains_selectors_and_generated_keys)
 	buf_init(&made);
 	buf_init(&err);
 	mkdir_tmp();
+	char epath[160];
+	snprintf(epath, sizeof(epath), "%s/example.net.e.key", dir);
+	ck_assert_int_eq(keys_generate(epath, KEYS_ED25519, 0, NULL, &err), 0);
 	struct dkim_conf *c = build("[Example.ORG]\nselectors = a b\n"
 	                            "[example.org/b]\nalgorithm = ed25519-sha256\n"
 	                            "[*.example.net]\nselectors = e\n[example.net/e]\n"
@@ -69,7 +72,7 @@ START_TEST(domains_selectors_and_generated_keys)
 	ck_assert(!c->dom[1].sel[0].sc.sign);
 	ck_assert_str_eq(c->dom[1].sel[0].state_key, "example.net/e");
 	ck_assert_ptr_nonnull(strstr(made.data, "example.org.a.key (rsa)"));
-	ck_assert_ptr_nonnull(strstr(made.data, "example.net.e.key (ed25519)"));
+	ck_assert_ptr_null(strstr(made.data, "example.net.e.key"));
 	char path[160];
 	struct stat st;
 	snprintf(path, sizeof(path), "%s/example.org.b.key", dir);
@@ -179,5 +182,79 @@ START_TEST(config_errors)
 }
 END_TEST
 
+/* No key file in the temp dir. */
+static bool no_key_made(void)
+{
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "ls %s | grep -q .", dir);
+	return system(cmd) != 0;
+}
+
+START_TEST(refused_config_creates_no_key)
+{
+	mkdir_tmp();
+	/* good selectors before a bad one: the whole config is checked first */
+	expect_error("[example.org]\nselectors = a b bad/x\n[example.org/b]\n"
+	             "algorithm = ed25519-sha256\n",
+	             "bad selector name 'bad/x'");
+	ck_assert(no_key_made());
+	/* a sign = no selector's key is never created; so nothing else is */
+	expect_error("[example.org]\nselectors = a r\n[example.org/r]\nsign = no\n",
+	             "sign = no selector is never created");
+	ck_assert(no_key_made());
+	/* every problem is reported, one per line */
+	struct cfg *cfg = NULL;
+	struct buf err;
+	buf_init(&err);
+	ck_assert_ptr_null(build("[example.org]\nselectors = a a\n[example.net]\nselectors = b\n"
+	                         "[example.net/b]\nkey = /nonexistent/k.pem\n",
+	                         &cfg, NULL, &err));
+	ck_assert_msg(strstr(buf_cstr(&err), "listed twice\n") &&
+	                      strstr(buf_cstr(&err), "/nonexistent/k.pem"),
+	              "%s", buf_cstr(&err));
+	ck_assert(no_key_made());
+	cfg_free(cfg);
+	/* a creation that fails after the check (a name with no room for the temporary
+	 * file's suffix): the key made before it is removed again */
+	char body[1024], longname[251];
+	memset(longname, 'k', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	snprintf(body, sizeof(body),
+	         "[example.org]\nselectors = a z\n[example.org/z]\nkey = %s/%s\n", dir, longname);
+	buf_reset(&err);
+	ck_assert_ptr_null(build(body, &cfg, NULL, &err));
+	ck_assert_msg(strstr(buf_cstr(&err), longname), "%s", buf_cstr(&err));
+	ck_assert(no_key_made());
+	cfg_free(cfg);
+	buf_fini(&err);
+	rm_tmp();
+}
+END_TEST
+
+START_TEST(check_mode_creates_nothing)
+{
+	mkdir_tmp();
+	char text[512], *perr = NULL;
+	snprintf(text, sizeof(text),
+	         "listen = unix:/tmp/x.sock\nstore =\nkeydir = %s\n[example.org]\nselectors = a\n",
+	         dir);
+	struct cfg *cfg = cfg_parse(&dkim_schema, text, strlen(text), "t.conf", &perr);
+	ck_assert_ptr_nonnull(cfg);
+	struct buf made, err;
+	buf_init(&made);
+	buf_init(&err);
+	struct dkim_conf *c = dkim_conf_build(cfg, DKIM_KEYS_CHECK, &made, &err);
+	ck_assert_msg(c != NULL, "%s", buf_cstr(&err));
+	ck_assert(c->dom[0].sel[0].missing);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&made), "missing "));
+	ck_assert(no_key_made());
+	dkim_conf_free(c);
+	cfg_free(cfg);
+	buf_fini(&made);
+	buf_fini(&err);
+	rm_tmp();
+}
+END_TEST
+
 CHECK_MAIN("dkim_conf", domains_selectors_and_generated_keys, legacy_default_selector,
-           config_errors)
+           config_errors, refused_config_creates_no_key, check_mode_creates_nothing)
