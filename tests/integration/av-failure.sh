@@ -109,6 +109,25 @@ av_smtp "$(msg 'slow accept')"
 hn_check "hung clamd, on_error = accept: delivered with skipped (error)" \
 	grep -qx 'X-Virus-Scanned: skipped (error)' "$(delivered 'slow accept')"
 
+# --- two hung backends at start, timeout = 10s: checked at once, the start waits ~3 s,
+# not 2 x 10 s (systemd's start timeout is 90 s)
+av_fake_clamd "$D/silent2.sock" silent || hn_die "fake clamd (silent 2)"
+mkdir -p "$D/av2"
+t0=$(hn_ms)
+C2="unix:$D/c2/clamd.sock"
+av_up "$D/av2" "clamd=unix:$D/silent.sock unix:$D/silent2.sock $C2" timeout=10s ||
+	hn_fail "milter-av with two hung backends did not start"
+hn_wait 20 grep -q 'milter-av .* started' "$D/av2/av.log"
+t1=$(hn_ms)
+hn_check "two hung backends: started within 6 s ($((t1 - t0)) ms)" test $((t1 - t0)) -lt 6000
+hn_check "two hung backends: each logged as failover only, scanned by the third" \
+	test "$(grep -c "not answering (no answer at start): failover only; mail is scanned by $C2" "$D/av2/av.log")" -eq 2
+t0=$(hn_ms)
+kill -USR2 "$(av_pid "$D/av2")"
+hn_wait 10 bash -c '! kill -0 "$1" 2>/dev/null || grep -q " Z " "/proc/$1/stat"' _ "$(av_pid "$D/av2")"
+hn_check "SIGUSR2 with no open session: stopped within 1 s ($(($(hn_ms) - t0)) ms)" \
+	test $(($(hn_ms) - t0)) -lt 1000
+
 if [ "$HN_FAILED" -ne 0 ]; then
 	echo "--- smtp.log"; cat "$D/smtp.log"; echo "--- av.log"; tail -n 40 "$D/av/av.log"
 	echo "--- maillog"; tail -n 30 "$D/pf/maillog"
