@@ -3,10 +3,12 @@
  *   dns [DOMAIN]        zone-file TXT lines for every selector to publish
  *   check-dns [DOMAIN]  look every selector up now, print a table (with whether each
  *                       answer was DNSSEC-validated), store results
- *   status              the resolver, and the live state of every selector, from the store
- * Exit codes: 0, 1 (check-dns: a sign = yes selector fails the gate), 64 usage,
- * 69 DNS unreachable, 78 config error. Run as root they first drop to the
- * daemon's user, so created keys and store files belong to it.
+ *   status              the daemon (probed on its socket), the resolver, per domain the
+ *                       message counters and the live state of every selector, from the store
+ * Exit codes: 0, 1 (check-dns: a sign = yes selector fails the gate; status: the
+ * daemon does not answer), 64 usage, 69 DNS unreachable, 78 config error. Run as root
+ * they first drop to the daemon's user, so created keys and store files belong to it
+ * (status probes the daemon's socket before that).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,7 +20,9 @@
 #include "dkim.h"
 #include "dns.h"
 #include "log.h"
+#include "milter_probe.h"
 #include "privs.h"
+#include "stats.h"
 #include "store.h"
 #include "xalloc.h"
 
@@ -259,16 +263,36 @@ out:
 	return rc;
 }
 
+/* dkim_cmd_probe() - probe the daemon's socket (before the privilege drop: the socket's
+ * group is the MTA's). */
+static int dkim_cmd_probe(struct daemon *d, char *listen, size_t listensz, struct listen_spec *ls,
+                          struct milter_probe_result *pr)
+{
+	struct daemon_conf *dc = daemon_conf_get(d);
+	int r = milter_probe_cfg(dc->cfg, MILTER_PROBE_TIMEOUT_MS, listen, listensz, ls, pr);
+	daemon_conf_put(dc);
+	return r;
+}
+
 static int dkim_cmd_status(struct daemon *d, int argc, char **argv)
 {
 	struct store *st = NULL;
+	char listen[512];
+	struct listen_spec ls;
+	struct milter_probe_result mp;
 	if (argc > 1) {
 		fprintf(stderr, "usage: milter-dkim status\n");
 		return DAEMON_EXIT_USAGE;
 	}
+	int reach = dkim_cmd_probe(d, listen, sizeof(listen), &ls, &mp);
 	struct dkim_conf *c = dkim_cmd_conf(d, false, &st, NULL);
 	if (!c)
 		return DAEMON_EXIT_CONFIG;
+	struct buf line;
+	buf_init(&line);
+	int rc = milter_probe_describe(daemon_spec(d)->name, listen, &ls, reach, &mp, st, &line);
+	fputs(buf_cstr(&line), stdout);
+	buf_fini(&line);
 	time_t now = time(NULL);
 	char *probe = NULL;
 	size_t plen;
@@ -285,7 +309,13 @@ static int dkim_cmd_status(struct daemon *d, int argc, char **argv)
 	       *ta ? "DNSSEC-validated from " : "not DNSSEC-validated (no trust_anchor)", ta);
 	for (size_t i = 0; i < c->ndom; i++) {
 		const struct dkim_domain *dom = &c->dom[i];
-		printf("[%s] d=%s\n", dom->section, dom->d);
+		long long n[DKIM_STATS_N];
+		if (pr >= 0 && dkim_stats_read(st, dom->d, n) == 0)
+			printf("[%s] d=%s signed=%lld unsigned=%lld failed=%lld\n", dom->section,
+			       dom->d, n[DKIM_STATS_SIGNED], n[DKIM_STATS_UNSIGNED],
+			       n[DKIM_STATS_FAILED]);
+		else
+			printf("[%s] d=%s signed=? unsigned=? failed=?\n", dom->section, dom->d);
 		for (size_t j = 0; j < dom->nsel; j++) {
 			const struct dkim_selector *sel = &dom->sel[j];
 			struct selector_state s = { 0 };
@@ -309,7 +339,7 @@ static int dkim_cmd_status(struct daemon *d, int argc, char **argv)
 	}
 	dkim_conf_free(c);
 	store_close(st);
-	return DAEMON_EXIT_OK;
+	return rc;
 }
 
 const struct daemon_cmd dkim_commands[] = {
@@ -317,6 +347,9 @@ const struct daemon_cmd dkim_commands[] = {
 	{ "dns", "[DOMAIN]", "zone-file TXT records to publish, with why", dkim_cmd_dns },
 	{ "check-dns", "[DOMAIN]", "look selectors up now (exit 1: one fails, 69: no DNS)",
 	  dkim_cmd_check_dns },
-	{ "status", "", "live state of every domain and selector", dkim_cmd_status },
+	{ "status", "",
+	  "daemon probe, live state of every domain and selector (exit 1: the daemon does not "
+	  "answer)",
+	  dkim_cmd_status },
 	{ NULL, NULL, NULL, NULL },
 };
