@@ -1,7 +1,8 @@
 #!/bin/bash
 # av-daemon.sh [MILTER_AV]: milter-av as a daemon, driven by miltertest (av/msg.lua):
-# `status` probes the daemon (running: its pid, exit 0; stopped: NOT REACHABLE, exit 1,
-# the store view still printed); counters in the store (lmdb) read back by `status` (scanned, clean,
+# `status` probes the daemon (running: its pid, from SO_PEERCRED or, over TCP, from the
+# record in the store, exit 0; stopped: NOT REACHABLE, exit 1, the store view still
+# printed); counters in the store (lmdb) read back by `status` (scanned, clean,
 # infected, by virus name, backend health); with a Redis store that is then killed,
 # mail is still scanned at normal speed (the store is off the message path) and the
 # store problem is logged once, not every flush; SIGUSR1 switches on_virus; SIGTERM
@@ -113,6 +114,25 @@ grep 'store' "$D/r/av.log" >&2
 n=$(grep -c 'store' "$D/r/av.log")
 hn_check "redis down: store problem logged ($n line(s), at most 1 per minute)" test "$n" -eq 1
 hn_check "redis down: daemon alive" hn_alive "$(av_pid "$D/r")"
+
+# --- TCP listen: no SO_PEERCRED, so status names the pid the daemon recorded in the store
+mkdir -p "$D/t/state"
+chown nobody:nogroup "$D/t/state"
+TPORT=$(hn_free_port)
+printf 'listen = inet:127.0.0.1:%s\nuser = nobody\ngroup = nogroup\nstore = lmdb:%s\nclamd = %s\n' \
+	"$TPORT" "$D/t/state" "${CL#clamd=}" >"$D/t/av.conf"
+"$(av_bin)" -f -c "$D/t/av.conf" >>"$D/t/av.log" 2>&1 &
+echo $! >"$D/t/av.pid"
+hn_on_exit av_down "$D/t"
+hn_check "TCP: daemon started" hn_wait 10 grep -q 'milter-av .* started' "$D/t/av.log"
+hn_check "TCP: status names the pid the daemon recorded" hn_wait 5 bash -c \
+	'"$1" -c "$2" status 2>&1 | grep -Eq "^daemon: running \(pid $3, since [0-9-]+T[0-9:]+Z\)$"' \
+	_ "$(av_bin)" "$D/t/av.conf" "$(av_pid "$D/t")"
+av_down "$D/t"
+status "$D/t" >"$D/status.tcp"
+hn_check "TCP: stopped: exit 1" test $? -eq 1
+hn_check "  daemon: NOT REACHABLE at inet:127.0.0.1:$TPORT" \
+	grep -q "^daemon: NOT REACHABLE at inet:127.0.0.1:$TPORT " "$D/status.tcp"
 
 if [ "$HN_FAILED" -ne 0 ]; then
 	echo "--- mt.log"; cat "$D/mt.log"; echo "--- status.out"; cat "$D/status.out"
