@@ -283,10 +283,10 @@ int gate_refresh(struct gate *g, struct store *st)
 				mine->matches = in.matches;
 				mine->checked_at = in.checked_at;
 				mine->doubted_at = in.doubted_at;
-				if (in.last_signed > mine->last_signed)
-					mine->last_signed = in.last_signed;
 				changed++;
 			}
+			if (in.last_signed > mine->last_signed)
+				mine->last_signed = in.last_signed;
 			pthread_mutex_unlock(&g->lock);
 		}
 		free(v);
