@@ -3,12 +3,10 @@
  *   dns [DOMAIN]        zone-file TXT lines for every selector to publish
  *   check-dns [DOMAIN]  look every selector up now, print a table (with whether each
  *                       answer was DNSSEC-validated), store results
- *   status              the daemon (probed on its socket), the resolver, per domain the
- *                       message counters and the live state of every selector, from the store
- * Exit codes: 0, 1 (check-dns: a sign = yes selector fails the gate; status: the
- * daemon does not answer), 64 usage, 69 DNS unreachable, 78 config error. Run as root
- * they first drop to the daemon's user, so created keys and store files belong to it
- * (status probes the daemon's socket before that).
+ *   status              the resolver, and the live state of every selector, from the store
+ * Exit codes: 0, 1 (check-dns: a sign = yes selector fails the gate), 64 usage,
+ * 69 DNS unreachable, 78 config error. Run as root they first drop to the
+ * daemon's user, so created keys and store files belong to it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -274,6 +272,9 @@ static int dkim_cmd_probe(struct daemon *d, char *listen, size_t listensz, struc
 	return r;
 }
 
+/* status: the daemon probed on its socket first (exit 1 when it does not answer; the
+ * rest is printed all the same), the store, the resolver, per domain the message
+ * counters, per selector its live state. */
 static int dkim_cmd_status(struct daemon *d, int argc, char **argv)
 {
 	struct store *st = NULL;
@@ -347,9 +348,6 @@ const struct daemon_cmd dkim_commands[] = {
 	{ "dns", "[DOMAIN]", "zone-file TXT records to publish, with why", dkim_cmd_dns },
 	{ "check-dns", "[DOMAIN]", "look selectors up now (exit 1: one fails, 69: no DNS)",
 	  dkim_cmd_check_dns },
-	{ "status", "",
-	  "daemon probe, live state of every domain and selector (exit 1: the daemon does not "
-	  "answer)",
-	  dkim_cmd_status },
+	{ "status", "", "live state of every domain and selector", dkim_cmd_status },
 	{ NULL, NULL, NULL, NULL },
 };
