@@ -1,8 +1,7 @@
 /* milter-av: ClamAV bridge milter (issue 6, ARCHITECTURE.md "Antivirus"). The
  * config table and snapshot live in conf.c, the callbacks in milter.c, the
  * counters in stats.c; this file is the daemon spec, the thread that flushes
- * counters and backend health to the store, and the `status` command (which
- * first probes the daemon's socket: exit 1 when it does not answer).
+ * counters and backend health to the store, and the `status` command.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -85,6 +84,9 @@ static int av_print_hash(const char *field, long long value, void *arg)
 	return 0;
 }
 
+/* status: the daemon probed on its socket first (before the privilege drop: the socket's
+ * group is the MTA's), then the backends and the store; exit 1 when the daemon does not
+ * answer or a backend is down. */
 static int av_cmd_status(struct daemon *d, int argc, char **argv)
 {
 	if (argc > 1) {

@@ -6,9 +6,7 @@
 # signing (RSA + Ed25519 selectors); a [*.domain] section signing subdomains with d=domain;
 # the info line "<queue id>: not signed: <reason>" for an unconfigured From domain, no From,
 # two From, an unparsable (8-bit) From; 8-bit junk headers and 1000 headers signed without a
-# crash; the daemon alive at the end and stopping cleanly on SIGTERM. `status`: the daemon
-# running with its pid (exit 0), no last_signed time before the first signed message, then
-# its time and signed=1 for the domain; after the stop, NOT REACHABLE (exit 1).
+# crash; the daemon alive at the end and stopping cleanly on SIGTERM.
 # Local submission (Postfix's "localhost" with port 0) cannot be sent by miltertest (its
 # port is always 12345): dkim-postfix.sh covers it with a real sendmail.
 set -u
@@ -31,6 +29,9 @@ hn_check "keygen creates the keys" bash -c '"$1" -c "$2" keygen | grep -c "^crea
 hn_check "selectors published in the test DNS" dk_publish "$D/m.conf"
 hn_check "check-dns: all selectors pass" "$DKIM" -c "$D/m.conf" check-dns
 hn_check "daemon starts" dk_start "$D/m.conf"
+# `status`: the daemon running with its pid (exit 0), no last_signed time before the first
+# signed message, then its time and signed=1 for the domain; after the stop, NOT REACHABLE
+# (exit 1).
 "$DKIM" -c "$D/m.conf" status >"$D/status.fresh" 2>&1
 hn_check "status with the daemon up: exit 0" test $? -eq 0
 hn_check "  first line: daemon running, its pid, start time (ISO 8601 UTC)" grep -Eqx \
