@@ -5,7 +5,8 @@
  * as root (or adopts systemd's socket) and hands libmilter the fd as Debian
  * libmilter's "fd:N", so libmilter never replaces or unlinks the path: a path
  * something still listens on is refused (exit 69), and at exit the socket file
- * is removed only if it is still the one this process made. It fixes the
+ * is removed only if it is still the one this process made. While serving, the
+ * daemon's pid and start time are kept in the store for `status` (milter_probe.h). It fixes the
  * socket's mode and group and runs its own thread
  * that reloads on SIGUSR1 and stops gracefully on SIGUSR2 (libmilter owns
  * SIGTERM/SIGHUP/SIGINT: they stop it at once); at stop it waits for live sessions to end (up to

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "log.h"
 #include "milter.h"
+#include "milter_probe.h"
 #include "privs.h"
 #include "store.h"
 #include "xalloc.h"
@@ -213,6 +214,9 @@ static int av_print_hash(const char *field, long long value, void *arg)
 	return 0;
 }
 
+/* status: the daemon probed on its socket first (before the privilege drop: the socket's
+ * group is the MTA's), then the backends and the store; exit 1 when the daemon does not
+ * answer or a backend is down. */
 static int av_cmd_status(struct daemon *d, int argc, char **argv)
 {
 	if (argc > 1) {
@@ -220,7 +224,11 @@ static int av_cmd_status(struct daemon *d, int argc, char **argv)
 		return DAEMON_EXIT_USAGE;
 	}
 	struct daemon_conf *dc = daemon_conf_get(d);
-	char *err = NULL;
+	char *err = NULL, listen[512];
+	struct listen_spec ls;
+	struct milter_probe_result pr;
+	int probe = milter_probe_cfg(dc->cfg, MILTER_PROBE_TIMEOUT_MS, listen, sizeof(listen), &ls,
+	                             &pr);
 	int dr = privs_drop(cfg_str(dc->cfg, NULL, "user"), cfg_str(dc->cfg, NULL, "group"));
 	if (dr < 0) {
 		log_err_e(dr, "cannot drop privileges to %s", cfg_str(dc->cfg, NULL, "user"));
@@ -234,7 +242,12 @@ static int av_cmd_status(struct daemon *d, int argc, char **argv)
 		daemon_conf_put(dc);
 		return DAEMON_EXIT_CONFIG;
 	}
-	int rc = DAEMON_EXIT_OK;
+	struct store *st = daemon_open_store(d);
+	struct buf line;
+	buf_init(&line);
+	int rc = milter_probe_describe(daemon_spec(d)->name, listen, &ls, probe, &pr, st, &line);
+	fputs(buf_cstr(&line), stdout);
+	buf_fini(&line);
 	printf("backends (checked now):\n");
 	for (size_t i = 0; i < clamd_pool_size(c->pool); i++) {
 		char v[CLAMD_VERSION_MAX];
@@ -243,7 +256,6 @@ static int av_cmd_status(struct daemon *d, int argc, char **argv)
 		if (r != 0 && rc == DAEMON_EXIT_OK)
 			rc = 1;
 	}
-	struct store *st = daemon_open_store(d);
 	if (st) {
 		printf("counters (store %s, all hosts sharing it):\n", store_backend(st));
 		if (store_hgetall(st, "pw:av:count", av_print_hash, NULL) == STORE_NOTFOUND)
@@ -274,8 +286,8 @@ static int av_cmd_status(struct daemon *d, int argc, char **argv)
 
 const struct daemon_cmd av_commands[] = {
 	{ "status", "",
-	  "backends (checked now), counters and health from the store (exit 1: a "
-	  "backend is down)",
+	  "daemon probe, backends (checked now), counters and health from the store "
+	  "(exit 1: the daemon does not answer or a backend is down)",
 	  av_cmd_status },
 	{ "check", "", "as the service user: reach the store and every backend; create nothing",
 	  av_cmd_check },

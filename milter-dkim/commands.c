@@ -21,7 +21,9 @@
 #include "dkim.h"
 #include "dns.h"
 #include "log.h"
+#include "milter_probe.h"
 #include "privs.h"
+#include "stats.h"
 #include "store.h"
 #include "xalloc.h"
 
@@ -311,16 +313,39 @@ out:
 	return rc;
 }
 
+/* dkim_cmd_probe() - probe the daemon's socket (before the privilege drop: the socket's
+ * group is the MTA's). */
+static int dkim_cmd_probe(struct daemon *d, char *listen, size_t listensz, struct listen_spec *ls,
+                          struct milter_probe_result *pr)
+{
+	struct daemon_conf *dc = daemon_conf_get(d);
+	int r = milter_probe_cfg(dc->cfg, MILTER_PROBE_TIMEOUT_MS, listen, listensz, ls, pr);
+	daemon_conf_put(dc);
+	return r;
+}
+
+/* status: the daemon probed on its socket first (exit 1 when it does not answer; the
+ * rest is printed all the same), the store, the resolver, per domain the message
+ * counters, per selector its live state. */
 static int dkim_cmd_status(struct daemon *d, int argc, char **argv)
 {
 	struct store *st = NULL;
+	char listen[512];
+	struct listen_spec ls;
+	struct milter_probe_result mp;
 	if (argc > 1) {
 		fprintf(stderr, "usage: milter-dkim status\n");
 		return DAEMON_EXIT_USAGE;
 	}
+	int reach = dkim_cmd_probe(d, listen, sizeof(listen), &ls, &mp);
 	struct dkim_conf *c = dkim_cmd_conf(d, DKIM_KEYS_LOAD, &st, NULL);
 	if (!c)
 		return DAEMON_EXIT_CONFIG;
+	struct buf line;
+	buf_init(&line);
+	int rc = milter_probe_describe(daemon_spec(d)->name, listen, &ls, reach, &mp, st, &line);
+	fputs(buf_cstr(&line), stdout);
+	buf_fini(&line);
 	time_t now = time(NULL);
 	char *probe = NULL;
 	size_t plen;
@@ -337,7 +362,13 @@ static int dkim_cmd_status(struct daemon *d, int argc, char **argv)
 	       *ta ? "DNSSEC-validated from " : "not DNSSEC-validated (no trust_anchor)", ta);
 	for (size_t i = 0; i < c->ndom; i++) {
 		const struct dkim_domain *dom = &c->dom[i];
-		printf("[%s] d=%s\n", dom->section, dom->d);
+		long long n[DKIM_STATS_N];
+		if (pr >= 0 && dkim_stats_read(st, dom->d, n) == 0)
+			printf("[%s] d=%s signed=%lld unsigned=%lld failed=%lld\n", dom->section,
+			       dom->d, n[DKIM_STATS_SIGNED], n[DKIM_STATS_UNSIGNED],
+			       n[DKIM_STATS_FAILED]);
+		else
+			printf("[%s] d=%s signed=? unsigned=? failed=?\n", dom->section, dom->d);
 		for (size_t j = 0; j < dom->nsel; j++) {
 			const struct dkim_selector *sel = &dom->sel[j];
 			struct selector_state s = { 0 };
@@ -361,7 +392,7 @@ static int dkim_cmd_status(struct daemon *d, int argc, char **argv)
 	}
 	dkim_conf_free(c);
 	store_close(st);
-	return DAEMON_EXIT_OK;
+	return rc;
 }
 
 const struct daemon_cmd dkim_commands[] = {

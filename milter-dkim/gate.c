@@ -1,15 +1,14 @@
 /* gate: milter-dkim's DNS gate table (see gate.h).
  *
  * A mutex guards a small array of (d/selector, state) entries: signing threads
- * read it once per message (gate_active) and mark what signed (gate_signed);
- * the background thread runs DNS checks (gate_check) and writes changed
- * entries to the store (gate_flush), so the store is never on the message
- * path. A failed lookup keeps the last known state (RFC-free policy: a DNS
- * outage must not stop signing). States are loaded from the store when an
- * entry is first seen, so a restart or a new fleet member starts warm.
- * Answers are DNSSEC-validated only when the resolver has a trust anchor (as
- * OpenDKIM's TrustAnchorFile, opendkim.conf(5)); a bogus answer is then a
- * failed lookup. Whether DNS is down is decided from dns_query()'s codes.
+ * read it once per message (gate_active) and record when a selector really
+ * signed (gate_signed); the background thread runs DNS checks (gate_check) and
+ * writes changed entries to the store (gate_flush, every few seconds), so the
+ * store is never on the message path. A failed lookup keeps the last known state (RFC-free policy:
+ * a DNS outage must not stop signing). States are loaded from the store when an entry is first
+ * seen, so a restart or a new fleet member starts warm. Answers are DNSSEC-validated only when the
+ * resolver has a trust anchor (as OpenDKIM's TrustAnchorFile, opendkim.conf(5)); a bogus answer is
+ * then a failed lookup. Whether DNS is down is decided from dns_query()'s codes.
  */
 #include "gate.h"
 
@@ -23,7 +22,6 @@
 #include "store.h"
 #include "xalloc.h"
 
-#define GATE_SIGNED_PERSIST_S 3600 /* last_signed is written at most hourly */
 /* After this many lookups in a row time out, DNS counts as down for the rest of the
  * pass: a start or reload (which waits for the pass) is not held up per selector. */
 #define GATE_MAX_TIMEOUTS 2
@@ -32,7 +30,6 @@ struct gate_entry {
 	char *key; /* "<d>/<selector>" */
 	struct selector_state st;
 	bool dirty;
-	time_t persisted_signed;
 	char store_key[STORE_KEY_MAX];
 };
 
@@ -108,10 +105,8 @@ void gate_attach(struct gate *g, const struct dkim_conf *c, struct store *st, ti
 				memset(e, 0, sizeof(*e));
 				e->key = xstrdup(sel->state_key);
 				snprintf(e->store_key, sizeof(e->store_key), "%s", skey);
-				if (have) {
+				if (have)
 					e->st = loaded;
-					e->persisted_signed = loaded.last_signed;
-				}
 			}
 			if (selectors_note(&sel->sc, &e->st, now) && !sel->sc.sign)
 				e->dirty = true;
@@ -142,8 +137,7 @@ void gate_signed(struct gate *g, const struct dkim_domain *dom, const size_t *id
 		struct gate_entry *e = gate_find(g, dom->sel[idx[i]].state_key);
 		if (!e)
 			continue;
-		selectors_note(&dom->sel[idx[i]].sc, &e->st, now);
-		if (e->st.last_signed - e->persisted_signed >= GATE_SIGNED_PERSIST_S)
+		if (selectors_signed(&e->st, now))
 			e->dirty = true;
 	}
 	pthread_mutex_unlock(&g->lock);
@@ -289,10 +283,10 @@ int gate_refresh(struct gate *g, struct store *st)
 				mine->matches = in.matches;
 				mine->checked_at = in.checked_at;
 				mine->doubted_at = in.doubted_at;
-				if (in.last_signed > mine->last_signed)
-					mine->last_signed = in.last_signed;
 				changed++;
 			}
+			if (in.last_signed > mine->last_signed)
+				mine->last_signed = in.last_signed;
 			pthread_mutex_unlock(&g->lock);
 		}
 		free(v);
@@ -330,8 +324,7 @@ int gate_flush(struct gate *g, struct store *st)
 		pthread_mutex_lock(&g->lock);
 		if (r == 0) {
 			e = &g->e[i];
-			e->dirty = false;
-			e->persisted_signed = signed_at;
+			e->dirty = e->st.last_signed != signed_at; /* signed again meanwhile */
 		} else {
 			rc = r;
 			break;

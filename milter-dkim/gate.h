@@ -71,9 +71,10 @@ bool gate_doubtful(struct gate *g);
 /**
  * gate_refresh() - adopt newer DNS results that another process wrote to @st (a fleet
  * member sharing the store, or `milter-dkim check-dns`): an entry whose stored check is
- * later than ours takes that check's outcome. Call before gate_flush(), so a write of
- * ours never replaces a newer check with an older one.
- * Return: the number of entries that changed, or -errno.
+ * later than ours takes that check's outcome, and a later last_signed (another host
+ * signed since) is always taken. Call before gate_flush(), so a write of ours never
+ * replaces a newer check or signing time with an older one.
+ * Return: the number of entries whose DNS check changed, or -errno.
  */
 int gate_refresh(struct gate *g, struct store *st);
 

@@ -3,7 +3,8 @@
  * callbacks in milter.c, the subcommands in commands.c; this file is the
  * daemon spec plus the background thread that re-checks selectors in DNS every
  * dns_check_interval (and after each reload, before READY=1), and every 5 s takes
- * newer results from the store (other hosts, `check-dns`) and writes its own.
+ * newer results from the store (other hosts, `check-dns`) and writes its own, with
+ * the selectors' signing times and the per-domain counters.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -16,6 +17,7 @@
 #include "dns.h"
 #include "log.h"
 #include "milter.h"
+#include "stats.h"
 #include "store.h"
 #include "xalloc.h"
 
@@ -125,6 +127,8 @@ static void dkim_share(struct daemon *d)
 		r = gate_flush(dkim_gate_table, st);
 	if (r < 0 && log_ratelimit(&dkim_store_warned, 60))
 		log_warn_e(r, "store: DNS gate state not shared (signing is not affected)");
+	if (r >= 0 && (r = dkim_stats_flush(st)) < 0 && log_ratelimit(&dkim_store_warned, 60))
+		log_warn_e(r, "store: counters not written (signing is not affected)");
 }
 
 static void *dkim_thread_main(void *arg)
@@ -135,8 +139,10 @@ static void *dkim_thread_main(void *arg)
 		if (time(NULL) >= dkim_next_check)
 			dkim_check_now(d);
 	}
-	if (daemon_store(d))
+	if (daemon_store(d)) {
 		gate_flush(dkim_gate_table, daemon_store(d));
+		dkim_stats_flush(daemon_store(d));
+	}
 	return NULL;
 }
 

@@ -8,7 +8,9 @@
  * nothing more of it and nothing is logged. Eligible mail is hashed as it
  * streams; at end of message one DKIM-Signature per active selector is
  * inserted at the top (smfi_insheader index 0, folded with LF+TAB), or one info
- * line says why it went out unsigned. Stages that never return a verdict are
+ * line says why it went out unsigned. The time each selector signed and per-domain
+ * signed/unsigned/failed counts are kept in memory (gate.c, stats.c) for the
+ * background thread to write to the store. Stages that never return a verdict are
  * negotiated no-reply (SMFIP_NR_*), never MAIL (3.3b item 5).
  */
 #include <errno.h>
@@ -21,6 +23,7 @@
 #include "log.h"
 #include "milter.h"
 #include "sign.h"
+#include "stats.h"
 
 struct dkim_session {
 	struct milter_session base; /* config snapshot, negotiated steps */
@@ -146,6 +149,7 @@ static sfsistat dkim_eom(SMFICTX *ctx)
 	size_t k = gate_active(dkim_gate(), &capped, idx);
 	if (k == 0) {
 		log_info("%s: not signed: no selector published for %s", qid, dom->d);
+		dkim_stats_count(dom->d, DKIM_STATS_UNSIGNED);
 		goto out;
 	}
 	time_t now = time(NULL);
@@ -165,6 +169,7 @@ static sfsistat dkim_eom(SMFICTX *ctx)
 		if (r < 0 || smfi_insheader(ctx, 0, "DKIM-Signature", value) != MI_SUCCESS) {
 			free(value);
 			buf_fini(&done);
+			dkim_stats_count(dom->d, DKIM_STATS_FAILED);
 			rc = dkim_fail(ctx, c, qid,
 			               r < 0 ? "signature" : "cannot insert the header");
 			goto out;
@@ -174,6 +179,7 @@ static sfsistat dkim_eom(SMFICTX *ctx)
 		           sel->type == KEYS_ED25519 ? "ed25519-sha256" : "rsa-sha256");
 	}
 	gate_signed(dkim_gate(), dom, idx, k, now);
+	dkim_stats_count(dom->d, DKIM_STATS_SIGNED);
 	log_info("%s: signed d=%s s=%s", qid, dom->d, buf_cstr(&done));
 	buf_fini(&done);
 out:

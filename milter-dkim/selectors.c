@@ -78,13 +78,19 @@ const char *selectors_phase_name(enum selector_phase p)
 bool selectors_note(const struct selector_conf *c, struct selector_state *st, time_t now)
 {
 	struct selector_state before = *st;
-	if (selectors_signs(c, st))
-		st->last_signed = now;
 	if (c->sign)
 		st->first_seen_nosign = 0;
 	else if (!st->first_seen_nosign)
 		st->first_seen_nosign = now;
 	return !state_eq(&before, st);
+}
+
+bool selectors_signed(struct selector_state *st, time_t now)
+{
+	if (now <= st->last_signed)
+		return false;
+	st->last_signed = now;
+	return true;
 }
 
 bool selectors_gate_update(struct selector_state *st, enum selector_lookup r, time_t now)

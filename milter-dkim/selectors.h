@@ -25,7 +25,7 @@ struct selector_state {
 	bool published;           /* a TXT record exists */
 	bool matches;             /* ... and its p= is this selector's key */
 	time_t checked_at;        /* last completed DNS check */
-	time_t last_signed;       /* last time it was seen signing (0: never) */
+	time_t last_signed;       /* last time a message was signed with it (0: never) */
 	time_t first_seen_nosign; /* first time seen with sign = no (0: not yet) */
 	time_t doubted_at;        /* first of a run of negative checks of a selector that
 	                           * passed (0: none): it stops only when a second agrees */
@@ -84,17 +84,26 @@ enum selector_phase selectors_phase(const struct selector_conf *c, const struct 
 const char *selectors_phase_name(enum selector_phase p);
 
 /**
- * selectors_note() - update the history after config load or a signing pass.
+ * selectors_note() - update the history after a config load.
  * @c: configuration
  * @st: state to update
  * @now: current time
  *
- * Sets last_signed when the selector signs, first_seen_nosign the first time it
- * is seen with sign = no (cleared again by sign = yes).
+ * Sets first_seen_nosign the first time the selector is seen with sign = no (cleared
+ * again by sign = yes). last_signed is left alone: only selectors_signed() sets it.
  *
  * Return: true when @st changed (worth writing to the store).
  */
 bool selectors_note(const struct selector_conf *c, struct selector_state *st, time_t now);
+
+/**
+ * selectors_signed() - record that a message was signed with the selector at @now.
+ * @st: state to update
+ * @now: when the signature was made
+ *
+ * Return: true when last_signed moved forward.
+ */
+bool selectors_signed(struct selector_state *st, time_t now);
 
 /**
  * selectors_gate_update() - record the outcome of one DNS check.

@@ -1,6 +1,8 @@
 #!/bin/bash
 # av-daemon.sh [MILTER_AV]: milter-av as a daemon, driven by miltertest (av/msg.lua):
-# counters in the store (lmdb) read back by `milter-av status` (scanned, clean,
+# `status` probes the daemon (running: its pid, from SO_PEERCRED or, over TCP, from the
+# record in the store, exit 0; stopped: NOT REACHABLE, exit 1, the store view still
+# printed); counters in the store (lmdb) read back by `status` (scanned, clean,
 # infected, by virus name, backend health); with a Redis store that is then killed,
 # mail is still scanned at normal speed (the store is off the message path) and the
 # store problem is logged once, not every flush; SIGUSR1 switches on_virus; SIGTERM
@@ -36,6 +38,11 @@ counter() { status "$1" | grep -Eq "^ +$2 +$3\$"; }
 
 # --- lmdb store: counters through `milter-av status`
 av_up "$D/l" "$CL" || hn_die "milter-av (lmdb) did not start"
+status "$D/l" >"$D/status.up"
+hn_check "status with the daemon up: exit 0" test $? -eq 0
+hn_check "  first line: daemon running, its pid, start time (ISO 8601 UTC)" grep -Eqx \
+	"daemon: running \(pid $(av_pid "$D/l"), since [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\)" \
+	<(head -n 1 "$D/status.up")
 mt "$D/l" clean.eml accept HDR=X-Virus-Scanned
 mt "$D/l" clean.eml accept HDR=X-Virus-Scanned
 mt "$D/l" plain.eml reject
@@ -76,12 +83,20 @@ hn_check "SIGTERM: exit status 0" test $? -eq 0
 hn_check "SIGTERM: stop logged, no session left open" bash -c \
 	'grep -q "milter-av stopped" "$1" && ! grep -q "sessions still open" "$1"' _ "$D/l/av.log"
 rm -f "$D/l/av.pid"
+status "$D/l" >"$D/status.dead"
+hn_check "status with the daemon stopped: exit 1" test $? -eq 1
+hn_check "  daemon: NOT REACHABLE at the socket path" \
+	grep -q "^daemon: NOT REACHABLE at $D/l/run/av.sock" "$D/status.dead"
+hn_check "  the store view follows" grep -Eq '^ +scanned +[0-9]+$' "$D/status.dead"
 
 # --- redis store that goes away: mail unaffected, one log line
 redis_up "$D/redis" || hn_die "redis did not start"
 chmod 755 "$D/redis"
 av_up "$D/r" "$CL" "store=redis+unix://$D/redis/redis.sock" || hn_die "milter-av (redis)"
 mt "$D/r" plain.eml reject
+hn_check "redis: the daemon's pid recorded for status" hn_wait 5 bash -c \
+	'redis-cli -s "$1" get "pw:daemon:milter-av:$(hostname):unix:$2/run/av.sock:0666" |
+		grep -q "\"pid\":$3,"' _ "$D/redis/redis.sock" "$D/r" "$(av_pid "$D/r")"
 hn_check "redis: counters reach redis" hn_wait 15 bash -c \
 	'[ "$(redis-cli -s "$1" hget pw:av:count infected)" = 1 ]' _ "$D/redis/redis.sock"
 redis_down "$D/redis"
@@ -100,8 +115,28 @@ n=$(grep -c 'store' "$D/r/av.log")
 hn_check "redis down: store problem logged ($n line(s), at most 1 per minute)" test "$n" -eq 1
 hn_check "redis down: daemon alive" hn_alive "$(av_pid "$D/r")"
 
+# --- TCP listen: no SO_PEERCRED, so status names the pid the daemon recorded in the store
+mkdir -p "$D/t/state"
+chown nobody:nogroup "$D/t/state"
+TPORT=$(hn_free_port)
+printf 'listen = inet:127.0.0.1:%s\nuser = nobody\ngroup = nogroup\nstore = lmdb:%s\nclamd = %s\n' \
+	"$TPORT" "$D/t/state" "${CL#clamd=}" >"$D/t/av.conf"
+"$(av_bin)" -f -c "$D/t/av.conf" >>"$D/t/av.log" 2>&1 &
+echo $! >"$D/t/av.pid"
+hn_on_exit av_down "$D/t"
+hn_check "TCP: daemon started" hn_wait 10 grep -q 'milter-av .* started' "$D/t/av.log"
+hn_check "TCP: status names the pid the daemon recorded" hn_wait 5 bash -c \
+	'"$1" -c "$2" status 2>&1 | grep -Eq "^daemon: running \(pid $3, since [0-9-]+T[0-9:]+Z\)$"' \
+	_ "$(av_bin)" "$D/t/av.conf" "$(av_pid "$D/t")"
+av_down "$D/t"
+status "$D/t" >"$D/status.tcp"
+hn_check "TCP: stopped: exit 1" test $? -eq 1
+hn_check "  daemon: NOT REACHABLE at inet:127.0.0.1:$TPORT" \
+	grep -q "^daemon: NOT REACHABLE at inet:127.0.0.1:$TPORT " "$D/status.tcp"
+
 if [ "$HN_FAILED" -ne 0 ]; then
 	echo "--- mt.log"; cat "$D/mt.log"; echo "--- status.out"; cat "$D/status.out"
+	echo "--- status.up"; cat "$D/status.up"; echo "--- status.dead"; cat "$D/status.dead"
 	echo "--- lmdb av.log"; tail -n 30 "$D/l/av.log"; echo "--- redis av.log"; tail -n 30 "$D/r/av.log"
 fi
 hn_summary

@@ -42,6 +42,18 @@ hn_check "keygen creates the keys" bash -c '"$1" -c "$2" keygen | grep -c "^crea
 hn_check "selectors published in the test DNS" dk_publish "$D/m.conf"
 hn_check "check-dns: all selectors pass" "$DKIM" -c "$D/m.conf" check-dns
 hn_check "daemon starts" dk_start "$D/m.conf"
+# `status`: the daemon running with its pid (exit 0), no last_signed time before the first
+# signed message, then its time and signed=1 for the domain; after the stop, NOT REACHABLE
+# (exit 1).
+"$DKIM" -c "$D/m.conf" status >"$D/status.fresh" 2>&1
+hn_check "status with the daemon up: exit 0" test $? -eq 0
+hn_check "  first line: daemon running, its pid, start time (ISO 8601 UTC)" grep -Eqx \
+	"daemon: running \(pid $DK_PID, since [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\)" \
+	<(head -n 1 "$D/status.fresh")
+hn_check "  nothing signed yet: every selector last_signed=never" \
+	test "$(grep -c 'last_signed=never' "$D/status.fresh")" -eq 3
+hn_check "  nothing counted yet" \
+	grep -qx '\[example.test\] d=example.test signed=0 unsigned=0 failed=0' "$D/status.fresh"
 
 signed() { grep -q "$1: signed d=$2 s=m1 (rsa-sha256), m2 (ed25519-sha256)" "$D/dkim.log"; }
 reason() { grep -qF "$1: not signed: $2" "$D/dkim.log"; }
@@ -51,6 +63,15 @@ mt() { dk_mt "$LUA" "$@"; }
 hn_check "authenticated client outside sign_networks: signed" \
 	mt HOST=far.example IP=192.0.2.10 AUTH=alice QID=AUTH1 FROM=alice@example.test EXPECT=dual
 hn_check "  logged with the queue id, both selectors" signed AUTH1 example.test
+status_signed() {
+	"$DKIM" -c "$D/m.conf" status >"$D/status.signed" 2>&1 &&
+		grep -qx '\[example.test\] d=example.test signed=1 unsigned=0 failed=0' "$D/status.signed"
+}
+hn_check "status after one signed message: signed=1 for example.test" hn_wait 15 status_signed
+hn_check "  m1 and m2 show when they signed" test "$(grep -Ec \
+	'^ +m[12] .* last_signed=[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC' "$D/status.signed")" -eq 2
+hn_check "  s1 (no mail for plain.test yet) still never" \
+	grep -Eq '^ +s1 .* last_signed=never' "$D/status.signed"
 hn_check "trusted network (10.1/16): signed" \
 	mt HOST=relay.example IP=10.1.2.3 QID=NET1 FROM='"Bob B." <bob@example.test>' EXPECT=dual
 hn_check "  logged" signed NET1 example.test
@@ -113,5 +134,11 @@ hn_stop "$DK_PID" 10
 wait "$DK_PID"
 hn_check "SIGTERM: exit 0" test $? -eq 0
 hn_check "socket removed" test ! -e "$SOCK"
+"$DKIM" -c "$D/m.conf" status >"$D/status.dead" 2>&1
+hn_check "status with the daemon stopped: exit 1" test $? -eq 1
+hn_check "  daemon: NOT REACHABLE at the socket path" \
+	grep -q "^daemon: NOT REACHABLE at $SOCK " "$D/status.dead"
+hn_check "  the store view follows (signed messages counted)" \
+	grep -Eq '^\[example.test\] d=example.test signed=[1-9][0-9]* ' "$D/status.dead"
 dk_dump
 hn_summary

@@ -3,7 +3,8 @@
 # store = redis+unix:// (a harness redis-server): the DNS gate's results reach the store,
 # and a newer result written there by `check-dns` reaches the running daemon without a
 # reload; then redis is killed and mail keeps being signed (the gate table is held in memory), a
-# reload (DNS re-check) with the store down keeps signing, and `status` still runs.
+# reload (DNS re-check) with the store down keeps signing, and `status` still runs. The
+# per-domain signed/unsigned counters reach redis.
 set -u
 . "$(dirname "$0")/dkim-lib.sh"
 . "$HN_HARNESS/redis.sh"
@@ -31,6 +32,11 @@ hn_check "gate state written to redis" hn_wait 10 bash -c \
 # a result another process writes to the store (here `check-dns`; in a fleet, another
 # host) reaches the running daemon within seconds, without a reload
 hn_check "unpublished selector does not sign" mt QID=UP2 FROM=a@x.plain.test EXPECT=unsigned
+hn_check "  counted in redis: unsigned=1 for x.plain.test, signed=1 for plain.test" \
+	hn_wait 15 bash -c '"$1" -c "$2" status >"$3" 2>&1 &&
+		grep -qx "\[x.plain.test\] d=x.plain.test signed=0 unsigned=1 failed=0" "$3" &&
+		grep -qx "\[plain.test\] d=plain.test signed=1 unsigned=0 failed=0" "$3"' \
+	_ "$DKIM" "$D/m.conf" "$D/status.up"
 hn_check "second selector published" dk_publish_selector "$D/m.conf" r2 x.plain.test
 hn_check "check-dns sees it (exit 0)" "$DKIM" -c "$D/m.conf" check-dns x.plain.test
 hn_check "the daemon signs with it, no reload" \
@@ -53,6 +59,7 @@ hn_check "still signs after the reload" mt QID=DOWN9 FROM=a@plain.test EXPECT=si
 "$DKIM" -c "$D/m.conf" status >"$D/status.down" 2>&1
 hn_check "status runs with the store down" test $? -eq 0
 hn_check "  status says the store is unreachable" grep -q '^store: redis: UNREACHABLE' "$D/status.down"
+hn_check "  the daemon is still reported running" grep -q "^daemon: running (pid $DK_PID," "$D/status.down"
 hn_check "store outage logged, once" \
 	hn_wait 10 bash -c '[ "$(grep -c "store: DNS gate state not shared" "$1")" = 1 ]' _ "$D/dkim.log"
 hn_check "daemon alive" hn_alive "$DK_PID"

@@ -70,7 +70,11 @@ START_TEST(phases_and_retirement)
 	ck_assert_int_eq(until, 0);
 	selectors_gate_update(&st, SELECTORS_LOOKUP_MATCH, 1000);
 	ck_assert_int_eq(selectors_phase(&yes, &st, 1000, 7 * DAY, &until), SELECTORS_SIGNING);
-	ck_assert(selectors_note(&yes, &st, 5000));
+	/* passing the gate is not signing: only a signed message sets last_signed */
+	ck_assert(!selectors_note(&yes, &st, 5000));
+	ck_assert_int_eq(st.last_signed, 0);
+	ck_assert(selectors_signed(&st, 5000));
+	ck_assert(!selectors_signed(&st, 4000));
 	ck_assert_int_eq(st.last_signed, 5000);
 	ck_assert_int_eq(st.first_seen_nosign, 0);
 
