@@ -252,7 +252,11 @@ static int av_cmd_status(struct daemon *d, int argc, char **argv)
 	for (size_t i = 0; i < clamd_pool_size(c->pool); i++) {
 		char v[CLAMD_VERSION_MAX];
 		int r = clamd_pool_version(c->pool, i, v, sizeof(v));
-		printf("  %-40s %s\n", clamd_pool_endpoint(c->pool, i), r == 0 ? v : "DOWN");
+		if (r == 0)
+			printf("  %-40s %s\n", clamd_pool_endpoint(c->pool, i), v);
+		else
+			printf("  %-40s DOWN (%s)\n", clamd_pool_endpoint(c->pool, i),
+			       clamd_strerror(r));
 		if (r != 0 && rc == DAEMON_EXIT_OK)
 			rc = 1;
 	}

@@ -68,5 +68,8 @@ health() {
 		grep -q 'inet:127.0.0.1:1 *{"up":false.*"last_error":"connection refused"'
 }
 hn_check "status shows the reason in the backend health" hn_wait 15 health
+hn_check "status: the backend checked now is DOWN with its reason" bash -c \
+	'"$1" -c "$2" status 2>&1 | grep -q "inet:127.0.0.1:1 *DOWN (connection refused)"' \
+	_ "$(av_bin)" "$D/s/av.conf"
 av_down "$D/s"
 hn_summary
