@@ -255,12 +255,26 @@ static void *milter_signal_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
+	/* libmilter's own signal thread waits for these too and stops the same way (SIGINT
+	 * included); whichever thread the kernel hands one to, the stop happens, and ours
+	 * also ends the listener's wait at once */
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGINT);
 	for (;;) {
 		int sig;
 		if (sigwait(&set, &sig) != 0 || daemon_stopping(d))
 			continue;
 		if (sig == SIGUSR1) {
 			daemon_reload(d);
+			continue;
+		}
+		if (sig != SIGUSR2) {
+			log_info("%s: stopping now", sig == SIGTERM  ? "SIGTERM"
+			                             : sig == SIGHUP ? "SIGHUP"
+			                                             : "SIGINT");
+			daemon_request_stop(d);
+			milter_stop_now();
 			continue;
 		}
 		log_info("SIGUSR2: stopping once %d open sessions are done", milter_sessions());

@@ -197,6 +197,7 @@ wait "$MT"
 hn_check "in-flight session completed during stop" test "$(cat "$D/inflight.rc")" = 0
 testd_exit_status
 hn_check "SIGTERM exits 0" test $? -eq 0
+hn_check "SIGTERM logged" grep -q 'SIGTERM: stopping now' "$D/testd.log"
 hn_check "stop logged" grep -q 'testd stopped' "$D/testd.log"
 hn_check "socket removed at stop" test ! -e "$D/run/milter.sock"
 
@@ -229,11 +230,16 @@ if [ "$(id -u)" = 0 ]; then
 		test "$(stat -c %U "$D/run/milter.sock")" = nobody
 fi
 # a stop with no open session returns at once (libmilter's listener alone would notice
-# the stop only after its 5 s wait)
+# the stop only after its 5 s wait), SIGUSR2 and SIGTERM alike
 t0=$(hn_ms)
 kill -USR2 "$PID"
 testd_exit_status
 hn_check "SIGUSR2 with no open session: stopped in under 1 s" test $(($(hn_ms) - t0)) -lt 1000
+hn_check "daemon starts for a SIGTERM stop" start_testd
+t0=$(hn_ms)
+kill -TERM "$PID"
+testd_exit_status
+hn_check "SIGTERM with no open session: stopped in under 1 s" test $(($(hn_ms) - t0)) -lt 1000
 hn_check "new process removes its own socket at stop" test ! -e "$D/run/milter.sock"
 
 # --- systemd socket activation: the inherited socket is adopted (sd_is_socket checked)
