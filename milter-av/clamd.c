@@ -1,8 +1,8 @@
 /* clamd: backend pool with health, and bounded protocol steps (see clamd.h).
  *
- * Spec: PROTOCOLS.md 3.2 (clamd(8) 1.4: `z`-prefixed commands and NUL-terminated
- * replies; INSTREAM chunks `<uint32 BE length><data>` ended by a zero length; FILDES
- * passes an fd with SCM_RIGHTS on a unix socket; clamd may close the connection on a
+ * Spec: clamd(8) and doc/protocols.md, "clamd commands and streams" (ClamAV 1.4: `z`-prefixed
+ * commands and NUL-terminated replies; INSTREAM chunks `<uint32 BE length><data>` ended by a zero
+ * length; FILDES passes an fd with SCM_RIGHTS on a unix socket; clamd may close the connection on a
  * size-limit error, so writes use MSG_NOSIGNAL and callers still read the reply).
  * Every connect, write and reply wait is bounded by the pool's timeout: unix connects use
  * SO_SNDTIMEO (a full listen backlog blocks rather than EINPROGRESS), TCP connects and
