@@ -44,7 +44,6 @@ struct daemon {
 	struct daemon_conf *conf;
 	struct store *store;
 	atomic_bool stop;
-	void *runner_data;
 };
 
 /* The daemon's own check(), chained after the skeleton's (one daemon per process). */
@@ -101,19 +100,9 @@ const struct daemon_spec *daemon_spec(const struct daemon *d)
 	return d->spec;
 }
 
-bool daemon_foreground(const struct daemon *d)
-{
-	return d->foreground;
-}
-
 bool daemon_stopping(const struct daemon *d)
 {
 	return atomic_load(&d->stop);
-}
-
-void **daemon_runner_data(struct daemon *d)
-{
-	return &d->runner_data;
 }
 
 int daemon_stop_deadline_ms(const struct daemon *d)

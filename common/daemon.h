@@ -97,7 +97,6 @@ struct store *daemon_store(struct daemon *d);
 /* daemon_open_store() - open the `store =` of the current config (subcommands). */
 struct store *daemon_open_store(struct daemon *d);
 const struct daemon_spec *daemon_spec(const struct daemon *d);
-bool daemon_foreground(const struct daemon *d);
 /* daemon_stopping() - true once SIGTERM/SIGINT arrived. */
 bool daemon_stopping(const struct daemon *d);
 /* daemon_request_stop() - as if SIGTERM arrived (used by runners and tests). */
@@ -105,8 +104,6 @@ void daemon_request_stop(struct daemon *d);
 /* daemon_reload() - reload the config now (the signal thread calls this on
  * SIGHUP/SIGUSR1). Return 0 when the new config is live, else -errno (old kept). */
 int daemon_reload(struct daemon *d);
-/* daemon_runner_data() - a slot for the runner's own state. */
-void **daemon_runner_data(struct daemon *d);
 /* daemon_stop_deadline_ms() - how long serve() may wait for in-flight work. */
 int daemon_stop_deadline_ms(const struct daemon *d);
 /* daemon_wait_stop() - block until a stop is requested or @timeout_ms passes

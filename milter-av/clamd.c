@@ -15,7 +15,6 @@
  */
 #include "clamd.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -392,12 +391,6 @@ int clamd_sendv(int fd, struct iovec *iov, int n, int timeout_ms)
 		total += iov[i].iov_len;
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)n };
 	return send_msg(fd, &msg, total, timeout_ms);
-}
-
-int clamd_send_chunk_header(int fd, uint32_t len, int timeout_ms)
-{
-	uint32_t be = htonl(len);
-	return clamd_send(fd, &be, sizeof(be), timeout_ms);
 }
 
 int clamd_send_fildes(int fd, int passfd, int timeout_ms)
