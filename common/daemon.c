@@ -213,6 +213,11 @@ int daemon_reload(struct daemon *d)
 		log_warnx("reload failed: keeping the previous configuration");
 	}
 	notify_ready();
+	if (r == 0)
+		notify_status("serving; %s reloaded", d->config_path);
+	else
+		notify_status("serving the previous configuration: reload of %s failed",
+		              d->config_path);
 	return r;
 }
 
@@ -498,6 +503,7 @@ static int daemon_serve(struct daemon *d)
 		pthread_detach(sigthr);
 	log_info("%s %s started (open file limit %ld)", d->spec->name, POSTWARDEN_VERSION, nofile);
 	notify_ready();
+	notify_status("serving; configuration %s", d->config_path);
 	r = run->serve(d);
 	notify_stopping();
 	daemon_request_stop(d);
