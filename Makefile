@@ -1,18 +1,25 @@
 # postwarden: a thin wrapper over scripts/install-deps and meson (see README.md).
-#   make demo   install packages, build, run the demo (private Postfix + daemons)
-#   make test   install packages, build, run every test suite
+#   make demo   install what the demo needs, build, run it (private Postfix + daemons)
+#   make test   install build and test packages, build, run every test suite
+#   make bench  install those plus the peer tools it measures, build, run the benchmarks
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 MESON_OPTS ?= $(if $(CI),-Dwerror=true,)
 MESON_TEST_OPTS ?= --print-errorlogs
 NINJA_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build test demo bench fuzz sanitize format clean
+.PHONY: all deps demo-deps bench-deps build test demo bench fuzz sanitize format clean
 
 all: build
 
 deps:
 	scripts/install-deps
+
+demo-deps:
+	scripts/install-deps --demo
+
+bench-deps:
+	scripts/install-deps --peers
 
 build:
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) $(MESON_OPTS)
@@ -21,10 +28,10 @@ build:
 test: deps build
 	meson test -C $(BUILD) $(MESON_TEST_OPTS)
 
-demo: deps build
+demo: demo-deps build
 	scripts/demo $(BUILD)
 
-bench: build
+bench: bench-deps build
 	scripts/bench $(BUILD)
 
 fuzz:

@@ -2,6 +2,7 @@
  * xalloc. Not thread safe: one owner at a time. */
 #include "buf.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,7 @@ void buf_putc(struct buf *b, char c)
 	buf_append(b, &c, 1);
 }
 
-void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+static void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
 	va_list ap2;
 	buf_reserve(b, 64);

@@ -3,7 +3,6 @@
 #ifndef POSTWARDEN_BUF_H
 #define POSTWARDEN_BUF_H
 
-#include <stdarg.h>
 #include <stddef.h>
 
 struct buf {
@@ -22,7 +21,6 @@ void buf_append(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 /* buf_consume() - drop the first @n bytes. */
 void buf_consume(struct buf *b, size_t n);
 /* buf_steal() - return the data (NUL-terminated, never NULL), leave @b empty. Caller frees. */

@@ -44,7 +44,6 @@ struct daemon {
 	struct daemon_conf *conf;
 	struct store *store;
 	atomic_bool stop;
-	void *runner_data;
 };
 
 /* The daemon's own check(), chained after the skeleton's (one daemon per process). */
@@ -101,19 +100,9 @@ const struct daemon_spec *daemon_spec(const struct daemon *d)
 	return d->spec;
 }
 
-bool daemon_foreground(const struct daemon *d)
-{
-	return d->foreground;
-}
-
 bool daemon_stopping(const struct daemon *d)
 {
 	return atomic_load(&d->stop);
-}
-
-void **daemon_runner_data(struct daemon *d)
-{
-	return &d->runner_data;
 }
 
 int daemon_stop_deadline_ms(const struct daemon *d)
@@ -224,6 +213,11 @@ int daemon_reload(struct daemon *d)
 		log_warnx("reload failed: keeping the previous configuration");
 	}
 	notify_ready();
+	if (r == 0)
+		notify_status("serving; %s reloaded", d->config_path);
+	else
+		notify_status("serving the previous configuration: reload of %s failed",
+		              d->config_path);
 	return r;
 }
 
@@ -509,6 +503,7 @@ static int daemon_serve(struct daemon *d)
 		pthread_detach(sigthr);
 	log_info("%s %s started (open file limit %ld)", d->spec->name, POSTWARDEN_VERSION, nofile);
 	notify_ready();
+	notify_status("serving; configuration %s", d->config_path);
 	r = run->serve(d);
 	notify_stopping();
 	daemon_request_stop(d);

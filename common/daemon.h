@@ -39,8 +39,7 @@ struct daemon_cmd {
 	int (*run)(struct daemon *d, int argc, char **argv);
 };
 
-/* How the daemon serves: the three runners in common/ (milter, server stream,
- * server datagram) implement this. */
+/* How the daemon serves: the milter runner (common/milter.c) implements this. */
 struct daemon_runner {
 	/* prepare() - take listeners (adopt systemd's or bind `listen =`) while still
 	 * root. Return 0, or -errno after logging why (the skeleton exits 69). */
@@ -97,16 +96,17 @@ struct store *daemon_store(struct daemon *d);
 /* daemon_open_store() - open the `store =` of the current config (subcommands). */
 struct store *daemon_open_store(struct daemon *d);
 const struct daemon_spec *daemon_spec(const struct daemon *d);
-bool daemon_foreground(const struct daemon *d);
-/* daemon_stopping() - true once SIGTERM/SIGINT arrived. */
+/* daemon_stopping() - true once a stop was requested: SIGTERM/SIGINT under the
+ * skeleton's signal thread; under the milter runner, SIGUSR2 or the end of
+ * smfi_main() (libmilter takes SIGTERM/SIGINT/SIGHUP itself). */
 bool daemon_stopping(const struct daemon *d);
-/* daemon_request_stop() - as if SIGTERM arrived (used by runners and tests). */
+/* daemon_request_stop() - mark the daemon stopping, wake daemon_wait_stop() and
+ * call the spec's stopping() once (used by runners and tests). */
 void daemon_request_stop(struct daemon *d);
 /* daemon_reload() - reload the config now (the signal thread calls this on
- * SIGHUP/SIGUSR1). Return 0 when the new config is live, else -errno (old kept). */
+ * SIGUSR1, and on SIGHUP unless the runner owns signals as the milter runner does). Return 0 when
+ * the new config is live, else -errno (old kept). */
 int daemon_reload(struct daemon *d);
-/* daemon_runner_data() - a slot for the runner's own state. */
-void **daemon_runner_data(struct daemon *d);
 /* daemon_stop_deadline_ms() - how long serve() may wait for in-flight work. */
 int daemon_stop_deadline_ms(const struct daemon *d);
 /* daemon_wait_stop() - block until a stop is requested or @timeout_ms passes

@@ -412,34 +412,6 @@ void dns_result_free(struct dns_result *r)
 	free(r);
 }
 
-const char *dns_sec_str(enum dns_sec sec)
-{
-	switch (sec) {
-	case DNS_SEC_SECURE:
-		return "secure";
-	case DNS_SEC_BOGUS:
-		return "bogus";
-	default:
-		return "insecure";
-	}
-}
-
-const char *dns_outcome_str(int outcome)
-{
-	switch (outcome) {
-	case DNS_ANSWER:
-		return "answer";
-	case DNS_NXDOMAIN:
-		return "NXDOMAIN";
-	case DNS_NODATA:
-		return "NODATA";
-	case DNS_BOGUS:
-		return "bogus";
-	default:
-		return "error";
-	}
-}
-
 bool dns_validating(const struct dns *dns)
 {
 	return dns->validating;

@@ -109,11 +109,6 @@ int dns_aaaa(struct dns *dns, const char *name, struct dns_result **out);
  */
 void dns_result_free(struct dns_result *res);
 
-/* dns_sec_str() - "secure", "insecure" or "bogus", for logs. */
-const char *dns_sec_str(enum dns_sec sec);
-/* dns_outcome_str() - "answer", "NXDOMAIN", "NODATA" or "bogus", for logs. */
-const char *dns_outcome_str(int outcome);
-
 /* dns_validating() - true when @dns has a trust anchor, i.e. answers can be secure. */
 bool dns_validating(const struct dns *dns);
 

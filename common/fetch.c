@@ -2,8 +2,8 @@
  *
  * Implements the transport rules of RFC 8461 3.3 (HTTPS with a valid PKIX certificate, no
  * redirects, only 200 accepted) and serves RFC 8460 3 report upload (POST, any 2xx).
- * libcurl 7.88 pitfalls (PROTOCOLS.md A.10): CURLOPT_MAXFILESIZE checks only Content-Length,
- * so the limit is also enforced in the write callback; a 3xx is CURLE_OK without
+ * libcurl 7.88 pitfalls (doc/protocols.md, "libcurl 7.88"): CURLOPT_MAXFILESIZE checks only
+ * Content-Length, so the limit is also enforced in the write callback; a 3xx is CURLE_OK without
  * FOLLOWLOCATION, so the status is checked here. NOSIGNAL is set, so SIGPIPE must be ignored
  * by the process.
  *

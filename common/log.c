@@ -52,16 +52,6 @@ void log_open(const char *ident, enum log_sink sink, bool debug)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
 
-void log_set_debug(bool debug)
-{
-	atomic_store(&log_dbg, debug);
-}
-
-bool log_debug_enabled(void)
-{
-	return atomic_load(&log_dbg);
-}
-
 static const char *log_level_name(int prio)
 {
 	switch (prio) {

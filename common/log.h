@@ -34,8 +34,6 @@ void log_open(const char *ident, enum log_sink sink, bool debug);
 /* log_set_syslog_path() - the socket log_open() looks for before choosing syslog
  * (default "/dev/log"; for tests). Not copied: keep it alive. */
 void log_set_syslog_path(const char *path);
-void log_set_debug(bool debug);
-bool log_debug_enabled(void);
 
 #define LOG_PRINTF(a, b) __attribute__((format(printf, a, b)))
 void log_err(const char *fmt, ...) LOG_PRINTF(1, 2);   /* error + strerror(errno) */

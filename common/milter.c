@@ -1,7 +1,10 @@
 /* milter: libmilter runner (see milter.h). Threads: libmilter's listener and
- * one thread per SMTP connection; libmilter's signal thread (SIGTERM, SIGHUP,
- * SIGINT stop it); our reload thread (SIGUSR1). The session counter is the
- * only shared state here; configuration is the skeleton's refcounted snapshot.
+ * one thread per SMTP connection; libmilter's signal thread (SIGTERM, SIGHUP and
+ * SIGINT stop it at once); our signal thread (SIGUSR1 reloads, SIGUSR2 waits for
+ * the open sessions, then stops libmilter) and, during a stop, a short-lived
+ * thread that wakes libmilter's listener. Shared state: the atomic session
+ * counter; the listening socket is set up before any thread starts, and the
+ * configuration is the skeleton's refcounted snapshot.
  */
 #include "milter.h"
 

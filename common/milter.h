@@ -1,4 +1,4 @@
-/* milter: the libmilter runner both milters share (ARCHITECTURE.md).
+/* milter: the libmilter runner both milters share.
  *
  * A milter daemon fills a struct smfiDesc with its callbacks and passes
  * milter_runner(&desc) as its daemon runner. The runner binds `listen =` itself
@@ -10,7 +10,8 @@
  * socket's mode and group and runs its own thread
  * that reloads on SIGUSR1 and stops gracefully on SIGUSR2 (libmilter owns
  * SIGTERM/SIGHUP/SIGINT: they stop it at once); at stop it waits for live sessions to end (up to
- * the deadline) before the skeleton frees anything (PROTOCOLS.md 3.3b item 6).
+ * the deadline) before the skeleton frees anything (doc/protocols.md, "libmilter
+ * threads at shutdown").
  */
 #ifndef POSTWARDEN_MILTER_H
 #define POSTWARDEN_MILTER_H

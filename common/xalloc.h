@@ -1,5 +1,5 @@
 /* xalloc: allocation that never returns NULL. Out of memory is fatal: it logs
- * one line and aborts (CONVENTIONS.md). Use for all daemon heap objects. */
+ * one line and aborts. Use for all daemon heap objects. */
 #ifndef POSTWARDEN_XALLOC_H
 #define POSTWARDEN_XALLOC_H
 

@@ -1,8 +1,8 @@
 /* clamd: backend pool with health, and bounded protocol steps (see clamd.h).
  *
- * Spec: PROTOCOLS.md 3.2 (clamd(8) 1.4: `z`-prefixed commands and NUL-terminated
- * replies; INSTREAM chunks `<uint32 BE length><data>` ended by a zero length; FILDES
- * passes an fd with SCM_RIGHTS on a unix socket; clamd may close the connection on a
+ * Spec: clamd(8) and doc/protocols.md, "clamd commands and streams" (ClamAV 1.4: `z`-prefixed
+ * commands and NUL-terminated replies; INSTREAM chunks `<uint32 BE length><data>` ended by a zero
+ * length; FILDES passes an fd with SCM_RIGHTS on a unix socket; clamd may close the connection on a
  * size-limit error, so writes use MSG_NOSIGNAL and callers still read the reply).
  * Every connect, write and reply wait is bounded by the pool's timeout: unix connects use
  * SO_SNDTIMEO (a full listen backlog blocks rather than EINPROGRESS), TCP connects and
@@ -15,7 +15,6 @@
  */
 #include "clamd.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -392,12 +391,6 @@ int clamd_sendv(int fd, struct iovec *iov, int n, int timeout_ms)
 		total += iov[i].iov_len;
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)n };
 	return send_msg(fd, &msg, total, timeout_ms);
-}
-
-int clamd_send_chunk_header(int fd, uint32_t len, int timeout_ms)
-{
-	uint32_t be = htonl(len);
-	return clamd_send(fd, &be, sizeof(be), timeout_ms);
 }
 
 int clamd_send_fildes(int fd, int passfd, int timeout_ms)

@@ -109,12 +109,6 @@ struct iovec;
 int clamd_sendv(int fd, struct iovec *iov, int n, int timeout_ms);
 
 /**
- * clamd_send_chunk_header() - write the 4-byte network-order INSTREAM chunk length.
- * Return: 0 or -errno.
- */
-int clamd_send_chunk_header(int fd, uint32_t len, int timeout_ms);
-
-/**
  * clamd_send_fildes() - send `zFILDES` and pass @passfd (SCM_RIGHTS) on a unix socket.
  * Return: 0 or -errno.
  */

@@ -1,4 +1,4 @@
-/* milter-av: ClamAV bridge milter (issue 6, ARCHITECTURE.md "Antivirus"). The
+/* milter-av: ClamAV bridge milter (README.md, "milter-av and clamd"). The
  * config table and snapshot live in conf.c, the callbacks in milter.c, the
  * counters in stats.c; this file is the daemon spec, the thread that flushes
  * counters and backend health to the store, and the `status` command (`check`

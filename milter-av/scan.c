@@ -1,8 +1,9 @@
 /* scan: one message to clamd, with failover and replay (see scan.h).
  *
- * Spec: PROTOCOLS.md 3.2 (zINSTREAM framing, FILDES over unix sockets, the size-limit
- * reply that clamd sends before closing: after a failed write the reply is still read)
- * and 3.3b item 4 (headers rebuilt as `Name: value` CRLF, then an empty line).
+ * Spec: clamd(8) and doc/protocols.md, "clamd commands and streams" (zINSTREAM framing, FILDES over
+ * unix sockets, the size-limit reply that clamd sends before closing: after a failed write the
+ * reply is still read) and "Header fields as Postfix passes them" (headers rebuilt as `Name: value`
+ * CRLF, then an empty line).
  *
  * Every byte goes into a memfd first (small pieces gathered in a 64 KiB user buffer, so a
  * message's headers cost one write, not one each). INSTREAM backends get it in CLAMD_SCAN_CHUNK

@@ -60,7 +60,8 @@ struct clamd_scan *clamd_scan_begin(struct clamd_pool *pool, enum clamd_mode mod
 int clamd_scan_write(struct clamd_scan *scan, const void *data, size_t len);
 
 /**
- * clamd_scan_header() - add one header as `Name: value` CRLF (PROTOCOLS.md 3.3b item 4).
+ * clamd_scan_header() - add one header as `Name: value` CRLF (doc/protocols.md,
+ * "Header fields as Postfix passes them").
  * @value: as Postfix gives it (no leading space; folded lines separated by LF)
  * Return: as clamd_scan_write().
  */

@@ -1,4 +1,4 @@
-/* stats: milter-av's counters (issue 6: scanned, infected by name, errors, per
+/* stats: milter-av's counters (scanned, infected by name, errors, per
  * backend). Message threads add to in-memory counters under a mutex; one
  * thread adds the deltas to the store every few seconds with HINCRBY-style
  * calls, so hosts sharing a Redis store add up. A store outage drops the

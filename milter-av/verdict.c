@@ -1,6 +1,7 @@
 /* verdict: clamd reply parser and result -> action mapping (see verdict.h).
  *
- * Spec: PROTOCOLS.md 3.2 (clamd replies: `stream: OK`, `stream: <name> FOUND`,
+ * Spec: clamd(8), doc/protocols.md "clamd replies" and "clamd commands and streams"
+ * (replies: `stream: OK`, `stream: <name> FOUND`,
  * `fd[N]: <name> FOUND`, `... ERROR`, `INSTREAM size limit exceeded. ERROR`; with
  * AlertExceedsMax, `Heuristics.Limits.Exceeded.* FOUND`). The reply comes from the
  * network: it is read only up to VERDICT_REPLY_MAX bytes, stops at NUL or newline,

@@ -3,7 +3,7 @@
  * Header fields: the relaxed algorithm (3.4.2) over the name and value Postfix
  * hands a milter (no leading space, folds as bare "\n"). Body: relaxed (3.4.4)
  * or simple (3.4.3), streamed into a SHA-256 context. Chunks may split a line
- * anywhere, including between CR and LF (PROTOCOLS.md 3.3b item 3), so the
+ * anywhere, including between CR and LF (doc/protocols.md, "Body chunks"), so the
  * state carried between chunks is a pending CR, a pending WSP run and the count
  * of pending empty lines: memory is constant and work is linear in the input
  * (never buffer the trailing empty lines themselves). Bare LF ends a line as CRLF

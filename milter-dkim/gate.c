@@ -57,7 +57,8 @@ void gate_free(struct gate *g)
 	free(g);
 }
 
-void gate_store_key(const struct dkim_selector *sel, char *out, size_t outsz)
+/* gate_store_key() - "pw:dkim:sel:<d>:<selector>" into @out. */
+static void gate_store_key(const struct dkim_selector *sel, char *out, size_t outsz)
 {
 	const char *slash = strchr(sel->state_key, '/');
 	snprintf(out, outsz, "pw:dkim:sel:%.*s:%s", (int)(slash - sel->state_key), sel->state_key,

@@ -81,7 +81,4 @@ int gate_refresh(struct gate *g, struct store *st);
 /* gate_flush() - write changed states to @st. Return 0 or -errno. */
 int gate_flush(struct gate *g, struct store *st);
 
-/* gate_store_key() - "pw:dkim:sel:<d>:<selector>" into @out. */
-void gate_store_key(const struct dkim_selector *sel, char *out, size_t outsz);
-
 #endif

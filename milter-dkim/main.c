@@ -1,5 +1,5 @@
-/* milter-dkim: DKIM signing milter with DNS-gated selectors (issue 5,
- * ARCHITECTURE.md "DKIM signing"). The config table lives in conf.c, the
+/* milter-dkim: DKIM signing milter with DNS-gated selectors (doc/dkim-rotation.md).
+ * The config table lives in conf.c, the
  * callbacks in milter.c, the subcommands in commands.c; this file is the
  * daemon spec plus the background thread that re-checks selectors in DNS every
  * dns_check_interval (and after each reload, before READY=1), and every 5 s takes

@@ -1,9 +1,9 @@
 /* milter: milter-dkim's libmilter callbacks, the one file that sees libmilter
- * types (ARCHITECTURE.md).
+ * types.
  *
  * Per connection: the config snapshot it started with and whether the client
  * is trusted (sign_networks, or Postfix's emulated local submission: host
- * "localhost", port 0, PROTOCOLS.md 3.3b item 7). At MAIL, mail that is neither
+ * "localhost", port 0: doc/protocols.md, "Local submissions"). At MAIL, mail that is neither
  * authenticated ({auth_authen}) nor trusted gets SMFIS_ACCEPT: Postfix sends
  * nothing more of it and nothing is logged. Eligible mail is hashed as it
  * streams; at end of message one DKIM-Signature per active selector is
@@ -11,7 +11,8 @@
  * line says why it went out unsigned. The time each selector signed and per-domain
  * signed/unsigned/failed counts are kept in memory (gate.c, stats.c) for the
  * background thread to write to the store. Stages that never return a verdict are
- * negotiated no-reply (SMFIP_NR_*), never MAIL (3.3b item 5).
+ * negotiated no-reply (SMFIP_NR_*), never MAIL (doc/protocols.md, "Milter
+ * negotiation and no-reply stages").
  */
 #include <errno.h>
 #include <netinet/in.h>

@@ -1,5 +1,5 @@
 /* selectors: the DNS gate and selector retirement, as pure functions of plain
- * structs (issue 5: "Selectors and rotation").
+ * structs (doc/dkim-rotation.md).
  *
  * A selector with sign = yes signs once its TXT record is published and matches
  * its key; the legacy default `mail` key is never gated. A failed DNS check

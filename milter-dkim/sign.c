@@ -3,9 +3,9 @@
  * RFC 6376 3.5 (tags), 3.7 (hash computation), 5.4 (h=), RFC 8301 (rsa-sha256
  * only), RFC 8463 (ed25519-sha256: Ed25519 over the SHA-256 of the header
  * block). relaxed/relaxed; never l=. The value is folded with "\n\t" (Postfix
- * splits an inserted value on LF only: PROTOCOLS.md 3.3b item 1) and the hash
- * covers exactly that text in relaxed form, b= empty, without trailing CRLF.
- * The body hash is shared by every selector; each sign_make() call uses its own
+ * splits an inserted value on LF only: doc/protocols.md, "Header fields
+ * as Postfix passes them") and the hash covers exactly that text in relaxed form, b= empty, without
+ * trailing CRLF. The body hash is shared by every selector; each sign_make() call uses its own
  * OpenSSL contexts, so EVP_PKEYs may be shared read-only between threads.
  * A struct sign belongs to one message (one thread at a time).
  */

@@ -1,8 +1,8 @@
 /* lmdb: the embedded store backend ("lmdb:DIR[?mapsize=1G]").
  *
- * One MDB_env per process and directory (PROTOCOLS.md 3.3b item 8): a process-global
- * registry, keyed by the directory's device/inode and our pid, shares a refcounted env
- * between store_open() calls; a forked child opens its own. MDB_NOTLS (libmilter's
+ * One MDB_env per process and directory (doc/protocols.md, "LMDB under libmilter's
+ * threads"): a process-global registry, keyed by the directory's device/inode and our pid, shares a
+ * refcounted env between store_open() calls; a forked child opens its own. MDB_NOTLS (libmilter's
  * threads would otherwise pin reader slots), 1024 readers, mdb_reader_check() at open
  * and at most once a minute after. Files are created 0660 under umask 0007; the umask
  * is process-wide, so store_open() must not race other file creation in the process.

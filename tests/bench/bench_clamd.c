@@ -1,8 +1,8 @@
 /* bench_clamd: raw clamd client steps for the benchmark tools (see bench_clamd.h).
  *
- * Spec: PROTOCOLS.md 3.2 (clamd(8) 1.4: "z" commands and NUL-terminated replies; FILDES
- * passes an open fd with SCM_RIGHTS on a unix socket; replies are "<source>: OK" or
- * "<source>: <name> FOUND", the source being "stream" or "fd[N]").
+ * Spec: clamd(8) and doc/protocols.md, "clamd commands and streams" (ClamAV 1.4: "z" commands and
+ * NUL-terminated replies; FILDES passes an open fd with SCM_RIGHTS on a unix socket; replies are
+ * "<source>: OK" or "<source>: <name> FOUND", the source being "stream" or "fd[N]").
  * Thread safe: no shared state. Timeouts are the socket's (bench_connect sets them).
  * Errors are returned as -errno; nothing here logs.
  */

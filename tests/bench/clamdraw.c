@@ -1,11 +1,11 @@
 /* clamdraw: the raw clamd client used as the limit in the milter-av benchmark: scans one
  * message file over and over with no milter in between.
  *
- * Modes (PROTOCOLS.md E 3.2): "instream" sends zINSTREAM then <uint32 length><data> chunks
- * and a zero-length chunk; "fildes" writes the message into a fresh memfd (as a milter
- * streaming a message would, never a disk file), sends zFILDES and the fd (SCM_RIGHTS)
- * over a unix socket (bench_clamd.c, shared with nullmilter's scan mode). One connection
- * per scan, as milters do. Replies ("stream: OK", "fd[N]: <name> FOUND") are
+ * Modes (clamd(8); doc/protocols.md, "clamd commands and streams"): "instream" sends zINSTREAM then
+ * <uint32 length><data> chunks and a zero-length chunk; "fildes" writes the message into a fresh
+ * memfd (as a milter streaming a message would, never a disk file), sends zFILDES and the fd
+ * (SCM_RIGHTS) over a unix socket (bench_clamd.c, shared with nullmilter's scan mode). One
+ * connection per scan, as milters do. Replies ("stream: OK", "fd[N]: <name> FOUND") are
  * NUL-terminated; anything else counts as an error.
  * Threads: -c workers claim scans from one atomic counter, bounded by -n and -t.
  * Output: one "result key=value ..." line on stdout.

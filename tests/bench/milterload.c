@@ -1,7 +1,8 @@
 /* milterload: a milter load generator that speaks the milter protocol (version 6) to a
  * filter socket the way Postfix's milter8.c does, to measure msg/s and latency.
  *
- * Protocol (PROTOCOLS.md E 3.1): packets are uint32 length (network order, counts the
+ * Protocol (doc/protocols.md, "Milter packets and their sizes", "Milter negotiation
+ * and no-reply stages"): packets are uint32 length (network order, counts the
  * command byte) + command + payload. OPTNEG offers version 6, actions 0x1FF, protocol
  * 0x1FFFFF; the filter's answer is honoured: stages it turned off (SMFIP_NO*) are not sent
  * (their macros still are, as Postfix does), stages with SMFIP_NR_* get no reply read.

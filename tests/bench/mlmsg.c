@@ -3,10 +3,10 @@
  *
  * RFC 5322 section 2.2: a field is "name:value"; lines starting with WSP continue the
  * previous field. Postfix passes a folded value to milters with bare LF between its lines
- * (PROTOCOLS.md E 3.1) and the body with CRLF; this module produces exactly that.
- * Added fields are written as Postfix does: "name: value" (or "name:value" when the filter
- * negotiated SMFIP_HDR_LEADSPC), each LF in the value becoming CRLF.
- * Threads: the loaded message is read-only. Errors are returned; nothing logs.
+ * (doc/protocols.md, "Header fields as Postfix passes them") and the body with CRLF; this module
+ * produces exactly that. Added fields are written as Postfix does: "name: value" (or "name:value"
+ * when the filter negotiated SMFIP_HDR_LEADSPC), each LF in the value becoming CRLF. Threads: the
+ * loaded message is read-only. Errors are returned; nothing logs.
  */
 #include "mlmsg.h"
 

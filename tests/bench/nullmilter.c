@@ -4,7 +4,8 @@
  * It asks for no actions and for every event (no SMFIP_NO* flags: the MTA still sends the
  * whole message, so 1 MB runs measure the transfer), with SMFIP_NR_* for every stage
  * the MTA offers it for, and answers SMFIS_NOREPLY there (SMFIS_CONTINUE where the MTA did
- * not offer NR), SMFIS_ACCEPT at end of message. PROTOCOLS.md E 3.1 and 3.3b item 5.
+ * not offer NR), SMFIS_ACCEPT at end of message (doc/protocols.md, "Milter negotiation
+ * and no-reply stages").
  * Threads: libmilter's, one per connection; the granted flags live in each connection's
  * private data. Usage: nullmilter unix:/path | inet:port@host. Stops on SIGTERM.
  *

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# tests/harness/dns.sh: a private DNSSEC test DNS on loopback (RECIPES.md 4, knot variant).
+# tests/harness/dns.sh: a private DNSSEC test DNS on loopback (doc/protocols.md,
+# "The test DNS").
 #
 #   . "$POSTWARDEN_HARNESS/dns.sh"
 #   dns_up DIR                 knotd (authoritative, auto-signing example.test, unsigned

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# tests/harness/https.sh: a private HTTPS server on loopback (RECIPES.md 5).
+# tests/harness/https.sh: a private HTTPS server on loopback.
 #
 #   . "$POSTWARDEN_HARNESS/https.sh"
 #   https_up DIR [nginx|sserver]   serve DIR/www over TLS on a free 127.0.0.1 port with a

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# tests/harness/pki.sh: throwaway test PKI (RECIPES.md 5).
+# tests/harness/pki.sh: throwaway test PKI.
 #
 #   . "$POSTWARDEN_HARNESS/pki.sh"
 #   pki_ca DIR                   EC P-256 CA: DIR/ca.crt, DIR/ca.key (kept if present)

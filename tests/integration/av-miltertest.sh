@@ -3,7 +3,8 @@
 # harness clamd with the EICAR-only database: a clean message is accepted with
 # X-Virus-Scanned naming the clamd version; EICAR in the body gets SMFIR_REPLYCODE
 # 550 5.7.1 with the virus name; a base64 EICAR attachment under headers given the
-# way Postfix gives them (no space after the colon, PROTOCOLS.md 3.3b item 4) is found;
+# way Postfix gives them (no space after the colon: doc/protocols.md, "Header fields as Postfix
+# passes them") is found;
 # on_virus = tag / quarantine / discard map to X-Virus, SMFIR_QUARANTINE, SMFIR_DISCARD;
 # skip_networks and skip_authenticated take a message at MAIL without scanning it.
 # An LF in MAIL FROM reaches the infected line escaped (\x0a), never as a forged second

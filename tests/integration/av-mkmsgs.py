@@ -2,7 +2,7 @@
 """av-mkmsgs.py DIR EICAR_FILE: write the test messages for test_av_clamd into DIR.
 
 Headers are written the way Postfix hands them to a milter: `Name:value` with no space
-after the colon (PROTOCOLS.md 3.3b item 4); milter-av must rebuild them as `Name: value`.
+after the colon (doc/protocols.md, "Header fields as Postfix passes them"); milter-av must rebuild them as `Name: value`.
 Line ends are CRLF. The EICAR string is read from EICAR_FILE (made by the harness), so
 this file never contains it.
 """

@@ -1,5 +1,6 @@
-/* Check boilerplate shared by every unit test: one suite per file, tests added
- * with TCASE(name) lists, CK_RUN_CASE selects one case. */
+/* Check boilerplate shared by every unit test: one suite per file, named after the
+ * module, with one tcase ("main") holding every test function CHECK_MAIN lists.
+ * Check's own environment variables apply (CK_FORK=no to debug, CK_VERBOSITY). */
 #ifndef POSTWARDEN_CHECK_COMMON_H
 #define POSTWARDEN_CHECK_COMMON_H
 
@@ -14,7 +15,7 @@
 		TCase *tc = tcase_create("main");                                                  \
 		const TTest *const tests[] = { __VA_ARGS__ };                                      \
 		for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)                      \
-			_tcase_add_test(tc, tests[i], 0, 0, 0, 1);                                 \
+			tcase_add_test(tc, tests[i]);                                              \
 		tcase_set_timeout(tc, 60);                                                         \
 		suite_add_tcase(s, tc);                                                            \
 		SRunner *sr = srunner_create(s);                                                   \

@@ -36,14 +36,4 @@ START_TEST(unreachable_from_codes)
 }
 END_TEST
 
-START_TEST(verdict_names)
-{
-	ck_assert_str_eq(dns_sec_str(DNS_SEC_SECURE), "secure");
-	ck_assert_str_eq(dns_sec_str(DNS_SEC_INSECURE), "insecure");
-	ck_assert_str_eq(dns_sec_str(DNS_SEC_BOGUS), "bogus");
-	ck_assert_str_eq(dns_outcome_str(DNS_BOGUS), "bogus");
-	ck_assert_str_eq(dns_outcome_str(-ETIMEDOUT), "error");
-}
-END_TEST
-
-CHECK_MAIN("dns_error", error_names, unreachable_from_codes, verdict_names)
+CHECK_MAIN("dns_error", error_names, unreachable_from_codes)

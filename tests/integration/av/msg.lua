@@ -1,6 +1,6 @@
 -- av/msg.lua: one message through milter-av the way Postfix 3.7 hands it over:
--- headers as name and value with the space after the colon dropped (PROTOCOLS.md
--- 3.3b item 4), CRLF body in 65535-byte chunks, queue id "i" set with RCPT.
+-- headers as name and value with the space after the colon dropped (doc/protocols.md,
+-- "Header fields as Postfix passes them"), CRLF body in 65535-byte chunks, queue id "i" set with RCPT.
 -- Globals (miltertest -D): SOCK (milter socket), MSG (message file, LF or CRLF),
 -- EXPECT = accept | reject | tempfail | discard | quarantine | skip (SMFIR_ACCEPT at MAIL),
 -- AUTH (optional: the {auth_authen} macro at MAIL), FROM (optional: the MAIL FROM
