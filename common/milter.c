@@ -30,6 +30,8 @@
 #define MILTER_PACKET_MAX ((1024 * 1024) - 1)
 
 static struct smfiDesc *milter_desc;
+static const struct milter_ops *milter_ops;
+static struct smfiDesc milter_ops_desc;
 static struct daemon *milter_current;
 static atomic_int milter_live;
 static struct listen_spec milter_listen;
@@ -56,11 +58,11 @@ int milter_sessions(void)
 	return atomic_load(&milter_live);
 }
 
-void *milter_session_get(SMFICTX *ctx, size_t size)
+void *milter_session(SMFICTX *ctx)
 {
 	struct milter_session *s = smfi_getpriv(ctx);
 	if (!s) {
-		s = xcalloc(1, size);
+		s = xcalloc(1, milter_ops->session_size);
 		s->conf = daemon_conf_get(milter_current);
 		smfi_setpriv(ctx, s);
 		milter_session_begin();
@@ -68,17 +70,11 @@ void *milter_session_get(SMFICTX *ctx, size_t size)
 	return s;
 }
 
-void milter_session_close(SMFICTX *ctx, void (*fini)(void *session))
+void *milter_message_begin(SMFICTX *ctx)
 {
-	struct milter_session *s = smfi_getpriv(ctx);
-	if (!s)
-		return;
-	smfi_setpriv(ctx, NULL);
-	if (fini)
-		fini(s);
-	daemon_conf_put(s->conf);
-	free(s);
-	milter_session_end();
+	void *s = milter_session(ctx);
+	milter_ops->message_end(s);
+	return s;
 }
 
 sfsistat milter_continue(const void *session, unsigned long nr_flag)
@@ -87,19 +83,76 @@ sfsistat milter_continue(const void *session, unsigned long nr_flag)
 	return s && (s->proto & nr_flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
-sfsistat milter_negotiate(SMFICTX *ctx, size_t size, unsigned long offered_actions,
-                          unsigned long offered_steps, unsigned long *pf0, unsigned long *pf1,
-                          unsigned long *pf2, unsigned long *pf3, unsigned long need,
-                          unsigned long actions, unsigned long steps)
+/* Refuse an MTA that does not offer the actions needed; take the wanted actions and steps
+ * as far as offered, and remember the steps for milter_continue(). */
+static sfsistat milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+                                 unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+                                 unsigned long *pf2, unsigned long *pf3)
 {
-	struct milter_session *s = milter_session_get(ctx, size);
-	if ((offered_actions & need) != need)
+	(void)f2;
+	(void)f3;
+	struct milter_session *s = milter_session(ctx);
+	if ((f0 & milter_ops->need) != milter_ops->need)
 		return SMFIS_REJECT;
-	*pf0 = actions & offered_actions;
-	*pf1 = steps & offered_steps;
+	*pf0 = milter_ops->actions & f0;
+	*pf1 = milter_ops->steps & f1;
 	*pf2 = 0;
 	*pf3 = 0;
 	s->proto = *pf1;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat milter_header(SMFICTX *ctx, char *name, char *value)
+{
+	void *s = smfi_getpriv(ctx);
+	if (s)
+		milter_ops->header(s, name, value);
+	return milter_continue(s, SMFIP_NR_HDR);
+}
+
+static sfsistat milter_eoh(SMFICTX *ctx)
+{
+	void *s = smfi_getpriv(ctx);
+	if (s)
+		milter_ops->eoh(s);
+	return milter_continue(s, SMFIP_NR_EOH);
+}
+
+static sfsistat milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	void *s = smfi_getpriv(ctx);
+	if (s)
+		milter_ops->body(s, chunk, len);
+	return milter_continue(s, SMFIP_NR_BODY);
+}
+
+static sfsistat milter_eom(SMFICTX *ctx)
+{
+	struct milter_session *s = smfi_getpriv(ctx);
+	if (!s || !s->conf)
+		return SMFIS_ACCEPT;
+	return milter_ops->eom(ctx, s, milter_queue_id(ctx));
+}
+
+static sfsistat milter_abort(SMFICTX *ctx)
+{
+	void *s = smfi_getpriv(ctx);
+	if (s)
+		milter_ops->message_end(s);
+	return SMFIS_CONTINUE;
+}
+
+/* xxfi_close runs even when no session was made. */
+static sfsistat milter_close(SMFICTX *ctx)
+{
+	struct milter_session *s = smfi_getpriv(ctx);
+	if (!s)
+		return SMFIS_CONTINUE;
+	smfi_setpriv(ctx, NULL);
+	milter_ops->message_end(s);
+	daemon_conf_put(s->conf);
+	free(s);
+	milter_session_end();
 	return SMFIS_CONTINUE;
 }
 
@@ -338,7 +391,7 @@ static void milter_abandon(struct daemon *d)
 		listen_unlink(&milter_listen);
 }
 
-static const struct daemon_runner milter_runner_ops = {
+static const struct daemon_runner milter_daemon_runner = {
 	.prepare = milter_prepare,
 	.serve = milter_serve,
 	.abandon = milter_abandon,
@@ -349,5 +402,25 @@ static const struct daemon_runner milter_runner_ops = {
 const struct daemon_runner *milter_runner(struct smfiDesc *desc)
 {
 	milter_desc = desc;
-	return &milter_runner_ops;
+	return &milter_daemon_runner;
+}
+
+const struct daemon_runner *milter_runner_ops(const struct milter_ops *ops)
+{
+	milter_ops = ops;
+	milter_ops_desc = (struct smfiDesc){
+		.xxfi_name = (char *)ops->name,
+		.xxfi_version = SMFI_VERSION,
+		.xxfi_flags = ops->actions,
+		.xxfi_connect = ops->connect,
+		.xxfi_envfrom = ops->envfrom,
+		.xxfi_header = ops->header ? milter_header : NULL,
+		.xxfi_eoh = ops->eoh ? milter_eoh : NULL,
+		.xxfi_body = ops->body ? milter_body : NULL,
+		.xxfi_eom = ops->eom ? milter_eom : NULL,
+		.xxfi_abort = milter_abort,
+		.xxfi_close = milter_close,
+		.xxfi_negotiate = milter_negotiate,
+	};
+	return milter_runner(&milter_ops_desc);
 }

@@ -1,7 +1,7 @@
 /* milter: the libmilter runner both milters share.
  *
- * A milter daemon fills a struct smfiDesc with its callbacks and passes
- * milter_runner(&desc) as its daemon runner. The runner binds `listen =` itself
+ * A milter daemon fills a struct milter_ops with its callbacks and passes
+ * milter_runner_ops(&ops) as its daemon runner. The runner binds `listen =` itself
  * as root (or adopts systemd's socket) and hands libmilter the fd as Debian
  * libmilter's "fd:N", so libmilter never replaces or unlinks the path: a path
  * something still listens on is refused (exit 69), and at exit the socket file
@@ -20,15 +20,59 @@
 
 #include "daemon.h"
 
-/* milter_runner() - the runner for a daemon serving @desc (kept by pointer;
- * one milter per process, as libmilter allows). */
+/**
+ * struct milter_ops - what a milter daemon supplies to the runner: its session size,
+ * the actions and steps it wants, a message-end hook and the callbacks doing its
+ * own work. The runner supplies the rest: the session (milter_session()), the
+ * negotiation, abort and close.
+ * @name:         the filter's name for libmilter (the daemon's name)
+ * @session_size: bytes of the daemon's session struct, a struct milter_session first
+ * @need:         SMFIF_* actions the MTA must offer, or the connection is refused
+ * @actions:      SMFIF_* actions wanted (and registered), as far as offered
+ * @steps:        SMFIP_* protocol steps wanted, as far as offered
+ * @message_end:  frees the per-message state of a session, which stays: called by
+ *                milter_message_begin(), at abort and at close
+ * @connect, @envfrom: libmilter's xxfi_* callbacks (NULL when not wanted)
+ * @eom:          xxfi_eom on an existing session, given the queue id (a message without a
+ *                session is accepted); it ends with @message_end
+ * @header, @eoh, @body: the work of those stages on an existing session (NULL when not
+ *                wanted); the runner answers for them (SMFIS_NOREPLY when negotiated)
+ */
+struct milter_ops {
+	const char *name;
+	size_t session_size;
+	unsigned long need;
+	unsigned long actions;
+	unsigned long steps;
+	void (*message_end)(void *session);
+	sfsistat (*connect)(SMFICTX *ctx, char *host, _SOCK_ADDR *sa);
+	sfsistat (*envfrom)(SMFICTX *ctx, char **argv);
+	sfsistat (*eom)(SMFICTX *ctx, void *session, const char *qid);
+	void (*header)(void *session, const char *name, const char *value);
+	void (*eoh)(void *session);
+	void (*body)(void *session, const unsigned char *chunk, size_t len);
+};
+
+/* milter_runner_ops() - the runner for a milter daemon described by @ops (kept by
+ * pointer; one milter per process, as libmilter allows). */
+const struct daemon_runner *milter_runner_ops(const struct milter_ops *ops);
+
+/* milter_runner() - the runner for a daemon serving the raw libmilter table @desc (kept
+ * by pointer), which then keeps its sessions and their count itself. */
 const struct daemon_runner *milter_runner(struct smfiDesc *desc);
+
+/* MILTER_HELP() - the --help text about signals of a milter daemon: @reload adds to
+ * what SIGUSR1 does ("" or " and ..."), @see ends it ("See milter-x(8)."). */
+#define MILTER_HELP(reload, see)                                                                   \
+	"SIGUSR1 reloads the configuration" reload "; SIGUSR2 stops once open\n"                   \
+	"sessions are done; SIGTERM stops at once.\n" see
 
 /* milter_daemon() - the daemon being served (for callbacks). */
 struct daemon *milter_daemon(void);
 
-/* milter_session_begin()/end() - count live sessions: call begin when a
- * callback sets private data and end in xxfi_close when it frees it. */
+/* milter_session_begin()/end() - count live sessions (for a raw table: the runner of
+ * struct milter_ops counts its own): call begin when a callback sets private data and
+ * end in xxfi_close when it frees it. */
 void milter_session_begin(void);
 void milter_session_end(void);
 int milter_sessions(void);
@@ -41,29 +85,19 @@ struct milter_session {
 };
 
 /**
- * milter_session_get() - the connection's session (smfi_getpriv), created on first use:
- * @size zeroed bytes (>= sizeof(struct milter_session)) holding a reference to the
- * current config snapshot, counted live until milter_session_close().
+ * milter_session() - the connection's session (smfi_getpriv), created on first use:
+ * struct milter_ops' @session_size zeroed bytes holding a reference to the current
+ * config snapshot, counted live until the connection closes (the runner frees it).
  */
-void *milter_session_get(SMFICTX *ctx, size_t size);
+void *milter_session(SMFICTX *ctx);
 
-/* milter_session_close() - for xxfi_close (which runs even when no session was made):
- * @fini(session) if not NULL, then drop the config reference, free, count down. */
-void milter_session_close(SMFICTX *ctx, void (*fini)(void *session));
+/* milter_message_begin() - for xxfi_envfrom: the session, with what the last message
+ * left freed (struct milter_ops' @message_end). */
+void *milter_message_begin(SMFICTX *ctx);
 
 /* milter_continue() - SMFIS_NOREPLY when @nr_flag (SMFIP_NR_*) was negotiated for the
  * stage, else SMFIS_CONTINUE. @session may be NULL. */
 sfsistat milter_continue(const void *session, unsigned long nr_flag);
-
-/**
- * milter_negotiate() - the xxfi_negotiate both milters share: refuse an MTA that does
- * not offer @need (SMFIF_*), take @actions and @steps (SMFIP_*) as far as offered, and
- * remember the steps in the session (created with @size bytes).
- */
-sfsistat milter_negotiate(SMFICTX *ctx, size_t size, unsigned long offered_actions,
-                          unsigned long offered_steps, unsigned long *pf0, unsigned long *pf1,
-                          unsigned long *pf2, unsigned long *pf3, unsigned long need,
-                          unsigned long actions, unsigned long steps);
 
 /* milter_macro() - macro @name ("i", "{auth_authen}") or NULL. */
 const char *milter_macro(SMFICTX *ctx, const char *name);

@@ -1,9 +1,8 @@
 /* av: what milter-av's glue files share: the config snapshot built from the
- * file, the libmilter callbacks table, the subcommands and the counters. */
+ * file, the milter callbacks (struct milter_ops), the subcommands and the counters. */
 #ifndef POSTWARDEN_AV_H
 #define POSTWARDEN_AV_H
 
-#include <libmilter/mfapi.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -13,6 +12,8 @@
 #include "daemon.h"
 #include "scan.h"
 #include "verdict.h"
+
+struct milter_ops;
 
 struct av_conf {
 	struct clamd_pool *pool; /* owned; lives as long as the snapshot */
@@ -24,7 +25,7 @@ struct av_conf {
 };
 
 extern const struct cfg_schema av_schema;
-extern struct smfiDesc av_milter_desc;
+extern const struct milter_ops av_milter_ops;
 extern const struct daemon_cmd av_commands[];
 
 /* av_cmd_check() - the `check` command (check.c). Return the exit code. */

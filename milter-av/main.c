@@ -305,16 +305,13 @@ int main(int argc, char **argv)
 		.summary = "ClamAV bridge milter: streams every message to clamd",
 		.config_path = SYSCONFDIR "/postwarden/milter-av.conf",
 		.schema = &av_schema,
-		.runner = milter_runner(&av_milter_desc),
+		.runner = milter_runner_ops(&av_milter_ops),
 		.build = av_build,
 		.release = av_release,
 		.started = av_started,
 		.stopping = av_stopping,
 		.commands = av_commands,
-		.extra_help =
-		        "SIGUSR1 reloads the configuration; SIGUSR2 stops once open sessions are\n"
-		        "done; SIGTERM stops at once.\n"
-		        "See milter-av(8), milter-av.conf(5).",
+		.extra_help = MILTER_HELP("", "See milter-av(8), milter-av.conf(5)."),
 	};
 	return daemon_main(&spec, argc, argv);
 }

@@ -29,33 +29,18 @@ struct av_session {
 	struct timespec started;
 };
 
-static struct av_session *av_session(SMFICTX *ctx)
+static void av_message_end(void *session)
 {
-	return milter_session_get(ctx, sizeof(struct av_session));
-}
-
-static void av_message_end(struct av_session *s)
-{
+	struct av_session *s = session;
 	clamd_scan_free(s->scan);
 	s->scan = NULL;
 	free(s->sender);
 	s->sender = NULL;
 }
 
-static sfsistat av_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
-                             unsigned long f3, unsigned long *pf0, unsigned long *pf1,
-                             unsigned long *pf2, unsigned long *pf3)
-{
-	return milter_negotiate(ctx, sizeof(struct av_session), f0, f1, pf0, pf1, pf2, pf3,
-	                        SMFIF_ADDHDRS, SMFIF_ADDHDRS | SMFIF_QUARANTINE,
-	                        SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN |
-	                                SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_EOH |
-	                                SMFIP_NR_BODY);
-}
-
 static sfsistat av_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-	struct av_session *s = av_session(ctx);
+	struct av_session *s = milter_session(ctx);
 	const struct av_conf *c = s->base.conf->priv;
 	s->skip_client = cidr_list_match(c->skip_networks, sa);
 	return milter_continue(s, SMFIP_NR_CONN);
@@ -63,9 +48,8 @@ static sfsistat av_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 
 static sfsistat av_envfrom(SMFICTX *ctx, char **argv)
 {
-	struct av_session *s = av_session(ctx);
+	struct av_session *s = milter_message_begin(ctx);
 	const struct av_conf *c = s->base.conf->priv;
-	av_message_end(s);
 	if (s->skip_client || (c->skip_authenticated && milter_macro(ctx, "{auth_authen}")))
 		return SMFIS_ACCEPT;
 	s->sender = xstrdup(argv && argv[0] ? argv[0] : "<>");
@@ -76,28 +60,25 @@ static sfsistat av_envfrom(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
-static sfsistat av_header(SMFICTX *ctx, char *name, char *value)
+static void av_header(void *session, const char *name, const char *value)
 {
-	struct av_session *s = smfi_getpriv(ctx);
-	if (s && s->scan)
+	struct av_session *s = session;
+	if (s->scan)
 		clamd_scan_header(s->scan, name, value);
-	return milter_continue(s, SMFIP_NR_HDR);
 }
 
-static sfsistat av_eoh(SMFICTX *ctx)
+static void av_eoh(void *session)
 {
-	struct av_session *s = smfi_getpriv(ctx);
-	if (s && s->scan)
+	struct av_session *s = session;
+	if (s->scan)
 		clamd_scan_eoh(s->scan);
-	return milter_continue(s, SMFIP_NR_EOH);
 }
 
-static sfsistat av_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+static void av_body(void *session, const unsigned char *chunk, size_t len)
 {
-	struct av_session *s = smfi_getpriv(ctx);
-	if (s && s->scan)
+	struct av_session *s = session;
+	if (s->scan)
 		clamd_scan_write(s->scan, chunk, len);
-	return milter_continue(s, SMFIP_NR_BODY);
 }
 
 static long av_elapsed_ms(const struct timespec *t0)
@@ -133,13 +114,10 @@ static void av_log(const char *qid, const struct av_session *s, const struct cla
 	}
 }
 
-static sfsistat av_eom(SMFICTX *ctx)
+static sfsistat av_eom(SMFICTX *ctx, void *session, const char *qid)
 {
-	struct av_session *s = smfi_getpriv(ctx);
-	if (!s || !s->base.conf)
-		return SMFIS_ACCEPT;
+	struct av_session *s = session;
 	const struct av_conf *c = s->base.conf->priv;
-	const char *qid = milter_queue_id(ctx);
 	struct clamd_result res = { .status = VERDICT_ERROR };
 	struct verdict_reply rep;
 	struct verdict_decision dec;
@@ -183,36 +161,18 @@ static sfsistat av_eom(SMFICTX *ctx)
 	return rc;
 }
 
-static sfsistat av_abort(SMFICTX *ctx)
-{
-	struct av_session *s = smfi_getpriv(ctx);
-	if (s)
-		av_message_end(s);
-	return SMFIS_CONTINUE;
-}
-
-static void av_session_fini(void *session)
-{
-	av_message_end(session);
-}
-
-static sfsistat av_close(SMFICTX *ctx)
-{
-	milter_session_close(ctx, av_session_fini);
-	return SMFIS_CONTINUE;
-}
-
-struct smfiDesc av_milter_desc = {
-	.xxfi_name = "milter-av",
-	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_QUARANTINE,
-	.xxfi_connect = av_connect,
-	.xxfi_envfrom = av_envfrom,
-	.xxfi_header = av_header,
-	.xxfi_eoh = av_eoh,
-	.xxfi_body = av_body,
-	.xxfi_eom = av_eom,
-	.xxfi_abort = av_abort,
-	.xxfi_close = av_close,
-	.xxfi_negotiate = av_negotiate,
+const struct milter_ops av_milter_ops = {
+	.name = "milter-av",
+	.session_size = sizeof(struct av_session),
+	.need = SMFIF_ADDHDRS,
+	.actions = SMFIF_ADDHDRS | SMFIF_QUARANTINE,
+	.steps = SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN | SMFIP_NR_CONN |
+	         SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY,
+	.message_end = av_message_end,
+	.connect = av_connect,
+	.envfrom = av_envfrom,
+	.header = av_header,
+	.eoh = av_eoh,
+	.body = av_body,
+	.eom = av_eom,
 };

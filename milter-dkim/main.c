@@ -176,17 +176,16 @@ int main(int argc, char **argv)
 		           "key rotation",
 		.config_path = SYSCONFDIR "/postwarden/milter-dkim.conf",
 		.schema = &dkim_schema,
-		.runner = milter_runner(&dkim_milter_desc),
+		.runner = milter_runner_ops(&dkim_milter_ops),
 		.build = dkim_build,
 		.release = dkim_release,
 		.started = dkim_started,
 		.reloaded = dkim_reloaded,
 		.stopping = dkim_stopping,
 		.commands = dkim_commands,
-		.extra_help = "SIGUSR1 reloads the configuration and re-checks DNS; SIGUSR2 stops "
-		              "once open\n"
-		              "sessions are done; SIGTERM stops at once.\n"
-		              "See milter-dkim(8), milter-dkim.conf(5), doc/dkim-rotation.md.",
+		.extra_help = MILTER_HELP(
+		        " and re-checks DNS",
+		        "See milter-dkim(8), milter-dkim.conf(5), doc/dkim-rotation.md."),
 	};
 	dkim_gate_table = gate_new();
 	int rc = daemon_main(&spec, argc, argv);

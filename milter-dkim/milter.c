@@ -34,21 +34,6 @@ struct dkim_session {
 	struct sign *msg;           /* the message being signed, or NULL */
 };
 
-static struct dkim_session *dkim_session(SMFICTX *ctx)
-{
-	return milter_session_get(ctx, sizeof(struct dkim_session));
-}
-
-static sfsistat dkim_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
-                               unsigned long f3, unsigned long *pf0, unsigned long *pf1,
-                               unsigned long *pf2, unsigned long *pf3)
-{
-	return milter_negotiate(ctx, sizeof(struct dkim_session), f0, f1, pf0, pf1, pf2, pf3,
-	                        SMFIF_ADDHDRS, SMFIF_ADDHDRS,
-	                        SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN |
-	                                SMFIP_NOEOH | SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_BODY);
-}
-
 static bool dkim_local_submission(const char *host, const struct sockaddr *sa)
 {
 	if (!host || strcmp(host, "localhost") != 0 || !sa)
@@ -62,22 +47,22 @@ static bool dkim_local_submission(const char *host, const struct sockaddr *sa)
 
 static sfsistat dkim_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-	struct dkim_session *s = dkim_session(ctx);
+	struct dkim_session *s = milter_session(ctx);
 	const struct dkim_conf *c = s->base.conf->priv;
 	s->trusted = dkim_local_submission(host, sa) || cidr_list_match(c->sign_networks, sa);
 	return milter_continue(s, SMFIP_NR_CONN);
 }
 
-static void dkim_message_end(struct dkim_session *s)
+static void dkim_message_end(void *session)
 {
+	struct dkim_session *s = session;
 	sign_free(s->msg);
 	s->msg = NULL;
 }
 
 static sfsistat dkim_envfrom(SMFICTX *ctx, char **argv)
 {
-	struct dkim_session *s = dkim_session(ctx);
-	dkim_message_end(s);
+	struct dkim_session *s = milter_message_begin(ctx);
 	if (!s->trusted && !milter_macro(ctx, "{auth_authen}"))
 		return SMFIS_ACCEPT;
 	s->msg = sign_new();
@@ -88,23 +73,21 @@ static sfsistat dkim_envfrom(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
-static sfsistat dkim_header(SMFICTX *ctx, char *name, char *value)
+static void dkim_header(void *session, const char *name, const char *value)
 {
-	struct dkim_session *s = smfi_getpriv(ctx);
-	if (s && s->msg)
+	struct dkim_session *s = session;
+	if (s->msg)
 		sign_header(s->msg, name, value);
-	return milter_continue(s, SMFIP_NR_HDR);
 }
 
-static sfsistat dkim_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+static void dkim_body(void *session, const unsigned char *chunk, size_t len)
 {
-	struct dkim_session *s = smfi_getpriv(ctx);
-	if (s && s->msg && sign_body(s->msg, chunk, len) < 0) {
+	struct dkim_session *s = session;
+	if (s->msg && sign_body(s->msg, chunk, len) < 0) {
 		/* a digest failure: end of message reports it */
 		sign_free(s->msg);
 		s->msg = NULL;
 	}
-	return milter_continue(s, SMFIP_NR_BODY);
 }
 
 static sfsistat dkim_fail(SMFICTX *ctx, const struct dkim_conf *c, const char *qid,
@@ -119,13 +102,10 @@ static sfsistat dkim_fail(SMFICTX *ctx, const struct dkim_conf *c, const char *q
 	return SMFIS_TEMPFAIL;
 }
 
-static sfsistat dkim_eom(SMFICTX *ctx)
+static sfsistat dkim_eom(SMFICTX *ctx, void *session, const char *qid)
 {
-	struct dkim_session *s = smfi_getpriv(ctx);
-	if (!s || !s->base.conf)
-		return SMFIS_ACCEPT;
+	struct dkim_session *s = session;
 	const struct dkim_conf *c = s->base.conf->priv;
-	const char *qid = milter_queue_id(ctx);
 	sfsistat rc = SMFIS_ACCEPT;
 	char *from = NULL;
 	struct buf reason;
@@ -197,35 +177,17 @@ out:
 	return rc;
 }
 
-static sfsistat dkim_abort(SMFICTX *ctx)
-{
-	struct dkim_session *s = smfi_getpriv(ctx);
-	if (s)
-		dkim_message_end(s);
-	return SMFIS_CONTINUE;
-}
-
-static void dkim_session_fini(void *session)
-{
-	dkim_message_end(session);
-}
-
-static sfsistat dkim_close(SMFICTX *ctx)
-{
-	milter_session_close(ctx, dkim_session_fini);
-	return SMFIS_CONTINUE;
-}
-
-struct smfiDesc dkim_milter_desc = {
-	.xxfi_name = "milter-dkim",
-	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS,
-	.xxfi_connect = dkim_connect,
-	.xxfi_envfrom = dkim_envfrom,
-	.xxfi_header = dkim_header,
-	.xxfi_body = dkim_body,
-	.xxfi_eom = dkim_eom,
-	.xxfi_abort = dkim_abort,
-	.xxfi_close = dkim_close,
-	.xxfi_negotiate = dkim_negotiate,
+const struct milter_ops dkim_milter_ops = {
+	.name = "milter-dkim",
+	.session_size = sizeof(struct dkim_session),
+	.need = SMFIF_ADDHDRS,
+	.actions = SMFIF_ADDHDRS,
+	.steps = SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN | SMFIP_NOEOH |
+	         SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_BODY,
+	.message_end = dkim_message_end,
+	.connect = dkim_connect,
+	.envfrom = dkim_envfrom,
+	.header = dkim_header,
+	.body = dkim_body,
+	.eom = dkim_eom,
 };
