@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <unbound.h>
 
+#include "clock.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -183,16 +184,8 @@ static void query_done(void *arg, int err, struct ub_result *res)
 	q->done = true;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Poll ub_fd for at most @ms, then process answers. Called and returns with dns->lock held. */
-static void dns_poll(struct dns *dns, long long ms)
+static void dns_poll(struct dns *dns, int64_t ms)
 {
 	struct pollfd pfd = { .fd = ub_fd(dns->ctx), .events = POLLIN };
 	int n;
@@ -208,10 +201,10 @@ static void dns_poll(struct dns *dns, long long ms)
 }
 
 /* Wait for @q until @deadline. Called and returns with dns->lock held. */
-static int dns_wait(struct dns *dns, struct query *q, int id, long long deadline)
+static int dns_wait(struct dns *dns, struct query *q, int id, int64_t deadline)
 {
 	for (;;) {
-		long long left = deadline - now_ms();
+		int64_t left = deadline - clock_mono_ms();
 
 		if (q->done)
 			return 0;
@@ -336,7 +329,7 @@ int dns_query(struct dns *dns, const char *name, int type, struct dns_result **o
 	    type != DNS_TYPE_A && type != DNS_TYPE_AAAA)
 		return -EINVAL;
 	q = xcalloc(1, sizeof(*q));
-	long long deadline = now_ms() + dns->timeout_ms;
+	int64_t deadline = clock_mono_ms() + dns->timeout_ms;
 
 	pthread_mutex_lock(&dns->lock);
 	err = ub_resolve_async(dns->ctx, name, type, 1 /* IN */, q, query_done, &id);

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "xalloc.h"
 
 struct clamd_backend {
@@ -50,13 +51,6 @@ struct clamd_pool {
 	int timeout_ms;
 	int retry_ms;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int parse_endpoint(struct clamd_backend *b, const char *spec)
 {
@@ -162,7 +156,7 @@ bool clamd_pool_is_unix(const struct clamd_pool *pool, size_t idx)
 
 size_t clamd_pool_health(struct clamd_pool *pool, struct clamd_health *out, size_t max)
 {
-	int64_t now = now_ms();
+	int64_t now = clock_mono_ms();
 	pthread_mutex_lock(&pool->lock);
 	for (size_t i = 0; i < pool->n && i < max; i++) {
 		const struct clamd_backend *b = &pool->b[i];
@@ -184,7 +178,7 @@ size_t clamd_pool_health(struct clamd_pool *pool, struct clamd_health *out, size
 bool clamd_pool_is_up(struct clamd_pool *pool, size_t idx)
 {
 	pthread_mutex_lock(&pool->lock);
-	bool up = pool->b[idx].down_until_ms <= now_ms();
+	bool up = pool->b[idx].down_until_ms <= clock_mono_ms();
 	pthread_mutex_unlock(&pool->lock);
 	return up;
 }
@@ -193,7 +187,7 @@ void clamd_pool_mark_down(struct clamd_pool *pool, size_t idx, const char *reaso
 {
 	pthread_mutex_lock(&pool->lock);
 	struct clamd_backend *b = &pool->b[idx];
-	b->down_until_ms = now_ms() + pool->retry_ms;
+	b->down_until_ms = clock_mono_ms() + pool->retry_ms;
 	b->failures++;
 	b->version[0] = '\0';
 	snprintf(b->last_error, sizeof(b->last_error), "%s", reason ? reason : "");
@@ -219,7 +213,7 @@ void clamd_pool_count(struct clamd_pool *pool, size_t idx, enum verdict_status s
 static int wait_fd(int fd, short events, int64_t deadline)
 {
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - clock_mono_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		struct pollfd p = { .fd = fd, .events = events };
@@ -288,7 +282,7 @@ fail:
 
 static int connect_inet(const struct clamd_backend *b, int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = clock_mono_ms() + timeout_ms;
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *res = NULL;
 	int g = getaddrinfo(b->host, b->port, &hints, &res);
@@ -345,7 +339,7 @@ int clamd_connect(struct clamd_pool *pool, size_t idx)
 
 static int send_msg(int fd, struct msghdr *msg, size_t total, int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = clock_mono_ms() + timeout_ms;
 	while (total > 0) {
 		ssize_t w = sendmsg(fd, msg, MSG_NOSIGNAL);
 		if (w < 0) {
@@ -358,7 +352,7 @@ static int send_msg(int fd, struct msghdr *msg, size_t total, int timeout_ms)
 				return r;
 			continue;
 		}
-		deadline = now_ms() + timeout_ms;
+		deadline = clock_mono_ms() + timeout_ms;
 		total -= (size_t)w;
 		msg->msg_control = NULL;
 		msg->msg_controllen = 0;
@@ -443,7 +437,7 @@ static int read_eof(int fd, int64_t deadline)
 
 int clamd_read_reply(int fd, char *buf, size_t cap, int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = clock_mono_ms() + timeout_ms;
 	size_t len = 0;
 	if (cap < 2)
 		return -EINVAL;

@@ -14,9 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "av.h"
+#include "clock.h"
 #include "log.h"
 #include "milter.h"
 #include "xalloc.h"
@@ -26,7 +26,7 @@ struct av_session {
 	bool skip_client;           /* skip_networks */
 	struct clamd_scan *scan;
 	char *sender;
-	struct timespec started;
+	int64_t started_ms; /* clock_mono_ms() at MAIL */
 };
 
 static void av_message_end(void *session)
@@ -53,7 +53,7 @@ static sfsistat av_envfrom(SMFICTX *ctx, char **argv)
 	if (s->skip_client || (c->skip_authenticated && milter_macro(ctx, "{auth_authen}")))
 		return SMFIS_ACCEPT;
 	s->sender = xstrdup(argv && argv[0] ? argv[0] : "<>");
-	clock_gettime(CLOCK_MONOTONIC, &s->started);
+	s->started_ms = clock_mono_ms();
 	s->scan = clamd_scan_begin(c->pool, c->mode, c->max_size);
 	if (!s->scan)
 		log_warn("%s: cannot start a scan (memfd)", milter_queue_id(ctx));
@@ -81,13 +81,6 @@ static void av_body(void *session, const unsigned char *chunk, size_t len)
 		clamd_scan_write(s->scan, chunk, len);
 }
 
-static long av_elapsed_ms(const struct timespec *t0)
-{
-	struct timespec t1;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (long)(t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 static void av_log(const char *qid, const struct av_session *s, const struct clamd_result *res,
                    const struct verdict_decision *dec)
 {
@@ -110,7 +103,8 @@ static void av_log(const char *qid, const struct av_session *s, const struct cla
 		break;
 	default:
 		log_info("%s: clean backend=%s%s%s size=%zu time=%ldms", qid, be,
-		         res->fildes ? " (fildes)" : "", fo, res->size, av_elapsed_ms(&s->started));
+		         res->fildes ? " (fildes)" : "", fo, res->size,
+		         (long)(clock_mono_ms() - s->started_ms));
 	}
 }
 
