@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "store_backend.h"
 #include "xalloc.h"
@@ -56,14 +57,6 @@ static const char lock_lua[] =
         "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return 1 end return 0";
 static const char unlock_lua[] = "if redis.call('GET', KEYS[1]) == ARGV[1] then "
                                  "return redis.call('DEL', KEYS[1]) end return 0";
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static struct timeval tv_ms(uint64_t ms)
 {
@@ -137,7 +130,7 @@ static void note_failure(struct redis_store *rs, int err)
 	rs->backoff_ms = rs->backoff_ms ? rs->backoff_ms * 2 : BACKOFF_MIN_MS;
 	if (rs->backoff_ms > BACKOFF_MAX_MS)
 		rs->backoff_ms = BACKOFF_MAX_MS;
-	rs->down_until = mono_ms() + rs->backoff_ms;
+	rs->down_until = (uint64_t)clock_mono_ms() + rs->backoff_ms;
 	rs->last_err = err;
 	for (int i = 0; i < POOL_SIZE; i++) {
 		if (!rs->pool[i].busy && rs->pool[i].c) {
@@ -154,7 +147,7 @@ static int pool_take(struct redis_store *rs, uint64_t deadline, struct redis_con
 
 	pthread_mutex_lock(&rs->mu);
 	for (;;) {
-		uint64_t now = mono_ms();
+		uint64_t now = (uint64_t)clock_mono_ms();
 		if (now < rs->down_until) {
 			rc = rs->last_err;
 			break;
@@ -209,7 +202,7 @@ static void pool_give(struct redis_store *rs, struct redis_conn *cn, int err)
 static int send_argv(redisContext *c, uint64_t deadline, int argc, const char **argv,
                      const size_t *lens, redisReply **reply)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = (uint64_t)clock_mono_ms();
 	sigset_t pipe_set, old, pending;
 	int rc = 0;
 
@@ -240,7 +233,7 @@ static int send_argv(redisContext *c, uint64_t deadline, int argc, const char **
 
 static int conn_open(struct redis_store *rs, struct redis_conn *cn, uint64_t deadline)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = (uint64_t)clock_mono_ms();
 	redisReply *r;
 	int rc;
 
@@ -276,7 +269,7 @@ static int conn_open(struct redis_store *rs, struct redis_conn *cn, uint64_t dea
 static int call(struct redis_store *rs, redisReply **reply, int argc, const char **argv,
                 const size_t *lens)
 {
-	uint64_t deadline = mono_ms() + rs->timeout_ms;
+	uint64_t deadline = (uint64_t)clock_mono_ms() + rs->timeout_ms;
 	struct redis_conn *cn;
 	int rc = pool_take(rs, deadline, &cn);
 
