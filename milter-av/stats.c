@@ -4,9 +4,10 @@
  * calls, so hosts sharing a Redis store add up. A store outage drops the
  * deltas of that round (the store is off the message path). Keys:
  * "pw:av:count" {scanned, clean, infected, oversize, errors}, "pw:av:virus"
- * {name: count}, "pw:av:backend:<endpoint>" (health JSON, 1 day TTL).
+ * {name: count}, "pw:av:backend:<endpoint>" (health JSON written with jansson, 1 day TTL).
  */
 #include <errno.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,6 @@
 #include <time.h>
 
 #include "av.h"
-#include "buf.h"
 #include "store.h"
 #include "xalloc.h"
 
@@ -51,31 +51,32 @@ void av_stats_count(enum verdict_status status, const char *virus)
 	pthread_mutex_unlock(&av_stats_lock);
 }
 
+/* One JSON object per backend; an invalid UTF-8 version or error text (clamd's own
+ * words) leaves that backend out of this round (-EINVAL). */
 static int av_stats_backends(struct store *st, struct clamd_pool *pool)
 {
 	struct clamd_health h[16];
 	size_t n = clamd_pool_health(pool, h, 16);
-	struct buf b;
 	int rc = 0;
-	buf_init(&b);
 	for (size_t i = 0; i < n && i < 16; i++) {
 		char key[STORE_KEY_MAX];
-		buf_reset(&b);
-		buf_printf(&b,
-		           "{\"up\":%s,\"scans\":%lu,\"infected\":%lu,\"failures\":%lu,"
-		           "\"version\":\"%s\",\"last_error\":\"",
-		           h[i].up ? "true" : "false", h[i].scans, h[i].infected, h[i].failures,
-		           h[i].version);
-		for (const char *p = h[i].last_error; *p; p++)
-			if (*p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
-				buf_putc(&b, *p);
-		buf_printf(&b, "\",\"updated\":%lld}", (long long)time(NULL));
+		json_t *o =
+		        json_pack("{s:b, s:I, s:I, s:I, s:s, s:s, s:I}", "up", h[i].up, "scans",
+		                  (json_int_t)h[i].scans, "infected", (json_int_t)h[i].infected,
+		                  "failures", (json_int_t)h[i].failures, "version", h[i].version,
+		                  "last_error", h[i].last_error, "updated", (json_int_t)time(NULL));
+		char *json = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+		json_decref(o);
+		if (!json) {
+			rc = -EINVAL;
+			continue;
+		}
 		snprintf(key, sizeof(key), "pw:av:backend:%s", h[i].endpoint);
-		int r = store_set(st, key, b.data, b.len, 86400);
+		int r = store_set(st, key, json, strlen(json), 86400);
 		if (r < 0)
 			rc = r;
+		free(json);
 	}
-	buf_fini(&b);
 	return rc;
 }
 
