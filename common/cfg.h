@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cfg_value.h" /* the value parsers, for code that reads these forms elsewhere */
 #include "cidr.h"
 
 enum cfg_type {
@@ -108,11 +109,5 @@ bool cfg_has_section(const struct cfg *cfg, const char *name);
 
 /* cfg_print() - the effective config, defaults included, readable by cfg_load(). */
 int cfg_print(const struct cfg *cfg, FILE *out);
-
-/* Value parsers, shared with code that reads these types elsewhere.
- * Return 0 or -EINVAL / -ERANGE. */
-int cfg_parse_duration_ms(const char *s, uint64_t *ms);
-int cfg_parse_size(const char *s, uint64_t *bytes);
-int cfg_parse_bool(const char *s, bool *b);
 
 #endif
