@@ -721,6 +721,11 @@ uint64_t cfg_size(const struct cfg *cfg, const char *section, const char *key)
 	return cfg_get(cfg, section, key, CFG_SIZE, NULL)->u64;
 }
 
+int cfg_enum(const struct cfg *cfg, const char *section, const char *key)
+{
+	return (int)cfg_get(cfg, section, key, CFG_ENUM, NULL)->num;
+}
+
 const char *const *cfg_list(const struct cfg *cfg, const char *section, const char *key, size_t *n)
 {
 	const struct cfg_val *v = cfg_get(cfg, section, key, CFG_LIST, NULL);

@@ -93,6 +93,9 @@ long long cfg_int(const struct cfg *cfg, const char *section, const char *key);
 bool cfg_bool(const struct cfg *cfg, const char *section, const char *key);
 uint64_t cfg_duration_ms(const struct cfg *cfg, const char *section, const char *key);
 uint64_t cfg_size(const struct cfg *cfg, const char *section, const char *key);
+/* cfg_enum() - the index of the value in the key's choices (0 = the first one);
+ * an unset key reads 0. */
+int cfg_enum(const struct cfg *cfg, const char *section, const char *key);
 /* cfg_list() - the words; *n set to their count; array owned by @cfg, NULL-terminated. */
 const char *const *cfg_list(const struct cfg *cfg, const char *section, const char *key, size_t *n);
 const struct cidr_list *cfg_cidrs(const struct cfg *cfg, const char *section, const char *key);

@@ -1,10 +1,14 @@
 /* Unit tests for common/cfg_value: integers (sign, overflow, stray bytes),
- * size suffixes of every case, enum indexes. Durations, sizes and booleans are
- * also covered through cfg in test_cfg.c. */
+ * size suffixes of every case, enum indexes, and cfg_enum() reading them back
+ * from a config. Durations, sizes and booleans are also covered through cfg in
+ * test_cfg.c. */
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "cfg.h"
 #include "cfg_value.h"
 #include "check_common.h"
 
@@ -98,4 +102,26 @@ START_TEST(bools)
 }
 END_TEST
 
-CHECK_MAIN("cfg_value", ints, sizes, durations, enums, bools)
+START_TEST(cfg_enum_index)
+{
+	static const struct cfg_key keys[] = {
+		{ "on_virus", CFG_ENUM, "reject", 0, 0, 0, "reject|discard|quarantine|tag", NULL },
+		{ "mode", CFG_ENUM, NULL, 0, 0, 0, "a|b", NULL },
+		{ "level", CFG_ENUM, "high", 0, 0, 0, "low|high", NULL },
+		CFG_KEY_END,
+	};
+	static const struct cfg_schema schema = { .global = keys };
+	const char *text = "on_virus = quarantine\nmode =\n";
+	char *err = NULL;
+	struct cfg *c = cfg_parse(&schema, text, strlen(text), "t.conf", &err);
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(cfg_enum(c, NULL, "on_virus"), 2);
+	ck_assert_int_eq(cfg_enum(c, NULL, "mode"), 0);
+	ck_assert(!cfg_is_set(c, NULL, "mode"));
+	ck_assert_int_eq(cfg_enum(c, NULL, "level"), 1);
+	cfg_free(c);
+}
+END_TEST
+
+CHECK_MAIN("cfg_value", ints, sizes, durations, enums, bools, cfg_enum_index)
