@@ -11,6 +11,8 @@
  * Threads: immutable after cfg_parse(), getters may run concurrently; the copy
  * of an allowed section absent from the file is built lazily under a mutex.
  * Ownership: the schema must outlive the cfg; getters return memory of the cfg.
+ * The global section reads one table per cfg: the schema's base keys, with its
+ * own defaults for them, followed by its global keys.
  */
 #include "cfg.h"
 
@@ -55,6 +57,7 @@ struct cfg_section {
 struct cfg {
 	char *path;
 	const struct cfg_schema *schema;
+	struct cfg_key *global_keys; /* schema->base and schema->global in one table */
 	struct cfg_section global;
 	struct cfg_section *sections; /* in file order */
 	size_t nsections;
@@ -278,16 +281,45 @@ static int cfg_val_set(const struct cfg_key *k, const char *s, struct cfg_val *v
 
 /* ---- sections */
 
+static size_t cfg_key_count(const struct cfg_key *keys)
+{
+	size_t n = 0;
+
+	while (keys && keys[n].name)
+		n++;
+	return n;
+}
+
 static void cfg_section_init(struct cfg_section *sec, const char *name, unsigned line,
                              const struct cfg_key *keys)
 {
 	sec->name = name ? xstrdup(name) : NULL;
 	sec->line = line;
 	sec->keys = keys;
-	sec->nkeys = 0;
-	while (keys && keys[sec->nkeys].name)
-		sec->nkeys++;
+	sec->nkeys = cfg_key_count(keys);
 	sec->vals = xcalloc(sec->nkeys ? sec->nkeys : 1, sizeof(*sec->vals));
+}
+
+/* The global key table: @schema->base (its defaults replaced by base_defaults),
+ * then @schema->global, then CFG_KEY_END; a new array. */
+static struct cfg_key *cfg_global_keys(const struct cfg_schema *schema)
+{
+	size_t nbase = cfg_key_count(schema->base), nglobal = cfg_key_count(schema->global);
+	struct cfg_key *keys = xcalloc(nbase + nglobal + 1, sizeof(*keys));
+
+	if (nbase)
+		memcpy(keys, schema->base, nbase * sizeof(*keys));
+	if (nglobal)
+		memcpy(keys + nbase, schema->global, nglobal * sizeof(*keys));
+	for (const struct cfg_default *d = schema->base_defaults; d && d->name; d++) {
+		size_t i = 0;
+		while (i < nbase && strcmp(keys[i].name, d->name) != 0)
+			i++;
+		if (i == nbase)
+			cfg_bug("default for a key not in the base table", NULL, d->name);
+		keys[i].def = d->def;
+	}
+	return keys;
 }
 
 static void cfg_section_fini(struct cfg_section *sec)
@@ -576,7 +608,8 @@ struct cfg *cfg_parse(const struct cfg_schema *schema, const char *text, size_t 
 	cfg->path = xstrdup(name ? name : "<config>");
 	cfg->schema = schema;
 	pthread_mutex_init(&cfg->lock, NULL);
-	cfg_section_init(&cfg->global, NULL, 0, schema->global);
+	cfg->global_keys = cfg_global_keys(schema);
+	cfg_section_init(&cfg->global, NULL, 0, cfg->global_keys);
 	memset(&p, 0, sizeof(p));
 	p.cfg = cfg;
 	p.cur = &cfg->global;
@@ -689,6 +722,7 @@ void cfg_free(struct cfg *cfg)
 	}
 	free(cfg->phantoms);
 	pthread_mutex_destroy(&cfg->lock);
+	free(cfg->global_keys);
 	free(cfg->path);
 	free(cfg);
 }

@@ -57,7 +57,19 @@ struct cfg_key {
 		NULL, CFG_STRING, NULL, 0, 0, 0, NULL, NULL                                        \
 	}
 
+/* A schema's default for one key of a shared table (cfg_schema.base). */
+struct cfg_default {
+	const char *name;
+	const char *def; /* in place of the table's default */
+};
+
 struct cfg_schema {
+	/* base - optional key table shared by several schemas (common/daemon.h's
+	 * daemon_keys): its keys come first among the global keys, before @global.
+	 * base_defaults - optional, terminated by { NULL, NULL }: defaults of base keys
+	 * that differ per schema; naming a key not in @base is a programming error. */
+	const struct cfg_key *base;
+	const struct cfg_default *base_defaults;
 	const struct cfg_key *global; /* keys before the first [section] */
 	/* section_keys() - the key table for a section named @name, or NULL when such
 	 * a section is not allowed (error "unknown section"). NULL = no sections at all. */

@@ -14,7 +14,6 @@
  * with cfg_enum(): verdict_on_virus, verdict_on_error, verdict_on_oversize,
  * clamd_mode. */
 static const struct cfg_key av_keys[] = {
-	DAEMON_KEYS("unix:/var/spool/postfix/milter-av/milter.sock", "milter-av"),
 	{ "clamd", CFG_LIST, "unix:/run/clamav/clamd.ctl", 0, 0, 0, NULL,
 	  "clamd backends in order of preference: unix:/path inet:host:port" },
 	{ "on_virus", CFG_ENUM, "reject", 0, 0, 0, "reject|discard|quarantine|tag",
@@ -48,7 +47,18 @@ static int av_check_key(const char *section, const char *key, const char *value,
 	return 0;
 }
 
-const struct cfg_schema av_schema = { .global = av_keys, .check = av_check_key };
+static const struct cfg_default av_daemon_defaults[] = {
+	{ "listen", "unix:/var/spool/postfix/milter-av/milter.sock" },
+	{ "user", "milter-av" },
+	{ NULL, NULL },
+};
+
+const struct cfg_schema av_schema = {
+	.base = daemon_keys,
+	.base_defaults = av_daemon_defaults,
+	.global = av_keys,
+	.check = av_check_key,
+};
 
 struct av_conf *av_conf_build(const struct cfg *cfg, char **err)
 {

@@ -34,7 +34,6 @@
 enum dkim_on_error { DKIM_ON_ERROR_TEMPFAIL, DKIM_ON_ERROR_ACCEPT };
 
 static const struct cfg_key dkim_global_keys[] = {
-	DAEMON_KEYS("unix:/var/spool/postfix/milter-dkim/milter.sock", "milter-dkim"),
 	{ "keydir", CFG_STRING, "/var/lib/milter-dkim/keys", 0, 0, 0, NULL,
 	  "where generated keys live (<domain>.<selector>.key)" },
 	{ "sign_networks", CFG_CIDRS, "127.0.0.0/8 ::1", 0, 0, 0, NULL,
@@ -117,7 +116,15 @@ static const struct cfg_key *dkim_section_keys(const char *name)
 	return dkim_valid_domain(dom) && dkim_valid_selector(slash + 1) ? dkim_selector_keys : NULL;
 }
 
+static const struct cfg_default dkim_daemon_defaults[] = {
+	{ "listen", "unix:/var/spool/postfix/milter-dkim/milter.sock" },
+	{ "user", "milter-dkim" },
+	{ NULL, NULL },
+};
+
 const struct cfg_schema dkim_schema = {
+	.base = daemon_keys,
+	.base_defaults = dkim_daemon_defaults,
 	.global = dkim_global_keys,
 	.section_keys = dkim_section_keys,
 	.sections_nocase = true,
