@@ -596,13 +596,45 @@ static char *cfg_check_required(const struct cfg *cfg, const struct cfg_section 
 	return NULL;
 }
 
+/* Every line of @text through cfg_parse_line(). Return: 0, or -EINVAL with
+ * p->why set and p->line at the bad line. */
+static int cfg_parse_text(struct cfg_parser *p, const char *text, size_t len)
+{
+	char line[CFG_LINE_MAX + 1];
+	size_t pos = 0;
+
+	while (pos < len) {
+		const char *start = text + pos;
+		const char *nl = memchr(start, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - start) : len - pos;
+		pos += n + (nl ? 1 : 0);
+		p->line++;
+		if (n && start[n - 1] == '\r')
+			n--;
+		if (n > CFG_LINE_MAX) {
+			p->why = xasprintf("line too long (more than %d bytes)", CFG_LINE_MAX);
+			return -EINVAL;
+		}
+		if (memchr(start, '\0', n)) {
+			p->why = xstrdup("NUL byte in line");
+			return -EINVAL;
+		}
+		memcpy(line, start, n);
+		line[n] = '\0';
+		if (cfg_parse_line(p, line) < 0)
+			return -EINVAL;
+		/* cfg->sections may have moved */
+		if (p->cur != &p->cfg->global)
+			p->cur = &p->cfg->sections[p->cur_index];
+	}
+	return 0;
+}
+
 struct cfg *cfg_parse(const struct cfg_schema *schema, const char *text, size_t len,
                       const char *name, char **err)
 {
-	char line[CFG_LINE_MAX + 1];
 	struct cfg_parser p;
 	struct cfg *cfg = xcalloc(1, sizeof(*cfg));
-	size_t pos = 0;
 
 	*err = NULL;
 	cfg->path = xstrdup(name ? name : "<config>");
@@ -613,30 +645,8 @@ struct cfg *cfg_parse(const struct cfg_schema *schema, const char *text, size_t 
 	memset(&p, 0, sizeof(p));
 	p.cfg = cfg;
 	p.cur = &cfg->global;
-	while (pos < len) {
-		const char *start = text + pos;
-		const char *nl = memchr(start, '\n', len - pos);
-		size_t n = nl ? (size_t)(nl - start) : len - pos;
-		pos += n + (nl ? 1 : 0);
-		p.line++;
-		if (n && start[n - 1] == '\r')
-			n--;
-		if (n > CFG_LINE_MAX) {
-			p.why = xasprintf("line too long (more than %d bytes)", CFG_LINE_MAX);
-			goto fail;
-		}
-		if (memchr(start, '\0', n)) {
-			p.why = xstrdup("NUL byte in line");
-			goto fail;
-		}
-		memcpy(line, start, n);
-		line[n] = '\0';
-		if (cfg_parse_line(&p, line) < 0)
-			goto fail;
-		/* cfg->sections may have moved */
-		if (p.cur != &cfg->global)
-			p.cur = &cfg->sections[p.cur_index];
-	}
+	if (cfg_parse_text(&p, text, len) < 0)
+		goto fail;
 	if ((*err = cfg_check_required(cfg, &cfg->global)))
 		goto fail_msg;
 	for (size_t i = 0; i < cfg->nsections; i++)
