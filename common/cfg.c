@@ -666,21 +666,16 @@ fail_msg:
 	return NULL;
 }
 
-struct cfg *cfg_load(const struct cfg_schema *schema, const char *path, char **err)
+/* cfg_open() - @path for reading, when it is a regular file: O_NONBLOCK, so that
+ * a FIFO cannot hold the start (no signal is handled yet, so SIGTERM could not
+ * end the wait). Return: the stream, or NULL with errno and *err set. */
+static FILE *cfg_open(const char *path, char **err)
 {
-	struct cfg *cfg = NULL;
-	struct buf b;
-	char chunk[8192];
-	size_t n;
-	FILE *f;
-	int e;
-
-	*err = NULL;
-	/* O_NONBLOCK and regular files only: a FIFO must not hold the start (no signal is
-	 * handled yet, so SIGTERM could not end the wait) */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
-	e = 0;
+	FILE *f = NULL;
+	int e = 0;
+
 	if (fd < 0 || fstat(fd, &st) < 0)
 		e = errno;
 	else if (!S_ISREG(st.st_mode))
@@ -693,8 +688,22 @@ struct cfg *cfg_load(const struct cfg_schema *schema, const char *path, char **e
 		if (fd >= 0)
 			close(fd);
 		errno = e;
-		return NULL;
 	}
+	return f;
+}
+
+struct cfg *cfg_load(const struct cfg_schema *schema, const char *path, char **err)
+{
+	struct cfg *cfg = NULL;
+	struct buf b;
+	char chunk[8192];
+	size_t n;
+	FILE *f;
+	int e;
+
+	*err = NULL;
+	if (!(f = cfg_open(path, err)))
+		return NULL;
 	buf_init(&b);
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		buf_append(&b, chunk, n);
