@@ -11,6 +11,8 @@
  * Threads: immutable after cfg_parse(), getters may run concurrently; the copy
  * of an allowed section absent from the file is built lazily under a mutex.
  * Ownership: the schema must outlive the cfg; getters return memory of the cfg.
+ * The global section reads one table per cfg: the schema's base keys, with its
+ * own defaults for them, followed by its global keys.
  */
 #include "cfg.h"
 
@@ -27,6 +29,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cfg_value.h"
 #include "escape.h"
 #include "xalloc.h"
 
@@ -54,18 +57,13 @@ struct cfg_section {
 struct cfg {
 	char *path;
 	const struct cfg_schema *schema;
+	struct cfg_key *global_keys; /* schema->base and schema->global in one table */
 	struct cfg_section global;
 	struct cfg_section *sections; /* in file order */
 	size_t nsections;
 	pthread_mutex_t lock;          /* guards phantoms */
 	struct cfg_section **phantoms; /* allowed sections read but not in the file */
 	size_t nphantoms;
-};
-
-static const char *const cfg_type_names[] = {
-	[CFG_STRING] = "string",      [CFG_INT] = "integer", [CFG_BOOL] = "boolean",
-	[CFG_DURATION] = "duration",  [CFG_SIZE] = "size",   [CFG_LIST] = "list",
-	[CFG_CIDRS] = "address list", [CFG_ENUM] = "enum",
 };
 
 static _Noreturn void cfg_bug(const char *what, const char *section, const char *key)
@@ -75,120 +73,7 @@ static _Noreturn void cfg_bug(const char *what, const char *section, const char 
 	abort();
 }
 
-/* ---- value parsers */
-
-static int cfg_parse_u64(const char **sp, uint64_t *out)
-{
-	const char *s = *sp;
-	uint64_t v = 0;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		unsigned d = (unsigned)(*s - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
-	*sp = s;
-	*out = v;
-	return 0;
-}
-
-static int cfg_scale(uint64_t v, uint64_t mult, uint64_t *out)
-{
-	if (mult && v > UINT64_MAX / mult)
-		return -ERANGE;
-	*out = v * mult;
-	return 0;
-}
-
-/**
- * cfg_parse_duration_ms() - "250ms", "30s", "5m", "1h", "7d", "2w"; bare = seconds.
- * @s: the text (no surrounding spaces); units are case-insensitive
- * @ms: set to milliseconds on success
- * Return: 0, -EINVAL for bad syntax, -ERANGE on overflow.
- */
-int cfg_parse_duration_ms(const char *s, uint64_t *ms)
-{
-	static const struct {
-		const char *unit;
-		uint64_t mult;
-	} units[] = {
-		{ "", 1000 },     { "ms", 1 },       { "s", 1000 },      { "m", 60000 },
-		{ "h", 3600000 }, { "d", 86400000 }, { "w", 604800000 },
-	};
-	uint64_t v;
-	int rc = cfg_parse_u64(&s, &v);
-
-	if (rc < 0)
-		return rc;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcasecmp(s, units[i].unit) == 0)
-			return cfg_scale(v, units[i].mult, ms);
-	return -EINVAL;
-}
-
-/**
- * cfg_parse_size() - "512", "64K", "25M", "1G" (1024-based), optional trailing "B".
- * @s: the text; suffixes are case-insensitive
- * @bytes: set on success
- * Return: 0, -EINVAL for bad syntax, -ERANGE on overflow.
- */
-int cfg_parse_size(const char *s, uint64_t *bytes)
-{
-	uint64_t v, mult = 1;
-	int rc = cfg_parse_u64(&s, &v);
-
-	if (rc < 0)
-		return rc;
-	switch (*s) {
-	case 'k':
-	case 'K':
-		mult = 1024;
-		s++;
-		break;
-	case 'm':
-	case 'M':
-		mult = 1024 * 1024;
-		s++;
-		break;
-	case 'g':
-	case 'G':
-		mult = 1024 * 1024 * 1024;
-		s++;
-		break;
-	default:
-		break;
-	}
-	if (*s == 'b' || *s == 'B')
-		s++;
-	if (*s)
-		return -EINVAL;
-	return cfg_scale(v, mult, bytes);
-}
-
-/**
- * cfg_parse_bool() - yes/no, true/false, on/off, 1/0 (case-insensitive).
- * Return: 0 or -EINVAL.
- */
-int cfg_parse_bool(const char *s, bool *b)
-{
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
-
-	for (size_t i = 0; i < 4; i++) {
-		if (strcasecmp(s, yes[i]) == 0) {
-			*b = true;
-			return 0;
-		}
-		if (strcasecmp(s, no[i]) == 0) {
-			*b = false;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
+/* ---- values */
 
 static bool cfg_is_space(char ch)
 {
@@ -224,22 +109,6 @@ static void cfg_split_words(const char *s, struct cfg_val *v)
 	}
 }
 
-static bool cfg_enum_has(const char *choices, const char *s)
-{
-	size_t n = strlen(s);
-
-	while (choices && *choices) {
-		const char *bar = strchr(choices, '|');
-		size_t len = bar ? (size_t)(bar - choices) : strlen(choices);
-		if (len == n && memcmp(choices, s, n) == 0)
-			return true;
-		if (!bar)
-			break;
-		choices = bar + 1;
-	}
-	return false;
-}
-
 static bool cfg_bounds_set(const struct cfg_key *k)
 {
 	return k->min != 0 || k->max != 0;
@@ -255,10 +124,107 @@ static bool cfg_in_bounds_u64(const struct cfg_key *k, uint64_t v)
 	return !cfg_bounds_set(k) || (v <= (uint64_t)LLONG_MAX && cfg_in_bounds(k, (long long)v));
 }
 
-static char *cfg_range_error(const struct cfg_key *k, const char *s, const char *unit)
+/* Setters of one type: fill @v from @s and return 0, -EINVAL (not of the type;
+ * *bad may name the offending part), -ERANGE (too large to read) or -EDOM
+ * (outside the key's min..max). */
+
+static int cfg_set_text(const struct cfg_key *k, const char *s, struct cfg_val *v, char **bad)
 {
-	return xasprintf("key '%s': '%s' is out of range (%lld..%lld%s)", k->name, s, k->min,
-	                 k->max, unit);
+	(void)k, (void)s, (void)v, (void)bad;
+	return 0;
+}
+
+static int cfg_set_int(const struct cfg_key *k, const char *s, struct cfg_val *v, char **bad)
+{
+	int rc = cfg_parse_int(s, &v->num);
+
+	(void)bad;
+	if (rc == -ERANGE && cfg_bounds_set(k))
+		return -EDOM;
+	if (rc == 0 && !cfg_in_bounds(k, v->num))
+		return -EDOM;
+	return rc;
+}
+
+static int cfg_set_bool(const struct cfg_key *k, const char *s, struct cfg_val *v, char **bad)
+{
+	bool b;
+	int rc = cfg_parse_bool(s, &b);
+
+	(void)k, (void)bad;
+	if (rc == 0)
+		v->num = b;
+	return rc;
+}
+
+static int cfg_u64_bounds(const struct cfg_key *k, int rc, const struct cfg_val *v)
+{
+	if (rc == 0 && !cfg_in_bounds_u64(k, v->u64))
+		return -EDOM;
+	return rc;
+}
+
+static int cfg_set_duration(const struct cfg_key *k, const char *s, struct cfg_val *v, char **bad)
+{
+	(void)bad;
+	return cfg_u64_bounds(k, cfg_parse_duration_ms(s, &v->u64), v);
+}
+
+static int cfg_set_size(const struct cfg_key *k, const char *s, struct cfg_val *v, char **bad)
+{
+	(void)bad;
+	return cfg_u64_bounds(k, cfg_parse_size(s, &v->u64), v);
+}
+
+static int cfg_set_list(const struct cfg_key *k, const char *s, struct cfg_val *v, char **bad)
+{
+	(void)k, (void)bad;
+	cfg_split_words(s, v);
+	return 0;
+}
+
+static int cfg_set_cidrs(const struct cfg_key *k, const char *s, struct cfg_val *v, char **bad)
+{
+	(void)k;
+	return cidr_list_parse(s, &v->cidrs, bad) < 0 ? -EINVAL : 0;
+}
+
+static int cfg_set_enum(const struct cfg_key *k, const char *s, struct cfg_val *v, char **bad)
+{
+	int i = cfg_parse_enum(k->choices, s);
+
+	(void)bad;
+	if (i < 0)
+		return i;
+	v->num = i;
+	return 0;
+}
+
+static const struct cfg_type_info {
+	const char *name;    /* in cfg_print() comments */
+	bool empty_is_value; /* "" is a value of the type, never "unset" */
+	int (*set)(const struct cfg_key *k, const char *s, struct cfg_val *v, char **bad);
+	const char *expect; /* "key 'k': 'value' <expect>" when set() says -EINVAL */
+	const char *unit;   /* after min..max in an out of range message */
+} cfg_types[] = {
+	[CFG_STRING] = { "string", true, cfg_set_text, "", "" },
+	[CFG_INT] = { "integer", false, cfg_set_int, "is not an integer", "" },
+	[CFG_BOOL] = { "boolean", false, cfg_set_bool,
+	               "is not a boolean (yes/no, true/false, on/off, 1/0)", "" },
+	[CFG_DURATION] = { "duration", false, cfg_set_duration,
+	                   "is not a duration (e.g. 250ms, 30s, 5m, 1h, 7d, 2w)", " ms" },
+	[CFG_SIZE] = { "size", false, cfg_set_size, "is not a size (e.g. 512, 64K, 25M, 1G)",
+	               " bytes" },
+	[CFG_LIST] = { "list", true, cfg_set_list, "", "" },
+	[CFG_CIDRS] = { "address list", true, cfg_set_cidrs, "is not an address or prefix", "" },
+	[CFG_ENUM] = { "enum", false, cfg_set_enum, "is not one of ", "" },
+};
+
+static const struct cfg_type_info *cfg_type(const struct cfg_key *k)
+{
+	if ((size_t)k->type >= sizeof(cfg_types) / sizeof(cfg_types[0]))
+		cfg_bug("unknown key type", NULL, k->name);
+	return &cfg_types[k->type];
 }
 
 static void cfg_val_clear(struct cfg_val *v)
@@ -276,7 +242,7 @@ static void cfg_val_clear(struct cfg_val *v)
 /* Typed keys whose empty value means "unset" rather than an error. */
 static bool cfg_empty_is_unset(const struct cfg_key *k)
 {
-	if (k->type == CFG_STRING || k->type == CFG_LIST || k->type == CFG_CIDRS)
+	if (cfg_type(k)->empty_is_value)
 		return false;
 	return !(k->flags & CFG_REQUIRED) && (!k->def || !k->def[0]);
 }
@@ -287,94 +253,42 @@ static bool cfg_empty_is_unset(const struct cfg_key *k)
  */
 static int cfg_val_set(const struct cfg_key *k, const char *s, struct cfg_val *v, char **why)
 {
+	const struct cfg_type_info *t = cfg_type(k);
 	char *bad = NULL;
-	bool b;
-	int rc = 0;
+	int rc;
 
-	if (!s[0] && k->type != CFG_STRING && k->type != CFG_LIST && k->type != CFG_CIDRS) {
+	if (!s[0] && !t->empty_is_value) {
 		if (cfg_empty_is_unset(k))
 			return 0;
 		*why = xasprintf("key '%s': empty value", k->name);
 		return -EINVAL;
 	}
-	switch (k->type) {
-	case CFG_STRING:
-		break;
-	case CFG_INT: {
-		char *end;
-		errno = 0;
-		long long n = strtoll(s, &end, 10);
-		if (*end || end == s || cfg_is_space(*s)) {
-			*why = xasprintf("key '%s': '%s' is not an integer", k->name, s);
-			return -EINVAL;
-		}
-		if (errno == ERANGE || !cfg_in_bounds(k, n)) {
-			*why = cfg_bounds_set(k)
-			               ? cfg_range_error(k, s, "")
-			               : xasprintf("key '%s': '%s' is too large", k->name, s);
-			return -EINVAL;
-		}
-		v->num = n;
-		break;
-	}
-	case CFG_BOOL:
-		if (cfg_parse_bool(s, &b) < 0) {
-			*why = xasprintf("key '%s': '%s' is not a boolean (yes/no, true/false, "
-			                 "on/off, 1/0)",
-			                 k->name, s);
-			return -EINVAL;
-		}
-		v->num = b;
-		break;
-	case CFG_DURATION:
-	case CFG_SIZE:
-		rc = k->type == CFG_DURATION ? cfg_parse_duration_ms(s, &v->u64)
-		                             : cfg_parse_size(s, &v->u64);
-		if (rc == -ERANGE) {
-			*why = xasprintf("key '%s': '%s' is too large", k->name, s);
-			return -EINVAL;
-		}
-		if (rc < 0) {
-			*why = k->type == CFG_DURATION
-			               ? xasprintf("key '%s': '%s' is not a duration (e.g. 250ms, "
-			                           "30s, 5m, 1h, 7d, 2w)",
-			                           k->name, s)
-			               : xasprintf("key '%s': '%s' is not a size (e.g. 512, 64K, "
-			                           "25M, 1G)",
-			                           k->name, s);
-			return -EINVAL;
-		}
-		if (!cfg_in_bounds_u64(k, v->u64)) {
-			*why = cfg_range_error(k, s, k->type == CFG_DURATION ? " ms" : " bytes");
-			return -EINVAL;
-		}
-		break;
-	case CFG_LIST:
-		cfg_split_words(s, v);
-		break;
-	case CFG_CIDRS:
-		if (cidr_list_parse(s, &v->cidrs, &bad) < 0) {
-			*why = xasprintf("key '%s': '%s' is not an address or prefix", k->name,
-			                 bad ? bad : s);
-			free(bad);
-			return -EINVAL;
-		}
-		break;
-	case CFG_ENUM:
-		if (!cfg_enum_has(k->choices, s)) {
-			*why = xasprintf("key '%s': '%s' is not one of %s", k->name, s,
-			                 k->choices ? k->choices : "");
-			return -EINVAL;
-		}
-		break;
-	default:
-		cfg_bug("unknown key type", NULL, k->name);
-	}
+	rc = t->set(k, s, v, &bad);
+	if (rc == -ERANGE)
+		*why = xasprintf("key '%s': '%s' is too large", k->name, s);
+	else if (rc == -EDOM)
+		*why = xasprintf("key '%s': '%s' is out of range (%lld..%lld%s)", k->name, s,
+		                 k->min, k->max, t->unit);
+	else if (rc < 0)
+		*why = xasprintf("key '%s': '%s' %s%s", k->name, bad ? bad : s, t->expect,
+		                 k->type == CFG_ENUM && k->choices ? k->choices : "");
+	free(bad);
+	if (rc < 0)
+		return -EINVAL;
 	v->text = xstrdup(s);
 	return 0;
 }
 
 /* ---- sections */
+
+static size_t cfg_key_count(const struct cfg_key *keys)
+{
+	size_t n = 0;
+
+	while (keys && keys[n].name)
+		n++;
+	return n;
+}
 
 static void cfg_section_init(struct cfg_section *sec, const char *name, unsigned line,
                              const struct cfg_key *keys)
@@ -382,10 +296,30 @@ static void cfg_section_init(struct cfg_section *sec, const char *name, unsigned
 	sec->name = name ? xstrdup(name) : NULL;
 	sec->line = line;
 	sec->keys = keys;
-	sec->nkeys = 0;
-	while (keys && keys[sec->nkeys].name)
-		sec->nkeys++;
+	sec->nkeys = cfg_key_count(keys);
 	sec->vals = xcalloc(sec->nkeys ? sec->nkeys : 1, sizeof(*sec->vals));
+}
+
+/* The global key table: @schema->base (its defaults replaced by base_defaults),
+ * then @schema->global, then CFG_KEY_END; a new array. */
+static struct cfg_key *cfg_global_keys(const struct cfg_schema *schema)
+{
+	size_t nbase = cfg_key_count(schema->base), nglobal = cfg_key_count(schema->global);
+	struct cfg_key *keys = xcalloc(nbase + nglobal + 1, sizeof(*keys));
+
+	if (nbase)
+		memcpy(keys, schema->base, nbase * sizeof(*keys));
+	if (nglobal)
+		memcpy(keys + nbase, schema->global, nglobal * sizeof(*keys));
+	for (const struct cfg_default *d = schema->base_defaults; d && d->name; d++) {
+		size_t i = 0;
+		while (i < nbase && strcmp(keys[i].name, d->name) != 0)
+			i++;
+		if (i == nbase)
+			cfg_bug("default for a key not in the base table", NULL, d->name);
+		keys[i].def = d->def;
+	}
+	return keys;
 }
 
 static void cfg_section_fini(struct cfg_section *sec)
@@ -662,46 +596,57 @@ static char *cfg_check_required(const struct cfg *cfg, const struct cfg_section 
 	return NULL;
 }
 
-struct cfg *cfg_parse(const struct cfg_schema *schema, const char *text, size_t len,
-                      const char *name, char **err)
+/* Every line of @text through cfg_parse_line(). Return: 0, or -EINVAL with
+ * p->why set and p->line at the bad line. */
+static int cfg_parse_text(struct cfg_parser *p, const char *text, size_t len)
 {
 	char line[CFG_LINE_MAX + 1];
-	struct cfg_parser p;
-	struct cfg *cfg = xcalloc(1, sizeof(*cfg));
 	size_t pos = 0;
 
-	*err = NULL;
-	cfg->path = xstrdup(name ? name : "<config>");
-	cfg->schema = schema;
-	pthread_mutex_init(&cfg->lock, NULL);
-	cfg_section_init(&cfg->global, NULL, 0, schema->global);
-	memset(&p, 0, sizeof(p));
-	p.cfg = cfg;
-	p.cur = &cfg->global;
 	while (pos < len) {
 		const char *start = text + pos;
 		const char *nl = memchr(start, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - start) : len - pos;
 		pos += n + (nl ? 1 : 0);
-		p.line++;
+		p->line++;
 		if (n && start[n - 1] == '\r')
 			n--;
 		if (n > CFG_LINE_MAX) {
-			p.why = xasprintf("line too long (more than %d bytes)", CFG_LINE_MAX);
-			goto fail;
+			p->why = xasprintf("line too long (more than %d bytes)", CFG_LINE_MAX);
+			return -EINVAL;
 		}
 		if (memchr(start, '\0', n)) {
-			p.why = xstrdup("NUL byte in line");
-			goto fail;
+			p->why = xstrdup("NUL byte in line");
+			return -EINVAL;
 		}
 		memcpy(line, start, n);
 		line[n] = '\0';
-		if (cfg_parse_line(&p, line) < 0)
-			goto fail;
+		if (cfg_parse_line(p, line) < 0)
+			return -EINVAL;
 		/* cfg->sections may have moved */
-		if (p.cur != &cfg->global)
-			p.cur = &cfg->sections[p.cur_index];
+		if (p->cur != &p->cfg->global)
+			p->cur = &p->cfg->sections[p->cur_index];
 	}
+	return 0;
+}
+
+struct cfg *cfg_parse(const struct cfg_schema *schema, const char *text, size_t len,
+                      const char *name, char **err)
+{
+	struct cfg_parser p;
+	struct cfg *cfg = xcalloc(1, sizeof(*cfg));
+
+	*err = NULL;
+	cfg->path = xstrdup(name ? name : "<config>");
+	cfg->schema = schema;
+	pthread_mutex_init(&cfg->lock, NULL);
+	cfg->global_keys = cfg_global_keys(schema);
+	cfg_section_init(&cfg->global, NULL, 0, cfg->global_keys);
+	memset(&p, 0, sizeof(p));
+	p.cfg = cfg;
+	p.cur = &cfg->global;
+	if (cfg_parse_text(&p, text, len) < 0)
+		goto fail;
 	if ((*err = cfg_check_required(cfg, &cfg->global)))
 		goto fail_msg;
 	for (size_t i = 0; i < cfg->nsections; i++)
@@ -721,21 +666,16 @@ fail_msg:
 	return NULL;
 }
 
-struct cfg *cfg_load(const struct cfg_schema *schema, const char *path, char **err)
+/* cfg_open() - @path for reading, when it is a regular file: O_NONBLOCK, so that
+ * a FIFO cannot hold the start (no signal is handled yet, so SIGTERM could not
+ * end the wait). Return: the stream, or NULL with errno and *err set. */
+static FILE *cfg_open(const char *path, char **err)
 {
-	struct cfg *cfg = NULL;
-	struct buf b;
-	char chunk[8192];
-	size_t n;
-	FILE *f;
-	int e;
-
-	*err = NULL;
-	/* O_NONBLOCK and regular files only: a FIFO must not hold the start (no signal is
-	 * handled yet, so SIGTERM could not end the wait) */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
-	e = 0;
+	FILE *f = NULL;
+	int e = 0;
+
 	if (fd < 0 || fstat(fd, &st) < 0)
 		e = errno;
 	else if (!S_ISREG(st.st_mode))
@@ -748,8 +688,22 @@ struct cfg *cfg_load(const struct cfg_schema *schema, const char *path, char **e
 		if (fd >= 0)
 			close(fd);
 		errno = e;
-		return NULL;
 	}
+	return f;
+}
+
+struct cfg *cfg_load(const struct cfg_schema *schema, const char *path, char **err)
+{
+	struct cfg *cfg = NULL;
+	struct buf b;
+	char chunk[8192];
+	size_t n;
+	FILE *f;
+	int e;
+
+	*err = NULL;
+	if (!(f = cfg_open(path, err)))
+		return NULL;
 	buf_init(&b);
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		buf_append(&b, chunk, n);
@@ -787,6 +741,7 @@ void cfg_free(struct cfg *cfg)
 	}
 	free(cfg->phantoms);
 	pthread_mutex_destroy(&cfg->lock);
+	free(cfg->global_keys);
 	free(cfg->path);
 	free(cfg);
 }
@@ -817,6 +772,11 @@ uint64_t cfg_duration_ms(const struct cfg *cfg, const char *section, const char 
 uint64_t cfg_size(const struct cfg *cfg, const char *section, const char *key)
 {
 	return cfg_get(cfg, section, key, CFG_SIZE, NULL)->u64;
+}
+
+int cfg_enum(const struct cfg *cfg, const char *section, const char *key)
+{
+	return (int)cfg_get(cfg, section, key, CFG_ENUM, NULL)->num;
 }
 
 const char *const *cfg_list(const struct cfg *cfg, const char *section, const char *key, size_t *n)
@@ -906,7 +866,7 @@ static void cfg_print_section(FILE *out, const struct cfg_section *sec)
 	for (size_t i = 0; i < sec->nkeys; i++) {
 		const struct cfg_key *k = &sec->keys[i];
 		if (k->help)
-			fprintf(out, "# %s (%s)\n", k->help, cfg_type_names[k->type]);
+			fprintf(out, "# %s (%s)\n", k->help, cfg_type(k)->name);
 		fputs(k->name, out);
 		cfg_print_value(out, k, &sec->vals[i]);
 		fputc('\n', out);

@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cfg_value.h" /* the value parsers, for code that reads these forms elsewhere */
 #include "cidr.h"
 
 enum cfg_type {
@@ -56,7 +57,19 @@ struct cfg_key {
 		NULL, CFG_STRING, NULL, 0, 0, 0, NULL, NULL                                        \
 	}
 
+/* A schema's default for one key of a shared table (cfg_schema.base). */
+struct cfg_default {
+	const char *name;
+	const char *def; /* in place of the table's default */
+};
+
 struct cfg_schema {
+	/* base - optional key table shared by several schemas (common/daemon.h's
+	 * daemon_keys): its keys come first among the global keys, before @global.
+	 * base_defaults - optional, terminated by { NULL, NULL }: defaults of base keys
+	 * that differ per schema; naming a key not in @base is a programming error. */
+	const struct cfg_key *base;
+	const struct cfg_default *base_defaults;
 	const struct cfg_key *global; /* keys before the first [section] */
 	/* section_keys() - the key table for a section named @name, or NULL when such
 	 * a section is not allowed (error "unknown section"). NULL = no sections at all. */
@@ -92,6 +105,9 @@ long long cfg_int(const struct cfg *cfg, const char *section, const char *key);
 bool cfg_bool(const struct cfg *cfg, const char *section, const char *key);
 uint64_t cfg_duration_ms(const struct cfg *cfg, const char *section, const char *key);
 uint64_t cfg_size(const struct cfg *cfg, const char *section, const char *key);
+/* cfg_enum() - the index of the value in the key's choices (0 = the first one);
+ * an unset key reads 0. */
+int cfg_enum(const struct cfg *cfg, const char *section, const char *key);
 /* cfg_list() - the words; *n set to their count; array owned by @cfg, NULL-terminated. */
 const char *const *cfg_list(const struct cfg *cfg, const char *section, const char *key, size_t *n);
 const struct cidr_list *cfg_cidrs(const struct cfg *cfg, const char *section, const char *key);
@@ -108,11 +124,5 @@ bool cfg_has_section(const struct cfg *cfg, const char *name);
 
 /* cfg_print() - the effective config, defaults included, readable by cfg_load(). */
 int cfg_print(const struct cfg *cfg, FILE *out);
-
-/* Value parsers, shared with code that reads these types elsewhere.
- * Return 0 or -EINVAL / -ERANGE. */
-int cfg_parse_duration_ms(const char *s, uint64_t *ms);
-int cfg_parse_size(const char *s, uint64_t *bytes);
-int cfg_parse_bool(const char *s, bool *b);
 
 #endif

@@ -145,35 +145,11 @@ void daemon_check_store(struct daemon *d, struct daemon_check *ck);
 /* daemon_check_end() - print the summary line on stdout. Return the exit code. */
 int daemon_check_end(struct daemon *d, struct daemon_check *ck);
 
-/* Common config keys every daemon has: listen, store, user, group, listen_group.
+/* daemon_keys - the config keys every daemon has: listen, listen_group, store,
+ * user, group (common/daemon_keys.c). A daemon's schema names it as .base and gives
+ * its own defaults for "listen" and "user" in .base_defaults.
  * daemon_main() parses each `listen` endpoint as the file is read (listen_parse()):
- * a bad one is "file:line: listen: bad endpoint 'X'", exit 78, also with -n.
- * Put DAEMON_KEYS(listen, user) first in the daemon's global key table. */
-#define DAEMON_KEYS(listen_def, user_def)                                                               \
-	{ "listen",   CFG_LIST,                                                                         \
-	  listen_def, 0,                                                                                \
-	  0,          0,                                                                                \
-	  NULL,       "where to listen: unix:/path[:mode] inet:host:port inet6:[addr]:port" },          \
-	        { "listen_group",                                                                       \
-		  CFG_STRING,                                                                           \
-		  "postfix",                                                                            \
-		  0,                                                                                    \
-		  0,                                                                                    \
-		  0,                                                                                    \
-		  NULL,                                                                                 \
-		  "group of the unix socket (set only when started as root)" },                         \
-	        { "store",                                                                              \
-		  CFG_STRING,                                                                           \
-		  "lmdb:/var/lib/postwarden/state",                                                     \
-		  0,                                                                                    \
-		  0,                                                                                    \
-		  0,                                                                                    \
-		  NULL,                                                                                 \
-		  "state store: lmdb:DIR, redis://host:port/db, redis+unix:///path" },                  \
-	        { "user", CFG_STRING, user_def, 0, 0, 0, NULL, "user to run as when started as root" }, \
-	{                                                                                               \
-		"group", CFG_STRING, "postwarden", 0, 0, 0, NULL,                                       \
-		        "group to run as when started as root"                                          \
-	}
+ * a bad one is "file:line: listen: bad endpoint 'X'", exit 78, also with -n. */
+extern const struct cfg_key daemon_keys[];
 
 #endif

@@ -10,8 +10,10 @@
 #include "av.h"
 #include "xalloc.h"
 
+/* Every CFG_ENUM lists its choices in the order of the C enum it is read into
+ * with cfg_enum(): verdict_on_virus, verdict_on_error, verdict_on_oversize,
+ * clamd_mode. */
 static const struct cfg_key av_keys[] = {
-	DAEMON_KEYS("unix:/var/spool/postfix/milter-av/milter.sock", "milter-av"),
 	{ "clamd", CFG_LIST, "unix:/run/clamav/clamd.ctl", 0, 0, 0, NULL,
 	  "clamd backends in order of preference: unix:/path inet:host:port" },
 	{ "on_virus", CFG_ENUM, "reject", 0, 0, 0, "reject|discard|quarantine|tag",
@@ -45,21 +47,21 @@ static int av_check_key(const char *section, const char *key, const char *value,
 	return 0;
 }
 
-const struct cfg_schema av_schema = { .global = av_keys, .check = av_check_key };
+static const struct cfg_default av_daemon_defaults[] = {
+	{ "listen", "unix:/var/spool/postfix/milter-av/milter.sock" },
+	{ "user", "milter-av" },
+	{ NULL, NULL },
+};
 
-static int av_enum(const char *v, const char *const *names, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(v, names[i]) == 0)
-			return i;
-	return 0;
-}
+const struct cfg_schema av_schema = {
+	.base = daemon_keys,
+	.base_defaults = av_daemon_defaults,
+	.global = av_keys,
+	.check = av_check_key,
+};
 
 struct av_conf *av_conf_build(const struct cfg *cfg, char **err)
 {
-	static const char *const virus[] = { "reject", "discard", "quarantine", "tag" };
-	static const char *const error[] = { "tempfail", "accept" };
-	static const char *const over[] = { "accept", "tempfail", "reject" };
 	size_t n;
 	const char *const *ep = cfg_list(cfg, NULL, "clamd", &n);
 
@@ -75,15 +77,11 @@ struct av_conf *av_conf_build(const struct cfg *cfg, char **err)
 	}
 	struct av_conf *c = xcalloc(1, sizeof(*c));
 	c->pool = pool;
-	c->mode = strcmp(cfg_str(cfg, NULL, "fildes"), "no") == 0 ? CLAMD_MODE_INSTREAM
-	                                                          : CLAMD_MODE_AUTO;
+	c->mode = (enum clamd_mode)cfg_enum(cfg, NULL, "fildes");
 	c->max_size = (size_t)cfg_size(cfg, NULL, "max_size");
-	c->policy.on_virus =
-	        (enum verdict_on_virus)av_enum(cfg_str(cfg, NULL, "on_virus"), virus, 4);
-	c->policy.on_error =
-	        (enum verdict_on_error)av_enum(cfg_str(cfg, NULL, "on_error"), error, 2);
-	c->policy.oversize =
-	        (enum verdict_on_oversize)av_enum(cfg_str(cfg, NULL, "oversize"), over, 3);
+	c->policy.on_virus = (enum verdict_on_virus)cfg_enum(cfg, NULL, "on_virus");
+	c->policy.on_error = (enum verdict_on_error)cfg_enum(cfg, NULL, "on_error");
+	c->policy.oversize = (enum verdict_on_oversize)cfg_enum(cfg, NULL, "oversize");
 	c->policy.add_header = cfg_bool(cfg, NULL, "add_header");
 	c->skip_networks = cfg_cidrs(cfg, NULL, "skip_networks");
 	c->skip_authenticated = cfg_bool(cfg, NULL, "skip_authenticated");

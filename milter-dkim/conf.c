@@ -29,8 +29,11 @@
 #include "dns.h"
 #include "xalloc.h"
 
+/* CFG_ENUM choices, in the order cfg_enum() numbers them: on_error as below,
+ * algorithm as enum keys_type. */
+enum dkim_on_error { DKIM_ON_ERROR_TEMPFAIL, DKIM_ON_ERROR_ACCEPT };
+
 static const struct cfg_key dkim_global_keys[] = {
-	DAEMON_KEYS("unix:/var/spool/postfix/milter-dkim/milter.sock", "milter-dkim"),
 	{ "keydir", CFG_STRING, "/var/lib/milter-dkim/keys", 0, 0, 0, NULL,
 	  "where generated keys live (<domain>.<selector>.key)" },
 	{ "sign_networks", CFG_CIDRS, "127.0.0.0/8 ::1", 0, 0, 0, NULL,
@@ -113,7 +116,15 @@ static const struct cfg_key *dkim_section_keys(const char *name)
 	return dkim_valid_domain(dom) && dkim_valid_selector(slash + 1) ? dkim_selector_keys : NULL;
 }
 
+static const struct cfg_default dkim_daemon_defaults[] = {
+	{ "listen", "unix:/var/spool/postfix/milter-dkim/milter.sock" },
+	{ "user", "milter-dkim" },
+	{ NULL, NULL },
+};
+
 const struct cfg_schema dkim_schema = {
+	.base = daemon_keys,
+	.base_defaults = dkim_daemon_defaults,
 	.global = dkim_global_keys,
 	.section_keys = dkim_section_keys,
 	.sections_nocase = true,
@@ -301,9 +312,8 @@ static int dkim_domain_build(const struct cfg *cfg, struct dkim_domain *dom, enu
 		bool has = written != NULL;
 		if (has)
 			snprintf(sect, sizeof(sect), "%s", written);
-		const char *alg = has ? cfg_str(cfg, sect, "algorithm") : "rsa-sha256";
 		const char *key = has ? cfg_str(cfg, sect, "key") : "";
-		s->type = strcmp(alg, "ed25519-sha256") == 0 ? KEYS_ED25519 : KEYS_RSA;
+		s->type = has ? (enum keys_type)cfg_enum(cfg, sect, "algorithm") : KEYS_RSA;
 		s->bits = has ? (int)cfg_int(cfg, sect, "bits") : 2048;
 		s->sc.sign = has ? cfg_bool(cfg, sect, "sign") : true;
 		s->keyspec = *key ? xstrdup(key)
@@ -399,7 +409,7 @@ struct dkim_conf *dkim_conf_build(const struct cfg *cfg, enum dkim_keys mode, st
 	c->dns_check_interval_ms = cfg_duration_ms(cfg, NULL, "dns_check_interval");
 	c->retire_grace_ms = cfg_duration_ms(cfg, NULL, "retire_grace");
 	c->expire_ms = cfg_duration_ms(cfg, NULL, "expire");
-	c->on_error_accept = strcmp(cfg_str(cfg, NULL, "on_error"), "accept") == 0;
+	c->on_error_accept = cfg_enum(cfg, NULL, "on_error") == DKIM_ON_ERROR_ACCEPT;
 	c->dom = xcalloc(ns ? ns : 1, sizeof(*c->dom));
 	c->sections = xcalloc(ns ? ns : 1, sizeof(*c->sections));
 

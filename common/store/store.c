@@ -16,72 +16,47 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg_value.h"
 #include "config.h"
 #include "store_backend.h"
 #include "xalloc.h"
 
 static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
 {
-	char *end;
+	long long v;
 
-	if (*s < '0' || *s > '9')
+	if (*s < '0' || *s > '9' || cfg_parse_int(s, &v) < 0 || (unsigned long long)v > max)
 		return -EINVAL;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return -EINVAL;
-	*out = v;
+	*out = (unsigned long long)v;
 	return 0;
 }
 
-/* "1s", "250ms", "2" (seconds) -> milliseconds, 1 ms .. 1 h */
+/* "1s", "250ms", "2" (seconds) -> milliseconds, 1 ms .. 1 h; a store URI takes
+ * only these units of a cfg duration. */
 static int parse_timeout(const char *s, unsigned *ms)
 {
-	char *end;
+	const char *unit = s + strspn(s, "0123456789");
+	uint64_t v;
 
-	if (*s < '0' || *s > '9')
+	if (*unit && strcmp(unit, "ms") != 0 && strcmp(unit, "s") != 0)
 		return -EINVAL;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || v > 3600 * 1000ULL)
-		return -EINVAL;
-	if (strcmp(end, "ms") == 0)
-		;
-	else if (*end == '\0' || strcmp(end, "s") == 0)
-		v *= 1000;
-	else
-		return -EINVAL;
-	if (v == 0 || v > 3600 * 1000ULL)
+	if (cfg_parse_duration_ms(s, &v) < 0 || v == 0 || v > 3600 * 1000)
 		return -EINVAL;
 	*ms = (unsigned)v;
 	return 0;
 }
 
-/* "64M", "1G", "1048576" -> bytes */
+/* "64M", "1G", "1048576" -> bytes, 1 .. 16T: a cfg size without the "B". */
 static int parse_size(const char *s, size_t *out)
 {
-	char *end;
+	size_t n = strlen(s);
+	uint64_t v;
 
-	if (*s < '0' || *s > '9')
+	if (n && (s[n - 1] == 'b' || s[n - 1] == 'B'))
 		return -EINVAL;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	unsigned shift = 0;
-	if (errno)
+	if (cfg_parse_size(s, &v) < 0 || v == 0 || v > (1ULL << 44) || v > SIZE_MAX)
 		return -EINVAL;
-	if (*end == 'K' || *end == 'k')
-		shift = 10;
-	else if (*end == 'M' || *end == 'm')
-		shift = 20;
-	else if (*end == 'G' || *end == 'g')
-		shift = 30;
-	else if (*end)
-		return -EINVAL;
-	if (shift && end[1])
-		return -EINVAL;
-	if (v == 0 || v > (SIZE_MAX >> shift) || v > (1ULL << (44 - shift)))
-		return -EINVAL;
-	*out = (size_t)(v << shift);
+	*out = (size_t)v;
 	return 0;
 }
 
@@ -92,7 +67,7 @@ static int parse_query(char *q, struct store_uri *u, bool redis)
 
 	for (char *kv = strtok_r(q, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
 		char *v = strchr(kv, '=');
-		unsigned long long n;
+		unsigned long long n = 0;
 		int rc;
 		if (!v)
 			return -EINVAL;

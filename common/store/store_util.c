@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cfg_value.h"
 #include "store_backend.h"
 #include "xalloc.h"
 
@@ -30,7 +31,6 @@ uint64_t store_expiry_ms(unsigned ttl_s)
 int store_int_parse(const char *s, size_t len, long long *out)
 {
 	char tmp[24];
-	char *end;
 
 	if (len == 0 || len >= sizeof(tmp))
 		return -EINVAL;
@@ -38,12 +38,7 @@ int store_int_parse(const char *s, size_t len, long long *out)
 	tmp[len] = '\0';
 	if (!(tmp[0] == '-' || (tmp[0] >= '0' && tmp[0] <= '9')))
 		return -EINVAL;
-	errno = 0;
-	long long v = strtoll(tmp, &end, 10);
-	if (errno || *end != '\0')
-		return -EINVAL;
-	*out = v;
-	return 0;
+	return cfg_parse_int(tmp, out) < 0 ? -EINVAL : 0;
 }
 
 int store_int_add(long long *v, long long by)

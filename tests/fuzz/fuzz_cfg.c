@@ -1,5 +1,6 @@
 /* libFuzzer harness for common/cfg: parse arbitrary bytes against a schema with
- * every key type, required keys and a section_keys() callback; on success read
+ * every key type, required keys, a shared base table with schema defaults and a
+ * section_keys() callback; on success read
  * every key back and check that cfg_print() output parses again and prints the
  * same text (the `-n` round trip). Any failure aborts. */
 #include <stdint.h>
@@ -10,6 +11,19 @@
 #include "cfg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const struct cfg_key fz_base[] = {
+	{ "listen", CFG_LIST, NULL, 0, 0, 0, NULL, "shared" },
+	{ "user", CFG_STRING, NULL, 0, 0, 0, NULL, NULL },
+	{ "group", CFG_STRING, "staff", 0, 0, 0, NULL, NULL },
+	CFG_KEY_END,
+};
+
+static const struct cfg_default fz_base_defaults[] = {
+	{ "listen", "unix:/fz inet:h:1" },
+	{ "user", "fz" },
+	{ NULL, NULL },
+};
 
 static const struct cfg_key fz_global[] = {
 	{ "name", CFG_STRING, "pw", 0, 0, 0, NULL, "a string" },
@@ -49,7 +63,12 @@ static const struct cfg_key *fz_section_keys(const char *name)
 	return NULL;
 }
 
-static const struct cfg_schema fz_schema = { .global = fz_global, .section_keys = fz_section_keys };
+static const struct cfg_schema fz_schema = {
+	.base = fz_base,
+	.base_defaults = fz_base_defaults,
+	.global = fz_global,
+	.section_keys = fz_section_keys,
+};
 
 static char *fz_print(const struct cfg *c, size_t *len)
 {
@@ -90,6 +109,13 @@ static void fz_read_all(const struct cfg *c, const char *section, const struct c
 		case CFG_CIDRS:
 			(void)cidr_list_match_str(cfg_cidrs(c, section, k->name), "10.1.2.3");
 			break;
+		case CFG_ENUM:
+			if (cfg_enum(c, section, k->name) !=
+			    (cfg_is_set(c, section, k->name) || k->def
+			             ? cfg_parse_enum(k->choices, cfg_str(c, section, k->name))
+			             : 0))
+				abort();
+			break;
 		default:
 			break;
 		}
@@ -119,6 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (err)
 		abort();
+	fz_read_all(c, NULL, fz_base);
 	fz_read_all(c, NULL, fz_global);
 	for (size_t i = 0; i < cfg_section_count(c); i++) {
 		const char *name = cfg_section_name(c, i);

@@ -20,14 +20,23 @@ struct testd_priv {
 };
 
 static const struct cfg_key testd_keys[] = {
-	DAEMON_KEYS("unix:/run/testd/milter.sock", "testd"),
 	{ "greeting", CFG_STRING, "hello", 0, 0, 0, NULL, "text of the X-Testd header" },
 	{ "reject_all", CFG_BOOL, "no", 0, 0, 0, NULL, "reject every message" },
 	{ "delay", CFG_DURATION, "0", 0, 0, 60000, NULL, "sleep this long at end of message" },
 	CFG_KEY_END,
 };
 
-static const struct cfg_schema testd_schema = { .global = testd_keys };
+static const struct cfg_default testd_daemon_defaults[] = {
+	{ "listen", "unix:/run/testd/milter.sock" },
+	{ "user", "testd" },
+	{ NULL, NULL },
+};
+
+static const struct cfg_schema testd_schema = {
+	.base = daemon_keys,
+	.base_defaults = testd_daemon_defaults,
+	.global = testd_keys,
+};
 
 static void *testd_build(struct daemon *d, const struct cfg *cfg, char **err)
 {

@@ -1,6 +1,7 @@
 /* Unit tests for common/cfg: every type, defaults, comments, the line limit,
  * every error message (exact "file:line: " prefix), empty values, cfg_print
- * round trip, absent sections, concurrent readers, programming-error aborts. */
+ * round trip, absent sections, a shared base key table, concurrent readers,
+ * programming-error aborts. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -744,7 +745,53 @@ START_TEST(getters_abort_on_misuse)
 }
 END_TEST
 
+static const struct cfg_key shared_keys[] = {
+	{ "listen", CFG_LIST, NULL, 0, 0, 0, NULL, "where" },
+	{ "group", CFG_STRING, "staff", 0, 0, 0, NULL, NULL },
+	CFG_KEY_END,
+};
+
+START_TEST(base_keys)
+{
+	static const struct cfg_default base_defs[] = { { "listen", "unix:/a inet:h:1" },
+		                                        { NULL, NULL } };
+	static const struct cfg_key own[] = {
+		{ "level", CFG_INT, "3", 0, 0, 0, NULL, NULL },
+		CFG_KEY_END,
+	};
+	static const struct cfg_schema with_base = { .base = shared_keys,
+		                                     .base_defaults = base_defs,
+		                                     .global = own };
+	static const struct cfg_schema base_only = { .base = shared_keys };
+	const char *text = "level = 4\ngroup = wheel\n";
+	char *err = NULL;
+	size_t n;
+	struct cfg *c = cfg_parse(&with_base, text, strlen(text), "b.conf", &err);
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_nonnull(cfg_list(c, NULL, "listen", &n));
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(cfg_str(c, NULL, "group"), "wheel");
+	ck_assert_int_eq(cfg_int(c, NULL, "level"), 4);
+	char *out = print_to_string(c);
+	ck_assert_str_eq(out,
+	                 "# where (list)\nlisten = unix:/a inet:h:1\ngroup = wheel\nlevel = 4\n");
+	free(out);
+	cfg_free(c);
+
+	c = cfg_parse(&base_only, "listen = x\n", 11, "b.conf", &err);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(cfg_list(c, NULL, "listen", &n)[0], "x");
+	ck_assert_str_eq(cfg_str(c, NULL, "group"), "staff");
+	cfg_free(c);
+	ck_assert_ptr_null(cfg_parse(&base_only, "level = 4\n", 10, "b.conf", &err));
+	ck_assert_str_eq(err, "b.conf:1: unknown key 'level'");
+	free(err);
+}
+END_TEST
+
 CHECK_MAIN("cfg", all_types, defaults, sections, comments, crlf_and_no_final_newline,
            required_missing, error_messages, empty_values, line_limit, value_parsers,
            print_roundtrip, print_roundtrip_hash_values, load_file, concurrent_readers,
-           getters_abort_on_misuse, schema_check, sections_nocase, errors_escape_config_bytes)
+           getters_abort_on_misuse, schema_check, sections_nocase, errors_escape_config_bytes,
+           base_keys)
