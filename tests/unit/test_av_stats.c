@@ -12,6 +12,7 @@
 #include <check.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -166,7 +167,7 @@ static void *count_thread(void *arg)
 	return NULL;
 }
 
-static volatile int counting;
+static atomic_int counting;
 
 static void *flush_thread(void *arg)
 {

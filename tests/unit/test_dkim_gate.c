@@ -6,6 +6,7 @@
  * store and a reload adding selectors (the table grows) all at once; no signing
  * time is lost and every gate_active() answer is one the table could give. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "check_common.h"
@@ -169,7 +170,7 @@ END_TEST
 #define FLEET_CHECKS 1000
 #define BASE ((time_t)1000000)
 
-static volatile int running;
+static atomic_int running;
 
 struct signer {
 	int t;
