@@ -17,6 +17,9 @@ LUA=$(cd "$(dirname "$0")" && pwd)/av/msg.lua
 hn_tmpdir D avfds
 clamd_up "$D/clamd" || hn_die "clamd did not start"
 av_msgs "$D/msgs" "$D/clamd/eicar.com"
+# av_up runs in subshells below (for ulimit): its listener and stop go on this shell's stack
+notify_up "$D/av" || hn_die "notify listener"
+hn_on_exit av_down "$D/av"
 # the soft limit is raised to the hard one at start
 ( ulimit -S -n 256; av_up "$D/av" "clamd=unix:$D/clamd/clamd.sock" backend_retry=60s ) ||
 	hn_die "milter-av did not start"

@@ -6,8 +6,10 @@
 #   av_bin                  path of the milter-av binary ($AV_BIN, else the build tree)
 #   av_up DIR [KEY=VALUE...] write DIR/av.conf (socket DIR/run/av.sock, lmdb store in
 #                           DIR/state unless store= is given, user nobody) with the given
-#                           keys, start milter-av -f (log DIR/av.log, PID DIR/av.pid) and
-#                           wait for its socket; registers av_down
+#                           keys, start milter-av -f (log DIR/av.log, PID DIR/av.pid) with
+#                           NOTIFY_SOCKET=DIR/notify.sock (tests/harness/notify.sh) and
+#                           wait for READY=1 (1 at once if it exits); AV_NOTIFY_MARK is
+#                           the notify_mark from before the start; registers av_down
 #   av_down DIR             SIGTERM, bounded wait; idempotent
 #   av_reconf DIR KEY=VALUE... rewrite av.conf with these keys and SIGUSR1; waits for the
 #                           reload log line
@@ -24,6 +26,7 @@
 
 [ -n "${AV_LIB_LOADED:-}" ] && return 0
 AV_LIB_LOADED=1
+. "$HN_HARNESS/notify.sh"
 
 av_bin() { echo "${AV_BIN:-${POSTWARDEN_BUILD:-build}/milter-av/milter-av}"; }
 
@@ -74,11 +77,13 @@ av_up() {
 	mkdir -p "$d/run" "$d/state"
 	chown nobody:nogroup "$d/run" "$d/state"
 	av__write_conf "$d" "$@"
-	"$(av_bin)" -f -c "$d/av.conf" >>"$d/av.log" 2>&1 &
+	notify_up "$d" || return 1
+	AV_NOTIFY_MARK=$(notify_mark "$d")
+	NOTIFY_SOCKET=$d/notify.sock "$(av_bin)" -f -c "$d/av.conf" >>"$d/av.log" 2>&1 &
 	echo $! >"$d/av.pid"
 	hn_on_exit av_down "$d"
-	if ! hn_wait 10 test -S "$d/run/av.sock"; then
-		hn_log "milter-av in $d did not bind its socket"
+	if ! notify_wait "$d" "$AV_NOTIFY_MARK" READY=1 "$(av_pid "$d")" 10; then
+		hn_log "milter-av in $d did not report READY=1"
 		cat "$d/av.log" >&2
 		return 1
 	fi

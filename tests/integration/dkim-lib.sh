@@ -7,8 +7,10 @@
 #   dk_conf FILE           write a config: the common globals (socket, nobody, keydir, store
 #                          $DK_STORE or lmdb in $D/state, resolver) then stdin
 #   dk_publish CONF [DOM]  publish every uncommented `milter-dkim dns` line in the harness DNS
-#   dk_start CONF          start the daemon in the foreground (log: $D/dkim.log), wait for
-#                          "started"; DK_PID. Returns 1 if it exits or never starts.
+#   dk_start CONF          start the daemon in the foreground (log: $D/dkim.log) with
+#                          NOTIFY_SOCKET=$D/notify.sock (tests/harness/notify.sh), wait for
+#                          READY=1; DK_PID, DK_NOTIFY_MARK (the notify_mark before the
+#                          start). Returns 1 if it exits or is not ready within 30 s.
 #   dk_reload              SIGUSR1 and wait for the next "configuration reloaded" or
 #                          "reload failed" line (DNS re-check included)
 #   dk_mt LUA [NAME=VAL..] run a miltertest script against the socket (output: $D/mt.log)
@@ -18,6 +20,7 @@
 
 . "${POSTWARDEN_HARNESS:-$(dirname "$0")/../harness}/lib.sh"
 . "$HN_HARNESS/dns.sh"
+. "$HN_HARNESS/notify.sh"
 DK_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 dk_init() {
@@ -106,18 +109,13 @@ dk_publish_selector() {
 dk_start() {
 	: >>"$D/dkim.log"
 	DK_LOGSTART=$(wc -l <"$D/dkim.log")
-	"$DKIM" -f ${DK_DEBUG:+-d} -c "$1" >>"$D/dkim.log" 2>&1 &
+	notify_up "$D" || return 1
+	DK_NOTIFY_MARK=$(notify_mark "$D")
+	NOTIFY_SOCKET=$D/notify.sock "$DKIM" -f ${DK_DEBUG:+-d} -c "$1" >>"$D/dkim.log" 2>&1 &
 	DK_PID=$!
 	hn_on_exit hn_stop "$DK_PID"
 	DK_RELOADS=$(grep -c 'configuration reloaded\|reload failed' "$D/dkim.log")
-	local i
-	for ((i = 0; i < 3000; i++)); do
-		tail -n +"$((DK_LOGSTART + 1))" "$D/dkim.log" | grep -q 'milter-dkim .* started' &&
-			return 0
-		hn_alive "$DK_PID" || return 1
-		sleep 0.01
-	done
-	return 1
+	notify_wait "$D" "$DK_NOTIFY_MARK" READY=1 "$DK_PID" 30
 }
 
 dk_reload() {
