@@ -462,7 +462,7 @@ static int daemon_setup(struct daemon *d)
 		return DAEMON_EXIT_CONFIG;
 	d->store = daemon_open_store(d);
 	const char *uri = cfg_str(cfg, NULL, "store");
-	if (!d->store && *uri && strncmp(uri, "redis", 5) != 0)
+	if (!d->store && *uri && !store_uri_is_remote(uri))
 		return DAEMON_EXIT_UNAVAIL; /* a local store that cannot open is a setup error */
 	return DAEMON_EXIT_OK;
 }
