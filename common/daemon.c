@@ -2,8 +2,9 @@
  *
  * Start order: flags -> config (errors name file:line, exit 78; every `listen`
  * endpoint is parsed then, by the check() this skeleton adds to the schema) -> subcommand or
- * -n -> runner->prepare() takes listeners as root -> privilege drop -> store ->
- * build() (secrets) -> started() -> READY=1 -> runner->serve(). Every handled
+ * -n -> runner->prepare() takes listeners as root -> privilege drop -> build()
+ * (secrets) -> store -> started() -> the tick thread -> READY=1 -> runner->serve()
+ * -> the last tick. Every handled
  * signal is blocked in main before any thread exists; unless the runner owns
  * signals, one thread sigwait()s: SIGHUP/SIGUSR1 reload, SIGTERM/SIGINT stop.
  * Config snapshots are refcounted: a reload publishes a new one, in-flight work
@@ -44,6 +45,8 @@ struct daemon {
 	struct daemon_conf *conf;
 	struct store *store;
 	atomic_bool stop;
+	pthread_t tick_thread;
+	bool ticking; /* tick_thread runs */
 };
 
 /* The daemon's own check(), chained after the skeleton's (one daemon per process). */
@@ -467,6 +470,37 @@ static int daemon_setup(struct daemon *d)
 	return DAEMON_EXIT_OK;
 }
 
+static void *daemon_tick_thread(void *arg)
+{
+	struct daemon *d = arg;
+	int ms = d->spec->tick_ms > 0 ? d->spec->tick_ms : DAEMON_TICK_MS;
+	while (!daemon_wait_stop(d, ms))
+		d->spec->tick(d, false);
+	return NULL;
+}
+
+/* daemon_tick_start() - the thread behind the spec's tick(), if it has one. */
+static void daemon_tick_start(struct daemon *d)
+{
+	if (!d->spec->tick)
+		return;
+	int r = pthread_create(&d->tick_thread, NULL, daemon_tick_thread, d);
+	if (r != 0)
+		log_err_e(-r, "no thread for periodic work (tick)");
+	d->ticking = r == 0;
+}
+
+/* daemon_tick_end() - after serve(): join the tick thread (the stop woke it), then
+ * the last tick. */
+static void daemon_tick_end(struct daemon *d)
+{
+	if (!d->ticking)
+		return;
+	pthread_join(d->tick_thread, NULL);
+	d->ticking = false;
+	d->spec->tick(d, true);
+}
+
 /* Every SMTP session of a milter holds descriptors (milter-av: 2-3 per message), and the
  * soft limit a service starts with is often 1024: raise it to the hard limit, so that
  * LimitNOFILE= (or the hard limit) is what counts. Return the limit now in effect. */
@@ -499,6 +533,7 @@ static int daemon_serve(struct daemon *d)
 	}
 	if (d->spec->started)
 		d->spec->started(d);
+	daemon_tick_start(d);
 	if (!run->own_signals && pthread_create(&sigthr, NULL, daemon_signal_thread, d) == 0)
 		pthread_detach(sigthr);
 	log_info("%s %s started (open file limit %ld)", d->spec->name, POSTWARDEN_VERSION, nofile);
@@ -507,6 +542,7 @@ static int daemon_serve(struct daemon *d)
 	r = run->serve(d);
 	notify_stopping();
 	daemon_request_stop(d);
+	daemon_tick_end(d);
 	log_info("%s stopped", d->spec->name);
 	return r < 0 ? DAEMON_EXIT_FAIL : DAEMON_EXIT_OK;
 }

@@ -19,6 +19,8 @@
 #define DAEMON_EXIT_UNAVAIL 69 /* EX_UNAVAILABLE: a dependency is missing at start */
 #define DAEMON_EXIT_CONFIG 78  /* EX_CONFIG */
 
+#define DAEMON_TICK_MS 5000 /* default interval of the spec's tick() */
+
 struct daemon;
 struct store;
 
@@ -73,8 +75,14 @@ struct daemon_spec {
 	 * reloaded() - optional: after a successful reload, before READY=1. */
 	void (*started)(struct daemon *d);
 	void (*reloaded)(struct daemon *d);
-	/* stopping() - optional: a stop was requested (wake background threads). */
+	/* stopping() - optional: a stop was requested. */
 	void (*stopping)(struct daemon *d);
+	/* tick() - optional: periodic work (Postfix's CA_MAIL_SERVER_LOOP). From
+	 * started() on, one skeleton thread calls it every tick_ms with @stopping false;
+	 * a stop wakes and joins that thread, and once serve() has returned (in-flight
+	 * work done) tick() runs a last time with @stopping true: the final flush. */
+	void (*tick)(struct daemon *d, bool stopping);
+	int tick_ms;                       /* 0: DAEMON_TICK_MS */
 	const struct daemon_cmd *commands; /* NULL-terminated by a zeroed entry; may be NULL */
 	const char *extra_help;            /* printed after the commands in --help */
 };

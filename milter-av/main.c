@@ -1,8 +1,8 @@
 /* milter-av: ClamAV bridge milter (README.md, "milter-av and clamd"). The
  * config table and snapshot live in conf.c, the callbacks in milter.c, the
- * counters in stats.c; this file is the daemon spec, the thread that flushes
- * counters and backend health to the store, and the `status` command (`check`
- * is in check.c).
+ * counters in stats.c; this file is the daemon spec (its tick writes counters
+ * and backend health to the store every 5 s, and once more at stop) and the
+ * `status` command (`check` is in check.c).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -20,8 +20,6 @@
 #include "store.h"
 #include "xalloc.h"
 
-static pthread_t av_thread;
-static bool av_thread_running;
 static long av_store_warned;
 
 static void *av_build(struct daemon *d, const struct cfg *cfg, char **err)
@@ -34,8 +32,9 @@ static void av_release(void *priv)
 	av_conf_free(priv);
 }
 
-static void av_flush(struct daemon *d)
+static void av_tick(struct daemon *d, bool stopping)
 {
+	(void)stopping;
 	struct store *st = daemon_store(d);
 	if (!st)
 		return;
@@ -45,15 +44,6 @@ static void av_flush(struct daemon *d)
 	if (r < 0 && log_ratelimit(&av_store_warned, 60))
 		log_warn_e(r, "store: counters not written (mail is not affected)");
 	daemon_conf_put(dc);
-}
-
-static void *av_thread_main(void *arg)
-{
-	struct daemon *d = arg;
-	while (!daemon_wait_stop(d, 5000))
-		av_flush(d);
-	av_flush(d);
-	return NULL;
 }
 
 /* How long the start waits for the backends' answers, whatever their number and timeout:
@@ -197,15 +187,6 @@ static void av_started(struct daemon *d)
 	}
 	free(err);
 	av_batch_put(b);
-	av_thread_running = pthread_create(&av_thread, NULL, av_thread_main, d) == 0;
-}
-
-static void av_stopping(struct daemon *d)
-{
-	if (av_thread_running) {
-		pthread_join(av_thread, NULL);
-		av_thread_running = false;
-	}
 }
 
 static int av_print_hash(const char *field, long long value, void *arg)
@@ -309,7 +290,8 @@ int main(int argc, char **argv)
 		.build = av_build,
 		.release = av_release,
 		.started = av_started,
-		.stopping = av_stopping,
+		.tick = av_tick,
+		.tick_ms = 5000,
 		.commands = av_commands,
 		.extra_help =
 		        "SIGUSR1 reloads the configuration; SIGUSR2 stops once open sessions are\n"
