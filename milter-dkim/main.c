@@ -34,13 +34,20 @@ struct gate *dkim_gate(void)
 	return dkim_gate_table;
 }
 
+/* dkim_build() - serving: create the missing keys, and join the problems on one log
+ * line. For a command (dns, check-dns, status): load the keys, create none, one
+ * problem per line. */
 static void *dkim_build(struct daemon *d, const struct cfg *cfg, char **err)
 {
+	bool serving = !daemon_command(d);
 	struct buf e, made;
 	buf_init(&e);
 	buf_init(&made);
-	struct dkim_conf *c = dkim_conf_build(cfg, DKIM_KEYS_CREATE, &made, &e);
-	if (!c) {
+	struct dkim_conf *c =
+	        dkim_conf_build(cfg, serving ? DKIM_KEYS_CREATE : DKIM_KEYS_LOAD, &made, &e);
+	if (!c && !serving) {
+		*err = buf_steal(&e, NULL);
+	} else if (!c) {
 		struct buf one;
 		buf_init(&one);
 		for (const char *p = buf_cstr(&e); *p; p++)

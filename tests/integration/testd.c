@@ -128,8 +128,8 @@ static int testd_cmd_echo(struct daemon *d, int argc, char **argv)
 }
 
 static const struct daemon_cmd testd_cmds[] = {
-	{ "echo", "[ARG]", "print the greeting", testd_cmd_echo },
-	{ NULL, NULL, NULL, NULL },
+	{ "echo", "[ARG]", "print the greeting", testd_cmd_echo, 0, NULL },
+	{ NULL, NULL, NULL, NULL, 0, NULL },
 };
 
 static struct smfiDesc testd_desc = {
