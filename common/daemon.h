@@ -2,9 +2,10 @@
  *
  * A daemon is a config table plus one daemon_main() call. The skeleton owns
  * the flags (-c -f -d -n -V -h), the start order (config, listeners, privilege
- * drop, store, secrets, READY=1, serve), signals (blocked before any thread;
+ * drop, secrets, store, READY=1, serve), signals (blocked before any thread;
  * reload builds a new refcounted config snapshot and swaps it, or keeps the
- * old one on error), the graceful stop, subcommands and the exit codes.
+ * old one on error), the thread of the periodic tick(), the graceful stop,
+ * subcommands (with what each needs prepared) and the exit codes.
  */
 #ifndef POSTWARDEN_DAEMON_H
 #define POSTWARDEN_DAEMON_H
