@@ -2,8 +2,10 @@
  *
  * Start order: flags -> config (errors name file:line, exit 78; every `listen`
  * endpoint is parsed then, by the check() this skeleton adds to the schema) -> subcommand or
- * -n -> runner->prepare() takes listeners as root -> privilege drop -> store ->
- * build() (secrets) -> started() -> READY=1 -> runner->serve(). Every handled
+ * -n -> runner->prepare() takes listeners as root -> privilege drop -> build()
+ * (secrets) -> store -> started() -> the tick thread -> READY=1 -> runner->serve()
+ * -> the last tick. A subcommand: its before() -> what it needs, in the same order
+ * -> run(). Every handled
  * signal is blocked in main before any thread exists; unless the runner owns
  * signals, one thread sigwait()s: SIGHUP/SIGUSR1 reload, SIGTERM/SIGINT stop.
  * Config snapshots are refcounted: a reload publishes a new one, in-flight work
@@ -44,6 +46,9 @@ struct daemon {
 	struct daemon_conf *conf;
 	struct store *store;
 	atomic_bool stop;
+	const struct daemon_cmd *cmd; /* the subcommand being run, or NULL */
+	pthread_t tick_thread;
+	bool ticking; /* tick_thread runs */
 };
 
 /* The daemon's own check(), chained after the skeleton's (one daemon per process). */
@@ -100,6 +105,11 @@ const struct daemon_spec *daemon_spec(const struct daemon *d)
 	return d->spec;
 }
 
+const struct daemon_cmd *daemon_command(const struct daemon *d)
+{
+	return d->cmd;
+}
+
 bool daemon_stopping(const struct daemon *d)
 {
 	return atomic_load(&d->stop);
@@ -145,13 +155,18 @@ bool daemon_wait_stop(struct daemon *d, int timeout_ms)
 }
 
 /* daemon_build() - run the daemon's build() on @cfg (taken over) and wrap both in a
- * new snapshot; on refusal log the reason, free @cfg and return -EINVAL. */
+ * new snapshot; on refusal log each line of the reason, free @cfg and return -EINVAL. */
 static int daemon_build(struct daemon *d, struct cfg *cfg, struct daemon_conf **out)
 {
 	char *err = NULL;
 	void *priv = NULL;
 	if (d->spec->build && !(priv = d->spec->build(d, cfg, &err))) {
-		log_errx("%s: %s", d->config_path, err ? err : "invalid configuration");
+		const char *p = err && *err ? err : "invalid configuration";
+		while (*p) {
+			size_t len = strcspn(p, "\n");
+			log_errx("%s: %.*s", d->config_path, (int)len, p);
+			p += len + (p[len] == '\n');
+		}
 		free(err);
 		cfg_free(cfg);
 		return -EINVAL;
@@ -221,7 +236,9 @@ int daemon_reload(struct daemon *d)
 	return r;
 }
 
-struct store *daemon_open_store(struct daemon *d)
+/* daemon_open_store() - open the `store =` of the current config; NULL after logging
+ * why, or when there is none. */
+static struct store *daemon_open_store(struct daemon *d)
 {
 	struct daemon_conf *c = daemon_conf_get(d);
 	const char *uri = c ? cfg_str(c->cfg, NULL, "store") : "";
@@ -418,6 +435,34 @@ static void daemon_usage(const struct daemon_spec *spec, FILE *out)
 	fprintf(out, "\nexit codes: 0 ok, 64 usage, 69 dependency unavailable, 78 config error\n");
 }
 
+/* daemon_prepare() - meet @needs (enum daemon_needs) in the start order: privilege
+ * drop, build() as the service user (as every reload will), store. Log a failure
+ * once. Return DAEMON_EXIT_OK or the exit code. */
+static int daemon_prepare(struct daemon *d, unsigned needs)
+{
+	const char *user = cfg_str(d->conf->cfg, NULL, "user");
+	const char *group = cfg_str(d->conf->cfg, NULL, "group");
+	int r;
+
+	if (needs & (DAEMON_NEEDS_CONF | DAEMON_NEEDS_STORE))
+		needs |= DAEMON_NEEDS_PRIVS;
+	if ((needs & DAEMON_NEEDS_PRIVS) && (r = privs_drop(user, group)) < 0) {
+		log_err_e(r, "cannot drop privileges to %s:%s", user, group);
+		return DAEMON_EXIT_CONFIG;
+	}
+	if (needs & DAEMON_NEEDS_CONF) {
+		struct cfg *cfg = d->conf->cfg;
+		d->conf->cfg = NULL;
+		daemon_conf_put(d->conf);
+		d->conf = NULL;
+		if (daemon_build(d, cfg, &d->conf) < 0)
+			return DAEMON_EXIT_CONFIG;
+	}
+	if (needs & DAEMON_NEEDS_STORE)
+		d->store = daemon_open_store(d);
+	return DAEMON_EXIT_OK;
+}
+
 static int daemon_run_command(struct daemon *d, int argc, char **argv)
 {
 	const struct daemon_cmd *cmd = NULL;
@@ -429,7 +474,11 @@ static int daemon_run_command(struct daemon *d, int argc, char **argv)
 		        d->spec->name);
 		return DAEMON_EXIT_USAGE;
 	}
-	return cmd->run(d, argc, argv);
+	d->cmd = cmd;
+	if (cmd->before)
+		cmd->before(d);
+	int rc = daemon_prepare(d, cmd->needs);
+	return rc == DAEMON_EXIT_OK ? cmd->run(d, argc, argv) : rc;
 }
 
 static void daemon_block_signals(void)
@@ -441,30 +490,49 @@ static void daemon_block_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* daemon_setup() - after the listeners: privilege drop, build (secrets), store.
+/* daemon_setup() - after the listeners: privilege drop, build (secrets), store; a
+ * local store that cannot open is a setup error (a remote one reconnects by itself).
  * Return DAEMON_EXIT_OK to go on serving, else the exit code. */
 static int daemon_setup(struct daemon *d)
 {
-	const char *user = cfg_str(d->conf->cfg, NULL, "user");
-	const char *group = cfg_str(d->conf->cfg, NULL, "group");
-	int r;
-
-	if ((r = privs_drop(user, group)) < 0) {
-		log_err_e(r, "cannot drop privileges to %s:%s", user, group);
-		return DAEMON_EXIT_CONFIG;
-	}
-	/* Build (and read secrets) as the service user, as every reload will. */
-	struct cfg *cfg = d->conf->cfg;
-	d->conf->cfg = NULL;
-	daemon_conf_put(d->conf);
-	d->conf = NULL;
-	if (daemon_build(d, cfg, &d->conf) < 0)
-		return DAEMON_EXIT_CONFIG;
-	d->store = daemon_open_store(d);
-	const char *uri = cfg_str(cfg, NULL, "store");
-	if (!d->store && *uri && strncmp(uri, "redis", 5) != 0)
-		return DAEMON_EXIT_UNAVAIL; /* a local store that cannot open is a setup error */
+	int rc = daemon_prepare(d, DAEMON_NEEDS_PRIVS | DAEMON_NEEDS_CONF | DAEMON_NEEDS_STORE);
+	if (rc != DAEMON_EXIT_OK)
+		return rc;
+	const char *uri = cfg_str(d->conf->cfg, NULL, "store");
+	if (!d->store && *uri && !store_uri_is_remote(uri))
+		return DAEMON_EXIT_UNAVAIL;
 	return DAEMON_EXIT_OK;
+}
+
+static void *daemon_tick_thread(void *arg)
+{
+	struct daemon *d = arg;
+	int ms = d->spec->tick_ms > 0 ? d->spec->tick_ms : DAEMON_TICK_MS;
+	while (!daemon_wait_stop(d, ms))
+		d->spec->tick(d, false);
+	return NULL;
+}
+
+/* daemon_tick_start() - the thread behind the spec's tick(), if it has one. */
+static void daemon_tick_start(struct daemon *d)
+{
+	if (!d->spec->tick)
+		return;
+	int r = pthread_create(&d->tick_thread, NULL, daemon_tick_thread, d);
+	if (r != 0)
+		log_err_e(-r, "no thread for periodic work (tick)");
+	d->ticking = r == 0;
+}
+
+/* daemon_tick_end() - after serve(): join the tick thread (the stop woke it), then
+ * the last tick. */
+static void daemon_tick_end(struct daemon *d)
+{
+	if (!d->ticking)
+		return;
+	pthread_join(d->tick_thread, NULL);
+	d->ticking = false;
+	d->spec->tick(d, true);
 }
 
 /* Every SMTP session of a milter holds descriptors (milter-av: 2-3 per message), and the
@@ -499,6 +567,7 @@ static int daemon_serve(struct daemon *d)
 	}
 	if (d->spec->started)
 		d->spec->started(d);
+	daemon_tick_start(d);
 	if (!run->own_signals && pthread_create(&sigthr, NULL, daemon_signal_thread, d) == 0)
 		pthread_detach(sigthr);
 	log_info("%s %s started (open file limit %ld)", d->spec->name, POSTWARDEN_VERSION, nofile);
@@ -507,6 +576,7 @@ static int daemon_serve(struct daemon *d)
 	r = run->serve(d);
 	notify_stopping();
 	daemon_request_stop(d);
+	daemon_tick_end(d);
 	log_info("%s stopped", d->spec->name);
 	return r < 0 ? DAEMON_EXIT_FAIL : DAEMON_EXIT_OK;
 }

@@ -2,9 +2,10 @@
  *
  * A daemon is a config table plus one daemon_main() call. The skeleton owns
  * the flags (-c -f -d -n -V -h), the start order (config, listeners, privilege
- * drop, store, secrets, READY=1, serve), signals (blocked before any thread;
+ * drop, secrets, store, READY=1, serve), signals (blocked before any thread;
  * reload builds a new refcounted config snapshot and swaps it, or keeps the
- * old one on error), the graceful stop, subcommands and the exit codes.
+ * old one on error), the thread of the periodic tick(), the graceful stop,
+ * subcommands (with what each needs prepared) and the exit codes.
  */
 #ifndef POSTWARDEN_DAEMON_H
 #define POSTWARDEN_DAEMON_H
@@ -19,6 +20,8 @@
 #define DAEMON_EXIT_UNAVAIL 69 /* EX_UNAVAILABLE: a dependency is missing at start */
 #define DAEMON_EXIT_CONFIG 78  /* EX_CONFIG */
 
+#define DAEMON_TICK_MS 5000 /* default interval of the spec's tick() */
+
 struct daemon;
 struct store;
 
@@ -31,12 +34,25 @@ struct daemon_conf {
 	const struct daemon_spec *spec;
 };
 
+/* What a subcommand needs before run(); the skeleton provides it in the start order
+ * (privilege drop, build(), store). When it cannot, it logs why (one line, or one per
+ * problem of build()) and exits 78; a store that cannot open is NULL, not an error. */
+enum daemon_needs {
+	DAEMON_NEEDS_PRIVS = 1 << 0, /* run as `user`/`group` (when started as root) */
+	DAEMON_NEEDS_CONF = 1 << 1,  /* build()'s result in daemon_conf_get()->priv (+ PRIVS) */
+	DAEMON_NEEDS_STORE = 1 << 2, /* daemon_store(): `store =` opened, or NULL (+ PRIVS) */
+};
+
 struct daemon_cmd {
 	const char *name; /* "status" */
 	const char *args; /* "[DOMAIN]" for usage */
 	const char *help; /* one line */
 	/* run() - @argv[0] is the subcommand name. Returns the exit code. */
 	int (*run)(struct daemon *d, int argc, char **argv);
+	unsigned needs; /* enum daemon_needs, or'ed */
+	/* before() - optional: runs first, as the invoking user, before @needs are met
+	 * (status probes the daemon's socket, whose group is the MTA's, as root). */
+	void (*before)(struct daemon *d);
 };
 
 /* How the daemon serves: the milter runner (common/milter.c) implements this. */
@@ -65,16 +81,24 @@ struct daemon_spec {
 	const struct cfg_schema *schema;
 	const struct daemon_runner *runner;
 	/* build() - validate @cfg beyond its types and load secrets; runs after the
-	 * privilege drop, at start and on every reload. Return the private state, or
-	 * NULL with *err set to a malloc'd message (start: exit 78; reload: keep old). */
+	 * privilege drop, at start, on every reload and for a command that needs
+	 * DAEMON_NEEDS_CONF (daemon_command() then says which). Return the private
+	 * state, or NULL with *err set to a malloc'd message, one line per problem
+	 * (start: exit 78; reload: keep old). */
 	void *(*build)(struct daemon *d, const struct cfg *cfg, char **err);
 	void (*release)(void *priv);
 	/* started() - optional: after the first build, before READY=1 (e.g. DNS checks).
 	 * reloaded() - optional: after a successful reload, before READY=1. */
 	void (*started)(struct daemon *d);
 	void (*reloaded)(struct daemon *d);
-	/* stopping() - optional: a stop was requested (wake background threads). */
+	/* stopping() - optional: a stop was requested. */
 	void (*stopping)(struct daemon *d);
+	/* tick() - optional: periodic work (Postfix's CA_MAIL_SERVER_LOOP). From
+	 * started() on, one skeleton thread calls it every tick_ms with @stopping false;
+	 * a stop wakes and joins that thread, and once serve() has returned (in-flight
+	 * work done) tick() runs a last time with @stopping true: the final flush. */
+	void (*tick)(struct daemon *d, bool stopping);
+	int tick_ms;                       /* 0: DAEMON_TICK_MS */
 	const struct daemon_cmd *commands; /* NULL-terminated by a zeroed entry; may be NULL */
 	const char *extra_help;            /* printed after the commands in --help */
 };
@@ -93,9 +117,9 @@ void daemon_conf_put(struct daemon_conf *c);
 /* daemon_store() - the opened store (NULL if the daemon has no `store` key or
  * it could not be opened; the store reconnects by itself). */
 struct store *daemon_store(struct daemon *d);
-/* daemon_open_store() - open the `store =` of the current config (subcommands). */
-struct store *daemon_open_store(struct daemon *d);
 const struct daemon_spec *daemon_spec(const struct daemon *d);
+/* daemon_command() - the subcommand being run; NULL while serving. */
+const struct daemon_cmd *daemon_command(const struct daemon *d);
 /* daemon_stopping() - true once a stop was requested: SIGTERM/SIGINT under the
  * skeleton's signal thread; under the milter runner, SIGUSR2 or the end of
  * smfi_main() (libmilter takes SIGTERM/SIGINT/SIGHUP itself). */

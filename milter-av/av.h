@@ -26,10 +26,7 @@ struct av_conf {
 
 extern const struct cfg_schema av_schema;
 extern const struct milter_ops av_milter_ops;
-extern const struct daemon_cmd av_commands[];
-
-/* av_cmd_check() - the `check` command (check.c). Return the exit code. */
-int av_cmd_check(struct daemon *d, int argc, char **argv);
+extern const struct daemon_cmd av_commands[]; /* commands.c */
 
 /* av_conf_build() - the snapshot for @cfg. Return it, or NULL with *err set. */
 struct av_conf *av_conf_build(const struct cfg *cfg, char **err);

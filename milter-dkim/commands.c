@@ -9,7 +9,9 @@
  *   status              the resolver, and the live state of every selector, from the store
  * Exit codes: 0, 1 (check-dns: a sign = yes selector fails the gate), 64 usage,
  * 69 DNS or the store unreachable, 78 config error. Run as root they first drop to the
- * daemon's user, so created keys and store files belong to it.
+ * daemon's user, so created keys and store files belong to it: each command's entry
+ * in dkim_commands says what the skeleton prepares (dns, check-dns and status get the
+ * config built by dkim_build(), which loads keys and creates none for a command).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,7 +24,6 @@
 #include "dns.h"
 #include "log.h"
 #include "milter_probe.h"
-#include "privs.h"
 #include "stats.h"
 #include "store.h"
 #include "xalloc.h"
@@ -40,34 +41,16 @@ static unsigned dkim_cmd_problems(const struct cfg *cfg, const struct buf *err)
 	return n;
 }
 
-/* Load the snapshot for a command: privileges dropped, keys loaded (or created, as
- * @mode says), and the gate table filled from the store. */
-static struct dkim_conf *dkim_cmd_conf(struct daemon *d, enum dkim_keys mode, struct store **st,
-                                       struct buf *made)
+/* dkim_cmd_conf() - the built snapshot (DAEMON_NEEDS_CONF) with the gate table filled
+ * from the store (DAEMON_NEEDS_STORE). Put it with daemon_conf_put(). */
+static struct daemon_conf *dkim_cmd_conf(struct daemon *d)
 {
 	struct daemon_conf *dc = daemon_conf_get(d);
-	const struct cfg *cfg = dc->cfg;
-	struct buf err;
-	int r;
-
-	if ((r = privs_drop(cfg_str(cfg, NULL, "user"), cfg_str(cfg, NULL, "group"))) < 0) {
-		log_err_e(r, "cannot drop privileges to %s", cfg_str(cfg, NULL, "user"));
-		daemon_conf_put(dc);
-		return NULL;
-	}
-	buf_init(&err);
-	struct dkim_conf *c = dkim_conf_build(cfg, mode, made, &err);
-	if (!c)
-		dkim_cmd_problems(cfg, &err);
-	buf_fini(&err);
-	daemon_conf_put(dc);
-	if (c && st) {
-		*st = daemon_open_store(d);
-		gate_attach(dkim_gate(), c, *st, time(NULL));
-		if (*st)
-			gate_flush(dkim_gate(), *st);
-	}
-	return c;
+	struct store *st = daemon_store(d);
+	gate_attach(dkim_gate(), dc->priv, st, time(NULL));
+	if (st)
+		gate_flush(dkim_gate(), st);
+	return dc;
 }
 
 /* dkim_cmd_phase() - a selector's state from the gate table (@s) and its phase. */
@@ -111,8 +94,15 @@ static int dkim_cmd_keygen(struct daemon *d, int argc, char **argv)
 	struct buf made;
 	if (dkim_cmd_args(argc, argv, &only) < 0)
 		return DAEMON_EXIT_USAGE;
+	struct daemon_conf *dc = daemon_conf_get(d);
+	struct buf err;
 	buf_init(&made);
-	struct dkim_conf *c = dkim_cmd_conf(d, DKIM_KEYS_CREATE, NULL, &made);
+	buf_init(&err);
+	struct dkim_conf *c = dkim_conf_build(dc->cfg, DKIM_KEYS_CREATE, &made, &err);
+	if (!c)
+		dkim_cmd_problems(dc->cfg, &err);
+	buf_fini(&err);
+	daemon_conf_put(dc);
 	if (!c) {
 		buf_fini(&made);
 		return DAEMON_EXIT_CONFIG;
@@ -185,12 +175,10 @@ static void dkim_fmt_time(time_t t, char *out, size_t n)
 static int dkim_cmd_dns(struct daemon *d, int argc, char **argv)
 {
 	const char *only;
-	struct store *st = NULL;
 	if (dkim_cmd_args(argc, argv, &only) < 0)
 		return DAEMON_EXIT_USAGE;
-	struct dkim_conf *c = dkim_cmd_conf(d, DKIM_KEYS_LOAD, &st, NULL);
-	if (!c)
-		return DAEMON_EXIT_CONFIG;
+	struct daemon_conf *dc = dkim_cmd_conf(d);
+	const struct dkim_conf *c = dc->priv;
 	time_t now = time(NULL);
 	for (size_t i = 0; i < c->ndom; i++) {
 		const struct dkim_domain *dom = &c->dom[i];
@@ -231,8 +219,7 @@ static int dkim_cmd_dns(struct daemon *d, int argc, char **argv)
 			buf_fini(&q);
 		}
 	}
-	dkim_conf_free(c);
-	store_close(st);
+	daemon_conf_put(dc);
 	return DAEMON_EXIT_OK;
 }
 
@@ -254,15 +241,14 @@ static const char *dkim_cmd_dnssec(const struct gate_row *row)
 static int dkim_cmd_check_dns(struct daemon *d, int argc, char **argv)
 {
 	const char *only;
-	struct store *st = NULL;
 	struct gate_row *rows = NULL;
 	size_t n = 0;
 	int rc = DAEMON_EXIT_OK;
 	if (dkim_cmd_args(argc, argv, &only) < 0)
 		return DAEMON_EXIT_USAGE;
-	struct dkim_conf *c = dkim_cmd_conf(d, DKIM_KEYS_LOAD, &st, NULL);
-	if (!c)
-		return DAEMON_EXIT_CONFIG;
+	struct daemon_conf *dc = dkim_cmd_conf(d);
+	const struct dkim_conf *c = dc->priv;
+	struct store *st = daemon_store(d);
 	struct dns *dns = dkim_conf_resolver(c);
 	if (!dns) {
 		log_err("cannot set up the resolver");
@@ -308,20 +294,28 @@ static int dkim_cmd_check_dns(struct daemon *d, int argc, char **argv)
 out:
 	free(rows);
 	dns_free(dns);
-	dkim_conf_free(c);
-	store_close(st);
+	daemon_conf_put(dc);
 	return rc;
 }
 
+/* The daemon's answer on its socket, taken by dkim_cmd_probe() for `status`. */
+static struct {
+	char listen[512];
+	struct listen_spec ls;
+	struct milter_probe_result pr;
+	int r;
+} dkim_cmd_probe_result;
+
 /* dkim_cmd_probe() - probe the daemon's socket (before the privilege drop: the socket's
  * group is the MTA's). */
-static int dkim_cmd_probe(struct daemon *d, char *listen, size_t listensz, struct listen_spec *ls,
-                          struct milter_probe_result *pr)
+static void dkim_cmd_probe(struct daemon *d)
 {
 	struct daemon_conf *dc = daemon_conf_get(d);
-	int r = milter_probe_cfg(dc->cfg, MILTER_PROBE_TIMEOUT_MS, listen, listensz, ls, pr);
+	dkim_cmd_probe_result.r =
+	        milter_probe_cfg(dc->cfg, MILTER_PROBE_TIMEOUT_MS, dkim_cmd_probe_result.listen,
+	                         sizeof(dkim_cmd_probe_result.listen), &dkim_cmd_probe_result.ls,
+	                         &dkim_cmd_probe_result.pr);
 	daemon_conf_put(dc);
-	return r;
 }
 
 /* status: the daemon probed on its socket first (exit 1 when it does not answer; the
@@ -329,21 +323,19 @@ static int dkim_cmd_probe(struct daemon *d, char *listen, size_t listensz, struc
  * counters, per selector its live state. */
 static int dkim_cmd_status(struct daemon *d, int argc, char **argv)
 {
-	struct store *st = NULL;
-	char listen[512];
-	struct listen_spec ls;
-	struct milter_probe_result mp;
+	(void)argv;
 	if (argc > 1) {
 		fprintf(stderr, "usage: milter-dkim status\n");
 		return DAEMON_EXIT_USAGE;
 	}
-	int reach = dkim_cmd_probe(d, listen, sizeof(listen), &ls, &mp);
-	struct dkim_conf *c = dkim_cmd_conf(d, DKIM_KEYS_LOAD, &st, NULL);
-	if (!c)
-		return DAEMON_EXIT_CONFIG;
+	struct daemon_conf *dc = dkim_cmd_conf(d);
+	const struct dkim_conf *c = dc->priv;
+	struct store *st = daemon_store(d);
 	struct buf line;
 	buf_init(&line);
-	int rc = milter_probe_describe(daemon_spec(d)->name, listen, &ls, reach, &mp, st, &line);
+	int rc = milter_probe_describe(daemon_spec(d)->name, dkim_cmd_probe_result.listen,
+	                               &dkim_cmd_probe_result.ls, dkim_cmd_probe_result.r,
+	                               &dkim_cmd_probe_result.pr, st, &line);
 	fputs(buf_cstr(&line), stdout);
 	buf_fini(&line);
 	time_t now = time(NULL);
@@ -390,18 +382,22 @@ static int dkim_cmd_status(struct daemon *d, int argc, char **argv)
 			       ph == SELECTORS_REMOVABLE ? " (can be removed from DNS)" : "");
 		}
 	}
-	dkim_conf_free(c);
-	store_close(st);
+	daemon_conf_put(dc);
 	return rc;
 }
 
+#define DKIM_CMD_LOADED (DAEMON_NEEDS_CONF | DAEMON_NEEDS_STORE)
+
 const struct daemon_cmd dkim_commands[] = {
-	{ "keygen", "[DOMAIN]", "create missing keys and print what was made", dkim_cmd_keygen },
+	{ "keygen", "[DOMAIN]", "create missing keys and print what was made", dkim_cmd_keygen,
+	  DAEMON_NEEDS_PRIVS, NULL },
 	{ "check", "", "as the service user: load every key, reach the store; create nothing",
-	  dkim_cmd_check },
-	{ "dns", "[DOMAIN]", "zone-file TXT records to publish, with why", dkim_cmd_dns },
+	  dkim_cmd_check, 0, NULL },
+	{ "dns", "[DOMAIN]", "zone-file TXT records to publish, with why", dkim_cmd_dns,
+	  DKIM_CMD_LOADED, NULL },
 	{ "check-dns", "[DOMAIN]", "look selectors up now (exit 1: one fails, 69: no DNS)",
-	  dkim_cmd_check_dns },
-	{ "status", "", "live state of every domain and selector", dkim_cmd_status },
-	{ NULL, NULL, NULL, NULL },
+	  dkim_cmd_check_dns, DKIM_CMD_LOADED, NULL },
+	{ "status", "", "live state of every domain and selector", dkim_cmd_status, DKIM_CMD_LOADED,
+	  dkim_cmd_probe },
+	{ NULL, NULL, NULL, NULL, 0, NULL },
 };

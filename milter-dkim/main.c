@@ -1,10 +1,10 @@
 /* milter-dkim: DKIM signing milter with DNS-gated selectors (doc/dkim-rotation.md).
  * The config table lives in conf.c, the
  * callbacks in milter.c, the subcommands in commands.c; this file is the
- * daemon spec plus the background thread that re-checks selectors in DNS every
+ * daemon spec plus its tick, which re-checks selectors in DNS every
  * dns_check_interval (and after each reload, before READY=1), and every 5 s takes
  * newer results from the store (other hosts, `check-dns`) and writes its own, with
- * the selectors' signing times and the per-domain counters.
+ * the selectors' signing times and the per-domain counters (at stop: writes only).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -25,8 +25,6 @@
 #define DKIM_CONFIRM_S 60
 
 static struct gate *dkim_gate_table;
-static pthread_t dkim_thread;
-static bool dkim_thread_running;
 static time_t dkim_next_check;
 static long dkim_store_warned;
 static pthread_mutex_t dkim_check_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -36,13 +34,20 @@ struct gate *dkim_gate(void)
 	return dkim_gate_table;
 }
 
+/* dkim_build() - serving: create the missing keys, and join the problems on one log
+ * line. For a command (dns, check-dns, status): load the keys, create none, one
+ * problem per line. */
 static void *dkim_build(struct daemon *d, const struct cfg *cfg, char **err)
 {
+	bool serving = !daemon_command(d);
 	struct buf e, made;
 	buf_init(&e);
 	buf_init(&made);
-	struct dkim_conf *c = dkim_conf_build(cfg, DKIM_KEYS_CREATE, &made, &e);
-	if (!c) {
+	struct dkim_conf *c =
+	        dkim_conf_build(cfg, serving ? DKIM_KEYS_CREATE : DKIM_KEYS_LOAD, &made, &e);
+	if (!c && !serving) {
+		*err = buf_steal(&e, NULL);
+	} else if (!c) {
 		struct buf one;
 		buf_init(&one);
 		for (const char *p = buf_cstr(&e); *p; p++)
@@ -131,19 +136,18 @@ static void dkim_share(struct daemon *d)
 		log_warn_e(r, "store: counters not written (signing is not affected)");
 }
 
-static void *dkim_thread_main(void *arg)
+static void dkim_tick(struct daemon *d, bool stopping)
 {
-	struct daemon *d = arg;
-	while (!daemon_wait_stop(d, 5000)) {
-		dkim_share(d);
-		if (time(NULL) >= dkim_next_check)
-			dkim_check_now(d);
+	if (stopping) {
+		if (daemon_store(d)) {
+			gate_flush(dkim_gate_table, daemon_store(d));
+			dkim_stats_flush(daemon_store(d));
+		}
+		return;
 	}
-	if (daemon_store(d)) {
-		gate_flush(dkim_gate_table, daemon_store(d));
-		dkim_stats_flush(daemon_store(d));
-	}
-	return NULL;
+	dkim_share(d);
+	if (time(NULL) >= dkim_next_check)
+		dkim_check_now(d);
 }
 
 static void dkim_started(struct daemon *d)
@@ -152,20 +156,11 @@ static void dkim_started(struct daemon *d)
 	gate_attach(dkim_gate_table, dc->priv, daemon_store(d), time(NULL));
 	daemon_conf_put(dc);
 	dkim_check_now(d);
-	dkim_thread_running = pthread_create(&dkim_thread, NULL, dkim_thread_main, d) == 0;
 }
 
 static void dkim_reloaded(struct daemon *d)
 {
 	dkim_check_now(d);
-}
-
-static void dkim_stopping(struct daemon *d)
-{
-	if (dkim_thread_running) {
-		pthread_join(dkim_thread, NULL);
-		dkim_thread_running = false;
-	}
 }
 
 int main(int argc, char **argv)
@@ -181,7 +176,8 @@ int main(int argc, char **argv)
 		.release = dkim_release,
 		.started = dkim_started,
 		.reloaded = dkim_reloaded,
-		.stopping = dkim_stopping,
+		.tick = dkim_tick,
+		.tick_ms = 5000,
 		.commands = dkim_commands,
 		.extra_help = MILTER_HELP(
 		        " and re-checks DNS",

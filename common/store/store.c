@@ -154,7 +154,7 @@ static struct store *open_parsed(char *s)
 		return NULL;
 #endif
 	}
-	if (strncmp(s, "redis://", 8) == 0 || strncmp(s, "redis+unix://", 13) == 0) {
+	if (store_uri_is_remote(s)) {
 		bool unix_sock = s[5] == '+';
 		rest = s + (unix_sock ? 13 : 8);
 		if ((q = strchr(rest, '?')))
@@ -203,6 +203,11 @@ void store_close(struct store *st)
 const char *store_backend(const struct store *st)
 {
 	return st->ops->name;
+}
+
+bool store_uri_is_remote(const char *uri)
+{
+	return uri && (strncmp(uri, "redis://", 8) == 0 || strncmp(uri, "redis+unix://", 13) == 0);
 }
 
 /* 0, -EINVAL (empty, control bytes) or -ENAMETOOLONG. */

@@ -11,6 +11,7 @@
 #ifndef POSTWARDEN_STORE_H
 #define POSTWARDEN_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define STORE_NOTFOUND 1 /* no such key (or it expired) */
@@ -32,6 +33,9 @@ struct store *store_open(const char *uri);
 void store_close(struct store *st);
 /* store_backend() - "lmdb", "redis" or "memory". */
 const char *store_backend(const struct store *st);
+/* store_uri_is_remote() - @uri names a server (redis): store_open() succeeds while it is
+ * down and the handle reconnects by itself. A local store (lmdb, memory) is not remote. */
+bool store_uri_is_remote(const char *uri);
 
 /**
  * store_get() - read a value.

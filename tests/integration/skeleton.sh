@@ -37,6 +37,15 @@ hn_check "bad flag exits 64" test $? -eq 64
 hn_check "unknown command exits 64" test $? -eq 64
 out=$("$TESTD" -c "$D/ok.conf" echo x)
 hn_check "subcommand runs with the config" test "$out" = "greeting=first args=1"
+out=$("$TESTD" -c "$D/ok.conf" built)
+hn_check "a command that needs the built config gets it, as the service user" \
+	test "$out" = "built greeting=first uid=$(if [ "$(id -u)" = 0 ]; then id -u nobody; else id -u; fi)"
+sed 's/^greeting = first/greeting = invalid/' "$D/ok.conf" >"$D/invalid.conf"
+err=$("$TESTD" -c "$D/invalid.conf" built 2>&1 >/dev/null)
+rc=$?
+hn_check "build() refusing a command's config: exit 78" test $rc -eq 78
+hn_check "build() refusing a command's config: one line naming the file" \
+	test "$err" = "testd: error: $D/invalid.conf: greeting: 'invalid' is refused by build()"
 
 printf 'greeting = a\nbogus = 1\n' >"$D/bad.conf"
 err=$("$TESTD" -c "$D/bad.conf" -n 2>&1 >/dev/null)
@@ -199,6 +208,11 @@ testd_exit_status
 hn_check "SIGTERM exits 0" test $? -eq 0
 hn_check "SIGTERM logged" grep -q 'SIGTERM: stopping now' "$D/testd.log"
 hn_check "stop logged" grep -q 'testd stopped' "$D/testd.log"
+hn_check "ticks ran, and a last one after the in-flight session" bash -c \
+	'l=$(grep -n "last tick, after [1-9]" "$1" | tail -n 1 | cut -d: -f1)
+	 t=$(grep -n ": tagged" "$1" | tail -n 1 | cut -d: -f1)
+	 s=$(grep -n "testd stopped" "$1" | tail -n 1 | cut -d: -f1)
+	 [ -n "$l" ] && [ -n "$t" ] && [ "$t" -lt "$l" ] && [ "$l" -lt "$s" ]' _ "$D/testd.log"
 hn_check "socket removed at stop" test ! -e "$D/run/milter.sock"
 
 # --- a restart that overlaps the old process's exit: the new process takes the path once

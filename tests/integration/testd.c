@@ -1,13 +1,16 @@
 /* testd: the smallest daemon on the shared skeleton and milter runner, used by
  * tests/integration/skeleton.sh to check flags, exit codes, config errors,
  * reload (SIGUSR1 keeps the old config on error), privilege drop, socket mode
- * and graceful stop. Each message gets "X-Testd: <greeting>" at end of message,
+ * graceful stop, the periodic tick (its last run logged after the stop) and what a
+ * subcommand needs. Each message gets "X-Testd: <greeting>" at end of message,
  * or is rejected when reject_all = yes; its sender is logged at MAIL (to show
  * that a value from the network cannot forge a log line). Not installed. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "log.h"
@@ -136,9 +139,31 @@ static int testd_cmd_echo(struct daemon *d, int argc, char **argv)
 	return argc > 2 ? DAEMON_EXIT_USAGE : DAEMON_EXIT_OK;
 }
 
+/* built: needs the config built (so the privilege drop) and prints what build() made. */
+static int testd_cmd_built(struct daemon *d, int argc, char **argv)
+{
+	struct daemon_conf *c = daemon_conf_get(d);
+	const struct testd_priv *p = c->priv;
+	printf("built greeting=%s uid=%u\n", p->greeting, (unsigned)geteuid());
+	daemon_conf_put(c);
+	return DAEMON_EXIT_OK;
+}
+
+static atomic_uint testd_ticks;
+
+static void testd_tick(struct daemon *d, bool stopping)
+{
+	if (stopping)
+		log_info("last tick, after %u", atomic_load(&testd_ticks));
+	else
+		atomic_fetch_add(&testd_ticks, 1);
+}
+
 static const struct daemon_cmd testd_cmds[] = {
-	{ "echo", "[ARG]", "print the greeting", testd_cmd_echo },
-	{ NULL, NULL, NULL, NULL },
+	{ "echo", "[ARG]", "print the greeting", testd_cmd_echo, 0, NULL },
+	{ "built", "", "print what build() made, as the service user", testd_cmd_built,
+	  DAEMON_NEEDS_CONF, NULL },
+	{ NULL, NULL, NULL, NULL, 0, NULL },
 };
 
 static struct smfiDesc testd_desc = {
@@ -166,6 +191,8 @@ int main(int argc, char **argv)
 		.runner = milter_runner(&testd_desc),
 		.build = testd_build,
 		.release = testd_release,
+		.tick = testd_tick,
+		.tick_ms = 100,
 		.commands = testd_cmds,
 	};
 	return daemon_main(&spec, argc, argv);
