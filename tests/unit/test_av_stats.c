@@ -4,11 +4,9 @@
  * hash field, and the per-backend health JSON parses (jansson) with its members.
  *
  * Tcase "json_escape" holds what the health JSON must carry verbatim: a clamd
- * version and a last error containing '"' and '\'. stats.c builds that JSON with
- * printf and does not escape them yet (the error is stripped of them; the version
- * is written raw, so the object does not parse). meson runs that tcase alone as
- * av_stats_json_escape with should_fail: true, the others with CK_RUN_CASE=main;
- * it turns into an "unexpected pass" once stats.c escapes. */
+ * version and a last error containing '"' and '\' (stats.c writes it with jansson).
+ * meson runs that tcase alone as av_stats_json_escape, the others with
+ * CK_RUN_CASE=main. */
 #include <check.h>
 #include <jansson.h>
 #include <pthread.h>
