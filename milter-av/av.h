@@ -10,7 +10,7 @@
 #include "cidr.h"
 #include "clamd.h"
 #include "daemon.h"
-#include "scan.h"
+#include "clamd_scan.h"
 #include "verdict.h"
 
 struct milter_ops;

@@ -1,6 +1,6 @@
 /* clamd: a pool of clamd backends (unix: or inet:) with health state, and the
  * connection-level protocol steps (connect, INSTREAM framing, FILDES, reply, VERSION),
- * every one bounded by a timeout. The per-message object that uses them is in scan.h. */
+ * every one bounded by a timeout. The per-message object that uses them is in clamd_scan.h. */
 #ifndef POSTWARDEN_AV_CLAMD_H
 #define POSTWARDEN_AV_CLAMD_H
 

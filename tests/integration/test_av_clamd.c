@@ -1,4 +1,4 @@
-/* Integration test: milter-av's clamd client (clamd.c, scan.c, verdict.c) against real
+/* Integration test: milter-av's clamd client (clamd.c, clamd_scan.c, verdict.c) against real
  * clamd instances started by av-clamd.sh through tests/harness/clamd.sh (EICAR-only DB,
  * AlertExceedsMax yes). Messages come from av-mkmsgs.py with Postfix-style `Name:value`
  * headers; they are fed like the milter will: rebuilt headers, then 65535-byte body chunks.
@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "clamd.h"
-#include "scan.h"
+#include "clamd_scan.h"
 #include "verdict.h"
 
 #define MB (1024 * 1024)

@@ -18,7 +18,7 @@
 #include "buf.h"
 #include "check_common.h"
 #include "clamd.h"
-#include "scan.h"
+#include "clamd_scan.h"
 
 enum fake_mode {
 	FAKE_OK,          /* parse INSTREAM/FILDES, reply "stream: OK" / "fd[N]: OK" */

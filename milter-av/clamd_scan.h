@@ -1,8 +1,8 @@
-/* scan: one message's trip to clamd. Feed it the rebuilt headers and the body as they
+/* clamd_scan: one message's trip to clamd. Feed it the rebuilt headers and the body as they
  * arrive (clamd_scan_header/_eoh/_write), then clamd_scan_end() gives the result.
  * One scan belongs to one thread (one SMTP session); the pool it uses is shared. */
-#ifndef POSTWARDEN_AV_SCAN_H
-#define POSTWARDEN_AV_SCAN_H
+#ifndef POSTWARDEN_AV_CLAMD_SCAN_H
+#define POSTWARDEN_AV_CLAMD_SCAN_H
 
 #include <stddef.h>
 

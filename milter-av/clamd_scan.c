@@ -1,4 +1,4 @@
-/* scan: one message to clamd, with failover and replay (see scan.h).
+/* clamd_scan: one message to clamd, with failover and replay (see clamd_scan.h).
  *
  * Spec: clamd(8) and doc/protocols.md, "clamd commands and streams" (zINSTREAM framing, FILDES over
  * unix sockets, the size-limit reply that clamd sends before closing: after a failed write the
@@ -21,7 +21,7 @@
  *
  * Threads: a scan is used by one thread; the pool calls are thread safe. Nothing logs.
  */
-#include "scan.h"
+#include "clamd_scan.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
