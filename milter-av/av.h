@@ -38,5 +38,13 @@ void av_stats_count(enum verdict_status status, const char *virus);
 /* av_stats_flush() - write pending deltas and @pool's backend health. Return 0 or
  * -errno (the deltas are then dropped: counters are best effort). */
 int av_stats_flush(struct store *st, struct clamd_pool *pool);
+/* av_stats_tick() - the daemon's tick: av_stats_flush() to the daemon's store, if any,
+ * with the current snapshot's pool; a failure is logged at most once a minute. */
+void av_stats_tick(struct daemon *d, bool stopping);
+
+/* backends_probe_run() - the daemon's `started` hook: ask every backend of the snapshot's
+ * pool for its version at start, mark down the ones that do not answer while another does
+ * (backends_probe.c). */
+void backends_probe_run(struct daemon *d);
 
 #endif

@@ -5,6 +5,8 @@
  * deltas of that round (the store is off the message path). Keys:
  * "pw:av:count" {scanned, clean, infected, oversize, errors}, "pw:av:virus"
  * {name: count}, "pw:av:backend:<endpoint>" (health JSON written with jansson, 1 day TTL).
+ * av_stats_tick() is the daemon's tick: it flushes every 5 s and once more at stop,
+ * and logs a store failure at most once a minute.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -15,6 +17,7 @@
 #include <time.h>
 
 #include "av.h"
+#include "log.h"
 #include "store.h"
 #include "xalloc.h"
 
@@ -112,4 +115,20 @@ int av_stats_flush(struct store *st, struct clamd_pool *pool)
 	if (rc == 0 && pool)
 		rc = av_stats_backends(st, pool);
 	return rc < 0 ? rc : 0;
+}
+
+static long av_store_warned;
+
+void av_stats_tick(struct daemon *d, bool stopping)
+{
+	(void)stopping;
+	struct store *st = daemon_store(d);
+	if (!st)
+		return;
+	struct daemon_conf *dc = daemon_conf_get(d);
+	const struct av_conf *c = dc->priv;
+	int r = av_stats_flush(st, c->pool);
+	if (r < 0 && log_ratelimit(&av_store_warned, 60))
+		log_warn_e(r, "store: counters not written (mail is not affected)");
+	daemon_conf_put(dc);
 }
