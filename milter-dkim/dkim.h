@@ -9,8 +9,13 @@
 
 struct milter_ops;
 
-/* dkim_gate() - the process-wide gate table (created before serving). */
+/* dkim_gate() - the process-wide gate table (created on first use, dnspass.c). */
 struct gate *dkim_gate(void);
+
+/* The DNS pass (dnspass.c): the daemon's started, reloaded and tick hooks. */
+void dnspass_started(struct daemon *d);
+void dnspass_reloaded(struct daemon *d);
+void dnspass_tick(struct daemon *d, bool stopping);
 
 extern const struct milter_ops dkim_milter_ops;
 extern const struct daemon_cmd dkim_commands[];
