@@ -274,6 +274,15 @@ static int dkim_domain_build(const struct cfg *cfg, struct dkim_domain *dom, enu
 	const char *const *names = cfg_list(cfg, dkim_section(cfg, dom->section), "selectors", &n);
 	static const char *const def[] = { DKIM_DEFAULT_SELECTOR, NULL };
 	int rc = 0;
+	if (n > DKIM_MAX_SELECTORS) {
+		const char *sect = dkim_section(cfg, dom->section);
+		dkim_problem(err,
+		             "%s:%u: [%s] selectors: %zu listed, the limit is DKIM_MAX_SELECTORS "
+		             "(%d per domain)",
+		             cfg_path(cfg), cfg_line(cfg, sect, "selectors"), dom->section, n,
+		             DKIM_MAX_SELECTORS);
+		return -EINVAL;
+	}
 	dom->is_default = n == 0;
 	if (dom->is_default) {
 		names = def;

@@ -17,6 +17,10 @@
 
 #define DKIM_DEFAULT_SELECTOR "mail"
 
+/* At most this many selectors in one domain's `selectors =` list; a config with more
+ * is refused (the signing path keeps a domain's active selectors on the stack). */
+#define DKIM_MAX_SELECTORS 64
+
 struct dkim_selector {
 	struct selector_conf sc; /* name, sign, legacy (sc.name points to name) */
 	char *name;

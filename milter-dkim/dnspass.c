@@ -74,10 +74,8 @@ static void dkim_check_now(struct daemon *d)
 			          rows[i].passes ? " (signing)" : "");
 	}
 	for (size_t i = 0; i < c->ndom; i++) {
-		size_t idx[64];
-		struct dkim_domain capped = c->dom[i];
-		capped.nsel = capped.nsel > 64 ? 64 : capped.nsel;
-		if (gate_active(dkim_gate(), &capped, idx) == 0)
+		size_t idx[DKIM_MAX_SELECTORS];
+		if (gate_active(dkim_gate(), &c->dom[i], idx) == 0)
 			log_warnx("%s: no selector passes the DNS gate: mail from it goes out "
 			          "unsigned (see: milter-dkim check-dns %s)",
 			          c->dom[i].section, c->dom[i].section);

@@ -126,10 +126,8 @@ static sfsistat dkim_eom(SMFICTX *ctx, void *session, const char *qid)
 		goto out;
 	}
 	const struct dkim_domain *dom = &c->dom[di];
-	size_t idx[64], n = dom->nsel > 64 ? 64 : dom->nsel;
-	struct dkim_domain capped = *dom;
-	capped.nsel = n;
-	size_t k = gate_active(dkim_gate(), &capped, idx);
+	size_t idx[DKIM_MAX_SELECTORS];
+	size_t k = gate_active(dkim_gate(), dom, idx);
 	if (k == 0) {
 		log_info("%s: not signed: no selector published for %s", qid, dom->d);
 		dkim_stats_count(dom->d, DKIM_STATS_UNSIGNED);

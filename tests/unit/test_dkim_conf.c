@@ -256,5 +256,40 @@ START_TEST(check_mode_creates_nothing)
 }
 END_TEST
 
+/* More than DKIM_MAX_SELECTORS selectors in one domain: refused with file:line, the
+ * section and the limit; exactly the limit builds. */
+START_TEST(selector_limit)
+{
+	mkdir_tmp();
+	char body[2048];
+	size_t at = (size_t)snprintf(body, sizeof(body), "[example.org]\nselectors =");
+	for (int i = 0; i < DKIM_MAX_SELECTORS; i++)
+		at += (size_t)snprintf(body + at, sizeof(body) - at, " s%d", i);
+	char text[4096];
+	snprintf(text, sizeof(text), "listen = unix:/tmp/x.sock\nstore =\nkeydir = %s\n%s\n", dir,
+	         body);
+	char *perr = NULL;
+	struct cfg *cfg = cfg_parse(&dkim_schema, text, strlen(text), "t.conf", &perr);
+	ck_assert_msg(cfg != NULL, "%s", perr);
+	struct buf err;
+	buf_init(&err);
+	struct dkim_conf *c = dkim_conf_build(cfg, DKIM_KEYS_CHECK, NULL, &err);
+	ck_assert_msg(c != NULL, "%s", buf_cstr(&err));
+	ck_assert_uint_eq(c->dom[0].nsel, DKIM_MAX_SELECTORS);
+	dkim_conf_free(c);
+	cfg_free(cfg);
+	buf_fini(&err);
+
+	snprintf(body + at, sizeof(body) - at, " one-too-many\n");
+	char want[128];
+	snprintf(want, sizeof(want),
+	         "t.conf:5: [example.org] selectors: %d listed, the limit is DKIM_MAX_SELECTORS "
+	         "(%d per domain)",
+	         DKIM_MAX_SELECTORS + 1, DKIM_MAX_SELECTORS);
+	expect_error(body, want);
+	rm_tmp();
+}
+END_TEST
+
 CHECK_MAIN("dkim_conf", domains_selectors_and_generated_keys, legacy_default_selector,
-           config_errors, refused_config_creates_no_key, check_mode_creates_nothing)
+           config_errors, refused_config_creates_no_key, check_mode_creates_nothing, selector_limit)
