@@ -102,18 +102,30 @@ static bool dkim_valid_selector(const char *s)
 	       s[0] != '.';
 }
 
-static const struct cfg_key *dkim_section_keys(const char *name)
+int dkim_conf_split(const char *name, char *dom, size_t domsz, const char **sel)
 {
 	const char *slash = strchr(name, '/');
 	if (!slash)
-		return dkim_valid_domain(name) ? dkim_domain_keys : NULL;
-	char dom[256];
+		return DKIM_CONF_NO_SELECTOR;
 	size_t n = (size_t)(slash - name);
-	if (n >= sizeof(dom))
-		return NULL;
+	if (n >= domsz)
+		return -ENAMETOOLONG;
 	memcpy(dom, name, n);
 	dom[n] = '\0';
-	return dkim_valid_domain(dom) && dkim_valid_selector(slash + 1) ? dkim_selector_keys : NULL;
+	*sel = slash + 1;
+	return 0;
+}
+
+static const struct cfg_key *dkim_section_keys(const char *name)
+{
+	char dom[256];
+	const char *sel;
+	int r = dkim_conf_split(name, dom, sizeof(dom), &sel);
+	if (r == DKIM_CONF_NO_SELECTOR)
+		return dkim_valid_domain(name) ? dkim_domain_keys : NULL;
+	if (r < 0)
+		return NULL;
+	return dkim_valid_domain(dom) && dkim_valid_selector(sel) ? dkim_selector_keys : NULL;
 }
 
 static const struct cfg_default dkim_daemon_defaults[] = {
@@ -424,10 +436,12 @@ struct dkim_conf *dkim_conf_build(const struct cfg *cfg, enum dkim_keys mode, st
 
 	for (size_t i = 0; i < ns; i++) {
 		const char *name = cfg_section_name(cfg, i);
-		if (strchr(name, '/')) {
-			char dom[256];
-			size_t n = (size_t)(strchr(name, '/') - name);
-			snprintf(dom, sizeof(dom), "%.*s", (int)n, name);
+		char dom[256];
+		const char *sel;
+		int split = dkim_conf_split(name, dom, sizeof(dom), &sel);
+		if (split < 0)
+			continue; /* the schema refused it already */
+		if (split == 0) {
 			char wild[260];
 			snprintf(wild, sizeof(wild), "*.%s", dom);
 			if (!dkim_section(cfg, dom) && !dkim_section(cfg, wild)) {
@@ -449,18 +463,17 @@ struct dkim_conf *dkim_conf_build(const struct cfg *cfg, enum dkim_keys mode, st
 	/* a selector section must be listed by its domain */
 	for (size_t i = 0; i < ns; i++) {
 		const char *name = cfg_section_name(cfg, i);
-		const char *slash = strchr(name, '/');
-		if (!slash)
-			continue;
 		char dom[256];
-		snprintf(dom, sizeof(dom), "%.*s", (int)(slash - name), name);
+		const char *sel;
+		if (dkim_conf_split(name, dom, sizeof(dom), &sel) != 0)
+			continue;
 		char wild[260];
 		snprintf(wild, sizeof(wild), "*.%s", dom);
 		bool listed = false;
 		for (int k = 0; k < 2; k++) {
 			const struct dkim_domain *d = dkim_conf_domain(c, k ? wild : dom);
 			for (size_t j = 0; d && j < d->nsel; j++)
-				listed |= d->sel[j].name && strcmp(d->sel[j].name, slash + 1) == 0;
+				listed |= d->sel[j].name && strcmp(d->sel[j].name, sel) == 0;
 		}
 		if (!listed && (dkim_section(cfg, dom) || dkim_section(cfg, wild))) {
 			dkim_problem(err, "[%s]: selector not listed in [%s] selectors", name, dom);

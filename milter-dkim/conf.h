@@ -83,6 +83,21 @@ struct dns;
  * `trust_anchor =` say (5 s per lookup). Return it (free with dns_free()), or NULL. */
 struct dns *dkim_conf_resolver(const struct dkim_conf *c);
 
+/* dkim_conf_split() outcome: @name has no '/' (a domain section). */
+#define DKIM_CONF_NO_SELECTOR 1
+
+/**
+ * dkim_conf_split() - split a "[domain/selector]" section name (or a selector's
+ * state_key, "<d>/<selector>") at its first '/'.
+ * @name: the name
+ * @dom: receives the domain part, NUL-terminated
+ * @domsz: room in @dom (256 holds any DNS name)
+ * @sel: receives the selector part (points into @name)
+ * Return: 0; DKIM_CONF_NO_SELECTOR when @name has no '/'; -ENAMETOOLONG when the
+ * domain part does not fit @dom.
+ */
+int dkim_conf_split(const char *name, char *dom, size_t domsz, const char **sel);
+
 /* dkim_conf_domain() - the domain whose section is named @section, or NULL. */
 const struct dkim_domain *dkim_conf_domain(const struct dkim_conf *c, const char *section);
 

@@ -60,9 +60,12 @@ void gate_free(struct gate *g)
 /* gate_store_key() - "pw:dkim:sel:<d>:<selector>" into @out. */
 static void gate_store_key(const struct dkim_selector *sel, char *out, size_t outsz)
 {
-	const char *slash = strchr(sel->state_key, '/');
-	snprintf(out, outsz, "pw:dkim:sel:%.*s:%s", (int)(slash - sel->state_key), sel->state_key,
-	         slash + 1);
+	char d[256];
+	const char *name;
+	if (dkim_conf_split(sel->state_key, d, sizeof(d), &name) == 0)
+		snprintf(out, outsz, "pw:dkim:sel:%s:%s", d, name);
+	else
+		snprintf(out, outsz, "pw:dkim:sel:%s", sel->state_key);
 }
 
 /* Called with the lock held. */
