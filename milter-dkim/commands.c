@@ -47,7 +47,7 @@ static struct daemon_conf *dkim_cmd_conf(struct daemon *d)
 {
 	struct daemon_conf *dc = daemon_conf_get(d);
 	struct store *st = daemon_store(d);
-	gate_attach(dkim_gate(), dc->priv, st, time(NULL));
+	gate_add_selectors(dkim_gate(), dc->priv, st, time(NULL));
 	if (st)
 		gate_flush(dkim_gate(), st);
 	return dc;

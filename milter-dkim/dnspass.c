@@ -129,7 +129,7 @@ void dnspass_tick(struct daemon *d, bool stopping)
 void dnspass_started(struct daemon *d)
 {
 	struct daemon_conf *dc = daemon_conf_get(d);
-	gate_attach(dkim_gate(), dc->priv, daemon_store(d), time(NULL));
+	gate_add_selectors(dkim_gate(), dc->priv, daemon_store(d), time(NULL));
 	daemon_conf_put(dc);
 	dkim_check_now(d);
 }

@@ -77,7 +77,7 @@ static struct gate_entry *gate_find(struct gate *g, const char *key)
 	return NULL;
 }
 
-void gate_attach(struct gate *g, const struct dkim_conf *c, struct store *st, time_t now)
+void gate_add_selectors(struct gate *g, const struct dkim_conf *c, struct store *st, time_t now)
 {
 	for (size_t i = 0; i < c->ndom; i++) {
 		for (size_t j = 0; j < c->dom[i].nsel; j++) {
@@ -112,7 +112,7 @@ void gate_attach(struct gate *g, const struct dkim_conf *c, struct store *st, ti
 				if (have)
 					e->st = loaded;
 			}
-			if (selectors_note(&sel->sc, &e->st, now) && !sel->sc.sign)
+			if (selectors_track_nosign(&sel->sc, &e->st, now) && !sel->sc.sign)
 				e->dirty = true;
 			pthread_mutex_unlock(&g->lock);
 		}
@@ -221,7 +221,7 @@ int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struc
 	for (size_t i = 0; i < c->ndom; i++)
 		total += c->dom[i].nsel;
 	struct gate_row *out = xcalloc(total ? total : 1, sizeof(*out));
-	gate_attach(g, c, st, now);
+	gate_add_selectors(g, c, st, now);
 	for (size_t i = 0; i < c->ndom; i++) {
 		const struct dkim_domain *dom = &c->dom[i];
 		if (only && strcasecmp(only, dom->section) != 0 && strcasecmp(only, dom->d) != 0)

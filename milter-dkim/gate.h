@@ -33,10 +33,10 @@ struct gate *gate_new(void);
 void gate_free(struct gate *g);
 
 /**
- * gate_attach() - make sure every selector of @c has an entry: from memory, else
+ * gate_add_selectors() - make sure every selector of @c has an entry: from memory, else
  * from @st (may be NULL), else empty; note sign = no selectors' first sighting.
  */
-void gate_attach(struct gate *g, const struct dkim_conf *c, struct store *st, time_t now);
+void gate_add_selectors(struct gate *g, const struct dkim_conf *c, struct store *st, time_t now);
 
 /**
  * gate_active() - the selectors of @dom that sign now.

@@ -75,7 +75,7 @@ const char *selectors_phase_name(enum selector_phase p)
 	return "?";
 }
 
-bool selectors_note(const struct selector_conf *c, struct selector_state *st, time_t now)
+bool selectors_track_nosign(const struct selector_conf *c, struct selector_state *st, time_t now)
 {
 	struct selector_state before = *st;
 	if (c->sign)

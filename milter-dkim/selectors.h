@@ -84,7 +84,8 @@ enum selector_phase selectors_phase(const struct selector_conf *c, const struct 
 const char *selectors_phase_name(enum selector_phase p);
 
 /**
- * selectors_note() - update the history after a config load.
+ * selectors_track_nosign() - after a config load, track since when the selector has had
+ * sign = no.
  * @c: configuration
  * @st: state to update
  * @now: current time
@@ -94,7 +95,7 @@ const char *selectors_phase_name(enum selector_phase p);
  *
  * Return: true when @st changed (worth writing to the store).
  */
-bool selectors_note(const struct selector_conf *c, struct selector_state *st, time_t now);
+bool selectors_track_nosign(const struct selector_conf *c, struct selector_state *st, time_t now);
 
 /**
  * selectors_signed() - record that a message was signed with the selector at @now.

@@ -87,7 +87,7 @@ START_TEST(attach_starts_warm_and_notes_sign_no)
 	struct selector_state s;
 	size_t idx[3];
 	put("pw:dkim:sel:example.org:s1", &published);
-	gate_attach(g, &conf, st, 1000);
+	gate_add_selectors(g, &conf, st, 1000);
 	ck_assert_uint_eq(gate_active(g, &dom, idx), 1);
 	ck_assert_uint_eq(idx[0], 0);
 	ck_assert(gate_state(g, &sels[0], &s));
@@ -108,7 +108,7 @@ START_TEST(attach_starts_warm_and_notes_sign_no)
 	struct selector_state other = published;
 	other.published = false;
 	put("pw:dkim:sel:example.org:s1", &other);
-	gate_attach(g, &conf, st, 2000);
+	gate_add_selectors(g, &conf, st, 2000);
 	ck_assert_uint_eq(gate_active(g, &dom, idx), 1);
 	ck_assert(gate_state(g, &sels[2], &s));
 	ck_assert_int_eq(s.first_seen_nosign, 1000);
@@ -120,7 +120,7 @@ START_TEST(signed_then_flushed)
 	struct selector_state s;
 	size_t idx[3];
 	put("pw:dkim:sel:example.org:s1", &published);
-	gate_attach(g, &conf, st, 1000);
+	gate_add_selectors(g, &conf, st, 1000);
 	size_t n = gate_active(g, &dom, idx);
 	gate_signed(g, &dom, idx, n, 1500);
 	gate_signed(g, &dom, idx, n, 1400); /* older: ignored */
@@ -137,7 +137,7 @@ END_TEST
 START_TEST(refresh_takes_only_newer)
 {
 	struct selector_state s, in = published;
-	gate_attach(g, &conf, st, 1000);
+	gate_add_selectors(g, &conf, st, 1000);
 	in.checked_at = 200;
 	put("pw:dkim:sel:example.org:s1", &in);
 	ck_assert_int_eq(gate_refresh(g, st), 1);
@@ -226,9 +226,9 @@ static void *fleet_thread(void *arg)
 static void *reload_thread(void *arg)
 {
 	(void)arg;
-	gate_attach(g, &big_conf, st, BASE);
+	gate_add_selectors(g, &big_conf, st, BASE);
 	for (int i = 0; i < 200; i++)
-		gate_attach(g, &conf, st, BASE + i);
+		gate_add_selectors(g, &conf, st, BASE + i);
 	return NULL;
 }
 
@@ -240,7 +240,7 @@ START_TEST(concurrent_no_lost_update)
 	long rounds = 0;
 
 	put("pw:dkim:sel:example.org:s1", &published);
-	gate_attach(g, &conf, st, BASE);
+	gate_add_selectors(g, &conf, st, BASE);
 	running = 1;
 	ck_assert_int_eq(pthread_create(&fl, NULL, flusher_thread, &rounds), 0);
 	ck_assert_int_eq(pthread_create(&fleet, NULL, fleet_thread, NULL), 0);

@@ -71,7 +71,7 @@ START_TEST(phases_and_retirement)
 	selectors_gate_update(&st, SELECTORS_LOOKUP_MATCH, 1000);
 	ck_assert_int_eq(selectors_phase(&yes, &st, 1000, 7 * DAY, &until), SELECTORS_SIGNING);
 	/* passing the gate is not signing: only a signed message sets last_signed */
-	ck_assert(!selectors_note(&yes, &st, 5000));
+	ck_assert(!selectors_track_nosign(&yes, &st, 5000));
 	ck_assert_int_eq(st.last_signed, 0);
 	ck_assert(selectors_signed(&st, 5000));
 	ck_assert(!selectors_signed(&st, 4000));
@@ -79,10 +79,10 @@ START_TEST(phases_and_retirement)
 	ck_assert_int_eq(st.first_seen_nosign, 0);
 
 	/* switched to sign = no: retires for the grace after it last signed */
-	ck_assert(selectors_note(&no, &st, 6000));
+	ck_assert(selectors_track_nosign(&no, &st, 6000));
 	ck_assert_int_eq(st.last_signed, 5000);
 	ck_assert_int_eq(st.first_seen_nosign, 6000);
-	ck_assert(!selectors_note(&no, &st, 7000));
+	ck_assert(!selectors_track_nosign(&no, &st, 7000));
 	ck_assert(!selectors_signs(&no, &st));
 	ck_assert_int_eq(selectors_phase(&no, &st, 7000, 7 * DAY, &until), SELECTORS_RETIRING);
 	ck_assert_int_eq(until, 5000 + 7 * DAY);
@@ -96,10 +96,10 @@ START_TEST(phases_and_retirement)
 	struct selector_state fresh = { 0 };
 	ck_assert_int_eq(selectors_phase(&no, &fresh, 10, DAY, &until), SELECTORS_RETIRING);
 	ck_assert_int_eq(until, 10 + DAY);
-	selectors_note(&no, &fresh, 10);
+	selectors_track_nosign(&no, &fresh, 10);
 	ck_assert_int_eq(selectors_phase(&no, &fresh, 10 + DAY, DAY, &until), SELECTORS_REMOVABLE);
 	/* back to sign = yes clears first_seen_nosign */
-	ck_assert(selectors_note(&yes, &fresh, 20));
+	ck_assert(selectors_track_nosign(&yes, &fresh, 20));
 	ck_assert_int_eq(fresh.first_seen_nosign, 0);
 	ck_assert_int_eq(fresh.last_signed, 0);
 
