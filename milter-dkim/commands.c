@@ -59,7 +59,7 @@ static enum selector_phase dkim_cmd_phase(const struct dkim_conf *c,
                                           struct selector_state *s, time_t *until)
 {
 	gate_state(dkim_gate(), sel, s);
-	return selectors_phase(&sel->sc, s, now, (time_t)(c->retire_grace_ms / 1000), until);
+	return selector_policy_phase(&sel->sc, s, now, (time_t)(c->retire_grace_ms / 1000), until);
 }
 
 static bool dkim_cmd_wants(const struct dkim_domain *dom, const char *only)
@@ -199,21 +199,21 @@ static int dkim_cmd_dns(struct daemon *d, int argc, char **argv)
 			keys_txt_quote(buf_cstr(&rec), &q);
 			dkim_fmt_time(until, until_s, sizeof(until_s));
 			switch (ph) {
-			case SELECTORS_SIGNING:
+			case SELECTOR_POLICY_SIGNING:
 				snprintf(why, sizeof(why), "signing");
 				break;
-			case SELECTORS_AWAITING:
+			case SELECTOR_POLICY_AWAITING:
 				snprintf(why, sizeof(why), "awaiting publication");
 				break;
-			case SELECTORS_RETIRING:
+			case SELECTOR_POLICY_RETIRING:
 				snprintf(why, sizeof(why), "retiring until %s", until_s);
 				break;
-			case SELECTORS_REMOVABLE:
+			case SELECTOR_POLICY_REMOVABLE:
 				snprintf(why, sizeof(why), "removable: no longer signs");
 				break;
 			}
 			printf("%s%s._domainkey.%s. IN TXT ( %s ) ; %s\n",
-			       ph == SELECTORS_REMOVABLE ? "; " : "", sel->name, dom->d,
+			       ph == SELECTOR_POLICY_REMOVABLE ? "; " : "", sel->name, dom->d,
 			       buf_cstr(&q), why);
 			buf_fini(&rec);
 			buf_fini(&q);
@@ -266,11 +266,11 @@ static int dkim_cmd_check_dns(struct daemon *d, int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		char name[300];
 		snprintf(name, sizeof(name), "%s._domainkey.%s", rows[i].sel->name, rows[i].dom->d);
-		const char *pub = rows[i].lookup == SELECTORS_LOOKUP_MATCH ? "yes, matches key"
-		                  : rows[i].lookup == SELECTORS_LOOKUP_MISMATCH
-		                          ? "yes, NOT this key"
-		                  : rows[i].lookup == SELECTORS_LOOKUP_ABSENT ? "no"
-		                                                              : "unknown";
+		const char *pub =
+		        rows[i].lookup == SELECTOR_POLICY_LOOKUP_MATCH      ? "yes, matches key"
+		        : rows[i].lookup == SELECTOR_POLICY_LOOKUP_MISMATCH ? "yes, NOT this key"
+		        : rows[i].lookup == SELECTOR_POLICY_LOOKUP_ABSENT   ? "no"
+		                                                            : "unknown";
 		printf("%-32s %-12s %-8s %-22s %-14s %s%s\n", name,
 		       rows[i].sel->sc.sign ? (rows[i].sel->sc.legacy ? "yes (legacy)" : "yes")
 		                            : "no",
@@ -278,7 +278,7 @@ static int dkim_cmd_check_dns(struct daemon *d, int argc, char **argv)
 		       rows[i].detail,
 		       rows[i].doubted ? " (signing goes on until a second check agrees)" : "");
 		if (rows[i].sel->sc.sign && !rows[i].sel->sc.legacy &&
-		    rows[i].lookup != SELECTORS_LOOKUP_MATCH && rc == DAEMON_EXIT_OK)
+		    rows[i].lookup != SELECTOR_POLICY_LOOKUP_MATCH && rc == DAEMON_EXIT_OK)
 			rc = 1;
 	}
 	if (r == -EHOSTUNREACH) {
@@ -374,12 +374,12 @@ static int dkim_cmd_status(struct daemon *d, int argc, char **argv)
 			       "last_signed=%s%s%s%s\n",
 			       sel->name, sel->type == KEYS_ED25519 ? "ed25519" : "rsa",
 			       sel->sc.legacy ? "legacy" : (sel->sc.sign ? "sign=yes" : "sign=no"),
-			       selectors_phase_name(ph),
+			       selector_policy_phase_name(ph),
 			       s.checked ? (s.published ? "yes" : "no") : "?",
 			       s.checked ? (s.matches ? "yes" : "no") : "?", checked, signed_at,
-			       ph == SELECTORS_RETIRING ? " until=" : "",
-			       ph == SELECTORS_RETIRING ? until_s : "",
-			       ph == SELECTORS_REMOVABLE ? " (can be removed from DNS)" : "");
+			       ph == SELECTOR_POLICY_RETIRING ? " until=" : "",
+			       ph == SELECTOR_POLICY_RETIRING ? until_s : "",
+			       ph == SELECTOR_POLICY_REMOVABLE ? " (can be removed from DNS)" : "");
 		}
 	}
 	daemon_conf_put(dc);

@@ -13,7 +13,7 @@
 #include "cfg.h"
 #include "cidr.h"
 #include "keys.h"
-#include "selectors.h"
+#include "selector_policy.h"
 
 #define DKIM_DEFAULT_SELECTOR "mail"
 
@@ -45,7 +45,7 @@ struct dkim_conf {
 	const struct cfg *cfg;
 	struct dkim_domain *dom;
 	size_t ndom;
-	const char **sections; /* dom[i].section, for selectors_match_domain() */
+	const char **sections; /* dom[i].section, for selector_policy_match_domain() */
 	const struct cidr_list *sign_networks;
 	uint64_t dns_check_interval_ms;
 	uint64_t retire_grace_ms;

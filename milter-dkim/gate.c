@@ -94,7 +94,7 @@ void gate_add_selectors(struct gate *g, const struct dkim_conf *c, struct store 
 				char *v = NULL;
 				size_t len;
 				if (store_get(st, skey, &v, &len) == 0 &&
-				    selectors_state_load(v, len, &loaded) == 0)
+				    selector_policy_state_load(v, len, &loaded) == 0)
 					have = true;
 				free(v);
 			}
@@ -112,7 +112,7 @@ void gate_add_selectors(struct gate *g, const struct dkim_conf *c, struct store 
 				if (have)
 					e->st = loaded;
 			}
-			if (selectors_track_nosign(&sel->sc, &e->st, now) && !sel->sc.sign)
+			if (selector_policy_track_nosign(&sel->sc, &e->st, now) && !sel->sc.sign)
 				e->dirty = true;
 			pthread_mutex_unlock(&g->lock);
 		}
@@ -126,7 +126,7 @@ size_t gate_active(struct gate *g, const struct dkim_domain *dom, size_t *idx)
 	for (size_t j = 0; j < dom->nsel; j++) {
 		struct gate_entry *e = gate_find(g, dom->sel[j].state_key);
 		struct selector_state none = { 0 };
-		if (selectors_signs(&dom->sel[j].sc, e ? &e->st : &none))
+		if (selector_policy_signs(&dom->sel[j].sc, e ? &e->st : &none))
 			idx[k++] = j;
 	}
 	pthread_mutex_unlock(&g->lock);
@@ -141,7 +141,7 @@ void gate_signed(struct gate *g, const struct dkim_domain *dom, const size_t *id
 		struct gate_entry *e = gate_find(g, dom->sel[idx[i]].state_key);
 		if (!e)
 			continue;
-		if (selectors_signed(&e->st, now))
+		if (selector_policy_signed(&e->st, now))
 			e->dirty = true;
 	}
 	pthread_mutex_unlock(&g->lock);
@@ -163,7 +163,7 @@ static enum selector_lookup gate_lookup(struct dns *dns, const struct dkim_domai
 {
 	char name[600];
 	struct dns_result *res = NULL;
-	enum selector_lookup out = SELECTORS_LOOKUP_MISMATCH;
+	enum selector_lookup out = SELECTOR_POLICY_LOOKUP_MISMATCH;
 	const char *detail = "published, another key";
 
 	snprintf(name, sizeof(name), "%s._domainkey.%s", sel->name, dom->d);
@@ -172,27 +172,27 @@ static enum selector_lookup gate_lookup(struct dns *dns, const struct dkim_domai
 	if (row->err < 0) {
 		snprintf(row->detail, sizeof(row->detail), "lookup failed: %s",
 		         dns_error_str(row->err));
-		return SELECTORS_LOOKUP_FAILED;
+		return SELECTOR_POLICY_LOOKUP_FAILED;
 	}
 	row->sec = res->sec;
 	switch (res->outcome) {
 	case DNS_NXDOMAIN:
 		detail = "not published (NXDOMAIN)";
-		out = SELECTORS_LOOKUP_ABSENT;
+		out = SELECTOR_POLICY_LOOKUP_ABSENT;
 		break;
 	case DNS_NODATA:
 		detail = "not published (no TXT)";
-		out = SELECTORS_LOOKUP_ABSENT;
+		out = SELECTOR_POLICY_LOOKUP_ABSENT;
 		break;
 	case DNS_BOGUS:
-		out = SELECTORS_LOOKUP_FAILED;
+		out = SELECTOR_POLICY_LOOKUP_FAILED;
 		break;
 	default:
 		for (size_t i = 0; i < res->count; i++) {
 			enum keys_txt_result k = keys_txt_check(res->txt[i].text, sel->key);
 			if (k == KEYS_TXT_MATCH) {
 				detail = "published, matches key";
-				out = SELECTORS_LOOKUP_MATCH;
+				out = SELECTOR_POLICY_LOOKUP_MATCH;
 				break;
 			}
 			if (k == KEYS_TXT_REVOKED)
@@ -232,7 +232,7 @@ int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struc
 			row->dom = dom;
 			row->sel = sel;
 			if (timeouts >= GATE_MAX_TIMEOUTS) {
-				row->lookup = SELECTORS_LOOKUP_FAILED;
+				row->lookup = SELECTOR_POLICY_LOOKUP_FAILED;
 				row->err = -ETIMEDOUT;
 				snprintf(row->detail, sizeof(row->detail),
 				         "not looked up: DNS is not answering (timeout)");
@@ -244,8 +244,8 @@ int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struc
 			pthread_mutex_lock(&g->lock);
 			struct gate_entry *e = gate_find(g, sel->state_key);
 			if (e) {
-				e->dirty |= selectors_gate_update(&e->st, row->lookup, now);
-				row->passes = selectors_signs(&sel->sc, &e->st);
+				e->dirty |= selector_policy_gate_update(&e->st, row->lookup, now);
+				row->passes = selector_policy_signs(&sel->sc, &e->st);
 				row->doubted = e->st.doubted_at != 0;
 			}
 			pthread_mutex_unlock(&g->lock);
@@ -278,7 +278,7 @@ int gate_refresh(struct gate *g, struct store *st)
 		int r = store_get(st, key, &v, &len);
 		if (r < 0)
 			return r;
-		if (r == 0 && selectors_state_load(v, len, &in) == 0) {
+		if (r == 0 && selector_policy_state_load(v, len, &in) == 0) {
 			pthread_mutex_lock(&g->lock);
 			struct selector_state *mine = &g->e[i].st;
 			if (in.checked && in.checked_at > mine->checked_at) {
@@ -319,7 +319,7 @@ int gate_flush(struct gate *g, struct store *st)
 		if (!e->dirty)
 			continue;
 		buf_reset(&b);
-		selectors_state_dump(&e->st, &b);
+		selector_policy_state_dump(&e->st, &b);
 		char key[STORE_KEY_MAX];
 		snprintf(key, sizeof(key), "%s", e->store_key);
 		time_t signed_at = e->st.last_signed;

@@ -10,7 +10,7 @@
 
 #include "conf.h"
 #include "dns.h"
-#include "selectors.h"
+#include "selector_policy.h"
 
 struct gate;
 struct store;
@@ -65,7 +65,7 @@ int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struc
                const char *only, struct gate_row **rows, size_t *nrows);
 
 /* gate_doubtful() - true when a selector awaits a confirming check (see
- * selectors_gate_update()); the daemon then re-checks soon, not after the interval. */
+ * selector_policy_gate_update()); the daemon then re-checks soon, not after the interval. */
 bool gate_doubtful(struct gate *g);
 
 /**

@@ -121,7 +121,7 @@ static sfsistat dkim_eom(SMFICTX *ctx, void *session, const char *qid)
 	}
 	size_t di;
 	const char *d;
-	if (selectors_match_domain(c->sections, c->ndom, from, &di, &d) != 0) {
+	if (selector_policy_match_domain(c->sections, c->ndom, from, &di, &d) != 0) {
 		log_info("%s: not signed: From domain %s not configured", qid, from);
 		goto out;
 	}

@@ -59,7 +59,7 @@ static void put(const char *key, const struct selector_state *s)
 {
 	struct buf b;
 	buf_init(&b);
-	selectors_state_dump(s, &b);
+	selector_policy_state_dump(s, &b);
 	ck_assert_int_eq(store_set(st, key, b.data, b.len, 0), 0);
 	buf_fini(&b);
 }
@@ -73,7 +73,7 @@ static bool get(const char *key, struct selector_state *s)
 	ck_assert_msg(r == 0 || r == STORE_NOTFOUND, "store_get %s: %d", key, r);
 	if (r != 0)
 		return false;
-	ck_assert_int_eq(selectors_state_load(v, len, s), 0);
+	ck_assert_int_eq(selector_policy_state_load(v, len, s), 0);
 	free(v);
 	return true;
 }
@@ -216,7 +216,7 @@ static void *fleet_thread(void *arg)
 			                    .checked_at = BASE + k };
 		struct buf b;
 		buf_init(&b);
-		selectors_state_dump(&s, &b);
+		selector_policy_state_dump(&s, &b);
 		store_set(st, "pw:dkim:sel:example.org:s2", b.data, b.len, 0);
 		buf_fini(&b);
 	}

@@ -1,5 +1,7 @@
-/* selectors: the DNS gate and selector retirement, as pure functions of plain
- * structs (doc/dkim-rotation.md).
+/* selector_policy: the selector policy behind the DNS gate (which selectors sign) and
+ * selector retirement, as pure functions of plain structs (doc/dkim-rotation.md). The
+ * locked table that holds the states and talks to DNS and the store is
+ * selector_table.c.
  *
  * A selector with sign = yes signs once its TXT record is published and matches
  * its key; the legacy default `mail` key is never gated. A failed DNS check
@@ -17,7 +19,7 @@
 
 #include <jansson.h>
 
-#include "selectors.h"
+#include "selector_policy.h"
 
 static bool state_eq(const struct selector_state *a, const struct selector_state *b)
 {
@@ -27,55 +29,58 @@ static bool state_eq(const struct selector_state *a, const struct selector_state
 	       a->doubted_at == b->doubted_at;
 }
 
-bool selectors_signs(const struct selector_conf *c, const struct selector_state *st)
+bool selector_policy_signs(const struct selector_conf *c, const struct selector_state *st)
 {
 	return c->sign && (c->legacy || (st->published && st->matches));
 }
 
-size_t selectors_active(const struct selector_conf *c, const struct selector_state *st, size_t n,
-                        size_t *idx)
+size_t selector_policy_active(const struct selector_conf *c, const struct selector_state *st,
+                              size_t n, size_t *idx)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
-		if (selectors_signs(&c[i], &st[i]))
+		if (selector_policy_signs(&c[i], &st[i]))
 			idx[k++] = i;
 	return k;
 }
 
-enum selector_phase selectors_phase(const struct selector_conf *c, const struct selector_state *st,
-                                    time_t now, time_t retire_grace, time_t *until)
+enum selector_phase selector_policy_phase(const struct selector_conf *c,
+                                          const struct selector_state *st, time_t now,
+                                          time_t retire_grace, time_t *until)
 {
 	if (until)
 		*until = 0;
 	if (c->sign)
-		return selectors_signs(c, st) ? SELECTORS_SIGNING : SELECTORS_AWAITING;
+		return selector_policy_signs(c, st) ? SELECTOR_POLICY_SIGNING
+		                                    : SELECTOR_POLICY_AWAITING;
 	time_t from = st->last_signed ? st->last_signed : st->first_seen_nosign;
 	if (!from)
 		from = now;
 	time_t end = from + retire_grace;
 	if (now >= end)
-		return SELECTORS_REMOVABLE;
+		return SELECTOR_POLICY_REMOVABLE;
 	if (until)
 		*until = end;
-	return SELECTORS_RETIRING;
+	return SELECTOR_POLICY_RETIRING;
 }
 
-const char *selectors_phase_name(enum selector_phase p)
+const char *selector_policy_phase_name(enum selector_phase p)
 {
 	switch (p) {
-	case SELECTORS_SIGNING:
+	case SELECTOR_POLICY_SIGNING:
 		return "signing";
-	case SELECTORS_AWAITING:
+	case SELECTOR_POLICY_AWAITING:
 		return "awaiting publication";
-	case SELECTORS_RETIRING:
+	case SELECTOR_POLICY_RETIRING:
 		return "retiring";
-	case SELECTORS_REMOVABLE:
+	case SELECTOR_POLICY_REMOVABLE:
 		return "removable";
 	}
 	return "?";
 }
 
-bool selectors_track_nosign(const struct selector_conf *c, struct selector_state *st, time_t now)
+bool selector_policy_track_nosign(const struct selector_conf *c, struct selector_state *st,
+                                  time_t now)
 {
 	struct selector_state before = *st;
 	if (c->sign)
@@ -85,7 +90,7 @@ bool selectors_track_nosign(const struct selector_conf *c, struct selector_state
 	return !state_eq(&before, st);
 }
 
-bool selectors_signed(struct selector_state *st, time_t now)
+bool selector_policy_signed(struct selector_state *st, time_t now)
 {
 	if (now <= st->last_signed)
 		return false;
@@ -93,24 +98,24 @@ bool selectors_signed(struct selector_state *st, time_t now)
 	return true;
 }
 
-bool selectors_gate_update(struct selector_state *st, enum selector_lookup r, time_t now)
+bool selector_policy_gate_update(struct selector_state *st, enum selector_lookup r, time_t now)
 {
-	if (r == SELECTORS_LOOKUP_FAILED)
+	if (r == SELECTOR_POLICY_LOOKUP_FAILED)
 		return false;
 	struct selector_state before = *st;
 	st->checked = true;
 	st->checked_at = now;
-	if (r != SELECTORS_LOOKUP_MATCH && st->published && st->matches && !st->doubted_at) {
+	if (r != SELECTOR_POLICY_LOOKUP_MATCH && st->published && st->matches && !st->doubted_at) {
 		st->doubted_at = now;
 		return true;
 	}
 	st->doubted_at = 0;
-	st->published = r != SELECTORS_LOOKUP_ABSENT;
-	st->matches = r == SELECTORS_LOOKUP_MATCH;
+	st->published = r != SELECTOR_POLICY_LOOKUP_ABSENT;
+	st->matches = r == SELECTOR_POLICY_LOOKUP_MATCH;
 	return !state_eq(&before, st);
 }
 
-void selectors_state_dump(const struct selector_state *st, struct buf *out)
+void selector_policy_state_dump(const struct selector_state *st, struct buf *out)
 {
 	json_t *o = json_pack(
 	        "{s:b, s:b, s:b, s:I, s:I, s:I, s:I}", "checked", st->checked, "published",
@@ -145,7 +150,7 @@ static bool get_time(json_t *o, const char *key, time_t *v)
 	return true;
 }
 
-int selectors_state_load(const char *text, size_t len, struct selector_state *st)
+int selector_policy_state_load(const char *text, size_t len, struct selector_state *st)
 {
 	memset(st, 0, sizeof(*st));
 	json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
@@ -172,8 +177,8 @@ static bool is_subdomain(const char *domain, const char *parent)
 	       strcasecmp(domain + dl - pl, parent) == 0;
 }
 
-int selectors_match_domain(const char *const *sections, size_t n, const char *domain, size_t *index,
-                           const char **d)
+int selector_policy_match_domain(const char *const *sections, size_t n, const char *domain,
+                                 size_t *index, const char **d)
 {
 	size_t best = n, best_len = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -193,7 +198,7 @@ int selectors_match_domain(const char *const *sections, size_t n, const char *do
 		}
 	}
 	if (best == n)
-		return SELECTORS_NO_DOMAIN;
+		return SELECTOR_POLICY_NO_DOMAIN;
 	*index = best;
 	*d = sections[best] + 2;
 	return 0;
