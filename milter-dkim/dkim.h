@@ -5,12 +5,12 @@
 
 #include "conf.h"
 #include "daemon.h"
-#include "gate.h"
+#include "selector_table.h"
 
 struct milter_ops;
 
 /* dkim_gate() - the process-wide gate table (created on first use, dnspass.c). */
-struct gate *dkim_gate(void);
+struct selector_table *dkim_gate(void);
 
 /* The DNS pass (dnspass.c): the daemon's started, reloaded and tick hooks. */
 void dnspass_started(struct daemon *d);

@@ -1,5 +1,5 @@
 /* dnspass: milter-dkim's DNS pass over its selectors and the sharing of the gate
- * table (gate.c) through the store: the daemon's started, reloaded and tick hooks.
+ * table (selector_table.c) through the store: the daemon's started, reloaded and tick hooks.
  * Spec: doc/dkim-rotation.md (a selector signs once its TXT record, RFC 6376
  * section 3.6.2, is published and matches its key).
  * A pass re-checks every selector in DNS every dns_check_interval, after the start and
@@ -27,7 +27,7 @@
 /* A signing selector that one check did not find is looked up again this soon. */
 #define DKIM_CONFIRM_S 60
 
-static struct gate *dkim_gate_table;
+static struct selector_table *dkim_gate_table;
 static time_t dkim_next_check;
 static long dkim_store_warned;
 static pthread_mutex_t dkim_check_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -36,11 +36,11 @@ static pthread_once_t dkim_gate_once = PTHREAD_ONCE_INIT;
 
 static void dkim_gate_create(void)
 {
-	dkim_gate_table = gate_new();
+	dkim_gate_table = selector_table_new();
 }
 
 /* The table lives as long as the process: it survives reloads by design. */
-struct gate *dkim_gate(void)
+struct selector_table *dkim_gate(void)
 {
 	pthread_once(&dkim_gate_once, dkim_gate_create);
 	return dkim_gate_table;
@@ -51,7 +51,7 @@ static void dkim_check_now(struct daemon *d)
 {
 	struct daemon_conf *dc = daemon_conf_get(d);
 	const struct dkim_conf *c = dc->priv;
-	struct gate_row *rows = NULL;
+	struct selector_table_row *rows = NULL;
 	size_t n = 0;
 
 	pthread_mutex_lock(&dkim_check_lock);
@@ -60,7 +60,7 @@ static void dkim_check_now(struct daemon *d)
 		log_warn("DNS gate: cannot set up the resolver");
 		goto out;
 	}
-	int r = gate_check(dkim_gate(), c, dns, daemon_store(d), NULL, &rows, &n);
+	int r = selector_table_check(dkim_gate(), c, dns, daemon_store(d), NULL, &rows, &n);
 	if (r == -EHOSTUNREACH)
 		log_warnx("DNS gate: every lookup failed (%s); keeping the last known state",
 		          dns_error_str(rows[0].err));
@@ -75,13 +75,13 @@ static void dkim_check_now(struct daemon *d)
 	}
 	for (size_t i = 0; i < c->ndom; i++) {
 		size_t idx[DKIM_MAX_SELECTORS];
-		if (gate_active(dkim_gate(), &c->dom[i], idx) == 0)
+		if (selector_table_active(dkim_gate(), &c->dom[i], idx) == 0)
 			log_warnx("%s: no selector passes the DNS gate: mail from it goes out "
 			          "unsigned (see: milter-dkim check-dns %s)",
 			          c->dom[i].section, c->dom[i].section);
 	}
 	time_t wait = (time_t)(c->dns_check_interval_ms / 1000);
-	if (gate_doubtful(dkim_gate()) && wait > DKIM_CONFIRM_S) {
+	if (selector_table_doubtful(dkim_gate()) && wait > DKIM_CONFIRM_S) {
 		log_info("DNS gate: a signing selector was not found; confirming in %ds",
 		         DKIM_CONFIRM_S);
 		wait = DKIM_CONFIRM_S;
@@ -101,11 +101,11 @@ static void dkim_share(struct daemon *d)
 	struct store *st = daemon_store(d);
 	if (!st)
 		return;
-	int r = gate_refresh(dkim_gate(), st);
+	int r = selector_table_refresh(dkim_gate(), st);
 	if (r > 0)
 		log_info("DNS gate: took newer results from the store");
 	if (r >= 0)
-		r = gate_flush(dkim_gate(), st);
+		r = selector_table_flush(dkim_gate(), st);
 	if (r < 0 && log_ratelimit(&dkim_store_warned, 60))
 		log_warn_e(r, "store: DNS gate state not shared (signing is not affected)");
 	if (r >= 0 && (r = dkim_stats_flush(st)) < 0 && log_ratelimit(&dkim_store_warned, 60))
@@ -116,7 +116,7 @@ void dnspass_tick(struct daemon *d, bool stopping)
 {
 	if (stopping) {
 		if (daemon_store(d)) {
-			gate_flush(dkim_gate(), daemon_store(d));
+			selector_table_flush(dkim_gate(), daemon_store(d));
 			dkim_stats_flush(daemon_store(d));
 		}
 		return;
@@ -129,7 +129,7 @@ void dnspass_tick(struct daemon *d, bool stopping)
 void dnspass_started(struct daemon *d)
 {
 	struct daemon_conf *dc = daemon_conf_get(d);
-	gate_add_selectors(dkim_gate(), dc->priv, daemon_store(d), time(NULL));
+	selector_table_add_selectors(dkim_gate(), dc->priv, daemon_store(d), time(NULL));
 	daemon_conf_put(dc);
 	dkim_check_now(d);
 }

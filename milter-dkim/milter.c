@@ -9,7 +9,7 @@
  * streams; at end of message one DKIM-Signature per active selector is
  * inserted at the top (smfi_insheader index 0, folded with LF+TAB), or one info
  * line says why it went out unsigned. The time each selector signed and per-domain
- * signed/unsigned/failed counts are kept in memory (gate.c, stats.c) for the
+ * signed/unsigned/failed counts are kept in memory (selector_table.c, stats.c) for the
  * background thread to write to the store. Stages that never return a verdict are
  * negotiated no-reply (SMFIP_NR_*), never MAIL (doc/protocols.md, "Milter
  * negotiation and no-reply stages").
@@ -127,7 +127,7 @@ static sfsistat dkim_eom(SMFICTX *ctx, void *session, const char *qid)
 	}
 	const struct dkim_domain *dom = &c->dom[di];
 	size_t idx[DKIM_MAX_SELECTORS];
-	size_t k = gate_active(dkim_gate(), dom, idx);
+	size_t k = selector_table_active(dkim_gate(), dom, idx);
 	if (k == 0) {
 		log_info("%s: not signed: no selector published for %s", qid, dom->d);
 		dkim_stats_count(dom->d, DKIM_STATS_UNSIGNED);
@@ -159,7 +159,7 @@ static sfsistat dkim_eom(SMFICTX *ctx, void *session, const char *qid)
 		buf_printf(&done, "%s%s (%s)", i ? ", " : "", sel->name,
 		           sel->type == KEYS_ED25519 ? "ed25519-sha256" : "rsa-sha256");
 	}
-	gate_signed(dkim_gate(), dom, idx, k, now);
+	selector_table_signed(dkim_gate(), dom, idx, k, now);
 	dkim_stats_count(dom->d, DKIM_STATS_SIGNED);
 	log_info("%s: signed d=%s s=%s", qid, dom->d, buf_cstr(&done));
 	buf_fini(&done);

@@ -1,16 +1,18 @@
-/* gate: milter-dkim's DNS gate table (see gate.h).
+/* selector_table: milter-dkim's DNS gate table (see selector_table.h): the locked table
+ * of selector states, with the DNS checks and the store behind it; the policy it applies
+ * is selector_policy.c.
  *
  * A mutex guards a small array of (d/selector, state) entries: signing threads
- * read it once per message (gate_active) and record when a selector really
- * signed (gate_signed); the background thread runs DNS checks (gate_check) and
- * writes changed entries to the store (gate_flush, every few seconds), so the
+ * read it once per message (selector_table_active) and record when a selector really
+ * signed (selector_table_signed); the background thread runs DNS checks (selector_table_check) and
+ * writes changed entries to the store (selector_table_flush, every few seconds), so the
  * store is never on the message path. A failed lookup keeps the last known state (RFC-free policy:
  * a DNS outage must not stop signing). States are loaded from the store when an entry is first
  * seen, so a restart or a new fleet member starts warm. Answers are DNSSEC-validated only when the
  * resolver has a trust anchor (as OpenDKIM's TrustAnchorFile, opendkim.conf(5)); a bogus answer is
  * then a failed lookup. Whether DNS is down is decided from dns_query()'s codes.
  */
-#include "gate.h"
+#include "selector_table.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -24,29 +26,29 @@
 
 /* After this many lookups in a row time out, DNS counts as down for the rest of the
  * pass: a start or reload (which waits for the pass) is not held up per selector. */
-#define GATE_MAX_TIMEOUTS 2
+#define SELECTOR_TABLE_MAX_TIMEOUTS 2
 
-struct gate_entry {
+struct selector_table_entry {
 	char *key; /* "<d>/<selector>" */
 	struct selector_state st;
 	bool dirty;
 	char store_key[STORE_KEY_MAX];
 };
 
-struct gate {
+struct selector_table {
 	pthread_mutex_t lock;
-	struct gate_entry *e;
+	struct selector_table_entry *e;
 	size_t n, cap;
 };
 
-struct gate *gate_new(void)
+struct selector_table *selector_table_new(void)
 {
-	struct gate *g = xcalloc(1, sizeof(*g));
+	struct selector_table *g = xcalloc(1, sizeof(*g));
 	pthread_mutex_init(&g->lock, NULL);
 	return g;
 }
 
-void gate_free(struct gate *g)
+void selector_table_free(struct selector_table *g)
 {
 	if (!g)
 		return;
@@ -57,8 +59,8 @@ void gate_free(struct gate *g)
 	free(g);
 }
 
-/* gate_store_key() - "pw:dkim:sel:<d>:<selector>" into @out. */
-static void gate_store_key(const struct dkim_selector *sel, char *out, size_t outsz)
+/* selector_table_store_key() - "pw:dkim:sel:<d>:<selector>" into @out. */
+static void selector_table_store_key(const struct dkim_selector *sel, char *out, size_t outsz)
 {
 	char d[256];
 	const char *name;
@@ -69,7 +71,7 @@ static void gate_store_key(const struct dkim_selector *sel, char *out, size_t ou
 }
 
 /* Called with the lock held. */
-static struct gate_entry *gate_find(struct gate *g, const char *key)
+static struct selector_table_entry *selector_table_find(struct selector_table *g, const char *key)
 {
 	for (size_t i = 0; i < g->n; i++)
 		if (strcmp(g->e[i].key, key) == 0)
@@ -77,7 +79,8 @@ static struct gate_entry *gate_find(struct gate *g, const char *key)
 	return NULL;
 }
 
-void gate_add_selectors(struct gate *g, const struct dkim_conf *c, struct store *st, time_t now)
+void selector_table_add_selectors(struct selector_table *g, const struct dkim_conf *c,
+                                  struct store *st, time_t now)
 {
 	for (size_t i = 0; i < c->ndom; i++) {
 		for (size_t j = 0; j < c->dom[i].nsel; j++) {
@@ -87,9 +90,9 @@ void gate_add_selectors(struct gate *g, const struct dkim_conf *c, struct store 
 			bool have = false;
 
 			pthread_mutex_lock(&g->lock);
-			bool known = gate_find(g, sel->state_key) != NULL;
+			bool known = selector_table_find(g, sel->state_key) != NULL;
 			pthread_mutex_unlock(&g->lock);
-			gate_store_key(sel, skey, sizeof(skey));
+			selector_table_store_key(sel, skey, sizeof(skey));
 			if (!known && st) {
 				char *v = NULL;
 				size_t len;
@@ -99,7 +102,7 @@ void gate_add_selectors(struct gate *g, const struct dkim_conf *c, struct store 
 				free(v);
 			}
 			pthread_mutex_lock(&g->lock);
-			struct gate_entry *e = gate_find(g, sel->state_key);
+			struct selector_table_entry *e = selector_table_find(g, sel->state_key);
 			if (!e) {
 				if (g->n == g->cap) {
 					g->cap = g->cap ? g->cap * 2 : 16;
@@ -119,12 +122,12 @@ void gate_add_selectors(struct gate *g, const struct dkim_conf *c, struct store 
 	}
 }
 
-size_t gate_active(struct gate *g, const struct dkim_domain *dom, size_t *idx)
+size_t selector_table_active(struct selector_table *g, const struct dkim_domain *dom, size_t *idx)
 {
 	size_t k = 0;
 	pthread_mutex_lock(&g->lock);
 	for (size_t j = 0; j < dom->nsel; j++) {
-		struct gate_entry *e = gate_find(g, dom->sel[j].state_key);
+		struct selector_table_entry *e = selector_table_find(g, dom->sel[j].state_key);
 		struct selector_state none = { 0 };
 		if (selector_policy_signs(&dom->sel[j].sc, e ? &e->st : &none))
 			idx[k++] = j;
@@ -133,12 +136,12 @@ size_t gate_active(struct gate *g, const struct dkim_domain *dom, size_t *idx)
 	return k;
 }
 
-void gate_signed(struct gate *g, const struct dkim_domain *dom, const size_t *idx, size_t n,
-                 time_t now)
+void selector_table_signed(struct selector_table *g, const struct dkim_domain *dom,
+                           const size_t *idx, size_t n, time_t now)
 {
 	pthread_mutex_lock(&g->lock);
 	for (size_t i = 0; i < n; i++) {
-		struct gate_entry *e = gate_find(g, dom->sel[idx[i]].state_key);
+		struct selector_table_entry *e = selector_table_find(g, dom->sel[idx[i]].state_key);
 		if (!e)
 			continue;
 		if (selector_policy_signed(&e->st, now))
@@ -147,19 +150,21 @@ void gate_signed(struct gate *g, const struct dkim_domain *dom, const size_t *id
 	pthread_mutex_unlock(&g->lock);
 }
 
-bool gate_state(struct gate *g, const struct dkim_selector *sel, struct selector_state *out)
+bool selector_table_state(struct selector_table *g, const struct dkim_selector *sel,
+                          struct selector_state *out)
 {
 	pthread_mutex_lock(&g->lock);
-	struct gate_entry *e = gate_find(g, sel->state_key);
+	struct selector_table_entry *e = selector_table_find(g, sel->state_key);
 	if (e)
 		*out = e->st;
 	pthread_mutex_unlock(&g->lock);
 	return e != NULL;
 }
 
-/* gate_lookup() - look @sel up; fill @row's err, sec and detail. */
-static enum selector_lookup gate_lookup(struct dns *dns, const struct dkim_domain *dom,
-                                        const struct dkim_selector *sel, struct gate_row *row)
+/* selector_table_lookup() - look @sel up; fill @row's err, sec and detail. */
+static enum selector_lookup selector_table_lookup(struct dns *dns, const struct dkim_domain *dom,
+                                                  const struct dkim_selector *sel,
+                                                  struct selector_table_row *row)
 {
 	char name[600];
 	struct dns_result *res = NULL;
@@ -212,37 +217,38 @@ static enum selector_lookup gate_lookup(struct dns *dns, const struct dkim_domai
 	return out;
 }
 
-int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struct store *st,
-               const char *only, struct gate_row **rows, size_t *nrows)
+int selector_table_check(struct selector_table *g, const struct dkim_conf *c, struct dns *dns,
+                         struct store *st, const char *only, struct selector_table_row **rows,
+                         size_t *nrows)
 {
 	size_t total = 0, k = 0, down = 0, timeouts = 0;
 	time_t now = time(NULL);
 
 	for (size_t i = 0; i < c->ndom; i++)
 		total += c->dom[i].nsel;
-	struct gate_row *out = xcalloc(total ? total : 1, sizeof(*out));
-	gate_add_selectors(g, c, st, now);
+	struct selector_table_row *out = xcalloc(total ? total : 1, sizeof(*out));
+	selector_table_add_selectors(g, c, st, now);
 	for (size_t i = 0; i < c->ndom; i++) {
 		const struct dkim_domain *dom = &c->dom[i];
 		if (only && strcasecmp(only, dom->section) != 0 && strcasecmp(only, dom->d) != 0)
 			continue;
 		for (size_t j = 0; j < dom->nsel; j++) {
 			const struct dkim_selector *sel = &dom->sel[j];
-			struct gate_row *row = &out[k++];
+			struct selector_table_row *row = &out[k++];
 			row->dom = dom;
 			row->sel = sel;
-			if (timeouts >= GATE_MAX_TIMEOUTS) {
+			if (timeouts >= SELECTOR_TABLE_MAX_TIMEOUTS) {
 				row->lookup = SELECTOR_POLICY_LOOKUP_FAILED;
 				row->err = -ETIMEDOUT;
 				snprintf(row->detail, sizeof(row->detail),
 				         "not looked up: DNS is not answering (timeout)");
 			} else {
-				row->lookup = gate_lookup(dns, dom, sel, row);
+				row->lookup = selector_table_lookup(dns, dom, sel, row);
 				timeouts = row->err == -ETIMEDOUT ? timeouts + 1 : 0;
 			}
 			down += dns_error_unreachable(row->err);
 			pthread_mutex_lock(&g->lock);
-			struct gate_entry *e = gate_find(g, sel->state_key);
+			struct selector_table_entry *e = selector_table_find(g, sel->state_key);
 			if (e) {
 				e->dirty |= selector_policy_gate_update(&e->st, row->lookup, now);
 				row->passes = selector_policy_signs(&sel->sc, &e->st);
@@ -252,7 +258,7 @@ int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struc
 		}
 	}
 	if (st)
-		gate_flush(g, st);
+		selector_table_flush(g, st);
 	if (rows) {
 		*rows = out;
 		*nrows = k;
@@ -262,7 +268,7 @@ int gate_check(struct gate *g, const struct dkim_conf *c, struct dns *dns, struc
 	return k && down == k ? -EHOSTUNREACH : (int)k;
 }
 
-int gate_refresh(struct gate *g, struct store *st)
+int selector_table_refresh(struct selector_table *g, struct store *st)
 {
 	int changed = 0;
 	pthread_mutex_lock(&g->lock);
@@ -298,7 +304,7 @@ int gate_refresh(struct gate *g, struct store *st)
 	return changed;
 }
 
-bool gate_doubtful(struct gate *g)
+bool selector_table_doubtful(struct selector_table *g)
 {
 	bool any = false;
 	pthread_mutex_lock(&g->lock);
@@ -308,14 +314,14 @@ bool gate_doubtful(struct gate *g)
 	return any;
 }
 
-int gate_flush(struct gate *g, struct store *st)
+int selector_table_flush(struct selector_table *g, struct store *st)
 {
 	int rc = 0;
 	struct buf b;
 	buf_init(&b);
 	pthread_mutex_lock(&g->lock);
 	for (size_t i = 0; i < g->n; i++) {
-		struct gate_entry *e = &g->e[i];
+		struct selector_table_entry *e = &g->e[i];
 		if (!e->dirty)
 			continue;
 		buf_reset(&b);

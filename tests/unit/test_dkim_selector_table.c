@@ -1,16 +1,17 @@
-/* test_dkim_gate: milter-dkim's DNS gate table (milter-dkim/gate.c) on a memory:
- * store, without DNS: entries start warm from the store, sign = no is noted and
- * written, gate_refresh() adopts only newer checks and later signing times, and the
- * table under its lock: signing threads (gate_active + gate_signed), a flusher
- * (gate_refresh + gate_flush), another fleet member writing newer checks to the
- * store and a reload adding selectors (the table grows) all at once; no signing
- * time is lost and every gate_active() answer is one the table could give. */
+/* test_dkim_selector_table: milter-dkim's DNS gate table (milter-dkim/selector_table.c)
+ * on a memory: store, without DNS: entries start warm from the store, sign = no is
+ * noted and written, selector_table_refresh() adopts only newer checks and later
+ * signing times, and the table under its lock: signing threads (selector_table_active
+ * + selector_table_signed), a flusher (selector_table_refresh + selector_table_flush),
+ * another fleet member writing newer checks to the store and a reload adding
+ * selectors (the table grows) all at once; no signing time is lost and every
+ * selector_table_active() answer is one the table could give. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
 #include "check_common.h"
-#include "gate.h"
+#include "selector_table.h"
 #include "store.h"
 
 static struct dkim_selector sels[3] = {
@@ -33,7 +34,7 @@ static struct dkim_domain big_dom = {
 static struct dkim_conf big_conf = { .dom = &big_dom, .ndom = 1 };
 
 static struct store *st;
-static struct gate *g;
+static struct selector_table *g;
 
 static void setup(void)
 {
@@ -46,12 +47,12 @@ static void setup(void)
 	}
 	st = store_open("memory:");
 	ck_assert_ptr_nonnull(st);
-	g = gate_new();
+	g = selector_table_new();
 }
 
 static void teardown(void)
 {
-	gate_free(g);
+	selector_table_free(g);
 	store_close(st);
 }
 
@@ -87,19 +88,19 @@ START_TEST(attach_starts_warm_and_notes_sign_no)
 	struct selector_state s;
 	size_t idx[3];
 	put("pw:dkim:sel:example.org:s1", &published);
-	gate_add_selectors(g, &conf, st, 1000);
-	ck_assert_uint_eq(gate_active(g, &dom, idx), 1);
+	selector_table_add_selectors(g, &conf, st, 1000);
+	ck_assert_uint_eq(selector_table_active(g, &dom, idx), 1);
 	ck_assert_uint_eq(idx[0], 0);
-	ck_assert(gate_state(g, &sels[0], &s));
+	ck_assert(selector_table_state(g, &sels[0], &s));
 	ck_assert_int_eq(s.checked_at, 100);
-	ck_assert(gate_state(g, &sels[1], &s));
+	ck_assert(selector_table_state(g, &sels[1], &s));
 	ck_assert(!s.checked);
-	ck_assert(gate_state(g, &sels[2], &s));
+	ck_assert(selector_table_state(g, &sels[2], &s));
 	ck_assert_int_eq(s.first_seen_nosign, 1000);
-	ck_assert(!gate_state(g, &big_sels[0], &s));
-	ck_assert(!gate_doubtful(g));
+	ck_assert(!selector_table_state(g, &big_sels[0], &s));
+	ck_assert(!selector_table_doubtful(g));
 
-	ck_assert_int_eq(gate_flush(g, st), 0);
+	ck_assert_int_eq(selector_table_flush(g, st), 0);
 	ck_assert(get("pw:dkim:sel:example.org:old", &s));
 	ck_assert_int_eq(s.first_seen_nosign, 1000);
 	ck_assert(!get("pw:dkim:sel:example.org:s2", &s)); /* nothing new to write */
@@ -108,9 +109,9 @@ START_TEST(attach_starts_warm_and_notes_sign_no)
 	struct selector_state other = published;
 	other.published = false;
 	put("pw:dkim:sel:example.org:s1", &other);
-	gate_add_selectors(g, &conf, st, 2000);
-	ck_assert_uint_eq(gate_active(g, &dom, idx), 1);
-	ck_assert(gate_state(g, &sels[2], &s));
+	selector_table_add_selectors(g, &conf, st, 2000);
+	ck_assert_uint_eq(selector_table_active(g, &dom, idx), 1);
+	ck_assert(selector_table_state(g, &sels[2], &s));
 	ck_assert_int_eq(s.first_seen_nosign, 1000);
 }
 END_TEST
@@ -120,13 +121,13 @@ START_TEST(signed_then_flushed)
 	struct selector_state s;
 	size_t idx[3];
 	put("pw:dkim:sel:example.org:s1", &published);
-	gate_add_selectors(g, &conf, st, 1000);
-	size_t n = gate_active(g, &dom, idx);
-	gate_signed(g, &dom, idx, n, 1500);
-	gate_signed(g, &dom, idx, n, 1400); /* older: ignored */
-	ck_assert(gate_state(g, &sels[0], &s));
+	selector_table_add_selectors(g, &conf, st, 1000);
+	size_t n = selector_table_active(g, &dom, idx);
+	selector_table_signed(g, &dom, idx, n, 1500);
+	selector_table_signed(g, &dom, idx, n, 1400); /* older: ignored */
+	ck_assert(selector_table_state(g, &sels[0], &s));
 	ck_assert_int_eq(s.last_signed, 1500);
-	ck_assert_int_eq(gate_flush(g, st), 0);
+	ck_assert_int_eq(selector_table_flush(g, st), 0);
 	ck_assert(get("pw:dkim:sel:example.org:s1", &s));
 	ck_assert_int_eq(s.last_signed, 1500);
 	ck_assert(s.published && s.matches);
@@ -137,11 +138,11 @@ END_TEST
 START_TEST(refresh_takes_only_newer)
 {
 	struct selector_state s, in = published;
-	gate_add_selectors(g, &conf, st, 1000);
+	selector_table_add_selectors(g, &conf, st, 1000);
 	in.checked_at = 200;
 	put("pw:dkim:sel:example.org:s1", &in);
-	ck_assert_int_eq(gate_refresh(g, st), 1);
-	ck_assert(gate_state(g, &sels[0], &s));
+	ck_assert_int_eq(selector_table_refresh(g, st), 1);
+	ck_assert(selector_table_state(g, &sels[0], &s));
 	ck_assert(s.published && s.matches);
 	ck_assert_int_eq(s.checked_at, 200);
 
@@ -150,8 +151,8 @@ START_TEST(refresh_takes_only_newer)
 	in.checked_at = 150;
 	in.last_signed = 900;
 	put("pw:dkim:sel:example.org:s1", &in);
-	ck_assert_int_eq(gate_refresh(g, st), 0);
-	ck_assert(gate_state(g, &sels[0], &s));
+	ck_assert_int_eq(selector_table_refresh(g, st), 0);
+	ck_assert(selector_table_state(g, &sels[0], &s));
 	ck_assert(s.published && s.matches);
 	ck_assert_int_eq(s.checked_at, 200);
 	ck_assert_int_eq(s.last_signed, 900);
@@ -159,9 +160,9 @@ START_TEST(refresh_takes_only_newer)
 	/* a newer negative check from elsewhere stops the selector here too */
 	in.checked_at = 300;
 	put("pw:dkim:sel:example.org:s1", &in);
-	ck_assert_int_eq(gate_refresh(g, st), 1);
+	ck_assert_int_eq(selector_table_refresh(g, st), 1);
 	size_t idx[3];
-	ck_assert_uint_eq(gate_active(g, &dom, idx), 0);
+	ck_assert_uint_eq(selector_table_active(g, &dom, idx), 0);
 }
 END_TEST
 
@@ -183,13 +184,13 @@ static void *signer_thread(void *arg)
 	struct signer *s = arg;
 	for (int i = 0; i < SIGNS && !s->bad; i++) {
 		size_t idx[3];
-		size_t n = gate_active(g, &dom, idx);
+		size_t n = selector_table_active(g, &dom, idx);
 		if (n < 1 || n > 2 || idx[0] != 0)
 			s->bad = "s1 missing or a selector out of place";
 		else if (n == 2 && idx[1] != 1)
 			s->bad = "the sign = no selector signs";
 		s->active_s2 += n == 2;
-		gate_signed(g, &dom, idx, n, BASE + (time_t)i * SIGNERS + s->t);
+		selector_table_signed(g, &dom, idx, n, BASE + (time_t)i * SIGNERS + s->t);
 	}
 	return NULL;
 }
@@ -198,7 +199,7 @@ static void *flusher_thread(void *arg)
 {
 	long *rounds = arg;
 	while (running) {
-		if (gate_refresh(g, st) < 0 || gate_flush(g, st) < 0)
+		if (selector_table_refresh(g, st) < 0 || selector_table_flush(g, st) < 0)
 			break;
 		++*rounds;
 	}
@@ -226,9 +227,9 @@ static void *fleet_thread(void *arg)
 static void *reload_thread(void *arg)
 {
 	(void)arg;
-	gate_add_selectors(g, &big_conf, st, BASE);
+	selector_table_add_selectors(g, &big_conf, st, BASE);
 	for (int i = 0; i < 200; i++)
-		gate_add_selectors(g, &conf, st, BASE + i);
+		selector_table_add_selectors(g, &conf, st, BASE + i);
 	return NULL;
 }
 
@@ -240,7 +241,7 @@ START_TEST(concurrent_no_lost_update)
 	long rounds = 0;
 
 	put("pw:dkim:sel:example.org:s1", &published);
-	gate_add_selectors(g, &conf, st, BASE);
+	selector_table_add_selectors(g, &conf, st, BASE);
 	running = 1;
 	ck_assert_int_eq(pthread_create(&fl, NULL, flusher_thread, &rounds), 0);
 	ck_assert_int_eq(pthread_create(&fleet, NULL, fleet_thread, NULL), 0);
@@ -259,21 +260,21 @@ START_TEST(concurrent_no_lost_update)
 		ck_assert_msg(sg[t].bad == NULL, "signer %d: %s", t, sg[t].bad);
 	ck_assert_int_gt(rounds, 0);
 
-	ck_assert_int_ge(gate_refresh(g, st), 0);
-	ck_assert_int_eq(gate_flush(g, st), 0);
+	ck_assert_int_ge(selector_table_refresh(g, st), 0);
+	ck_assert_int_eq(selector_table_flush(g, st), 0);
 	time_t last = BASE + (time_t)(SIGNS - 1) * SIGNERS + (SIGNERS - 1);
-	ck_assert(gate_state(g, &sels[0], &s));
+	ck_assert(selector_table_state(g, &sels[0], &s));
 	ck_assert_int_eq(s.last_signed, last);
 	ck_assert(get("pw:dkim:sel:example.org:s1", &s));
 	ck_assert_int_eq(s.last_signed, last);
 	ck_assert(s.published && s.matches);
 
 	/* s2: the table and the store agree on one of the fleet's checks. Not always its
-	 * last: a check written between gate_flush()'s copy and its store_set() is
-	 * overwritten (the store has no compare-and-set), and gate_refresh() then finds
+	 * last: a check written between selector_table_flush()'s copy and its store_set() is
+	 * overwritten (the store has no compare-and-set), and selector_table_refresh() then finds
 	 * nothing newer. */
 	struct selector_state mine;
-	ck_assert(gate_state(g, &sels[1], &mine));
+	ck_assert(selector_table_state(g, &sels[1], &mine));
 	ck_assert(get("pw:dkim:sel:example.org:s2", &s));
 	ck_assert_int_eq(s.checked_at, mine.checked_at);
 	ck_assert_int_eq(s.published, mine.published);
@@ -282,20 +283,22 @@ START_TEST(concurrent_no_lost_update)
 	ck_assert_int_le(mine.checked_at, BASE + FLEET_CHECKS);
 	ck_assert_int_eq(mine.published, (mine.checked_at - BASE) % 2);
 	if (mine.checked_at != BASE + FLEET_CHECKS)
-		fprintf(stderr, "dkim_gate: the fleet's last check was overwritten (%lld < %lld)\n",
+		fprintf(stderr,
+		        "dkim_selector_table: the fleet's last check was overwritten (%lld < "
+		        "%lld)\n",
 		        (long long)mine.checked_at, (long long)(BASE + FLEET_CHECKS));
 
 	/* the reload's selectors are all there, once each */
 	size_t bidx[BIG_NSEL];
-	ck_assert_uint_eq(gate_active(g, &big_dom, bidx), 0);
+	ck_assert_uint_eq(selector_table_active(g, &big_dom, bidx), 0);
 	for (int i = 0; i < BIG_NSEL; i++)
-		ck_assert(gate_state(g, &big_sels[i], &s));
+		ck_assert(selector_table_state(g, &big_sels[i], &s));
 }
 END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("dkim_gate");
+	Suite *su = suite_create("dkim_selector_table");
 	TCase *tc = tcase_create("main");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, attach_starts_warm_and_notes_sign_no);
