@@ -47,9 +47,9 @@ static struct daemon_conf *dkim_cmd_conf(struct daemon *d)
 {
 	struct daemon_conf *dc = daemon_conf_get(d);
 	struct store *st = daemon_store(d);
-	selector_table_add_selectors(dkim_gate(), dc->priv, st, time(NULL));
+	selector_table_add_selectors(dnspass_table(), dc->priv, st, time(NULL));
 	if (st)
-		selector_table_flush(dkim_gate(), st);
+		selector_table_flush(dnspass_table(), st);
 	return dc;
 }
 
@@ -58,7 +58,7 @@ static enum selector_phase dkim_cmd_phase(const struct dkim_conf *c,
                                           const struct dkim_selector *sel, time_t now,
                                           struct selector_state *s, time_t *until)
 {
-	selector_table_state(dkim_gate(), sel, s);
+	selector_table_state(dnspass_table(), sel, s);
 	return selector_policy_phase(&sel->sc, s, now, (time_t)(c->retire_grace_ms / 1000), until);
 }
 
@@ -255,7 +255,7 @@ static int dkim_cmd_check_dns(struct daemon *d, int argc, char **argv)
 		rc = DAEMON_EXIT_UNAVAIL;
 		goto out;
 	}
-	int r = selector_table_check(dkim_gate(), c, dns, st, only, &rows, &n);
+	int r = selector_table_check(dnspass_table(), c, dns, st, only, &rows, &n);
 	if (only && n == 0) {
 		fprintf(stderr, "milter-dkim: no [%s] domain in the configuration\n", only);
 		rc = DAEMON_EXIT_USAGE;

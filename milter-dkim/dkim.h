@@ -9,8 +9,8 @@
 
 struct milter_ops;
 
-/* dkim_gate() - the process-wide gate table (created on first use, dnspass.c). */
-struct selector_table *dkim_gate(void);
+/* dnspass_table() - the process-wide gate table (created on first use, dnspass.c). */
+struct selector_table *dnspass_table(void);
 
 /* The DNS pass (dnspass.c): the daemon's started, reloaded and tick hooks. */
 void dnspass_started(struct daemon *d);

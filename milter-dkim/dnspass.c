@@ -3,7 +3,7 @@
  * Spec: doc/dkim-rotation.md (a selector signs once its TXT record, RFC 6376
  * section 3.6.2, is published and matches its key).
  * A pass re-checks every selector in DNS every dns_check_interval, after the start and
- * after each reload (before READY=1), and sooner (DKIM_CONFIRM_S) while a signing
+ * after each reload (before READY=1), and sooner (DNSPASS_CONFIRM_S) while a signing
  * selector awaits a confirming check; every tick (5 s) takes newer results from the
  * store (other hosts, `check-dns`) and writes its own with the selectors' signing
  * times and the per-domain counters; at stop it writes only.
@@ -25,42 +25,42 @@
 #include "store.h"
 
 /* A signing selector that one check did not find is looked up again this soon. */
-#define DKIM_CONFIRM_S 60
+#define DNSPASS_CONFIRM_S 60
 
-static struct selector_table *dkim_gate_table;
-static time_t dkim_next_check;
-static long dkim_store_warned;
-static pthread_mutex_t dkim_check_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct selector_table *dnspass_table_ptr;
+static time_t dnspass_next_check;
+static long dnspass_store_warned;
+static pthread_mutex_t dnspass_check_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static pthread_once_t dkim_gate_once = PTHREAD_ONCE_INIT;
+static pthread_once_t dnspass_table_once = PTHREAD_ONCE_INIT;
 
-static void dkim_gate_create(void)
+static void dnspass_table_create(void)
 {
-	dkim_gate_table = selector_table_new();
+	dnspass_table_ptr = selector_table_new();
 }
 
 /* The table lives as long as the process: it survives reloads by design. */
-struct selector_table *dkim_gate(void)
+struct selector_table *dnspass_table(void)
 {
-	pthread_once(&dkim_gate_once, dkim_gate_create);
-	return dkim_gate_table;
+	pthread_once(&dnspass_table_once, dnspass_table_create);
+	return dnspass_table_ptr;
 }
 
 /* One DNS pass over every selector; logs what operators must act on. */
-static void dkim_check_now(struct daemon *d)
+static void dnspass_check_now(struct daemon *d)
 {
 	struct daemon_conf *dc = daemon_conf_get(d);
 	const struct dkim_conf *c = dc->priv;
 	struct selector_table_row *rows = NULL;
 	size_t n = 0;
 
-	pthread_mutex_lock(&dkim_check_lock);
+	pthread_mutex_lock(&dnspass_check_lock);
 	struct dns *dns = dkim_conf_resolver(c);
 	if (!dns) {
 		log_warn("DNS gate: cannot set up the resolver");
 		goto out;
 	}
-	int r = selector_table_check(dkim_gate(), c, dns, daemon_store(d), NULL, &rows, &n);
+	int r = selector_table_check(dnspass_table(), c, dns, daemon_store(d), NULL, &rows, &n);
 	if (r == -EHOSTUNREACH)
 		log_warnx("DNS gate: every lookup failed (%s); keeping the last known state",
 		          dns_error_str(rows[0].err));
@@ -75,40 +75,40 @@ static void dkim_check_now(struct daemon *d)
 	}
 	for (size_t i = 0; i < c->ndom; i++) {
 		size_t idx[DKIM_MAX_SELECTORS];
-		if (selector_table_active(dkim_gate(), &c->dom[i], idx) == 0)
+		if (selector_table_active(dnspass_table(), &c->dom[i], idx) == 0)
 			log_warnx("%s: no selector passes the DNS gate: mail from it goes out "
 			          "unsigned (see: milter-dkim check-dns %s)",
 			          c->dom[i].section, c->dom[i].section);
 	}
 	time_t wait = (time_t)(c->dns_check_interval_ms / 1000);
-	if (selector_table_doubtful(dkim_gate()) && wait > DKIM_CONFIRM_S) {
+	if (selector_table_doubtful(dnspass_table()) && wait > DNSPASS_CONFIRM_S) {
 		log_info("DNS gate: a signing selector was not found; confirming in %ds",
-		         DKIM_CONFIRM_S);
-		wait = DKIM_CONFIRM_S;
+		         DNSPASS_CONFIRM_S);
+		wait = DNSPASS_CONFIRM_S;
 	}
-	dkim_next_check = time(NULL) + wait;
+	dnspass_next_check = time(NULL) + wait;
 out:
 	dns_free(dns);
 	free(rows);
-	pthread_mutex_unlock(&dkim_check_lock);
+	pthread_mutex_unlock(&dnspass_check_lock);
 	daemon_conf_put(dc);
 }
 
 /* Share the gate table through the store: take newer results, write ours. A store
  * outage is logged at most once a minute and changes nothing for signing. */
-static void dkim_share(struct daemon *d)
+static void dnspass_share(struct daemon *d)
 {
 	struct store *st = daemon_store(d);
 	if (!st)
 		return;
-	int r = selector_table_refresh(dkim_gate(), st);
+	int r = selector_table_refresh(dnspass_table(), st);
 	if (r > 0)
 		log_info("DNS gate: took newer results from the store");
 	if (r >= 0)
-		r = selector_table_flush(dkim_gate(), st);
-	if (r < 0 && log_ratelimit(&dkim_store_warned, 60))
+		r = selector_table_flush(dnspass_table(), st);
+	if (r < 0 && log_ratelimit(&dnspass_store_warned, 60))
 		log_warn_e(r, "store: DNS gate state not shared (signing is not affected)");
-	if (r >= 0 && (r = dkim_stats_flush(st)) < 0 && log_ratelimit(&dkim_store_warned, 60))
+	if (r >= 0 && (r = dkim_stats_flush(st)) < 0 && log_ratelimit(&dnspass_store_warned, 60))
 		log_warn_e(r, "store: counters not written (signing is not affected)");
 }
 
@@ -116,25 +116,25 @@ void dnspass_tick(struct daemon *d, bool stopping)
 {
 	if (stopping) {
 		if (daemon_store(d)) {
-			selector_table_flush(dkim_gate(), daemon_store(d));
+			selector_table_flush(dnspass_table(), daemon_store(d));
 			dkim_stats_flush(daemon_store(d));
 		}
 		return;
 	}
-	dkim_share(d);
-	if (time(NULL) >= dkim_next_check)
-		dkim_check_now(d);
+	dnspass_share(d);
+	if (time(NULL) >= dnspass_next_check)
+		dnspass_check_now(d);
 }
 
 void dnspass_started(struct daemon *d)
 {
 	struct daemon_conf *dc = daemon_conf_get(d);
-	selector_table_add_selectors(dkim_gate(), dc->priv, daemon_store(d), time(NULL));
+	selector_table_add_selectors(dnspass_table(), dc->priv, daemon_store(d), time(NULL));
 	daemon_conf_put(dc);
-	dkim_check_now(d);
+	dnspass_check_now(d);
 }
 
 void dnspass_reloaded(struct daemon *d)
 {
-	dkim_check_now(d);
+	dnspass_check_now(d);
 }

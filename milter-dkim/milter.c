@@ -127,7 +127,7 @@ static sfsistat dkim_eom(SMFICTX *ctx, void *session, const char *qid)
 	}
 	const struct dkim_domain *dom = &c->dom[di];
 	size_t idx[DKIM_MAX_SELECTORS];
-	size_t k = selector_table_active(dkim_gate(), dom, idx);
+	size_t k = selector_table_active(dnspass_table(), dom, idx);
 	if (k == 0) {
 		log_info("%s: not signed: no selector published for %s", qid, dom->d);
 		dkim_stats_count(dom->d, DKIM_STATS_UNSIGNED);
@@ -159,7 +159,7 @@ static sfsistat dkim_eom(SMFICTX *ctx, void *session, const char *qid)
 		buf_printf(&done, "%s%s (%s)", i ? ", " : "", sel->name,
 		           sel->type == KEYS_ED25519 ? "ed25519-sha256" : "rsa-sha256");
 	}
-	selector_table_signed(dkim_gate(), dom, idx, k, now);
+	selector_table_signed(dnspass_table(), dom, idx, k, now);
 	dkim_stats_count(dom->d, DKIM_STATS_SIGNED);
 	log_info("%s: signed d=%s s=%s", qid, dom->d, buf_cstr(&done));
 	buf_fini(&done);
