@@ -1,5 +1,5 @@
-/* dnspass: milter-dkim's DNS pass over its selectors and the sharing of the gate
- * table (selector_table.c) through the store: the daemon's started, reloaded and tick hooks.
+/* dnspass: milter-dkim's DNS pass over its selectors and the sharing of the gate table
+ * (selector_table.c) through the store: the daemon's started, reloaded and tick hooks.
  * Spec: doc/dkim-rotation.md (a selector signs once its TXT record, RFC 6376
  * section 3.6.2, is published and matches its key).
  * A pass re-checks every selector in DNS every dns_check_interval, after the start and
@@ -7,7 +7,7 @@
  * selector awaits a confirming check; every tick (5 s) takes newer results from the
  * store (other hosts, `check-dns`) and writes its own with the selectors' signing
  * times and the per-domain counters; at stop it writes only.
- * Threads: passes are serialized by a mutex (the tick thread, and the reload path);
+ * Threads: passes are serialized by a mutex (the tick and the started/reloaded hooks);
  * the gate table is one per process, created on first use, and locks itself.
  * Logs: what operators must act on, here at the boundary; a store outage at most
  * once a minute.
