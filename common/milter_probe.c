@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -167,6 +168,51 @@ static uint32_t probe_get32(const unsigned char *p)
 }
 
 /* probe_negotiate() - the 'O' exchange and QUIT on a connected @fd. */
+int milter_probe_parse_reply(const unsigned char *pkt, size_t len, struct milter_probe_result *res)
+{
+	if (len < 13 || len > PROBE_REPLY_MAX || pkt[0] != 'O')
+		return -EPROTO;
+	res->version = probe_get32(pkt + 1);
+	res->actions = probe_get32(pkt + 5);
+	res->steps = probe_get32(pkt + 9);
+	return 0;
+}
+
+/* One `"name":<digits>` member at *@p: the number, or -1 when it is not there or too big. */
+static long long probe_json_num(const char **p, const char *name)
+{
+	size_t n = strlen(name);
+	if (**p != '"' || strncmp(*p + 1, name, n) != 0 || strncmp(*p + 1 + n, "\":", 2) != 0)
+		return -1;
+	const char *d = *p + n + 3;
+	long long v = 0;
+	if (*d < '0' || *d > '9')
+		return -1;
+	for (; *d >= '0' && *d <= '9'; d++) {
+		if (v > (LLONG_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (*d - '0');
+	}
+	*p = d;
+	return v;
+}
+
+int milter_probe_parse_record(const char *v, pid_t *pid, time_t *started)
+{
+	const char *p = v;
+	if (*p++ != '{')
+		return -EPROTO;
+	long long pp = probe_json_num(&p, "pid");
+	if (pp <= 0 || pp > INT_MAX || *p++ != ',')
+		return -EPROTO;
+	long long t = probe_json_num(&p, "started");
+	if (t < 0 || strcmp(p, "}") != 0)
+		return -EPROTO;
+	*pid = (pid_t)pp;
+	*started = (time_t)t;
+	return 0;
+}
+
 static int probe_negotiate(int fd, struct milter_probe_result *res, const struct timespec *deadline)
 {
 	unsigned char req[17], hdr[4], *reply = NULL;
@@ -193,13 +239,8 @@ static int probe_negotiate(int fd, struct milter_probe_result *res, const struct
 	}
 	if ((r = probe_read(fd, reply, len, deadline)) < 0)
 		goto out;
-	if (reply[0] != 'O') {
-		r = -EPROTO;
+	if ((r = milter_probe_parse_reply(reply, len, res)) < 0)
 		goto out;
-	}
-	res->version = probe_get32(reply + 1);
-	res->actions = probe_get32(reply + 5);
-	res->steps = probe_get32(reply + 9);
 	probe_put32(req, 1);
 	req[4] = 'Q';
 	r = probe_write(fd, req, 5, deadline);
@@ -329,18 +370,10 @@ int milter_probe_recorded(struct store *st, const char *name, const char *listen
 {
 	char key[STORE_KEY_MAX + 1], *v = NULL;
 	size_t len;
-	int p;
-	long long t;
 	probe_record_key(name, listen, key, sizeof(key));
 	int r = store_get(st, key, &v, &len);
-	if (r == 0) {
-		if (sscanf(v, "{\"pid\":%d,\"started\":%lld}", &p, &t) == 2 && p > 0) {
-			*pid = (pid_t)p;
-			*started = (time_t)t;
-		} else {
-			r = STORE_NOTFOUND;
-		}
-	}
+	if (r == 0 && milter_probe_parse_record(v, pid, started) < 0)
+		r = STORE_NOTFOUND;
 	free(v);
 	return r;
 }

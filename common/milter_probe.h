@@ -36,6 +36,21 @@ struct milter_probe_result {
 int milter_probe(const struct listen_spec *ls, int timeout_ms, struct milter_probe_result *res);
 
 /**
+ * milter_probe_parse_reply() - the filter's answer to the option negotiation: @pkt is
+ * the packet after its 4-byte length (command byte, then payload), @len bytes of it.
+ * Return: 0 with @res's version, actions and steps set; -EPROTO when it is not an
+ * option negotiation reply of a sane size. Pure.
+ */
+int milter_probe_parse_reply(const unsigned char *pkt, size_t len, struct milter_probe_result *res);
+
+/**
+ * milter_probe_parse_record() - a daemon's store record, exactly
+ * `{"pid":N,"started":T}` as milter_probe_record() writes it (NUL-terminated @v).
+ * Return: 0 with @pid (> 0) and @started set, or -EPROTO. Pure.
+ */
+int milter_probe_parse_record(const char *v, pid_t *pid, time_t *started);
+
+/**
  * milter_probe_cfg() - milter_probe() the first `listen =` entry of @cfg.
  * @listen: receives that entry as written (room for @listensz bytes)
  * @ls: receives it parsed (a unparsable entry: LISTEN_UNIX with the entry as its path)
