@@ -7,8 +7,9 @@
  * every action and step offered, the filter's 'O' reply, then QUIT 'Q', on one
  * non-blocking socket under one deadline. Who made the listening socket comes from
  * SO_PEERCRED; its name and start time from /proc. The daemon's own record in the store
- * covers what SO_PEERCRED cannot (socket activation, TCP). No threads, no logging;
- * returns 0 / -errno.
+ * covers what SO_PEERCRED cannot (socket activation, TCP). The two `status` hooks keep
+ * the one answer a command process takes before its privilege drop. No threads, no
+ * logging; returns 0 / -errno.
  */
 #include "milter_probe.h"
 
@@ -25,6 +26,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "daemon.h"
 #include "store.h"
 
 #define PROBE_VERSION 6
@@ -32,24 +35,22 @@
 #define PROBE_STEPS 0x301fffffu     /* every SMFIP_* step, and 256 KiB / 1 MiB packets */
 #define PROBE_REPLY_MAX (64 * 1024) /* an 'O' reply is 13 bytes plus macro lists */
 
-static long probe_left_ms(const struct timespec *deadline)
+/* Milliseconds left before @deadline (clock_mono_ms() time), 0 when passed. */
+static int probe_left_ms(int64_t deadline)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	long ms = (deadline->tv_sec - now.tv_sec) * 1000 +
-	          (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	return ms > 0 ? ms : 0;
+	int64_t ms = deadline - clock_mono_ms();
+	return ms > 0 ? (int)ms : 0;
 }
 
 /* probe_wait() - wait for @events on @fd until @deadline. Return 0 or -errno. */
-static int probe_wait(int fd, short events, const struct timespec *deadline)
+static int probe_wait(int fd, short events, int64_t deadline)
 {
 	for (;;) {
-		long ms = probe_left_ms(deadline);
+		int ms = probe_left_ms(deadline);
 		if (ms == 0)
 			return -ETIMEDOUT;
 		struct pollfd p = { .fd = fd, .events = events };
-		int n = poll(&p, 1, (int)ms);
+		int n = poll(&p, 1, ms);
 		if (n > 0)
 			return 0;
 		if (n == 0)
@@ -59,8 +60,7 @@ static int probe_wait(int fd, short events, const struct timespec *deadline)
 	}
 }
 
-static int probe_connect_addr(int fd, const struct sockaddr *sa, socklen_t len,
-                              const struct timespec *deadline)
+static int probe_connect_addr(int fd, const struct sockaddr *sa, socklen_t len, int64_t deadline)
 {
 	if (connect(fd, sa, len) == 0)
 		return 0;
@@ -77,7 +77,7 @@ static int probe_connect_addr(int fd, const struct sockaddr *sa, socklen_t len,
 }
 
 /* probe_connect() - a connected non-blocking socket to @ls, or -errno. */
-static int probe_connect(const struct listen_spec *ls, const struct timespec *deadline)
+static int probe_connect(const struct listen_spec *ls, int64_t deadline)
 {
 	if (ls->kind == LISTEN_UNIX) {
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -116,7 +116,7 @@ static int probe_connect(const struct listen_spec *ls, const struct timespec *de
 	return r;
 }
 
-static int probe_write(int fd, const unsigned char *p, size_t n, const struct timespec *deadline)
+static int probe_write(int fd, const unsigned char *p, size_t n, int64_t deadline)
 {
 	while (n > 0) {
 		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
@@ -134,7 +134,7 @@ static int probe_write(int fd, const unsigned char *p, size_t n, const struct ti
 	return 0;
 }
 
-static int probe_read(int fd, unsigned char *p, size_t n, const struct timespec *deadline)
+static int probe_read(int fd, unsigned char *p, size_t n, int64_t deadline)
 {
 	while (n > 0) {
 		ssize_t got = recv(fd, p, n, 0);
@@ -213,7 +213,7 @@ int milter_probe_parse_record(const char *v, pid_t *pid, time_t *started)
 	return 0;
 }
 
-static int probe_negotiate(int fd, struct milter_probe_result *res, const struct timespec *deadline)
+static int probe_negotiate(int fd, struct milter_probe_result *res, int64_t deadline)
 {
 	unsigned char req[17], hdr[4], *reply = NULL;
 	int r;
@@ -251,16 +251,9 @@ out:
 
 int milter_probe(const struct listen_spec *ls, int timeout_ms, struct milter_probe_result *res)
 {
-	struct timespec deadline;
+	int64_t deadline = clock_mono_ms() + timeout_ms;
 	memset(res, 0, sizeof(*res));
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
-	int fd = probe_connect(ls, &deadline);
+	int fd = probe_connect(ls, deadline);
 	if (fd < 0)
 		return fd;
 	if (ls->kind == LISTEN_UNIX) {
@@ -269,7 +262,7 @@ int milter_probe(const struct listen_spec *ls, int timeout_ms, struct milter_pro
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0)
 			res->peer_pid = cred.pid;
 	}
-	int r = probe_negotiate(fd, res, &deadline);
+	int r = probe_negotiate(fd, res, deadline);
 	close(fd);
 	return r;
 }
@@ -434,4 +427,32 @@ int milter_probe_describe(const char *name, const char *listen, const struct lis
 	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	buf_printf(out, "daemon: running (pid %d, since %s)\n", (int)pid, since);
 	return 0;
+}
+
+/* The answer milter_probe_status_before() took, for milter_probe_status_print(). */
+static struct {
+	char listen[512];
+	struct listen_spec ls;
+	struct milter_probe_result pr;
+	int r;
+} probe_status;
+
+void milter_probe_status_before(struct daemon *d)
+{
+	struct daemon_conf *dc = daemon_conf_get(d);
+	probe_status.r =
+	        milter_probe_cfg(dc->cfg, MILTER_PROBE_TIMEOUT_MS, probe_status.listen,
+	                         sizeof(probe_status.listen), &probe_status.ls, &probe_status.pr);
+	daemon_conf_put(dc);
+}
+
+int milter_probe_status_print(struct daemon *d, struct store *st)
+{
+	struct buf line;
+	buf_init(&line);
+	int rc = milter_probe_describe(daemon_spec(d)->name, probe_status.listen, &probe_status.ls,
+	                               probe_status.r, &probe_status.pr, st, &line);
+	fputs(buf_cstr(&line), stdout);
+	buf_fini(&line);
+	return rc;
 }

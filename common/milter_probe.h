@@ -103,4 +103,16 @@ int milter_probe_describe(const char *name, const char *listen, const struct lis
                           int probe, const struct milter_probe_result *res, struct store *st,
                           struct buf *out);
 
+struct daemon;
+
+/* milter_probe_status_before() - a `status` command's before() hook: probe the daemon's
+ * first `listen =` entry while still the invoking user (as root it reaches a socket
+ * whose group is the MTA's), and keep the answer for milter_probe_status_print(). */
+void milter_probe_status_before(struct daemon *d);
+
+/* milter_probe_status_print() - print the kept answer as milter_probe_describe()'s line
+ * on stdout (@st: the daemon's store for its record, may be NULL). Return 0 (running)
+ * or 1 (not reachable). */
+int milter_probe_status_print(struct daemon *d, struct store *st);
+
 #endif

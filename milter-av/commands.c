@@ -17,24 +17,6 @@
 #include "milter_probe.h"
 #include "store.h"
 
-/* The daemon's answer on its socket, taken by av_cmd_probe() before the privilege drop. */
-static struct {
-	char listen[512];
-	struct listen_spec ls;
-	struct milter_probe_result pr;
-	int r;
-} av_cmd_probe_result;
-
-static void av_cmd_probe(struct daemon *d)
-{
-	struct daemon_conf *dc = daemon_conf_get(d);
-	av_cmd_probe_result.r =
-	        milter_probe_cfg(dc->cfg, MILTER_PROBE_TIMEOUT_MS, av_cmd_probe_result.listen,
-	                         sizeof(av_cmd_probe_result.listen), &av_cmd_probe_result.ls,
-	                         &av_cmd_probe_result.pr);
-	daemon_conf_put(dc);
-}
-
 static int av_print_hash(const char *field, long long value, void *arg)
 {
 	printf("  %-40s %lld\n", field, value);
@@ -72,13 +54,7 @@ static int av_cmd_status(struct daemon *d, int argc, char **argv)
 	struct daemon_conf *dc = daemon_conf_get(d);
 	const struct av_conf *c = dc->priv;
 	struct store *st = daemon_store(d);
-	struct buf line;
-	buf_init(&line);
-	int rc = milter_probe_describe(daemon_spec(d)->name, av_cmd_probe_result.listen,
-	                               &av_cmd_probe_result.ls, av_cmd_probe_result.r,
-	                               &av_cmd_probe_result.pr, st, &line);
-	fputs(buf_cstr(&line), stdout);
-	buf_fini(&line);
+	int rc = milter_probe_status_print(d, st);
 	printf("backends (checked now):\n");
 	for (size_t i = 0; i < clamd_pool_size(c->pool); i++) {
 		char v[CLAMD_VERSION_MAX];
@@ -135,7 +111,7 @@ const struct daemon_cmd av_commands[] = {
 	{ "status", "",
 	  "daemon probe, backends (checked now), counters and health from the store "
 	  "(exit 1: the daemon does not answer or a backend is down)",
-	  av_cmd_status, DAEMON_NEEDS_CONF | DAEMON_NEEDS_STORE, av_cmd_probe },
+	  av_cmd_status, DAEMON_NEEDS_CONF | DAEMON_NEEDS_STORE, milter_probe_status_before },
 	{ "check", "", "as the service user: reach the store and every backend; create nothing",
 	  av_cmd_check, 0, NULL },
 	{ NULL, NULL, NULL, NULL, 0, NULL },

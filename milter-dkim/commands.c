@@ -298,26 +298,6 @@ out:
 	return rc;
 }
 
-/* The daemon's answer on its socket, taken by dkim_cmd_probe() for `status`. */
-static struct {
-	char listen[512];
-	struct listen_spec ls;
-	struct milter_probe_result pr;
-	int r;
-} dkim_cmd_probe_result;
-
-/* dkim_cmd_probe() - probe the daemon's socket (before the privilege drop: the socket's
- * group is the MTA's). */
-static void dkim_cmd_probe(struct daemon *d)
-{
-	struct daemon_conf *dc = daemon_conf_get(d);
-	dkim_cmd_probe_result.r =
-	        milter_probe_cfg(dc->cfg, MILTER_PROBE_TIMEOUT_MS, dkim_cmd_probe_result.listen,
-	                         sizeof(dkim_cmd_probe_result.listen), &dkim_cmd_probe_result.ls,
-	                         &dkim_cmd_probe_result.pr);
-	daemon_conf_put(dc);
-}
-
 /* status: the daemon probed on its socket first (exit 1 when it does not answer; the
  * rest is printed all the same), the store, the resolver, per domain the message
  * counters, per selector its live state. */
@@ -331,13 +311,7 @@ static int dkim_cmd_status(struct daemon *d, int argc, char **argv)
 	struct daemon_conf *dc = dkim_cmd_conf(d);
 	const struct dkim_conf *c = dc->priv;
 	struct store *st = daemon_store(d);
-	struct buf line;
-	buf_init(&line);
-	int rc = milter_probe_describe(daemon_spec(d)->name, dkim_cmd_probe_result.listen,
-	                               &dkim_cmd_probe_result.ls, dkim_cmd_probe_result.r,
-	                               &dkim_cmd_probe_result.pr, st, &line);
-	fputs(buf_cstr(&line), stdout);
-	buf_fini(&line);
+	int rc = milter_probe_status_print(d, st);
 	time_t now = time(NULL);
 	char *probe = NULL;
 	size_t plen;
@@ -398,6 +372,6 @@ const struct daemon_cmd dkim_commands[] = {
 	{ "check-dns", "[DOMAIN]", "look selectors up now (exit 1: one fails, 69: no DNS)",
 	  dkim_cmd_check_dns, DKIM_CMD_LOADED, NULL },
 	{ "status", "", "live state of every domain and selector", dkim_cmd_status, DKIM_CMD_LOADED,
-	  dkim_cmd_probe },
+	  milter_probe_status_before },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };
