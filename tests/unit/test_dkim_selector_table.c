@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check_common.h"
 #include "selector_table.h"
@@ -197,11 +198,11 @@ static void *signer_thread(void *arg)
 
 static void *flusher_thread(void *arg)
 {
-	long *rounds = arg;
+	atomic_long *rounds = arg;
 	while (running) {
 		if (selector_table_refresh(g, st) < 0 || selector_table_flush(g, st) < 0)
 			break;
-		++*rounds;
+		atomic_fetch_add(rounds, 1);
 	}
 	return NULL;
 }
@@ -238,12 +239,16 @@ START_TEST(concurrent_no_lost_update)
 	struct selector_state s;
 	struct signer sg[SIGNERS];
 	pthread_t th[SIGNERS], fl, fleet, rl;
-	long rounds = 0;
+	atomic_long rounds = 0;
 
 	put("pw:dkim:sel:example.org:s1", &published);
 	selector_table_add_selectors(g, &conf, st, BASE);
 	running = 1;
 	ck_assert_int_eq(pthread_create(&fl, NULL, flusher_thread, &rounds), 0);
+	/* on a loaded machine the signers could be done before the flusher first runs:
+	 * start them once it has flushed (it goes on flushing while they sign) */
+	for (int i = 0; i < 10000 && atomic_load(&rounds) == 0; i++)
+		usleep(1000);
 	ck_assert_int_eq(pthread_create(&fleet, NULL, fleet_thread, NULL), 0);
 	ck_assert_int_eq(pthread_create(&rl, NULL, reload_thread, NULL), 0);
 	for (int t = 0; t < SIGNERS; t++) {
@@ -258,7 +263,7 @@ START_TEST(concurrent_no_lost_update)
 	pthread_join(fl, NULL);
 	for (int t = 0; t < SIGNERS; t++)
 		ck_assert_msg(sg[t].bad == NULL, "signer %d: %s", t, sg[t].bad);
-	ck_assert_int_gt(rounds, 0);
+	ck_assert_int_gt(atomic_load(&rounds), 0);
 
 	ck_assert_int_ge(selector_table_refresh(g, st), 0);
 	ck_assert_int_eq(selector_table_flush(g, st), 0);
