@@ -18,6 +18,8 @@
 # DNS_TA=DIR/example.test.ds (the trust anchor: example.test's DS). unbound caps cache TTLs at
 # 5 s (negative: 1 s) so runtime changes show quickly. Executable form: dns.sh up|down DIR,
 # dns.sh add DIR "RR", dns.sh del DIR NAME TYPE. Missing knotd/keymgr/knotc/unbound/dig: exit 77.
+# DNS_UNBOUND_PORT=53 puts unbound on 127.0.0.1:53, for a resolv.conf in a private network
+# namespace (glibc's resolver knows no other port).
 
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -59,7 +61,7 @@ dns_up() {
 	D=$(realpath -m "$1")
 	mkdir -p "$D/db"
 	ap=$(dns__port) || hn_die "dns: no free port"
-	rp=$(dns__port) || hn_die "dns: no free port"
+	rp=${DNS_UNBOUND_PORT:-$(dns__port)} || hn_die "dns: no free port"
 	[ "$ap" != "$rp" ] || rp=$(dns__port) || hn_die "dns: no free port"
 	auth=127.0.0.1@$ap
 	res=127.0.0.1@$rp
