@@ -13,11 +13,8 @@
 
 #include "log.h"
 #include "mtasts.h"
-#include "netstring.h"
 #include "server.h"
 #include "socketmap.h"
-
-#define MTASTS_READ_CHUNK 4096
 
 static void mtasts_reply(struct daemon *d, const char *p, size_t n, struct buf *out)
 {
@@ -48,46 +45,32 @@ static void mtasts_reply(struct daemon *d, const char *p, size_t n, struct buf *
 
 static void mtasts_conn(struct daemon *d, struct server_conn *c)
 {
-	struct netstring_decoder dec;
+	struct server_netstring ns;
 	struct buf out;
-	char in[MTASTS_READ_CHUNK];
+	const char *p;
+	size_t len;
+	int rc;
 
-	netstring_decoder_init(&dec, SOCKETMAP_REQUEST_MAX);
+	server_netstring_init(&ns, SOCKETMAP_REQUEST_MAX);
 	buf_init(&out);
-	for (;;) {
-		ssize_t n = server_conn_read(c, in, sizeof(in), netstring_decoder_idle(&dec));
-		if (n <= 0) {
-			if (n < 0 && n != -ECANCELED && n != -ETIMEDOUT && n != -ECONNRESET)
-				log_debug("%s: read: %s", server_conn_peer(c), strerror((int)-n));
-			break;
-		}
-		size_t off = 0;
-		int rc = 0;
-		while (off < (size_t)n) {
-			size_t used = 0;
-			rc = netstring_decoder_feed(&dec, in + off, (size_t)n - off, &used);
-			off += used;
-			if (rc < 0)
+	while ((rc = server_netstring_read(c, &ns, &p, &len)) == 1) {
+		mtasts_reply(d, p, len, &out);
+		if (server_netstring_idle(&ns) || out.len > SOCKETMAP_REPLY_MAX) {
+			/* nothing more pipelined behind this request: send what is due */
+			if (server_conn_write_all(c, out.data, out.len) < 0)
 				break;
-			if (rc == 0)
-				continue;
-			size_t len;
-			const char *p = netstring_decoder_payload(&dec, &len);
-			mtasts_reply(d, p, len, &out);
+			buf_reset(&out);
 		}
-		if (rc < 0) {
-			log_warnx("%s: bad request: %s; closing", server_conn_peer(c),
-			          netstring_strerror(rc));
-			socketmap_reply_perm(&out, netstring_strerror(rc));
-		}
-		if (out.len && server_conn_write_all(c, out.data, out.len) < 0)
-			break;
-		buf_reset(&out);
-		if (rc < 0)
-			break;
 	}
+	if (rc == -EINVAL || rc == -EMSGSIZE) {
+		log_warnx("%s: bad request (%s): closing", server_conn_peer(c),
+		          rc == -EINVAL ? "not a netstring" : "longer than 10000 bytes");
+		socketmap_reply_perm(&out, rc == -EINVAL ? "not a netstring" : "request too long");
+	}
+	if (out.len)
+		server_conn_write_all(c, out.data, out.len);
 	buf_fini(&out);
-	netstring_decoder_fini(&dec);
+	server_netstring_fini(&ns);
 }
 
 const struct server_ops mtasts_server_ops = {

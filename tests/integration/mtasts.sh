@@ -4,7 +4,7 @@
 # DANE precondition check read it): knotd serving the signed example.test and the unsigned
 # plain.test, a validating unbound on 127.0.0.1:53, nginx with a harness CA serving one
 # policy host per test domain. Asked with Postfix's own client (`postmap -q ...
-# socketmap:unix:...`) and a pipelining client (smclient.py).
+# socketmap:unix:...`) and a pipelining client (smask.py).
 #   STS: enforce (match=, `*.d` written `.d`, servername=hostname; the postfix-tlsrpt form),
 #        testing and none (NOTFOUND, recorded for tlsrpt), bad version, oversize, wrong media
 #        type, redirect, expired and wrong-name certificates (NOTFOUND, each failure recorded
@@ -36,7 +36,7 @@ ip link set lo up || hn_die "lo up"
 . "$POSTWARDEN_HARNESS/pki.sh"
 . "$POSTWARDEN_HARNESS/notify.sh"
 hn_tmpdir D mtasts
-SMC=$(dirname "$0")/smclient.py
+SMC=$(dirname "$0")/smask.py
 Z=example.test
 TLSA="3 1 1 $DNS_TLSA_HASH"
 

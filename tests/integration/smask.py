@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""smclient.py SOCKET NAME KEY...: send one socketmap request per KEY on one connection,
+"""smask.py SOCKET NAME KEY...: send one socketmap request per KEY on one connection,
 all written before any reply is read (pipelined), and print each reply payload on its own
 line, in order. SOCKET is a unix socket path. Exit 1 on a framing error or a short reply.
 Bounded: 30 s per connection."""
