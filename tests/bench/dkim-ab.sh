@@ -130,9 +130,9 @@ done
 : >"$D/results"
 for alg in rsa ed25519; do
 	for size in 4k 1m; do
-		n=8000
-		[ $alg = ed25519 ] && n=20000
-		[ $size = 1m ] && n=600
+		n=16000
+		[ $alg = ed25519 ] && n=30000
+		[ $size = 1m ] && n=1500
 		for round in 1 2 3; do
 			order="old new"
 			[ $round = 2 ] && order="new old"
@@ -147,7 +147,7 @@ for alg in rsa ed25519; do
 				msgs=$(sed -nE 's/.*messages=([0-9]+).*/\1/p' <<<"$res")
 				rate=$(sed -nE 's/.* rate=([0-9.]+).*/\1/p' <<<"$res")
 				cpu=$(awk -v d=$((c1 - c0)) -v hz="$HZ" -v m="${msgs:-0}" \
-					'BEGIN { printf "%.3f", m > 0 ? d * 1000 / hz / m : 0 }')
+					'BEGIN { printf "%.3f", (m > 0 ? d * 1000 / hz / m : 0) }')
 				echo "$alg $size round $round $v: messages=${msgs:-0}" \
 					"errors=$(sed -nE 's/.*errors=([0-9]+).*/\1/p' <<<"$res")" \
 					"signed=${signed:-0} msg/s=${rate:-0} cpu_ms/msg=$cpu"
