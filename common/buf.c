@@ -89,6 +89,18 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+void buf_add_line(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	if (!b)
+		return;
+	if (b->len)
+		buf_putc(b, '\n');
+	va_start(ap, fmt);
+	buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
 void buf_consume(struct buf *b, size_t n)
 {
 	if (n >= b->len) {

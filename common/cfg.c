@@ -249,9 +249,9 @@ static bool cfg_empty_is_unset(const struct cfg_key *k)
 
 /*
  * cfg_val_set() - parse @s as the value of @k into @v (text, typed value).
- * Return: 0, or -EINVAL with *why set to a malloc'd "key 'k': ..." message.
+ * Return: 0, or -EINVAL after adding the line "key 'k': ..." to @err.
  */
-static int cfg_val_set(const struct cfg_key *k, const char *s, struct cfg_val *v, char **why)
+static int cfg_val_set(const struct cfg_key *k, const char *s, struct cfg_val *v, struct buf *err)
 {
 	const struct cfg_type_info *t = cfg_type(k);
 	char *bad = NULL;
@@ -260,18 +260,18 @@ static int cfg_val_set(const struct cfg_key *k, const char *s, struct cfg_val *v
 	if (!s[0] && !t->empty_is_value) {
 		if (cfg_empty_is_unset(k))
 			return 0;
-		*why = xasprintf("key '%s': empty value", k->name);
+		buf_add_line(err, "key '%s': empty value", k->name);
 		return -EINVAL;
 	}
 	rc = t->set(k, s, v, &bad);
 	if (rc == -ERANGE)
-		*why = xasprintf("key '%s': '%s' is too large", k->name, s);
+		buf_add_line(err, "key '%s': '%s' is too large", k->name, s);
 	else if (rc == -EDOM)
-		*why = xasprintf("key '%s': '%s' is out of range (%lld..%lld%s)", k->name, s,
-		                 k->min, k->max, t->unit);
+		buf_add_line(err, "key '%s': '%s' is out of range (%lld..%lld%s)", k->name, s,
+		             k->min, k->max, t->unit);
 	else if (rc < 0)
-		*why = xasprintf("key '%s': '%s' %s%s", k->name, bad ? bad : s, t->expect,
-		                 k->type == CFG_ENUM && k->choices ? k->choices : "");
+		buf_add_line(err, "key '%s': '%s' %s%s", k->name, bad ? bad : s, t->expect,
+		             k->type == CFG_ENUM && k->choices ? k->choices : "");
 	free(bad);
 	if (rc < 0)
 		return -EINVAL;
@@ -336,11 +336,13 @@ static void cfg_section_defaults(struct cfg_section *sec)
 	for (size_t i = 0; i < sec->nkeys; i++) {
 		const struct cfg_key *k = &sec->keys[i];
 		struct cfg_val *v = &sec->vals[i];
-		char *why = NULL;
+		struct buf why;
+		buf_init(&why);
 		if (!v->line && k->def && cfg_val_set(k, k->def, v, &why) < 0) {
-			fprintf(stderr, "cfg: bad default: %s\n", why);
+			fprintf(stderr, "cfg: bad default: %s\n", buf_cstr(&why));
 			abort();
 		}
+		buf_fini(&why);
 		if (k->type == CFG_LIST && !v->words)
 			cfg_split_words("", v);
 	}
@@ -422,7 +424,7 @@ struct cfg_parser {
 	struct cfg_section *cur; /* &cfg->global or the last [section] */
 	size_t cur_index;        /* index into cfg->sections, when cur is not global */
 	unsigned line;
-	char *why; /* message without the "file:line: " prefix */
+	struct buf why; /* message without the "file:line: " prefix */
 };
 
 static void cfg_strip_comment(char *s)
@@ -465,27 +467,29 @@ static int cfg_parse_header(struct cfg_parser *p, char *s)
 	size_t n = strlen(s);
 
 	if (n < 2 || s[n - 1] != ']') {
-		p->why = xstrdup("bad section header (expected '[name]')");
+		buf_puts(&p->why, "bad section header (expected '[name]')");
 		return -EINVAL;
 	}
 	s[n - 1] = '\0';
 	char *name = cfg_trim(s + 1);
 	if (!*name || strpbrk(name, "[]")) {
-		p->why = xstrdup("bad section header (expected '[name]')");
+		buf_puts(&p->why, "bad section header (expected '[name]')");
 		return -EINVAL;
 	}
 	if ((dup = cfg_section_find(p->cfg, name))) {
-		p->why = strcmp(dup->name, name) == 0
-		                 ? xasprintf("duplicate section [%s] (first on line %u)", name,
-		                             dup->line)
-		                 : xasprintf("duplicate section [%s]: same as [%s] on line %u "
-		                             "(section names ignore case)",
-		                             name, dup->name, dup->line);
+		if (strcmp(dup->name, name) == 0)
+			buf_printf(&p->why, "duplicate section [%s] (first on line %u)", name,
+			           dup->line);
+		else
+			buf_printf(&p->why,
+			           "duplicate section [%s]: same as [%s] on line %u "
+			           "(section names ignore case)",
+			           name, dup->name, dup->line);
 		return -EINVAL;
 	}
 	keys = schema->section_keys ? schema->section_keys(name) : NULL;
 	if (!keys) {
-		p->why = xasprintf("unknown section [%s]", name);
+		buf_printf(&p->why, "unknown section [%s]", name);
 		return -EINVAL;
 	}
 	p->cfg->sections =
@@ -498,9 +502,10 @@ static int cfg_parse_header(struct cfg_parser *p, char *s)
 
 /* The schema's check() on a value just set: each word of a list, else the text. */
 static int cfg_val_check(const struct cfg *cfg, const struct cfg_section *sec,
-                         const struct cfg_key *k, const struct cfg_val *v, char **why)
+                         const struct cfg_key *k, const struct cfg_val *v, struct buf *why)
 {
-	int (*check)(const char *, const char *, const char *, char **) = cfg->schema->check;
+	int (*check)(const char *, const char *, const char *, struct buf *) = cfg->schema->check;
+	size_t said = why->len;
 	int rc = 0;
 
 	if (!check)
@@ -511,8 +516,8 @@ static int cfg_val_check(const struct cfg *cfg, const struct cfg_section *sec,
 	} else if (v->text && v->text[0]) {
 		rc = check(sec->name, k->name, v->text, why);
 	}
-	if (rc < 0 && !*why)
-		*why = xasprintf("key '%s': bad value", k->name);
+	if (rc < 0 && why->len == said)
+		buf_add_line(why, "key '%s': bad value", k->name);
 	return rc < 0 ? -EINVAL : 0;
 }
 
@@ -522,27 +527,27 @@ static int cfg_parse_assignment(struct cfg_parser *p, char *s)
 	char *eq = strchr(s, '=');
 
 	if (!eq) {
-		p->why = xstrdup("expected 'key = value' or '[section]'");
+		buf_puts(&p->why, "expected 'key = value' or '[section]'");
 		return -EINVAL;
 	}
 	*eq = '\0';
 	char *key = cfg_trim(s);
 	char *value = cfg_trim(eq + 1);
 	if (!cfg_key_name_ok(key)) {
-		p->why = xasprintf("bad key name '%s'", key);
+		buf_printf(&p->why, "bad key name '%s'", key);
 		return -EINVAL;
 	}
 	long i = cfg_key_index(sec, key);
 	if (i < 0) {
 		if (sec->name)
-			p->why = xasprintf("unknown key '%s' in section [%s]", key, sec->name);
+			buf_printf(&p->why, "unknown key '%s' in section [%s]", key, sec->name);
 		else
-			p->why = xasprintf("unknown key '%s'", key);
+			buf_printf(&p->why, "unknown key '%s'", key);
 		return -EINVAL;
 	}
 	struct cfg_val *v = &sec->vals[i];
 	if (v->line) {
-		p->why = xasprintf("duplicate key '%s' (first set on line %u)", key, v->line);
+		buf_printf(&p->why, "duplicate key '%s' (first set on line %u)", key, v->line);
 		return -EINVAL;
 	}
 	if (cfg_val_set(&sec->keys[i], value, v, &p->why) < 0)
@@ -612,11 +617,11 @@ static int cfg_parse_text(struct cfg_parser *p, const char *text, size_t len)
 		if (n && start[n - 1] == '\r')
 			n--;
 		if (n > CFG_LINE_MAX) {
-			p->why = xasprintf("line too long (more than %d bytes)", CFG_LINE_MAX);
+			buf_printf(&p->why, "line too long (more than %d bytes)", CFG_LINE_MAX);
 			return -EINVAL;
 		}
 		if (memchr(start, '\0', n)) {
-			p->why = xstrdup("NUL byte in line");
+			buf_puts(&p->why, "NUL byte in line");
 			return -EINVAL;
 		}
 		memcpy(line, start, n);
@@ -631,36 +636,39 @@ static int cfg_parse_text(struct cfg_parser *p, const char *text, size_t len)
 }
 
 struct cfg *cfg_parse(const struct cfg_schema *schema, const char *text, size_t len,
-                      const char *name, char **err)
+                      const char *name, struct buf *err)
 {
 	struct cfg_parser p;
 	struct cfg *cfg = xcalloc(1, sizeof(*cfg));
-
-	*err = NULL;
+	char *msg;
 	cfg->path = xstrdup(name ? name : "<config>");
 	cfg->schema = schema;
 	pthread_mutex_init(&cfg->lock, NULL);
 	cfg->global_keys = cfg_global_keys(schema);
 	cfg_section_init(&cfg->global, NULL, 0, cfg->global_keys);
 	memset(&p, 0, sizeof(p));
+	buf_init(&p.why);
 	p.cfg = cfg;
 	p.cur = &cfg->global;
 	if (cfg_parse_text(&p, text, len) < 0)
 		goto fail;
-	if ((*err = cfg_check_required(cfg, &cfg->global)))
+	if ((msg = cfg_check_required(cfg, &cfg->global)))
 		goto fail_msg;
 	for (size_t i = 0; i < cfg->nsections; i++)
-		if ((*err = cfg_check_required(cfg, &cfg->sections[i])))
+		if ((msg = cfg_check_required(cfg, &cfg->sections[i])))
 			goto fail_msg;
 	cfg_section_defaults(&cfg->global);
 	for (size_t i = 0; i < cfg->nsections; i++)
 		cfg_section_defaults(&cfg->sections[i]);
+	buf_fini(&p.why);
 	return cfg;
 fail:
-	*err = xasprintf("%s:%u: %s", cfg->path, p.line, p.why);
-	free(p.why);
+	msg = xasprintf("%s:%u: %s", cfg->path, p.line, buf_cstr(&p.why));
 fail_msg:
-	*err = cfg_escape(*err);
+	msg = cfg_escape(msg);
+	buf_add_line(err, "%s", msg);
+	free(msg);
+	buf_fini(&p.why);
 	cfg_free(cfg);
 	errno = EINVAL;
 	return NULL;
@@ -668,8 +676,8 @@ fail_msg:
 
 /* cfg_open() - @path for reading, when it is a regular file: O_NONBLOCK, so that
  * a FIFO cannot hold the start (no signal is handled yet, so SIGTERM could not
- * end the wait). Return: the stream, or NULL with errno and *err set. */
-static FILE *cfg_open(const char *path, char **err)
+ * end the wait). Return: the stream, or NULL with errno set and a line added to @err. */
+static FILE *cfg_open(const char *path, struct buf *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
@@ -683,8 +691,10 @@ static FILE *cfg_open(const char *path, char **err)
 	else if (!(f = fdopen(fd, "r")))
 		e = errno;
 	if (e) {
-		*err = e == EINVAL ? xasprintf("%s: not a regular file", path)
-		                   : xasprintf("%s: %s", path, strerror(e));
+		if (e == EINVAL)
+			buf_add_line(err, "%s: not a regular file", path);
+		else
+			buf_add_line(err, "%s: %s", path, strerror(e));
 		if (fd >= 0)
 			close(fd);
 		errno = e;
@@ -692,7 +702,7 @@ static FILE *cfg_open(const char *path, char **err)
 	return f;
 }
 
-struct cfg *cfg_load(const struct cfg_schema *schema, const char *path, char **err)
+struct cfg *cfg_load(const struct cfg_schema *schema, const char *path, struct buf *err)
 {
 	struct cfg *cfg = NULL;
 	struct buf b;
@@ -701,7 +711,6 @@ struct cfg *cfg_load(const struct cfg_schema *schema, const char *path, char **e
 	FILE *f;
 	int e;
 
-	*err = NULL;
 	if (!(f = cfg_open(path, err)))
 		return NULL;
 	buf_init(&b);
@@ -712,10 +721,10 @@ struct cfg *cfg_load(const struct cfg_schema *schema, const char *path, char **e
 	}
 	if (ferror(f)) {
 		e = errno ? errno : EIO;
-		*err = xasprintf("%s: %s", path, strerror(e));
+		buf_add_line(err, "%s: %s", path, strerror(e));
 	} else if (b.len > CFG_FILE_MAX) {
 		e = EFBIG;
-		*err = xasprintf("%s: file too large (more than %u bytes)", path, CFG_FILE_MAX);
+		buf_add_line(err, "%s: file too large (more than %u bytes)", path, CFG_FILE_MAX);
 	} else {
 		cfg = cfg_parse(schema, buf_cstr(&b), b.len, path, err);
 		e = errno;

@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "buf.h"
 #include "cfg_value.h" /* the value parsers, for code that reads these forms elsewhere */
 #include "cidr.h"
 
@@ -76,9 +77,9 @@ struct cfg_schema {
 	const struct cfg_key *(*section_keys)(const char *name);
 	/* check() - optional: validate one value beyond its type, as it is read (every
 	 * word of a CFG_LIST; the text of other types; never an empty value). @section
-	 * NULL = global. Return 0, or -EINVAL with *why set to a malloc'd "key: what"
-	 * message; the error becomes "file:line: what". */
-	int (*check)(const char *section, const char *key, const char *value, char **why);
+	 * NULL = global. Return 0, or -EINVAL after adding one "key: what" line to @err
+	 * (buf.h); the error becomes "file:line: what". */
+	int (*check)(const char *section, const char *key, const char *value, struct buf *err);
 	/* sections_nocase - section names are compared ignoring ASCII case: two that
 	 * differ only in case are a duplicate section error. */
 	bool sections_nocase;
@@ -88,13 +89,13 @@ struct cfg;
 
 /**
  * cfg_load() - read and validate @path against @schema.
- * @err: on failure set to a malloc'd message "path:line: what" (caller frees)
- * Return: a new config (free with cfg_free()), or NULL with *err set.
+ * @err: on failure, gets the line "path:line: what" (buf.h's error convention; may be NULL)
+ * Return: a new config (free with cfg_free()), or NULL with errno set.
  */
-struct cfg *cfg_load(const struct cfg_schema *schema, const char *path, char **err);
+struct cfg *cfg_load(const struct cfg_schema *schema, const char *path, struct buf *err);
 /* cfg_parse() - same from memory; @name is used in messages in place of a path. */
 struct cfg *cfg_parse(const struct cfg_schema *schema, const char *text, size_t len,
-                      const char *name, char **err);
+                      const char *name, struct buf *err);
 void cfg_free(struct cfg *cfg);
 
 /* Getters: @section NULL = global. The key must exist in the schema for that

@@ -52,17 +52,18 @@ struct daemon {
 };
 
 /* The daemon's own check(), chained after the skeleton's (one daemon per process). */
-static int (*daemon_spec_check)(const char *, const char *, const char *, char **);
+static int (*daemon_spec_check)(const char *, const char *, const char *, struct buf *);
 
-static int daemon_check_key(const char *section, const char *key, const char *value, char **why)
+static int daemon_check_key(const char *section, const char *key, const char *value,
+                            struct buf *err)
 {
 	struct listen_spec ls;
 
 	if (!section && strcmp(key, "listen") == 0 && listen_parse(value, &ls) < 0) {
-		*why = xasprintf("listen: bad endpoint '%s'", value);
+		buf_add_line(err, "listen: bad endpoint '%s'", value);
 		return -EINVAL;
 	}
-	return daemon_spec_check ? daemon_spec_check(section, key, value, why) : 0;
+	return daemon_spec_check ? daemon_spec_check(section, key, value, err) : 0;
 }
 
 static struct daemon_conf *daemon_conf_new(struct daemon *d, struct cfg *cfg, void *priv)
@@ -158,19 +159,21 @@ bool daemon_wait_stop(struct daemon *d, int timeout_ms)
  * new snapshot; on refusal log each line of the reason, free @cfg and return -EINVAL. */
 static int daemon_build(struct daemon *d, struct cfg *cfg, struct daemon_conf **out)
 {
-	char *err = NULL;
+	struct buf err;
 	void *priv = NULL;
+	buf_init(&err);
 	if (d->spec->build && !(priv = d->spec->build(d, cfg, &err))) {
-		const char *p = err && *err ? err : "invalid configuration";
+		const char *p = err.len ? buf_cstr(&err) : "invalid configuration";
 		while (*p) {
 			size_t len = strcspn(p, "\n");
 			log_errx("%s: %.*s", d->config_path, (int)len, p);
 			p += len + (p[len] == '\n');
 		}
-		free(err);
+		buf_fini(&err);
 		cfg_free(cfg);
 		return -EINVAL;
 	}
+	buf_fini(&err);
 	*out = daemon_conf_new(d, cfg, priv);
 	return 0;
 }
@@ -178,7 +181,7 @@ static int daemon_build(struct daemon *d, struct cfg *cfg, struct daemon_conf **
 /* daemon_read() - cfg_load() against the skeleton's schema, then the checks that
  * need the whole file: a runner with one_listen gets at most one `listen` endpoint
  * (none is left to prepare(): systemd may pass the socket). */
-static struct cfg *daemon_read(struct daemon *d, char **err)
+static struct cfg *daemon_read(struct daemon *d, struct buf *err)
 {
 	const struct daemon_runner *run = d->spec->runner;
 	struct cfg *cfg = cfg_load(&d->schema, d->config_path, err);
@@ -187,8 +190,8 @@ static struct cfg *daemon_read(struct daemon *d, char **err)
 	if (cfg && run && run->one_listen) {
 		cfg_list(cfg, NULL, "listen", &n);
 		if (n > 1) {
-			*err = xasprintf("%s:%u: listen: a milter takes one endpoint, not %zu",
-			                 cfg_path(cfg), cfg_line(cfg, NULL, "listen"), n);
+			buf_add_line(err, "%s:%u: listen: a milter takes one endpoint, not %zu",
+			             cfg_path(cfg), cfg_line(cfg, NULL, "listen"), n);
 			cfg_free(cfg);
 			return NULL;
 		}
@@ -199,13 +202,15 @@ static struct cfg *daemon_read(struct daemon *d, char **err)
 /* daemon_load() - read the config file and build the daemon's state from it. */
 static int daemon_load(struct daemon *d, struct daemon_conf **out)
 {
-	char *err = NULL;
+	struct buf err;
+	buf_init(&err);
 	struct cfg *cfg = daemon_read(d, &err);
 	if (!cfg) {
-		log_errx("%s", err);
-		free(err);
+		log_errx("%s", buf_cstr(&err));
+		buf_fini(&err);
 		return -EINVAL;
 	}
+	buf_fini(&err);
 	return daemon_build(d, cfg, out);
 }
 
@@ -628,16 +633,18 @@ int daemon_main(const struct daemon_spec *spec, int argc, char **argv)
 	         d.foreground || command || print_config ? LOG_SINK_STDERR : LOG_SINK_AUTO,
 	         d.debug);
 
-	char *err = NULL;
+	struct buf err;
+	buf_init(&err);
 	d.schema = *spec->schema;
 	daemon_spec_check = spec->schema->check;
 	d.schema.check = daemon_check_key;
 	struct cfg *cfg = daemon_read(&d, &err);
 	if (!cfg) {
-		log_errx("%s", err);
-		free(err);
+		log_errx("%s", buf_cstr(&err));
+		buf_fini(&err);
 		return DAEMON_EXIT_CONFIG;
 	}
+	buf_fini(&err);
 	if (print_config) {
 		rc = cfg_print(cfg, stdout) < 0 ? DAEMON_EXIT_FAIL : DAEMON_EXIT_OK;
 		cfg_free(cfg);

@@ -83,9 +83,9 @@ struct daemon_spec {
 	/* build() - validate @cfg beyond its types and load secrets; runs after the
 	 * privilege drop, at start, on every reload and for a command that needs
 	 * DAEMON_NEEDS_CONF (daemon_command() then says which). Return the private
-	 * state, or NULL with *err set to a malloc'd message, one line per problem
-	 * (start: exit 78; reload: keep old). */
-	void *(*build)(struct daemon *d, const struct cfg *cfg, char **err);
+	 * state, or NULL after adding one line per problem to @err (buf.h; never NULL
+	 * here), which the skeleton logs (start: exit 78; reload: keep old). */
+	void *(*build)(struct daemon *d, const struct cfg *cfg, struct buf *err);
 	void (*release)(void *priv);
 	/* started() - optional: after the first build, before READY=1 (e.g. DNS checks).
 	 * reloaded() - optional: after a successful reload, before READY=1. */

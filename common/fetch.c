@@ -24,8 +24,6 @@
 #include "buf.h"
 #include "xalloc.h"
 
-_Static_assert(FETCH_ERROR_MAX >= CURL_ERROR_SIZE, "CURLOPT_ERRORBUFFER needs CURL_ERROR_SIZE");
-
 struct fetch {
 	char *ca_file;
 	char *connect_to;
@@ -186,8 +184,10 @@ static CURLcode request_setup(const struct fetch *f, CURL *c, const char *url,
 	return rc;
 }
 
-static int request(struct fetch *f, const char *url, const char *ctype, const void *body,
-                   size_t len, struct fetch_response *resp)
+/* request_run() - one transfer; on failure, the line in @why (CURL_ERROR_SIZE bytes, libcurl's
+ * error buffer while it runs) says why. */
+static int request_run(struct fetch *f, const char *url, const char *ctype, const void *body,
+                       size_t len, struct fetch_response *resp, char *why)
 {
 	struct sink s = { .max = f->max_size };
 	struct curl_slist *connect_to = NULL, *headers = NULL;
@@ -201,12 +201,12 @@ static int request(struct fetch *f, const char *url, const char *ctype, const vo
 	buf_init(&s.body);
 	c = curl_easy_init();
 	if (!c) {
-		snprintf(resp->error, sizeof(resp->error), "curl_easy_init failed");
+		snprintf(why, CURL_ERROR_SIZE, "curl_easy_init failed");
 		return -ENOMEM;
 	}
 	if (f->connect_to)
 		connect_to = curl_slist_append(NULL, f->connect_to);
-	cc = request_setup(f, c, url, connect_to, &s, resp->error);
+	cc = request_setup(f, c, url, connect_to, &s, why);
 	if (cc == CURLE_OK && body) {
 		char *h = xasprintf("Content-Type: %s", ctype ? ctype : "application/octet-stream");
 		headers = curl_slist_append(NULL, h);
@@ -218,9 +218,8 @@ static int request(struct fetch *f, const char *url, const char *ctype, const vo
 			cc = curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	}
 	if (cc != CURLE_OK || (f->connect_to && !connect_to) || (body && !headers)) {
-		if (!resp->error[0])
-			snprintf(resp->error, sizeof(resp->error), "setup: %s",
-			         curl_easy_strerror(cc));
+		if (!why[0])
+			snprintf(why, CURL_ERROR_SIZE, "setup: %s", curl_easy_strerror(cc));
 		rc = cc == CURLE_OUT_OF_MEMORY || cc == CURLE_OK ? -ENOMEM : -EINVAL;
 		goto out;
 	}
@@ -232,14 +231,13 @@ static int request(struct fetch *f, const char *url, const char *ctype, const vo
 	rc = errno_from_curl(cc, os_errno, s.too_big);
 	if (rc < 0) {
 		if (s.too_big)
-			snprintf(resp->error, sizeof(resp->error), "body exceeds %zu bytes",
-			         f->max_size);
-		else if (!resp->error[0])
-			snprintf(resp->error, sizeof(resp->error), "%s", curl_easy_strerror(cc));
+			snprintf(why, CURL_ERROR_SIZE, "body exceeds %zu bytes", f->max_size);
+		else if (!why[0])
+			snprintf(why, CURL_ERROR_SIZE, "%s", curl_easy_strerror(cc));
 		goto out;
 	}
 	if (body ? resp->status / 100 != 2 : resp->status != 200) {
-		snprintf(resp->error, sizeof(resp->error), "HTTP status %ld", resp->status);
+		snprintf(why, CURL_ERROR_SIZE, "HTTP status %ld", resp->status);
 		rc = -EPROTO;
 	}
 	resp->body = buf_steal(&s.body, &resp->len);
@@ -251,13 +249,23 @@ out:
 	return rc;
 }
 
-int fetch_get(struct fetch *f, const char *url, struct fetch_response *resp)
+static int request(struct fetch *f, const char *url, const char *ctype, const void *body,
+                   size_t len, struct fetch_response *resp, struct buf *err)
 {
-	return request(f, url, NULL, NULL, 0, resp);
+	char why[CURL_ERROR_SIZE] = "";
+	int rc = request_run(f, url, ctype, body, len, resp, why);
+	if (rc < 0)
+		buf_add_line(err, "%s", why);
+	return rc;
+}
+
+int fetch_get(struct fetch *f, const char *url, struct fetch_response *resp, struct buf *err)
+{
+	return request(f, url, NULL, NULL, 0, resp, err);
 }
 
 int fetch_post(struct fetch *f, const char *url, const char *content_type, const void *body,
-               size_t len, struct fetch_response *resp)
+               size_t len, struct fetch_response *resp, struct buf *err)
 {
-	return request(f, url, content_type, body ? body : "", len, resp);
+	return request(f, url, content_type, body ? body : "", len, resp, err);
 }

@@ -1,7 +1,8 @@
 /* fetch: bounded HTTPS GET and POST on libcurl (MTA-STS policies, TLSRPT report upload).
  *
  * HTTPS only, no redirects, no proxy, explicit connect and total timeouts, a body size limit
- * enforced while reading. Errors come back as -errno with a one-line reason for the log.
+ * enforced while reading. Errors come back as -errno with a one-line reason for the log in
+ * the caller's struct buf *err (buf.h's error convention).
  * With CURLOPT_NOSIGNAL set, the process must ignore SIGPIPE (the daemon skeleton does).
  */
 #ifndef POSTWARDEN_FETCH_H
@@ -9,12 +10,13 @@
 
 #include <stddef.h>
 
+#include "buf.h"
+
 struct fetch;
 
 #define FETCH_CONNECT_TIMEOUT_MS_DEFAULT 10000
 #define FETCH_TIMEOUT_MS_DEFAULT 60000
 #define FETCH_MAX_SIZE_DEFAULT (64 * 1024) /* RFC 8461 3.3 policy limit */
-#define FETCH_ERROR_MAX 256                /* CURL_ERROR_SIZE */
 
 struct fetch_opts {
 	const char *ca_file;    /* PEM CA file, the only trust store when set (CAPATH unset);
@@ -31,8 +33,7 @@ struct fetch_response {
 	long status; /* HTTP status; 0 if none was received */
 	char *body;  /* owned, NUL-terminated (not counted in len); NULL if none */
 	size_t len;
-	char *content_type;          /* owned, as sent (parameters included); NULL if none */
-	char error[FETCH_ERROR_MAX]; /* on failure, why (for logs); "" on success */
+	char *content_type; /* owned, as sent (parameters included); NULL if none */
 };
 
 /**
@@ -56,14 +57,15 @@ void fetch_free(struct fetch *f);
  * @resp: initialised with fetch_response_init(); filled as far as the transfer got (status,
  *        content type and body are kept on a bad status too). Caller calls
  *        fetch_response_fini().
+ * @err: on failure, gets one line saying why, for the log; may be NULL
  *
  * Return: 0 on status 200; -EPROTO for another status (resp->status set) or a TLS failure
  * (resp->status 0); -ETIMEDOUT; -EMSGSIZE (body over the limit, announced or not);
  * -ECONNREFUSED or the connect errno; -EHOSTUNREACH (name not resolved); -ECONNRESET
  * (connection lost); -EPROTONOSUPPORT (not https); -ENOENT (CA file unreadable); -EINVAL
- * (bad URL); -ENOMEM; -EIO otherwise. resp->error says why.
+ * (bad URL); -ENOMEM; -EIO otherwise.
  */
-int fetch_get(struct fetch *f, const char *url, struct fetch_response *resp);
+int fetch_get(struct fetch *f, const char *url, struct fetch_response *resp, struct buf *err);
 
 /**
  * fetch_post() - POST @len bytes of @body with @content_type to @url; accept any 2xx.
@@ -71,7 +73,7 @@ int fetch_get(struct fetch *f, const char *url, struct fetch_response *resp);
  * As fetch_get() otherwise (the response body is subject to the same limit).
  */
 int fetch_post(struct fetch *f, const char *url, const char *content_type, const void *body,
-               size_t len, struct fetch_response *resp);
+               size_t len, struct fetch_response *resp, struct buf *err);
 
 void fetch_response_init(struct fetch_response *resp);
 /* fetch_response_fini() - free what @resp owns and reinitialise it (reusable). */

@@ -28,8 +28,8 @@ extern const struct cfg_schema av_schema;
 extern const struct milter_ops av_milter_ops;
 extern const struct daemon_cmd av_commands[]; /* commands.c */
 
-/* av_conf_build() - the snapshot for @cfg. Return it, or NULL with *err set. */
-struct av_conf *av_conf_build(const struct cfg *cfg, char **err);
+/* av_conf_build() - the snapshot for @cfg. Return it, or NULL after adding a line to @err. */
+struct av_conf *av_conf_build(const struct cfg *cfg, struct buf *err);
 void av_conf_free(struct av_conf *c);
 
 /* Counters: kept in memory by the message threads, added to the store

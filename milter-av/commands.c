@@ -78,7 +78,7 @@ static int av_cmd_status(struct daemon *d, int argc, char **argv)
 static int av_cmd_check(struct daemon *d, int argc, char **argv)
 {
 	struct daemon_check ck = { 0 };
-	char *err = NULL;
+	struct buf err;
 	(void)argv;
 	if (argc > 1) {
 		fprintf(stderr, "usage: milter-av check\n");
@@ -87,9 +87,11 @@ static int av_cmd_check(struct daemon *d, int argc, char **argv)
 	if (daemon_check_begin(d, &ck) < 0)
 		return daemon_check_end(d, &ck);
 	struct daemon_conf *dc = daemon_conf_get(d);
+	buf_init(&err);
 	struct av_conf *c = av_conf_build(dc->cfg, &err);
 	if (!c)
-		daemon_check_problem(&ck, DAEMON_EXIT_CONFIG, "%s: %s", cfg_path(dc->cfg), err);
+		daemon_check_problem(&ck, DAEMON_EXIT_CONFIG, "%s: %s", cfg_path(dc->cfg),
+		                     buf_cstr(&err));
 	for (size_t i = 0; c && i < clamd_pool_size(c->pool); i++) {
 		char v[CLAMD_VERSION_MAX];
 		int r = clamd_pool_version(c->pool, i, v, sizeof(v));
@@ -100,7 +102,7 @@ static int av_cmd_check(struct daemon *d, int argc, char **argv)
 			                     "clamd %s: not answering: %s",
 			                     clamd_pool_endpoint(c->pool, i), clamd_strerror(r));
 	}
-	free(err);
+	buf_fini(&err);
 	av_conf_free(c);
 	daemon_conf_put(dc);
 	daemon_check_store(d, &ck);

@@ -37,11 +37,11 @@ static const struct cfg_key av_keys[] = {
 	CFG_KEY_END,
 };
 
-static int av_check_key(const char *section, const char *key, const char *value, char **why)
+static int av_check_key(const char *section, const char *key, const char *value, struct buf *err)
 {
 	if (!section && strcmp(key, "clamd") == 0 && clamd_endpoint_check(value) < 0) {
-		*why = xasprintf("clamd: bad endpoint '%s' (use unix:/path or inet:host:port)",
-		                 value);
+		buf_add_line(err, "clamd: bad endpoint '%s' (use unix:/path or inet:host:port)",
+		             value);
 		return -EINVAL;
 	}
 	return 0;
@@ -60,19 +60,19 @@ const struct cfg_schema av_schema = {
 	.check = av_check_key,
 };
 
-struct av_conf *av_conf_build(const struct cfg *cfg, char **err)
+struct av_conf *av_conf_build(const struct cfg *cfg, struct buf *err)
 {
 	size_t n;
 	const char *const *ep = cfg_list(cfg, NULL, "clamd", &n);
 
 	if (n == 0) {
-		*err = xstrdup("clamd: at least one backend is needed");
+		buf_add_line(err, "clamd: at least one backend is needed");
 		return NULL;
 	}
 	struct clamd_pool *pool = clamd_pool_new(ep, n, (int)cfg_duration_ms(cfg, NULL, "timeout"),
 	                                         (int)cfg_duration_ms(cfg, NULL, "backend_retry"));
 	if (!pool) {
-		*err = xstrdup("clamd: bad endpoint (use unix:/path or inet:host:port)");
+		buf_add_line(err, "clamd: bad endpoint (use unix:/path or inet:host:port)");
 		return NULL;
 	}
 	struct av_conf *c = xcalloc(1, sizeof(*c));

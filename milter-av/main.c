@@ -9,7 +9,7 @@
 #include "config.h"
 #include "milter.h"
 
-static void *av_build(struct daemon *d, const struct cfg *cfg, char **err)
+static void *av_build(struct daemon *d, const struct cfg *cfg, struct buf *err)
 {
 	return av_conf_build(cfg, err);
 }

@@ -207,7 +207,7 @@ static bool dkim_file_missing(const char *path)
 	return stat(path, &st) < 0 && errno == ENOENT;
 }
 
-/* dkim_problem() - append one problem line to @err (lines are '\n'-separated). */
+/* dkim_problem() - buf_add_line() to @err, the line cut at 1023 bytes. */
 static void dkim_problem(struct buf *err, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 static void dkim_problem(struct buf *err, const char *fmt, ...)
@@ -217,9 +217,7 @@ static void dkim_problem(struct buf *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (err->len)
-		buf_putc(err, '\n');
-	buf_puts(err, line);
+	buf_add_line(err, "%s", line);
 }
 
 static bool dkim_ours(const struct dkim_selector *s)

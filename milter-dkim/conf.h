@@ -70,8 +70,8 @@ enum dkim_keys {
  *        DKIM_KEYS_CHECK loads what exists and leaves a missing key NULL (->missing).
  * @made: if not NULL, receives one line per generated key ("created PATH (TYPE)"),
  *        or with DKIM_KEYS_CHECK per missing one ("missing PATH (TYPE): ...")
- * @err: on failure, every problem found, one per line ('\n'-separated), each
- *       naming the file or section
+ * @err: on failure, gets every problem found, one line each (buf.h), each naming
+ *       the file or section; may be NULL
  * Return: the snapshot (free with dkim_conf_free()), or NULL.
  */
 struct dkim_conf *dkim_conf_build(const struct cfg *cfg, enum dkim_keys mode, struct buf *made,

@@ -293,7 +293,7 @@ bad:
 	return false;
 }
 
-int from_domain(const char *value, char **domain, const char **reason)
+int from_domain(const char *value, char **domain, struct buf *err)
 {
 	struct toks t = { 0 };
 	struct parse ps = { .t = &t };
@@ -310,10 +310,9 @@ int from_domain(const char *value, char **domain, const char **reason)
 	if (!ok) {
 		free(ps.domain);
 		*domain = NULL;
-		*reason = ps.reason;
+		buf_add_line(err, "%s", ps.reason);
 		return FROM_UNUSABLE;
 	}
 	*domain = ps.domain;
-	*reason = NULL;
 	return 0;
 }

@@ -116,26 +116,23 @@ void headers_add(struct headers *h, const char *name, const char *value)
 	h->v[h->n++] = (struct field){ which, xstrdup(name), xstrdup(value) };
 }
 
-int headers_from_domain(const struct headers *h, char **domain, struct buf *reason)
+int headers_from_domain(const struct headers *h, char **domain, struct buf *err)
 {
 	*domain = NULL;
 	if (h->dropped) {
-		buf_printf(reason, "%zu header fields of the signed set (at most %d are signed)",
-		           h->n + h->dropped, HEADERS_SIGNED_MAX);
+		buf_add_line(err, "%zu header fields of the signed set (at most %d are signed)",
+		             h->n + h->dropped, HEADERS_SIGNED_MAX);
 		return HEADERS_UNSIGNABLE;
 	}
 	if (h->from_count != 1) {
 		if (h->from_count == 0)
-			buf_puts(reason, "no From header");
+			buf_add_line(err, "no From header");
 		else
-			buf_printf(reason, "%zu From headers", h->from_count);
+			buf_add_line(err, "%zu From headers", h->from_count);
 		return HEADERS_UNSIGNABLE;
 	}
-	const char *why = NULL;
-	if (from_domain(h->v[h->from_index].value, domain, &why) != 0) {
-		buf_puts(reason, why);
+	if (from_domain(h->v[h->from_index].value, domain, err) != 0)
 		return HEADERS_UNSIGNABLE;
-	}
 	return 0;
 }
 

@@ -8,7 +8,7 @@
  * bounded); a message with more goes out unsigned with a reason. */
 #define HEADERS_SIGNED_MAX 256
 
-/* headers_from_domain() outcome: no signing domain (reason set). */
+/* headers_from_domain() outcome: no signing domain (why added to @err). */
 #define HEADERS_UNSIGNABLE 1
 
 struct headers;
@@ -30,11 +30,12 @@ void headers_add(struct headers *h, const char *name, const char *value);
  * headers_from_domain() - the RFC5322.From domain to sign for.
  * @h: header set
  * @domain: on success the lower-cased domain (caller frees), else NULL
- * @reason: on HEADERS_UNSIGNABLE, receives why ("no From header", "2 From headers", ...)
+ * @err: on HEADERS_UNSIGNABLE, gets one line saying why ("no From header", "2 From
+ *       headers", ...); may be NULL
  *
  * Return: 0, or HEADERS_UNSIGNABLE.
  */
-int headers_from_domain(const struct headers *h, char **domain, struct buf *reason);
+int headers_from_domain(const struct headers *h, char **domain, struct buf *err);
 
 /**
  * headers_select() - the h= list and the canonical header block it stands for.

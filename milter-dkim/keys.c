@@ -45,11 +45,11 @@ static char *spec_path(const char *spec, struct buf *err)
 	const char *name = spec + plen;
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");
 	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")) {
-		buf_printf(err, "key %s: bad credential name", spec);
+		buf_add_line(err, "key %s: bad credential name", spec);
 		return NULL;
 	}
 	if (!dir || !*dir) {
-		buf_printf(err, "key %s: $CREDENTIALS_DIRECTORY is not set", spec);
+		buf_add_line(err, "key %s: $CREDENTIALS_DIRECTORY is not set", spec);
 		return NULL;
 	}
 	return xasprintf("%s/%s", dir, name);
@@ -60,25 +60,25 @@ static int read_key_file(const char *path, bool allow_group, struct buf *data, s
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		int e = errno;
-		buf_printf(err, "key file %s: %s", path, strerror(e));
+		buf_add_line(err, "key file %s: %s", path, strerror(e));
 		return -e;
 	}
 	int r = 0;
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
-		buf_printf(err, "key file %s: %s", path, strerror(-r));
+		buf_add_line(err, "key file %s: %s", path, strerror(-r));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		r = -EINVAL;
-		buf_printf(err, "key file %s is not a regular file", path);
+		buf_add_line(err, "key file %s is not a regular file", path);
 		goto out;
 	}
 	if ((st.st_mode & S_IRWXO) || (st.st_mode & S_IWGRP)) {
 		r = -EPERM;
-		buf_printf(err, "key file %s is accessible by others (mode %04o): chmod 0600 it",
-		           path, (unsigned)(st.st_mode & 07777));
+		buf_add_line(err, "key file %s is accessible by others (mode %04o): chmod 0600 it",
+		             path, (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
 	if ((st.st_mode & (S_IRGRP | S_IXGRP)) && !allow_group) {
@@ -91,14 +91,14 @@ static int read_key_file(const char *path, bool allow_group, struct buf *data, s
 	}
 	if (st.st_size > KEYS_MAX_FILE) {
 		r = -EFBIG;
-		buf_printf(err, "key file %s is too large for a key", path);
+		buf_add_line(err, "key file %s is too large for a key", path);
 		goto out;
 	}
 	buf_reserve(data, (size_t)st.st_size + 1);
 	for (;;) {
 		if (data->len >= KEYS_MAX_FILE) {
 			r = -EFBIG;
-			buf_printf(err, "key file %s is too large for a key", path);
+			buf_add_line(err, "key file %s is too large for a key", path);
 			goto out;
 		}
 		buf_reserve(data, 4096);
@@ -107,7 +107,7 @@ static int read_key_file(const char *path, bool allow_group, struct buf *data, s
 			continue;
 		if (n < 0) {
 			r = -errno;
-			buf_printf(err, "key file %s: %s", path, strerror(-r));
+			buf_add_line(err, "key file %s: %s", path, strerror(-r));
 			goto out;
 		}
 		if (n == 0)
@@ -130,11 +130,11 @@ static int check_key(EVP_PKEY *key, const char *path, struct buf *err)
 		bits = EVP_PKEY_get_bits(key);
 		if (bits >= KEYS_RSA_MIN_BITS && bits <= KEYS_RSA_MAX_BITS)
 			return 0;
-		buf_printf(err, "key file %s: RSA key of %d bits (allowed: %d..%d)", path, bits,
-		           KEYS_RSA_MIN_BITS, KEYS_RSA_MAX_BITS);
+		buf_add_line(err, "key file %s: RSA key of %d bits (allowed: %d..%d)", path, bits,
+		             KEYS_RSA_MIN_BITS, KEYS_RSA_MAX_BITS);
 		return -EINVAL;
 	default:
-		buf_printf(err, "key file %s: not an RSA or Ed25519 key", path);
+		buf_add_line(err, "key file %s: not an RSA or Ed25519 key", path);
 		return -EINVAL;
 	}
 }
@@ -153,14 +153,14 @@ int keys_load(const char *spec, bool allow_group_readable, EVP_PKEY **key, struc
 	BIO *bio = BIO_new_mem_buf(data.data ? data.data : "", (int)data.len);
 	if (!bio) {
 		r = -ENOMEM;
-		buf_printf(err, "key file %s: out of memory", path);
+		buf_add_line(err, "key file %s: out of memory", path);
 		goto out;
 	}
 	EVP_PKEY *k = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
 	BIO_free(bio);
 	if (!k) {
 		r = -EINVAL;
-		buf_printf(err, "key file %s: not a PEM private key (or encrypted)", path);
+		buf_add_line(err, "key file %s: not a PEM private key (or encrypted)", path);
 		goto out;
 	}
 	r = check_key(k, path, err);
@@ -223,7 +223,7 @@ static int write_pem(const char *path, EVP_PKEY *k, struct buf *err)
 	BIO *bio = BIO_new(BIO_s_mem());
 	if (!bio || PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL) != 1) {
 		BIO_free(bio);
-		buf_printf(err, "key file %s: cannot encode the key", path);
+		buf_add_line(err, "key file %s: cannot encode the key", path);
 		return -EIO;
 	}
 	char *pem = NULL;
@@ -233,27 +233,27 @@ static int write_pem(const char *path, EVP_PKEY *k, struct buf *err)
 	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
-		buf_printf(err, "key file %s: cannot create a temporary file: %s", path,
-		           strerror(-r));
+		buf_add_line(err, "key file %s: cannot create a temporary file: %s", path,
+		             strerror(-r));
 		goto out;
 	}
 	if (fchmod(fd, 0600) < 0 || (r = write_all(fd, pem, (size_t)pem_len)) < 0 ||
 	    fsync(fd) < 0) {
 		r = r ? r : -errno;
-		buf_printf(err, "key file %s: cannot write %s: %s", path, tmp, strerror(-r));
+		buf_add_line(err, "key file %s: cannot write %s: %s", path, tmp, strerror(-r));
 		close(fd);
 		unlink(tmp);
 		goto out;
 	}
 	if (close(fd) < 0) {
 		r = -errno;
-		buf_printf(err, "key file %s: cannot write %s: %s", path, tmp, strerror(-r));
+		buf_add_line(err, "key file %s: cannot write %s: %s", path, tmp, strerror(-r));
 		unlink(tmp);
 		goto out;
 	}
 	r = place_file(tmp, path);
 	if (r < 0) {
-		buf_printf(err, "key file %s: %s", path, strerror(-r));
+		buf_add_line(err, "key file %s: %s", path, strerror(-r));
 		unlink(tmp);
 		goto out;
 	}
@@ -272,8 +272,8 @@ int keys_generate(const char *path, enum keys_type type, int bits, EVP_PKEY **ke
 	EVP_PKEY *k;
 	if (type == KEYS_RSA) {
 		if (bits < KEYS_RSA_MIN_BITS || bits > KEYS_RSA_MAX_BITS) {
-			buf_printf(err, "key file %s: RSA bits must be %d..%d, not %d", path,
-			           KEYS_RSA_MIN_BITS, KEYS_RSA_MAX_BITS, bits);
+			buf_add_line(err, "key file %s: RSA bits must be %d..%d, not %d", path,
+			             KEYS_RSA_MIN_BITS, KEYS_RSA_MAX_BITS, bits);
 			return -EINVAL;
 		}
 		k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
@@ -281,12 +281,12 @@ int keys_generate(const char *path, enum keys_type type, int bits, EVP_PKEY **ke
 		k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	}
 	if (!k) {
-		buf_printf(err, "key file %s: key generation failed", path);
+		buf_add_line(err, "key file %s: key generation failed", path);
 		return -EIO;
 	}
 	if (access(path, F_OK) == 0) {
 		EVP_PKEY_free(k);
-		buf_printf(err, "key file %s exists already", path);
+		buf_add_line(err, "key file %s exists already", path);
 		return -EEXIST;
 	}
 	int r = write_pem(path, k, err);

@@ -30,7 +30,7 @@ enum keys_txt_result {
  * @spec: a path, or "credential:<name>" for $CREDENTIALS_DIRECTORY/<name>
  * @allow_group_readable: accept a group-readable file
  * @key: receives the key (caller frees with EVP_PKEY_free)
- * @err: receives a message naming the file on failure (never key material)
+ * @err: on failure, gets one line naming the file (never key material); may be NULL
  *
  * A file that is not regular, readable by others, or by its group unless
  * @allow_group_readable, is refused (checked with fstat on the opened file).
@@ -46,7 +46,7 @@ int keys_load(const char *spec, bool allow_group_readable, EVP_PKEY **key, struc
  * @type: KEYS_RSA or KEYS_ED25519
  * @bits: RSA size, 1024..4096 (ignored for Ed25519)
  * @key: if not NULL, receives the key (caller frees)
- * @err: receives a message naming the file on failure
+ * @err: on failure, gets one line naming the file; may be NULL
  *
  * Written to a temporary file in the same directory (O_EXCL, 0600 whatever the
  * umask, fsync), then renamed without replacing: the key appears whole or not at all.

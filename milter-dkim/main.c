@@ -12,7 +12,7 @@
 /* dkim_build() - serving: create the missing keys, and join the problems on one log
  * line. For a command (dns, check-dns, status): load the keys, create none, one
  * problem per line. */
-static void *dkim_build(struct daemon *d, const struct cfg *cfg, char **err)
+static void *dkim_build(struct daemon *d, const struct cfg *cfg, struct buf *err)
 {
 	bool serving = !daemon_command(d);
 	struct buf e, made;
@@ -21,7 +21,7 @@ static void *dkim_build(struct daemon *d, const struct cfg *cfg, char **err)
 	struct dkim_conf *c =
 	        dkim_conf_build(cfg, serving ? DKIM_KEYS_CREATE : DKIM_KEYS_LOAD, &made, &e);
 	if (!c && !serving) {
-		*err = buf_steal(&e, NULL);
+		buf_add_line(err, "%s", buf_cstr(&e));
 	} else if (!c) {
 		struct buf one;
 		buf_init(&one);
@@ -30,7 +30,8 @@ static void *dkim_build(struct daemon *d, const struct cfg *cfg, char **err)
 				buf_puts(&one, "; ");
 			else
 				buf_putc(&one, *p);
-		*err = buf_steal(&one, NULL);
+		buf_add_line(err, "%s", buf_cstr(&one));
+		buf_fini(&one);
 	} else if (made.len)
 		log_notice("%.*s", (int)made.len - 1, made.data);
 	buf_fini(&e);

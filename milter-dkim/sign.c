@@ -76,9 +76,9 @@ int sign_body(struct sign *s, const void *data, size_t len)
 	return canon_body_update(s->body, data, len);
 }
 
-int sign_from_domain(const struct sign *s, char **domain, struct buf *reason)
+int sign_from_domain(const struct sign *s, char **domain, struct buf *err)
 {
-	return headers_from_domain(s->headers, domain, reason) ? SIGN_UNSIGNABLE : 0;
+	return headers_from_domain(s->headers, domain, err) ? SIGN_UNSIGNABLE : 0;
 }
 
 const char *sign_algorithm(const EVP_PKEY *key)

@@ -9,7 +9,7 @@
 
 #include "buf.h"
 
-/* sign_from_domain() outcome: the message has no signing domain (reason set). */
+/* sign_from_domain() outcome: the message has no signing domain (why added to @err). */
 #define SIGN_UNSIGNABLE 1
 
 struct sign;
@@ -55,11 +55,11 @@ int sign_body(struct sign *s, const void *data, size_t len);
  * sign_from_domain() - the RFC5322.From domain, or why the message cannot be signed.
  * @s: signer, after all headers
  * @domain: receives the domain on success (caller frees), NULL otherwise
- * @reason: receives the reason on SIGN_UNSIGNABLE ("no From header", ...)
+ * @err: on SIGN_UNSIGNABLE, gets one line saying why ("no From header", ...); may be NULL
  *
  * Return: 0, or SIGN_UNSIGNABLE.
  */
-int sign_from_domain(const struct sign *s, char **domain, struct buf *reason);
+int sign_from_domain(const struct sign *s, char **domain, struct buf *err);
 
 /**
  * sign_make() - make one DKIM-Signature field value; call once per selector.

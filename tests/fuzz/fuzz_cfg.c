@@ -135,15 +135,16 @@ static bool fz_has_long_line(const char *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *err = NULL;
+	struct buf err;
+	buf_init(&err);
 	struct cfg *c = cfg_parse(&fz_schema, (const char *)data, size, "fuzz", &err);
 	if (!c) {
-		if (!err || strncmp(err, "fuzz", 4) != 0)
+		if (!err.len || strncmp(buf_cstr(&err), "fuzz", 4) != 0)
 			abort();
-		free(err);
+		buf_fini(&err);
 		return 0;
 	}
-	if (err)
+	if (err.len)
 		abort();
 	fz_read_all(c, NULL, fz_base);
 	fz_read_all(c, NULL, fz_global);
@@ -160,7 +161,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!fz_has_long_line(first)) {
 		struct cfg *again = cfg_parse(&fz_schema, first, len1, "printed", &err);
 		if (!again) {
-			fprintf(stderr, "printed config does not parse: %s\n%s", err, first);
+			fprintf(stderr, "printed config does not parse: %s\n%s", buf_cstr(&err),
+			        first);
 			abort();
 		}
 		char *second = fz_print(again, &len2);

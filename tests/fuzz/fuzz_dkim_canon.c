@@ -57,17 +57,19 @@ static void check_header(const char *s)
 static void check_from(const char *s)
 {
 	char *d = NULL;
-	const char *why = NULL;
+	struct buf why;
+	buf_init(&why);
 	if (from_domain(s, &d, &why) == 0) {
-		if (!d || !*d)
+		if (!d || !*d || why.len)
 			abort();
 		for (const char *p = d; *p; p++)
 			if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789-_.", *p))
 				abort();
-	} else if (!why || d) {
+	} else if (!why.len || d) {
 		abort();
 	}
 	free(d);
+	buf_fini(&why);
 }
 
 static void check_headers(char *s)

@@ -40,6 +40,13 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* fresh() - @err emptied, for the next call's line alone. */
+static struct buf *fresh(struct buf *err)
+{
+	buf_reset(err);
+	return err;
+}
+
 /* A client for HOST:443 sent to @addr ("127.0.0.1:PORT"). */
 static struct fetch *client(const char *addr, const char *ca, size_t max, int timeout_ms)
 {
@@ -67,17 +74,20 @@ START_TEST(get_200)
 {
 	struct fetch *f = nginx(0);
 	struct fetch_response r;
+	struct buf err;
 
 	fetch_response_init(&r);
-	ck_assert_int_eq(fetch_get(f, BASE "/.well-known/mta-sts.txt", &r), 0);
+	buf_init(&err);
+	ck_assert_int_eq(fetch_get(f, BASE "/.well-known/mta-sts.txt", &r, fresh(&err)), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(r.content_type, "text/plain");
 	ck_assert_uint_eq(r.len, strlen(POLICY));
 	ck_assert_str_eq(r.body, POLICY);
-	ck_assert_str_eq(r.error, "");
+	ck_assert_str_eq(buf_cstr(&err), "");
 	/* the response is reusable */
-	ck_assert_int_eq(fetch_get(f, BASE "/big.txt", &r), 0);
+	ck_assert_int_eq(fetch_get(f, BASE "/big.txt", &r, fresh(&err)), 0);
 	ck_assert_uint_eq(r.len, 3000);
+	buf_fini(&err);
 	fetch_response_fini(&r);
 	fetch_free(f);
 }
@@ -87,22 +97,25 @@ START_TEST(size_limit)
 {
 	struct fetch *small = nginx(1000), *big = nginx(4000);
 	struct fetch_response r;
+	struct buf err;
 
 	fetch_response_init(&r);
+	buf_init(&err);
 	/* announced by Content-Length */
-	ck_assert_int_eq(fetch_get(small, BASE "/big.txt", &r), -EMSGSIZE);
-	fprintf(stderr, "content-length: %s\n", r.error);
+	ck_assert_int_eq(fetch_get(small, BASE "/big.txt", &r, fresh(&err)), -EMSGSIZE);
+	fprintf(stderr, "content-length: %s\n", buf_cstr(&err));
 	ck_assert_ptr_null(r.body);
 	/* chunked, no Content-Length: only the write callback can stop it */
-	ck_assert_int_eq(fetch_get(small, BASE "/chunked/big.txt", &r), -EMSGSIZE);
-	fprintf(stderr, "chunked: %s\n", r.error);
-	ck_assert_ptr_nonnull(strstr(r.error, "1000"));
-	ck_assert_int_eq(fetch_get(big, BASE "/chunked/big.txt", &r), 0);
+	ck_assert_int_eq(fetch_get(small, BASE "/chunked/big.txt", &r, fresh(&err)), -EMSGSIZE);
+	fprintf(stderr, "chunked: %s\n", buf_cstr(&err));
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&err), "1000"));
+	ck_assert_int_eq(fetch_get(big, BASE "/chunked/big.txt", &r, fresh(&err)), 0);
 	ck_assert_uint_eq(r.len, 3000);
 	/* exactly at the limit is fine */
 	fetch_free(big);
 	big = nginx(3000);
-	ck_assert_int_eq(fetch_get(big, BASE "/chunked/big.txt", &r), 0);
+	ck_assert_int_eq(fetch_get(big, BASE "/chunked/big.txt", &r, fresh(&err)), 0);
+	buf_fini(&err);
 	fetch_response_fini(&r);
 	fetch_free(small);
 	fetch_free(big);
@@ -116,10 +129,10 @@ START_TEST(size_limit_http10)
 	struct fetch_response r;
 
 	fetch_response_init(&r);
-	ck_assert_int_eq(fetch_get(small, BASE "/big.txt", &r), -EMSGSIZE);
-	ck_assert_int_eq(fetch_get(big, BASE "/big.txt", &r), 0);
+	ck_assert_int_eq(fetch_get(small, BASE "/big.txt", &r, NULL), -EMSGSIZE);
+	ck_assert_int_eq(fetch_get(big, BASE "/big.txt", &r, NULL), 0);
 	ck_assert_uint_eq(r.len, 3000);
-	ck_assert_int_eq(fetch_get(big, BASE "/.well-known/mta-sts.txt", &r), 0);
+	ck_assert_int_eq(fetch_get(big, BASE "/.well-known/mta-sts.txt", &r, NULL), 0);
 	ck_assert_str_eq(r.body, POLICY);
 	ck_assert_ptr_nonnull(r.content_type);
 	ck_assert_int_eq(strncmp(r.content_type, "text/plain", 10), 0);
@@ -133,15 +146,19 @@ START_TEST(bad_status)
 {
 	struct fetch *f = nginx(0);
 	struct fetch_response r;
+	struct buf err;
 
 	fetch_response_init(&r);
-	ck_assert_int_eq(fetch_get(f, BASE "/nosuch.txt", &r), -EPROTO);
+	buf_init(&err);
+	ck_assert_int_eq(fetch_get(f, BASE "/nosuch.txt", &r, fresh(&err)), -EPROTO);
 	ck_assert_int_eq(r.status, 404);
-	ck_assert_str_eq(r.error, "HTTP status 404");
-	ck_assert_int_eq(fetch_get(f, BASE "/redirect", &r), -EPROTO);
+	ck_assert_str_eq(buf_cstr(&err), "HTTP status 404");
+	ck_assert_int_eq(fetch_get(f, BASE "/redirect", &r, fresh(&err)), -EPROTO);
 	ck_assert_int_eq(r.status, 301);
-	ck_assert_int_eq(fetch_post(f, BASE "/big.txt", "text/plain", "x", 1, &r), -EPROTO);
+	ck_assert_int_eq(fetch_post(f, BASE "/big.txt", "text/plain", "x", 1, &r, fresh(&err)),
+	                 -EPROTO);
 	ck_assert_int_eq(r.status, 405);
+	buf_fini(&err);
 	fetch_response_fini(&r);
 	fetch_free(f);
 }
@@ -151,34 +168,38 @@ START_TEST(tls_failures)
 {
 	struct fetch *f = client(env("FETCH_NGINX"), env("FETCH_WRONG_CA"), 0, 5000);
 	struct fetch_response r;
+	struct buf err;
 	char *ct;
 
 	fetch_response_init(&r);
-	ck_assert_int_eq(fetch_get(f, BASE "/.well-known/mta-sts.txt", &r), -EPROTO);
+	buf_init(&err);
+	ck_assert_int_eq(fetch_get(f, BASE "/.well-known/mta-sts.txt", &r, fresh(&err)), -EPROTO);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_null(r.body);
-	fprintf(stderr, "wrong CA: %s\n", r.error);
-	ck_assert_str_ne(r.error, "");
+	fprintf(stderr, "wrong CA: %s\n", buf_cstr(&err));
+	ck_assert_str_ne(buf_cstr(&err), "");
 	fetch_free(f);
 
 	/* right CA, name not in the certificate */
 	ct = xasprintf("wrong.example.test:443:%s", env("FETCH_NGINX"));
 	f = fetch_new(&(struct fetch_opts){ .ca_file = env("FETCH_CA"), .connect_to = ct });
-	ck_assert_int_eq(fetch_get(f, "https://wrong.example.test/.well-known/mta-sts.txt", &r),
-	                 -EPROTO);
-	fprintf(stderr, "wrong name: %s\n", r.error);
+	ck_assert_int_eq(
+	        fetch_get(f, "https://wrong.example.test/.well-known/mta-sts.txt", &r, fresh(&err)),
+	        -EPROTO);
+	fprintf(stderr, "wrong name: %s\n", buf_cstr(&err));
 	fetch_free(f);
 	free(ct);
 
 	/* missing CA file */
 	f = client(env("FETCH_NGINX"), "/nonexistent/ca.crt", 0, 5000);
-	ck_assert_int_eq(fetch_get(f, BASE "/.well-known/mta-sts.txt", &r), -ENOENT);
+	ck_assert_int_eq(fetch_get(f, BASE "/.well-known/mta-sts.txt", &r, fresh(&err)), -ENOENT);
 	fetch_free(f);
 
 	/* https only */
 	f = nginx(0);
-	ck_assert_int_eq(fetch_get(f, "http://" HOST "/", &r), -EPROTONOSUPPORT);
-	ck_assert_int_eq(fetch_get(f, "ftp://" HOST "/", &r), -EPROTONOSUPPORT);
+	ck_assert_int_eq(fetch_get(f, "http://" HOST "/", &r, fresh(&err)), -EPROTONOSUPPORT);
+	ck_assert_int_eq(fetch_get(f, "ftp://" HOST "/", &r, fresh(&err)), -EPROTONOSUPPORT);
+	buf_fini(&err);
 	fetch_response_fini(&r);
 	fetch_free(f);
 }
@@ -205,16 +226,19 @@ START_TEST(timeout_silent_server)
 	int fd = listener(4, addr, sizeof(addr)); /* the kernel accepts, nobody talks */
 	struct fetch *f = client(addr, env("FETCH_CA"), 0, 800);
 	struct fetch_response r;
+	struct buf err;
 	long long t0 = now_ms(), ms;
 	int rc;
 
 	fetch_response_init(&r);
-	rc = fetch_get(f, BASE "/.well-known/mta-sts.txt", &r);
+	buf_init(&err);
+	rc = fetch_get(f, BASE "/.well-known/mta-sts.txt", &r, fresh(&err));
 	ms = now_ms() - t0;
-	fprintf(stderr, "silent server: rc=%d in %lld ms: %s\n", rc, ms, r.error);
+	fprintf(stderr, "silent server: rc=%d in %lld ms: %s\n", rc, ms, buf_cstr(&err));
 	ck_assert_int_eq(rc, -ETIMEDOUT);
 	ck_assert_int_ge(ms, 700);
 	ck_assert_int_le(ms, 800 + 700);
+	buf_fini(&err);
 	fetch_response_fini(&r);
 	fetch_free(f);
 	close(fd);
@@ -227,10 +251,14 @@ START_TEST(connect_refused)
 	int fd = listener(-1, addr, sizeof(addr)); /* bound, never listening: RST */
 	struct fetch *f = client(addr, env("FETCH_CA"), 0, 2000);
 	struct fetch_response r;
+	struct buf err;
 
 	fetch_response_init(&r);
-	ck_assert_int_eq(fetch_get(f, BASE "/.well-known/mta-sts.txt", &r), -ECONNREFUSED);
-	fprintf(stderr, "refused: %s\n", r.error);
+	buf_init(&err);
+	ck_assert_int_eq(fetch_get(f, BASE "/.well-known/mta-sts.txt", &r, fresh(&err)),
+	                 -ECONNREFUSED);
+	fprintf(stderr, "refused: %s\n", buf_cstr(&err));
+	buf_fini(&err);
 	fetch_response_fini(&r);
 	fetch_free(f);
 	close(fd);
@@ -249,9 +277,9 @@ START_TEST(post_echo)
 		return;
 	}
 	fetch_response_init(&r);
-	ck_assert_int_eq(
-	        fetch_post(f, BASE "/echo", "application/tlsrpt+json", body, sizeof(body) - 1, &r),
-	        0);
+	ck_assert_int_eq(fetch_post(f, BASE "/echo", "application/tlsrpt+json", body,
+	                            sizeof(body) - 1, &r, NULL),
+	                 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(r.len, sizeof(body) - 1);
 	ck_assert_mem_eq(r.body, body, sizeof(body) - 1);
@@ -272,10 +300,10 @@ static void *worker_run(void *arg)
 
 	fetch_response_init(&r);
 	for (int i = 0; i < 10; i++) {
-		if (fetch_get(w->f, BASE "/.well-known/mta-sts.txt", &r) != 0 ||
+		if (fetch_get(w->f, BASE "/.well-known/mta-sts.txt", &r, NULL) != 0 ||
 		    strcmp(r.body, POLICY) != 0)
 			w->bad++;
-		if (fetch_get(w->f, BASE "/chunked/big.txt", &r) != -EMSGSIZE)
+		if (fetch_get(w->f, BASE "/chunked/big.txt", &r, NULL) != -EMSGSIZE)
 			w->bad++;
 	}
 	fetch_response_fini(&r);

@@ -41,11 +41,11 @@ static const struct cfg_schema testd_schema = {
 	.global = testd_keys,
 };
 
-static void *testd_build(struct daemon *d, const struct cfg *cfg, char **err)
+static void *testd_build(struct daemon *d, const struct cfg *cfg, struct buf *err)
 {
 	const char *g = cfg_str(cfg, NULL, "greeting");
 	if (strcmp(g, "invalid") == 0) {
-		*err = xstrdup("greeting: 'invalid' is refused by build()");
+		buf_add_line(err, "greeting: 'invalid' is refused by build()");
 		return NULL;
 	}
 	struct testd_priv *p = xcalloc(1, sizeof(*p));

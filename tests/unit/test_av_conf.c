@@ -6,34 +6,37 @@
 #include "av.h"
 #include "check_common.h"
 
-/* parse() - @text as "av.conf"; NULL with the message in @err (caller frees). */
-static struct cfg *parse(const char *text, char **err)
+/* parse() - @text as "av.conf"; NULL with the message added to @err. */
+static struct cfg *parse(const char *text, struct buf *err)
 {
-	*err = NULL;
 	return cfg_parse(&av_schema, text, strlen(text), "av.conf", err);
 }
 
 /* build() - parse and build @text; both must succeed. */
 static struct av_conf *build(const char *text, struct cfg **cfgp)
 {
-	char *err = NULL;
+	struct buf err;
+	buf_init(&err);
 	*cfgp = parse(text, &err);
-	ck_assert_msg(*cfgp != NULL, "parse: %s", err ? err : "?");
+	ck_assert_msg(*cfgp != NULL, "parse: %s", buf_cstr(&err));
 	struct av_conf *c = av_conf_build(*cfgp, &err);
-	ck_assert_msg(c != NULL, "build: %s", err ? err : "?");
+	ck_assert_msg(c != NULL, "build: %s", buf_cstr(&err));
 	return c;
 }
 
 /* refused() - @text is refused at parse and the message contains @where and @what. */
 static void refused(const char *text, const char *where, const char *what)
 {
-	char *err = NULL;
+	struct buf err;
+	buf_init(&err);
 	struct cfg *cfg = parse(text, &err);
 	ck_assert_msg(cfg == NULL, "accepted: %s", text);
-	ck_assert_ptr_nonnull(err);
-	ck_assert_msg(strstr(err, where) != NULL, "'%s' does not name %s", err, where);
-	ck_assert_msg(strstr(err, what) != NULL, "'%s' does not mention %s", err, what);
-	free(err);
+	ck_assert_uint_ne(err.len, 0);
+	ck_assert_msg(strstr(buf_cstr(&err), where) != NULL, "'%s' does not name %s",
+	              buf_cstr(&err), where);
+	ck_assert_msg(strstr(buf_cstr(&err), what) != NULL, "'%s' does not mention %s",
+	              buf_cstr(&err), what);
+	buf_fini(&err);
 }
 
 START_TEST(defaults)
@@ -147,14 +150,15 @@ END_TEST
  * message has no file:line: the check is at build time. */
 START_TEST(no_backend_refused_at_build)
 {
-	char *err = NULL;
+	struct buf err;
+	buf_init(&err);
 	struct cfg *cfg = parse("clamd =\n", &err);
-	ck_assert_msg(cfg != NULL, "parse: %s", err ? err : "?");
+	ck_assert_msg(cfg != NULL, "parse: %s", buf_cstr(&err));
 	struct av_conf *c = av_conf_build(cfg, &err);
 	ck_assert_ptr_null(c);
-	ck_assert_ptr_nonnull(err);
-	ck_assert_str_eq(err, "clamd: at least one backend is needed");
-	free(err);
+	ck_assert_uint_ne(err.len, 0);
+	ck_assert_str_eq(buf_cstr(&err), "clamd: at least one backend is needed");
+	buf_fini(&err);
 	cfg_free(cfg);
 }
 END_TEST

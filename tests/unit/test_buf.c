@@ -58,4 +58,18 @@ START_TEST(embedded_nul_kept)
 }
 END_TEST
 
-CHECK_MAIN("buf", append_grows_and_terminates, printf_consume_steal, embedded_nul_kept)
+START_TEST(add_line_separates_and_takes_null)
+{
+	struct buf b;
+	buf_init(&b);
+	buf_add_line(&b, "first: %d", 1);
+	ck_assert_str_eq(buf_cstr(&b), "first: 1");
+	buf_add_line(&b, "%s", "second");
+	ck_assert_str_eq(buf_cstr(&b), "first: 1\nsecond");
+	buf_add_line(NULL, "nobody wants this %s", "text");
+	buf_fini(&b);
+}
+END_TEST
+
+CHECK_MAIN("buf", append_grows_and_terminates, printf_consume_steal, embedded_nul_kept,
+           add_line_separates_and_takes_null)

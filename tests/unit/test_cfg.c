@@ -62,16 +62,16 @@ static const struct cfg_schema schema_nosect = { .global = global_keys };
 
 /* check(): refuses list words starting with "bad" (own message), note = no
  * (cfg's generic message) and selector = x in a section. */
-static int test_check(const char *section, const char *key, const char *value, char **why)
+static int test_check(const char *section, const char *key, const char *value, struct buf *err)
 {
 	if (!section && strcmp(key, "domains") == 0 && strncmp(value, "bad", 3) == 0) {
-		*why = xasprintf("domains: bad word '%s'", value);
+		buf_add_line(err, "domains: bad word '%s'", value);
 		return -EINVAL;
 	}
 	if (!section && strcmp(key, "note") == 0 && strcmp(value, "no") == 0)
 		return -EINVAL;
 	if (section && strcmp(key, "selector") == 0 && strcmp(value, "x") == 0) {
-		*why = xasprintf("[%s] selector: x is refused", section);
+		buf_add_line(err, "[%s] selector: x is refused", section);
 		return -EINVAL;
 	}
 	return 0;
@@ -84,30 +84,32 @@ static const struct cfg_schema schema_checked = {
 	.sections_nocase = true,
 };
 
-static struct cfg *parse(const char *text, char **err)
+static struct cfg *parse(const char *text, struct buf *err)
 {
 	return cfg_parse(&schema, text, strlen(text), "t.conf", err);
 }
 
 static struct cfg *parse_ok(const char *text)
 {
-	char *err = NULL;
+	struct buf err;
+	buf_init(&err);
 	struct cfg *c = parse(text, &err);
-	ck_assert_msg(c != NULL, "parse failed: %s", err ? err : "?");
-	ck_assert_ptr_null(err);
+	ck_assert_msg(c != NULL, "parse failed: %s", buf_cstr(&err));
+	ck_assert_uint_eq(err.len, 0);
 	return c;
 }
 
 static void expect_error(const char *text, const char *want)
 {
-	char *err = NULL;
+	struct buf err;
+	buf_init(&err);
 	errno = 0;
 	struct cfg *c = parse(text, &err);
 	ck_assert_msg(c == NULL, "accepted: %s", text);
 	ck_assert_int_eq(errno, EINVAL);
-	ck_assert_ptr_nonnull(err);
-	ck_assert_str_eq(err, want);
-	free(err);
+	ck_assert_uint_ne(err.len, 0);
+	ck_assert_str_eq(buf_cstr(&err), want);
+	buf_fini(&err);
 }
 
 START_TEST(all_types)
@@ -280,11 +282,12 @@ START_TEST(required_missing)
 	expect_error("name = x\n# socket = y\n", "t.conf: missing required key 'socket'");
 	expect_error("socket = s\n\n[redis]\nttl = 5m\n",
 	             "t.conf:3: section [redis]: missing required key 'url'");
-	char *err = NULL;
+	struct buf err;
+	buf_init(&err);
 	struct cfg *c = cfg_parse(&schema, "x", 0, NULL, &err);
 	ck_assert_ptr_null(c);
-	ck_assert_str_eq(err, "<config>: missing required key 'socket'");
-	free(err);
+	ck_assert_str_eq(buf_cstr(&err), "<config>: missing required key 'socket'");
+	buf_fini(&err);
 }
 END_TEST
 
@@ -341,29 +344,31 @@ START_TEST(error_messages)
 	expect_error("timeout =\n", "t.conf:1: key 'timeout': empty value");
 	expect_error("max_size =\n", "t.conf:1: key 'max_size': empty value");
 	expect_error("on_error =\n", "t.conf:1: key 'on_error': empty value");
-	char *err = NULL;
+	struct buf err;
+	buf_init(&err);
 	static const char nul[] = "socket = s\nname = a\0b\n";
 	ck_assert_ptr_null(cfg_parse(&schema, nul, sizeof(nul) - 1, "t.conf", &err));
-	ck_assert_str_eq(err, "t.conf:2: NUL byte in line");
-	free(err);
+	ck_assert_str_eq(buf_cstr(&err), "t.conf:2: NUL byte in line");
+	buf_fini(&err);
 	/* no sections at all in this schema */
 	const char *text = "socket = s\n[redis]\n";
 	ck_assert_ptr_null(cfg_parse(&schema_nosect, text, strlen(text), "n.conf", &err));
-	ck_assert_str_eq(err, "n.conf:2: unknown section [redis]");
-	free(err);
+	ck_assert_str_eq(buf_cstr(&err), "n.conf:2: unknown section [redis]");
+	buf_fini(&err);
 }
 END_TEST
 
 static void expect_checked_error(const char *text, const char *want)
 {
-	char *err = NULL;
+	struct buf err;
+	buf_init(&err);
 	errno = 0;
 	struct cfg *c = cfg_parse(&schema_checked, text, strlen(text), "c.conf", &err);
 	ck_assert_msg(c == NULL, "accepted: %s", text);
 	ck_assert_int_eq(errno, EINVAL);
-	ck_assert_ptr_nonnull(err);
-	ck_assert_str_eq(err, want);
-	free(err);
+	ck_assert_uint_ne(err.len, 0);
+	ck_assert_str_eq(buf_cstr(&err), want);
+	buf_fini(&err);
 }
 
 START_TEST(schema_check)
@@ -374,9 +379,10 @@ START_TEST(schema_check)
 	expect_checked_error("socket = s\n[domain a]\nselector = x\n",
 	                     "c.conf:3: [domain a] selector: x is refused");
 	const char *ok = "socket = s\ndomains = a.example\nnote = yes\n[domain a]\nselector = y\n";
-	char *err = NULL;
+	struct buf err;
+	buf_init(&err);
 	struct cfg *c = cfg_parse(&schema_checked, ok, strlen(ok), "c.conf", &err);
-	ck_assert_msg(c != NULL, "%s", err ? err : "?");
+	ck_assert_msg(c != NULL, "%s", buf_cstr(&err));
 	cfg_free(c);
 }
 END_TEST
@@ -389,7 +395,8 @@ START_TEST(sections_nocase)
 	expect_checked_error("socket = s\n[domain a]\n[domain a]\n",
 	                     "c.conf:3: duplicate section [domain a] (first on line 2)");
 	const char *text = "socket = s\n[domain a]\nsign = no\n";
-	char *err = NULL;
+	struct buf err;
+	buf_init(&err);
 	struct cfg *c = cfg_parse(&schema_checked, text, strlen(text), "c.conf", &err);
 	ck_assert_ptr_nonnull(c);
 	ck_assert(!cfg_bool(c, "DOMAIN A", "sign"));
@@ -638,19 +645,21 @@ START_TEST(load_file)
 	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
 
-	char *err = NULL, *want;
+	char *want;
+	struct buf err;
+	buf_init(&err);
 	ck_assert_ptr_null(cfg_load(&schema, path, &err));
 	ck_assert_int_gt(asprintf(&want, "%s:4: unknown key 'bad' in section [redis]", path), 0);
-	ck_assert_str_eq(err, want);
+	ck_assert_str_eq(buf_cstr(&err), want);
 	free(want);
-	free(err);
+	buf_fini(&err);
 
 	FILE *f = fopen(path, "w");
 	fputs("socket = s\nworkers = 3\n", f);
 	fclose(f);
 	struct cfg *c = cfg_load(&schema, path, &err);
 	ck_assert_ptr_nonnull(c);
-	ck_assert_ptr_null(err);
+	ck_assert_uint_eq(err.len, 0);
 	ck_assert_int_eq(cfg_int(c, NULL, "workers"), 3);
 	ck_assert_str_eq(cfg_path(c), path);
 	cfg_free(c);
@@ -660,9 +669,9 @@ START_TEST(load_file)
 	ck_assert_ptr_null(cfg_load(&schema, path, &err));
 	ck_assert_int_eq(errno, ENOENT);
 	ck_assert_int_gt(asprintf(&want, "%s: No such file or directory", path), 0);
-	ck_assert_str_eq(err, want);
+	ck_assert_str_eq(buf_cstr(&err), want);
 	free(want);
-	free(err);
+	buf_fini(&err);
 	cfg_free(NULL);
 }
 END_TEST
@@ -764,7 +773,8 @@ START_TEST(base_keys)
 		                                     .global = own };
 	static const struct cfg_schema base_only = { .base = shared_keys };
 	const char *text = "level = 4\ngroup = wheel\n";
-	char *err = NULL;
+	struct buf err;
+	buf_init(&err);
 	size_t n;
 	struct cfg *c = cfg_parse(&with_base, text, strlen(text), "b.conf", &err);
 
@@ -785,8 +795,8 @@ START_TEST(base_keys)
 	ck_assert_str_eq(cfg_str(c, NULL, "group"), "staff");
 	cfg_free(c);
 	ck_assert_ptr_null(cfg_parse(&base_only, "level = 4\n", 10, "b.conf", &err));
-	ck_assert_str_eq(err, "b.conf:1: unknown key 'level'");
-	free(err);
+	ck_assert_str_eq(buf_cstr(&err), "b.conf:1: unknown key 'level'");
+	buf_fini(&err);
 }
 END_TEST
 

@@ -112,7 +112,8 @@ START_TEST(cfg_enum_index)
 	};
 	static const struct cfg_schema schema = { .global = keys };
 	const char *text = "on_virus = quarantine\nmode =\n";
-	char *err = NULL;
+	struct buf err;
+	buf_init(&err);
 	struct cfg *c = cfg_parse(&schema, text, strlen(text), "t.conf", &err);
 
 	ck_assert_ptr_nonnull(c);

@@ -31,13 +31,14 @@ static struct dkim_conf *build(const char *body, struct cfg **cfgp, struct buf *
                                struct buf *err)
 {
 	char text[4096];
-	char *perr = NULL;
+	struct buf perr;
+	buf_init(&perr);
 	snprintf(text, sizeof(text), "listen = unix:/tmp/x.sock\nstore =\nkeydir = %s\n%s", dir,
 	         body);
 	*cfgp = cfg_parse(&dkim_schema, text, strlen(text), "t.conf", &perr);
 	if (!*cfgp) {
-		buf_puts(err, perr);
-		free(perr);
+		buf_puts(err, buf_cstr(&perr));
+		buf_fini(&perr);
 		return NULL;
 	}
 	struct dkim_conf *c = dkim_conf_build(*cfgp, DKIM_KEYS_CREATE, made, err);
@@ -234,7 +235,9 @@ END_TEST
 START_TEST(check_mode_creates_nothing)
 {
 	mkdir_tmp();
-	char text[512], *perr = NULL;
+	char text[512];
+	struct buf perr;
+	buf_init(&perr);
 	snprintf(text, sizeof(text),
 	         "listen = unix:/tmp/x.sock\nstore =\nkeydir = %s\n[example.org]\nselectors = a\n",
 	         dir);
@@ -268,9 +271,10 @@ START_TEST(selector_limit)
 	char text[4096];
 	snprintf(text, sizeof(text), "listen = unix:/tmp/x.sock\nstore =\nkeydir = %s\n%s\n", dir,
 	         body);
-	char *perr = NULL;
+	struct buf perr;
+	buf_init(&perr);
 	struct cfg *cfg = cfg_parse(&dkim_schema, text, strlen(text), "t.conf", &perr);
-	ck_assert_msg(cfg != NULL, "%s", perr);
+	ck_assert_msg(cfg != NULL, "%s", buf_cstr(&perr));
 	struct buf err;
 	buf_init(&err);
 	struct dkim_conf *c = dkim_conf_build(cfg, DKIM_KEYS_CHECK, NULL, &err);
