@@ -199,8 +199,8 @@ static void *server_conn_thread(void *arg)
 /* server_spawn() - serve @fd on a thread of its own; on failure close it. */
 static void server_spawn(int fd)
 {
-	struct server_conn *c = server_conn_new(fd, srv.ops->idle_timeout_ms,
-	                                        srv.ops->io_timeout_ms);
+	struct server_conn *c =
+	        server_conn_new(fd, srv.ops->idle_timeout_ms, srv.ops->io_timeout_ms);
 	pthread_attr_t attr;
 	pthread_t t;
 

@@ -101,8 +101,8 @@ void server_netstring_fini(struct server_netstring *ns);
  * @max): the stream cannot be resynchronised, close it; or server_conn_read()'s
  * -ETIMEDOUT, -ECANCELED, -errno.
  */
-int server_netstring_read(struct server_conn *c, struct server_netstring *ns,
-                          const char **payload, size_t *len);
+int server_netstring_read(struct server_conn *c, struct server_netstring *ns, const char **payload,
+                          size_t *len);
 
 /* The pure half of server_netstring_read(), without a conn (tests, fuzzing):
  * server_netstring_push() appends input after the unread bytes, as much of @n as fits

@@ -56,8 +56,8 @@ int server_netstring_take(struct server_netstring *ns, const char **payload, siz
 	return r;
 }
 
-int server_netstring_read(struct server_conn *c, struct server_netstring *ns,
-                          const char **payload, size_t *len)
+int server_netstring_read(struct server_conn *c, struct server_netstring *ns, const char **payload,
+                          size_t *len)
 {
 	for (;;) {
 		int r = server_netstring_take(ns, payload, len);

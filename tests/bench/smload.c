@@ -180,8 +180,8 @@ static long long sl_cpu_ticks(pid_t pid)
 	 * utime and stime are 14 and 15 */
 	const char *p = strrchr(s, ')');
 	unsigned long long ut, st;
-	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-	                 &st) != 2)
+	if (!p ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
 		return -1;
 	return (long long)(ut + st);
 }
@@ -200,11 +200,10 @@ static long long sl_cpu_all(const struct sl_opts *o)
 
 static void sl_usage(void)
 {
-	fprintf(stderr,
-	        "usage: smload -s SOCKET [-c CONNS] [-n TOTAL] [-T SECONDS] [-m MAP]\n"
-	        "              [-k KEY | -K KEYFILE] [-p PID]... [-t TIMEOUT]\n"
-	        "  SOCKET: unix:/path | /path | inet:host:port\n"
-	        "  defaults: -c 1 -n 10000000 -T 10 -m postfix -k example.org -t 10\n");
+	fprintf(stderr, "usage: smload -s SOCKET [-c CONNS] [-n TOTAL] [-T SECONDS] [-m MAP]\n"
+	                "              [-k KEY | -K KEYFILE] [-p PID]... [-t TIMEOUT]\n"
+	                "  SOCKET: unix:/path | /path | inet:host:port\n"
+	                "  defaults: -c 1 -n 10000000 -T 10 -m postfix -k example.org -t 10\n");
 	exit(2);
 }
 
@@ -212,8 +211,12 @@ static void sl_parse(int argc, char **argv, struct sl_opts *o)
 {
 	int ch;
 
-	*o = (struct sl_opts){ .map = "postfix", .key = "example.org", .conns = 1,
-		               .total = 10000000, .seconds = 10, .timeout = 10 };
+	*o = (struct sl_opts){ .map = "postfix",
+		               .key = "example.org",
+		               .conns = 1,
+		               .total = 10000000,
+		               .seconds = 10,
+		               .timeout = 10 };
 	while ((ch = getopt(argc, argv, "s:c:n:T:m:k:K:p:t:")) != -1) {
 		switch (ch) {
 		case 's':

@@ -221,6 +221,5 @@ END_TEST
 
 CHECK_MAIN("server_netstring", pipelined_in_one_push, split_byte_by_byte, push_takes_what_fits,
            limit_and_format_errors_are_sticky, read_pipelined_and_partial_from_a_socket,
-           read_a_request_larger_than_a_block, eof_inside_a_request,
-           idle_timeout_between_requests, io_timeout_inside_a_request,
-           write_all_times_out_and_sees_epipe)
+           read_a_request_larger_than_a_block, eof_inside_a_request, idle_timeout_between_requests,
+           io_timeout_inside_a_request, write_all_times_out_and_sees_epipe)
