@@ -53,8 +53,11 @@ static void streamd_answer(struct daemon *d, const char *p, size_t n, struct buf
 		socketmap_reply_notfound(out);
 		return;
 	}
-	if (req.key_len > 6 && memcmp(req.key, "sleep:", 6) == 0)
-		streamd_sleep_ms(strtol(req.key + 6, NULL, 10) % 60000);
+	if (req.key_len > 6 && memcmp(req.key, "sleep:", 6) == 0) {
+		long ms = strtol(req.key + 6, NULL, 10) % 60000;
+		log_info("request in flight: sleeping %ld ms", ms);
+		streamd_sleep_ms(ms);
+	}
 	struct daemon_conf *c = daemon_conf_get(d);
 	struct buf data;
 	buf_init(&data);
