@@ -44,7 +44,7 @@ struct server_ops {
 const struct daemon_runner *server_stream_runner(const struct server_ops *ops);
 
 /**
- * server_conn_read() - read up to @n bytes from the client.
+ * server_conn_read() - read up to @n (> 0) bytes from the client.
  * @idle: true when waiting for the start of a new request (the idle timeout applies,
  *        and a stop ends the wait at once); false mid-request (the I/O timeout).
  * Return: bytes read (> 0), 0 at EOF, -ETIMEDOUT, -ECANCELED (stopping while idle),
