@@ -119,13 +119,13 @@ hn_check "the stop waited for it, within the deadline ($((t1 - t0)) ms)" \
 	test $((t1 - t0)) -ge 500 -a $((t1 - t0)) -lt 9000
 hn_check "the socket file is removed at exit" test ! -e "$D/run/a.sock"
 
-# --- idle timeout and connection limit (another instance: idle 2 s, 2 connections)
+# --- idle timeout and connection limit (another instance: idle 3 s, 2 connections)
 conf b "unix:$D/run/b.sock"
-hn_check "instance with max_conns 2 starts" start b STREAMD_IDLE_MS=2000 STREAMD_MAX_CONNS=2
+hn_check "instance with max_conns 2 starts" start b STREAMD_IDLE_MS=3000 STREAMD_MAX_CONNS=2
 B=$PID
-t=$("$SMC" "unix:$D/run/b.sock" idle 5)
+t=$("$SMC" "unix:$D/run/b.sock" idle 8)
 hn_check "an idle client is closed after the idle timeout (${t}s)" \
-	python3 -c 'import sys; t = sys.argv[1]; sys.exit(not (t != "open" and 1.9 < float(t) < 4))' "$t"
+	python3 -c 'import sys; t = sys.argv[1]; sys.exit(not (t != "open" and 2.9 < float(t) < 6))' "$t"
 hn_check "beyond the limit a client waits until a slot frees" "$SMC" "unix:$D/run/b.sock" limit 2
 hn_check "the limit is logged" grep -q "connection limit reached (2)" "$D/b.log"
 hn_stop "$B"
@@ -145,7 +145,7 @@ rc=$?
 t1=$(hn_ms)
 wait "$HOLD"
 hn_check "SIGTERM with an idle client: exit 0" test $rc -eq 0
-hn_check "... within a second ($((t1 - t0)) ms)" test $((t1 - t0)) -lt 1000
+hn_check "... within two seconds, the deadline being 10 ($((t1 - t0)) ms)" test $((t1 - t0)) -lt 2000
 hn_check "the idle client was closed" grep -q "^closed [0-9]" "$D/hold.out"
 hn_check "the close is logged" grep -q "stopping: closed while idle" "$D/c.log"
 
