@@ -55,7 +55,8 @@ struct daemon_cmd {
 	void (*before)(struct daemon *d);
 };
 
-/* How the daemon serves: the milter runner (common/milter.c) implements this. */
+/* How the daemon serves: the milter runner (common/milter.c) and the stream runner
+ * (common/server.c) implement this. */
 struct daemon_runner {
 	/* prepare() - take listeners (adopt systemd's or bind `listen =`) while still
 	 * root. Return 0, or -errno after logging why (the skeleton exits 69). */
