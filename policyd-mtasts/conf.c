@@ -35,13 +35,14 @@ static const struct cfg_key mtasts_keys[] = {
 	CFG_KEY_END,
 };
 
-static int mtasts_check_key(const char *section, const char *key, const char *value, char **why)
+static int mtasts_check_key(const char *section, const char *key, const char *value,
+                            struct buf *err)
 {
 	if (!section && strcmp(key, "connect_to") == 0) {
 		const char *colon = strrchr(value, ':');
 		if (!colon || colon == value || !colon[1] || strspn(colon + 1, "0123456789") !=
 		                                                     strlen(colon + 1)) {
-			*why = xasprintf("connect_to: expected HOST:PORT, got '%s'", value);
+			buf_add_line(err, "connect_to: expected HOST:PORT, got '%s'", value);
 			return -EINVAL;
 		}
 	}
@@ -72,7 +73,7 @@ static struct dns *mtasts_conf_dns(const struct cfg *cfg, int timeout_ms, struct
 	};
 	struct dns *dns = dns_new(&o);
 	if (!dns)
-		buf_printf(err, "resolver: cannot set up DNS (forwarder '%s', trust anchor %s): %s",
+		buf_add_line(err, "resolver: cannot set up DNS (forwarder '%s', trust anchor %s): %s",
 		           o.forwarder, o.trust_anchor, strerror(errno));
 	return dns;
 }
@@ -101,7 +102,7 @@ struct mtasts_conf *mtasts_conf_build(const struct cfg *cfg, struct buf *err)
 	c->fetch = fetch_new(&fo);
 	c->connect_to = connect;
 	if (!c->fetch)
-		buf_printf(err, "%scannot set up the HTTPS client (libcurl)", err->len ? "\n" : "");
+		buf_add_line(err, "cannot set up the HTTPS client (libcurl)");
 	if (!c->dns || !c->fetch) {
 		mtasts_conf_free(c);
 		return NULL;

@@ -49,7 +49,10 @@ static int danecheck_postconf(const char *param, char *out, size_t outsz)
 	}
 	if (pid == 0) {
 		char *const argv[] = { "postconf", "-h", (char *)param, NULL };
+		int null = open("/dev/null", O_WRONLY);
 		dup2(p[1], STDOUT_FILENO);
+		if (null >= 0)
+			dup2(null, STDERR_FILENO);
 		execv(MTASTS_POSTCONF, argv);
 		_exit(127);
 	}
@@ -128,11 +131,11 @@ int mtasts_danecheck(const struct cfg *cfg, struct buf *why)
 
 	int rc = danecheck_postconf("smtp_dns_support_level", level, sizeof(level));
 	if (rc < 0) {
-		buf_printf(why, "cannot run %s -h smtp_dns_support_level: %s", MTASTS_POSTCONF,
+		buf_add_line(why, "cannot run %s -h smtp_dns_support_level: %s", MTASTS_POSTCONF,
 		           strerror(-rc));
 		bad++;
 	} else if (strcmp(level, "dnssec") != 0) {
-		buf_printf(why, "Postfix has smtp_dns_support_level = %s, not dnssec: it would not "
+		buf_add_line(why, "Postfix has smtp_dns_support_level = %s, not dnssec: it would not "
 		                "apply DANE (set it in main.cf)",
 		           *level ? level : "(empty)");
 		bad++;
@@ -142,16 +145,16 @@ int mtasts_danecheck(const struct cfg *cfg, struct buf *why)
 		ta = MTASTS_ROOT_KEY;
 	rc = danecheck_anchor_name(ta, name, sizeof(name));
 	if (rc < 0) {
-		buf_printf(why, "%strust anchor %s: no record (%s)", bad ? "\n" : "", ta,
+		buf_add_line(why, "trust anchor %s: no record (%s)", ta,
 		           strerror(-rc));
 		return -EINVAL;
 	}
 	rc = danecheck_ad(name);
 	if (rc <= 0) {
-		buf_printf(why,
-		           "%sthe resolver of /etc/resolv.conf gave %s for the signed name '%s': Postfix "
-		           "would see no DNSSEC (use a validating resolver and `options trust-ad`)",
-		           bad ? "\n" : "", rc < 0 ? "no answer" : "no AD bit", name);
+		buf_add_line(why,
+		             "the resolver of /etc/resolv.conf gave %s for the signed name '%s': Postfix "
+		             "would see no DNSSEC (use a validating resolver and `options trust-ad`)",
+		             rc < 0 ? "no answer" : "no AD bit", name);
 		bad++;
 	}
 	return bad ? -EINVAL : 0;
@@ -173,6 +176,8 @@ void mtasts_dane_checked(struct daemon *d)
 		buf_init(&why);
 		if (mtasts_danecheck(dc->cfg, &why) < 0) {
 			ok = false;
+			for (char *p = why.data; p && *p; p++)
+				*p = *p == '\n' ? ';' : *p;
 			log_errx("DANE answers are off (as with dane_mode = off): %s",
 			         buf_cstr(&why));
 		}

@@ -67,11 +67,12 @@ int mtasts_policy_fetch(struct fetch *f, const char *domain, struct sts_policy *
 {
 	char url[MTASTS_DOMAIN_MAX + 64];
 	struct fetch_response resp;
-	size_t said = why->len;
+	struct buf ferr;
 
 	snprintf(url, sizeof(url), "https://mta-sts.%s/.well-known/mta-sts.txt", domain);
 	fetch_response_init(&resp);
-	int rc = fetch_get(f, url, &resp);
+	buf_init(&ferr);
+	int rc = fetch_get(f, url, &resp, &ferr);
 	if (rc == -EPROTO && resp.status == 0) {
 		*fail_type = "sts-webpki-invalid";
 	} else if (rc == -EPROTO || rc == -EMSGSIZE) {
@@ -93,8 +94,9 @@ int mtasts_policy_fetch(struct fetch *f, const char *domain, struct sts_policy *
 		}
 		buf_fini(&err);
 	}
-	if (rc < 0 && why->len == said)
-		buf_printf(why, "%s: %s", url, resp.error[0] ? resp.error : strerror(-rc));
+	if (ferr.len)
+		buf_printf(why, "%s: %s", url, buf_cstr(&ferr));
+	buf_fini(&ferr);
 	fetch_response_fini(&resp);
 	return rc;
 }

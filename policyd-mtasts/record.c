@@ -42,13 +42,13 @@ int mtasts_record_policy(struct store *st, const char *domain, const struct mtas
 	const struct sts_policy *p = &r->policy;
 
 	json_t *mx = json_array(), *lines = json_array();
-	json_array_append_new(lines, json_string("version: STSv1"));
-	json_array_append_new(lines, json_sprintf("mode: %s", sts_mode_name(p->mode)));
-	for (size_t i = 0; i < p->n_mx; i++) {
+	for (size_t i = 0; i < p->n_mx; i++)
 		json_array_append_new(mx, json_string(p->mx[i]));
-		json_array_append_new(lines, json_sprintf("mx: %s", p->mx[i]));
+	for (const char *l = p->text; l && *l;) {
+		size_t n = strcspn(l, "\n");
+		json_array_append_new(lines, json_stringn(l, n));
+		l += n + (l[n] == '\n');
 	}
-	json_array_append_new(lines, json_sprintf("max_age: %u", p->max_age));
 	json_t *o = json_pack("{s:s,s:s,s:I,s:o,s:o}", "id", r->id, "mode", sts_mode_name(p->mode),
 	                      "max_age", (json_int_t)p->max_age, "mx", mx, "policy", lines);
 	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;

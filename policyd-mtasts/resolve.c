@@ -128,19 +128,11 @@ static void mtasts_resolve_sts(const struct mtasts_conf *c, const char *domain,
 static bool mtasts_resolve_dane(const struct mtasts_conf *c, enum dane_mode mode,
                                 const char *domain, struct mtasts_result *r)
 {
-	struct dane_probe_result pr;
-	enum dane_verdict v;
+	struct dane_probe pr;
 
 	int rc = dane_probe(c->dns, domain, &pr);
-	if (rc < 0) {
-		/* The MX lookup itself failed: DANE cannot be ruled out. */
-		buf_printf(&r->how, "DANE: MX lookup failed (%s): dane", strerror(-rc));
-		v = DANE_VERDICT_DANE;
-	} else {
-		buf_puts(&r->how, "DANE: ");
-		v = dane_decide(mode, &pr.facts, &r->how);
-		dane_probe_result_fini(&pr);
-	}
+	buf_puts(&r->how, "DANE: ");
+	enum dane_verdict v = dane_decide(mode, &pr.facts, &r->how);
 	r->dane_failed = rc < 0;
 	if (v == DANE_VERDICT_NONE)
 		return false;
