@@ -16,7 +16,8 @@
  *                         (every minute after a failed lookup)
  *   a policy (any mode)   served until max_age after its fetch; TXT id checked every
  *                         MTASTS_RECHECK_S while asked for (resolve.c refetches when needed)
- *   no policy             served negative_ttl, then found again when next asked for
+ *   no policy             served negative_ttl, then found again in the background (when
+ *                         asked for within MTASTS_IDLE_S) or at the next query
  *   discovery failed      NOTFOUND; retried in the background after MTASTS_RETRY_S (one
  *                         minute when DNS failed), served until the retry plus MTASTS_RECHECK_S
  * The tick queues the refreshes that are due for domains asked for within MTASTS_IDLE_S and
@@ -145,7 +146,11 @@ int mtasts_cache_answer(struct daemon *d, const char *domain, enum sts_format fm
 
 	atomic_fetch_add(&mc_queries, 1);
 	pthread_mutex_lock(&mc.lock);
-	struct mtasts_entry *e = mtasts_find(domain, true);
+	struct mtasts_entry *e = mc.stopping ? NULL : mtasts_find(domain, true);
+	if (!e && mc.stopping) {
+		pthread_mutex_unlock(&mc.lock);
+		return 0;
+	}
 	if (!e) {
 		pthread_mutex_unlock(&mc.lock);
 		if (log_ratelimit(&mc.full_stamp, 60))
@@ -346,17 +351,24 @@ void mtasts_cache_stop(void)
 	for (int i = 0; i < mc.nworkers; i++)
 		pthread_join(mc.workers[i], NULL);
 	mc.nworkers = 0;
+	/* A connection thread the runner gave up on may still wait on an entry: those stay
+	 * (the process is exiting); new queries see mc.stopping and touch none. */
+	pthread_mutex_lock(&mc.lock);
 	for (unsigned b = 0; b < MTASTS_BUCKETS; b++) {
-		struct mtasts_entry *e = mc.bucket[b];
-		while (e) {
-			struct mtasts_entry *next = e->next;
+		struct mtasts_entry **pe = &mc.bucket[b];
+		while (*pe) {
+			struct mtasts_entry *e = *pe;
+			if (e->waiters) {
+				pe = &e->next;
+				continue;
+			}
+			*pe = e->next;
 			mtasts_entry_free(e);
-			e = next;
+			mc.entries--;
 		}
-		mc.bucket[b] = NULL;
 	}
 	mc.qhead = mc.qtail = NULL;
-	mc.entries = 0;
+	pthread_mutex_unlock(&mc.lock);
 }
 
 /* Queue due refreshes, drop idle entries. Under mc.lock. */

@@ -74,13 +74,21 @@ static int danecheck_postconf(const char *param, char *out, size_t outsz)
 	close(p[0]);
 	out[n] = '\0';
 	out[strcspn(out, "\r\n")] = '\0';
+	/* the child closes its output just before it exits: wait for it until the deadline */
 	int status = 0;
-	if (waitpid(pid, &status, WNOHANG) == 0) {
+	pid_t w;
+	while ((w = waitpid(pid, &status, WNOHANG)) == 0 && clock_mono_ms() < end)
+		usleep(2000);
+	if (w == 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		return -ETIMEDOUT;
 	}
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ENOENT;
+	if (w < 0)
+		return -ECHILD;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return -ENOENT;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
 /* The owner name of the first record in trust anchor file @path, into @name. */
@@ -131,8 +139,8 @@ int mtasts_danecheck(const struct cfg *cfg, struct buf *why)
 
 	int rc = danecheck_postconf("smtp_dns_support_level", level, sizeof(level));
 	if (rc < 0) {
-		buf_add_line(why, "cannot run %s -h smtp_dns_support_level: %s", MTASTS_POSTCONF,
-		           strerror(-rc));
+		buf_add_line(why, "%s -h smtp_dns_support_level: %s", MTASTS_POSTCONF,
+		             rc == -EIO ? "failed (no Postfix configuration?)" : strerror(-rc));
 		bad++;
 	} else if (strcmp(level, "dnssec") != 0) {
 		buf_add_line(why, "Postfix has smtp_dns_support_level = %s, not dnssec: it would not "

@@ -130,7 +130,7 @@ void mtasts_cache_stats(struct mtasts_stats *s);
 /* mtasts_cache_invalidate() - refresh every entry at the next tick (after a reload). */
 void mtasts_cache_invalidate(void);
 
-/* store.c: the policy copy in the store (pw:mtasts:policy:<domain>), shared by a fleet. */
+/* policy_store.c: the policy copy in the store (pw:mtasts:policy:<domain>), shared by a fleet. */
 int mtasts_store_policy_get(struct store *st, const char *domain, struct mtasts_result *r);
 int mtasts_store_policy_put(struct store *st, const char *domain, const struct mtasts_result *r);
 

@@ -34,14 +34,14 @@ static const struct cfg_schema nsm_schema = {
 };
 
 /* The reply, encoded once per config snapshot by build(). */
-static void *nsm_build(struct daemon *d, const struct cfg *cfg, char **err)
+static void *nsm_build(struct daemon *d, const struct cfg *cfg, struct buf *err)
 {
 	(void)d;
 	const char *data = cfg_str(cfg, NULL, "reply");
 	struct buf *b = xcalloc(1, sizeof(*b));
 	buf_init(b);
 	if (socketmap_reply_ok(b, data, strlen(data)) < 0) {
-		*err = xasprintf("reply: longer than %d bytes", SOCKETMAP_REPLY_MAX);
+		buf_add_line(err, "reply: longer than %d bytes", SOCKETMAP_REPLY_MAX);
 		buf_fini(b);
 		free(b);
 		return NULL;
