@@ -62,7 +62,7 @@ struct mtasts_entry {
 
 static struct {
 	pthread_mutex_t lock;
-	pthread_cond_t done; /* broadcast when an entry's resolve completes */
+	pthread_cond_t done; /* broadcast when an entry's resolve completes; CLOCK_MONOTONIC */
 	pthread_cond_t work; /* signalled when the queue grows or on stop */
 	struct mtasts_entry *bucket[MTASTS_BUCKETS];
 	struct mtasts_entry *qhead, *qtail;
@@ -74,7 +74,6 @@ static struct {
 	long full_stamp;
 } mc = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.done = PTHREAD_COND_INITIALIZER,
 	.work = PTHREAD_COND_INITIALIZER,
 };
 
@@ -328,8 +327,14 @@ static void *mtasts_worker(void *arg)
 
 int mtasts_cache_start(struct daemon *d)
 {
+	pthread_condattr_t ca;
+
 	mc.d = d;
 	mc.stopping = false;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&mc.done, &ca);
+	pthread_condattr_destroy(&ca);
 	for (int i = 0; i < MTASTS_WORKERS; i++) {
 		int rc = pthread_create(&mc.workers[i], NULL, mtasts_worker, NULL);
 		if (rc != 0) {

@@ -133,15 +133,25 @@ static int mtasts_cmd_status(struct daemon *d, int argc, char **argv)
 	return n ? DAEMON_EXIT_OK : 1;
 }
 
-static void mtasts_check_resolver(const struct mtasts_conf *c, struct daemon_check *ck)
+/* The resolver answers for the trust anchor's name (the root by default), validated. */
+static void mtasts_check_resolver(const struct cfg *cfg, const struct mtasts_conf *c,
+                                  struct daemon_check *ck)
 {
+	char name[256] = ".";
 	struct dns_result *res = NULL;
-	int rc = dns_query(c->dns, ".", DNS_TYPE_MX, &res);
-	if (rc < 0 && dns_error_unreachable(rc))
-		daemon_check_problem(ck, DAEMON_EXIT_UNAVAIL, "resolver: no answer (%s)",
-		                     dns_error_str(rc));
+
+	mtasts_anchor_name(cfg, name, sizeof(name));
+	int rc = dns_query(c->dns, name, DNS_TYPE_MX, &res);
+	if (rc < 0)
+		daemon_check_problem(ck, DAEMON_EXIT_UNAVAIL, "resolver: no answer for %s MX (%s)",
+		                     name, dns_error_str(rc));
+	else if (rc == DNS_BOGUS)
+		daemon_check_problem(ck, DAEMON_EXIT_UNAVAIL,
+		                     "resolver: DNSSEC bogus for %s (wrong trust anchor?): %s", name,
+		                     res->why_bogus ? res->why_bogus : "no reason given");
 	else
-		printf("resolver: answers\n");
+		printf("resolver: answers for %s (%s)\n", name,
+		       res->sec == DNS_SEC_SECURE ? "validated" : "NOT validated: check trust_anchor");
 	dns_result_free(res);
 }
 
@@ -164,7 +174,7 @@ static int mtasts_cmd_check(struct daemon *d, int argc, char **argv)
 		daemon_check_problem(&ck, DAEMON_EXIT_CONFIG, "%s: %s", cfg_path(dc->cfg),
 		                     buf_cstr(&err));
 	if (c)
-		mtasts_check_resolver(c, &ck);
+		mtasts_check_resolver(dc->cfg, c, &ck);
 	if (c && c->dane_mode != DANE_MODE_OFF) {
 		buf_reset(&err);
 		if (mtasts_danecheck(dc->cfg, &err) < 0) {

@@ -168,6 +168,12 @@ int mtasts_danecheck(const struct cfg *cfg, struct buf *why)
 	return bad ? -EINVAL : 0;
 }
 
+int mtasts_anchor_name(const struct cfg *cfg, char *name, size_t namesz)
+{
+	const char *ta = cfg_str(cfg, NULL, "trust_anchor");
+	return danecheck_anchor_name(*ta ? ta : MTASTS_ROOT_KEY, name, namesz);
+}
+
 enum dane_mode mtasts_dane_mode(const struct mtasts_conf *c)
 {
 	return atomic_load(&mtasts_dane_ok) ? c->dane_mode : DANE_MODE_OFF;

@@ -144,6 +144,8 @@ int mtasts_record_policy(struct store *st, const char *domain, const struct mtas
 /* danecheck.c: Postfix applies DANE only with smtp_dns_support_level = dnssec and a
  * resolv.conf resolver that sets the AD bit. */
 int mtasts_danecheck(const struct cfg *cfg, struct buf *why);
+/* mtasts_anchor_name() - the owner name of the first trust anchor (a name that validates). */
+int mtasts_anchor_name(const struct cfg *cfg, char *name, size_t namesz);
 /* mtasts_dane_mode() - the DANE mode in force: the configured one, or off when the
  * precondition check failed at start or reload. */
 enum dane_mode mtasts_dane_mode(const struct mtasts_conf *c);

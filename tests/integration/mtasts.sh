@@ -185,6 +185,7 @@ conf "$D/m.conf"
 hn_check "check: config, resolver, DANE preconditions, store all pass" \
 	bash -c '"$0" -c "$1" check >"$2/check.out" 2>&1' "$MT" "$D/m.conf" "$D"
 hn_check "  check says Postfix applies DANE" grep -q "DANE: Postfix applies it" "$D/check.out"
+hn_check "  check says the resolver validates" grep -q "resolver: answers for example.test. (validated)" "$D/check.out"
 hn_check "daemon starts (READY=1)" start "$D/m.conf"
 hn_check "no DANE precondition error logged" bash -c '! grep -q "DANE answers are off" "$0"' "$D/mt.log"
 
@@ -244,9 +245,9 @@ hn_check "query parent probe: no lookup" \
 	bash -c '"$0" -c "$1" query ".$2" | grep -q "parent-domain probe"' "$MT" "$D/m.conf" "$Z"
 
 # TXT id change: a new policy after a reload (the refresh runs at the next tick)
-pol "mta-sts.change.$Z" enforce "mx9.change.$Z"
 hn_check "change: old policy before the id changes" is "change.$Z" \
 	"secure match=mx1.change.$Z servername=hostname"
+pol "mta-sts.change.$Z" enforce "mx9.change.$Z"
 dns_del_record "$D/dns" "_mta-sts.change.$Z." TXT
 dns_add_record "$D/dns" "_mta-sts.change.$Z. 60 TXT \"v=STSv1; id=change2\""
 sleep 6 # unbound caps TTLs at 5 s
