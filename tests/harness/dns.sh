@@ -18,8 +18,9 @@
 # DNS_TA=DIR/example.test.ds (the trust anchor: example.test's DS). unbound caps cache TTLs at
 # 5 s (negative: 1 s) so runtime changes show quickly. Executable form: dns.sh up|down DIR,
 # dns.sh add DIR "RR", dns.sh del DIR NAME TYPE. Missing knotd/keymgr/knotc/unbound/dig: exit 77.
-# DNS_UNBOUND_PORT=53 puts unbound on 127.0.0.1:53, for a resolv.conf in a private network
-# namespace (glibc's resolver knows no other port).
+# DNS_UNBOUND_PORT=53 puts unbound on port 53, for a resolv.conf (glibc's resolver knows
+# no other port): in a private network namespace, or on another loopback address given as
+# DNS_UNBOUND_ADDR (default 127.0.0.1).
 
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -64,7 +65,7 @@ dns_up() {
 	rp=${DNS_UNBOUND_PORT:-$(dns__port)} || hn_die "dns: no free port"
 	[ "$ap" != "$rp" ] || rp=$(dns__port) || hn_die "dns: no free port"
 	auth=127.0.0.1@$ap
-	res=127.0.0.1@$rp
+	res=${DNS_UNBOUND_ADDR:-127.0.0.1}@$rp
 	for z in example.test plain.test; do
 		dns__zone "$z" "$(date +%s)" >"$D/$z.zone"
 	done
@@ -101,7 +102,7 @@ EOF
 	grep -q ' DS ' "$D/example.test.ds" || hn_die "dns: keymgr gave no DS"
 	cat >"$D/unbound.conf" <<EOF
 server:
-  interface: 127.0.0.1
+  interface: ${DNS_UNBOUND_ADDR:-127.0.0.1}
   port: $rp
   do-ip6: no
   do-daemonize: no
