@@ -182,11 +182,12 @@ hn_check "receiver offers STARTTLS with its certificate, seen from A" \
 		-brief 2>&1 | grep -q "Verification: OK"' "$NS_A" "$NS_B_IP" "$D/pki/ca.crt" "$Z"
 phase "postfix x2"
 
-send() { # DOMAIN: one message to user@DOMAIN, subject "e2e DOMAIN"
-	printf 'From: sender@sender.%s\nTo: user@%s\nSubject: e2e %s\n\nto %s\n' \
-		"$Z" "$1" "$1" "$1" | A sendmail -C "$SND/etc" -f "sender@sender.$Z" -- "user@$1"
+send() { # DOMAIN [USER]: one message to USER@DOMAIN (default user), subject "e2e USER@DOMAIN"
+	local r=${2:-user}@$1
+	printf 'From: sender@sender.%s\nTo: %s\nSubject: e2e %s\n\nto %s\n' \
+		"$Z" "$r" "$r" "$r" | A sendmail -C "$SND/etc" -f "sender@sender.$Z" -- "$r"
 }
-delivered() { grep -lqs "^Subject: e2e $1\$" "$RCV"/mail/inbox/new/*; }
+delivered() { grep -lqs "^Subject: e2e user@$1\$" "$RCV"/mail/inbox/new/*; }
 for d in good bad dane; do
 	hn_check "sendmail in A accepts mail to user@$d.$Z" send "$d.$Z"
 done
@@ -224,7 +225,7 @@ bad_tries() { grep -c "to=<user@bad\.$Z>.*status=deferred" "$SND/maillog"; }
 n=$(bad_tries)
 hn_check "  retried after a flush: deferred again (30 s)" \
 	hn_wait 30 eval '[ "$(bad_tries)" -gt "$n" ]'
-hn_check "  never delivered to B" bash -c '! grep -lqs "^Subject: e2e bad" "$0"/mail/inbox/new/*' \
+hn_check "  never delivered to B" bash -c '! grep -lqs "^Subject: e2e user@bad" "$0"/mail/inbox/new/*' \
 	"$RCV"
 hn_check "  exactly 2 messages in B's Maildir (good, dane)" test "$(pf_mail_count "$RCV")" = 2
 hn_check "receiver log: B's smtpd saw a TLS session for each of the three" \
@@ -236,5 +237,25 @@ hn_check "policyd-mtasts: SIGTERM exits 0" bash -c 'kill -TERM "$0"; for i in $(
 wait "$MTPID"
 hn_check "  exit status 0" test $? = 0
 phase "mail+checks"
+
+# control: with DANE off, dane's own STS policy (mx nomatch) decides, and its mail defers:
+# the delivery above was DANE's, not a lenient STS or opportunistic TLS
+echo "dane_mode = off" >>"$D/mt.conf"
+mark=$(notify_mark "$D")
+NOTIFY_SOCKET=$D/notify.sock ip netns exec "$NS_A" "$MT" -f -d -c "$D/mt.conf" >>"$D/mt.log" 2>&1 &
+MTPID=$!
+hn_on_exit hn_stop "$MTPID" 10
+hn_check "control: policyd-mtasts restarted with dane_mode = off" \
+	notify_wait "$D" "$mark" READY=1 "$MTPID" 30
+hn_check "  answer dane: now its STS policy (match=nomatch.$Z)" is "dane.$Z" \
+	"secure match=nomatch.$Z servername=hostname"
+pf_reload "$SND" # fresh smtp processes, fresh policy map connections
+hn_check "  sendmail in A accepts mail to user2@dane.$Z" send "dane.$Z" user2
+A postqueue -c "$SND/etc" -f
+ctl_deferred() { grep -q "to=<user2@dane\.$Z>.*dsn=4\.7\.5, status=deferred" "$SND/maillog"; }
+hn_check "  mail to user2@dane.$Z deferred, 4.7.5 (60 s)" hn_wait 60 ctl_deferred
+grep "to=<user2@dane\.$Z>.*status=deferred" "$SND/maillog" | head -n 1 >&2
+hn_check "  not delivered: still 2 messages in B's Maildir" test "$(pf_mail_count "$RCV")" = 2
+phase control
 hn_log "timing:$TIMES total $(($(hn_ms) - T0)) ms"
 hn_summary
