@@ -11,6 +11,13 @@
 #                              plain.test, trailing dot optional)
 #   dns_del_record DIR NAME TYPE               remove an RRset at runtime
 #   dns_down DIR               stop both servers
+#   dns_up_netns NS DIR        dns_up inside network namespace NS (`ip netns exec NS`, through
+#                              the executable form below): both servers listen on NS's own
+#                              loopback, so with DNS_UNBOUND_PORT=53 a resolv.conf written by
+#                              ns_resolv (netns.sh) can name 127.0.0.1. Imports DIR/env into
+#                              this shell, registers dns_down. The servers answer only inside
+#                              NS: run dns_add_record / dns_del_record there too
+#                              (`ip netns exec NS bash dns.sh add DIR RR`).
 #
 # Before dns_up, callers may append zone-file lines (absolute names) to DIR/example.test.extra
 # or DIR/plain.test.extra. After dns_up, DIR/env holds (and the shell has exported)
@@ -201,6 +208,21 @@ dns__served() {
 	out=$(dns__dig "$1" "$2" "$3" +dnssec +norec) || return 1
 	grep -q "IN[[:space:]]*$3[[:space:]]" <<<"$out" || return 1
 	[ "$4" = plain.test ] || grep -q "RRSIG[[:space:]]*$3[[:space:]]" <<<"$out"
+}
+
+# dns_up_netns NS DIR
+dns_up_netns() {
+	local ns=$1 D
+	hn_require ip
+	D=$(realpath -m "$2")
+	mkdir -p "$D"
+	hn_on_exit dns_down "$D"
+	ip netns exec "$ns" bash "$HN_HARNESS/dns.sh" up "$D" >/dev/null ||
+		hn_die "dns: dns_up inside namespace $ns failed"
+	DNS_FORWARDER=$(sed -n 's/^DNS_FORWARDER=//p' "$D/env")
+	DNS_AUTH=$(sed -n 's/^DNS_AUTH=//p' "$D/env")
+	DNS_TA=$(sed -n 's/^DNS_TA=//p' "$D/env")
+	export DNS_FORWARDER DNS_AUTH DNS_TA
 }
 
 # dns_down DIR
