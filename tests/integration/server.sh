@@ -7,7 +7,8 @@
 # it, others are served meanwhile), the idle timeout, the connection limit (one more client
 # waits until a slot frees), SIGHUP reload, a second instance on the same path (exit 69, the
 # first keeps answering), SIGTERM with an idle client (prompt exit 0) and with a request in
-# flight (answered before the exit), the socket file removed at exit.
+# flight (answered before the exit) and with one longer than the stop deadline (given up
+# on), the socket files removed at exit and after a start that fails once bound.
 set -u
 . "${POSTWARDEN_HARNESS:-$(dirname "$0")/../harness}/lib.sh"
 . "$HN_HARNESS/notify.sh"
@@ -94,6 +95,22 @@ hn_check "second instance on a live socket exits 69" test $rc -eq 69
 hn_check "second instance says why" has "$err" "another process is listening on $D/run/a.sock"
 hn_check "the first instance still answers" test "$(q after "$U:policy")" = "first-after"
 
+# --- a start that fails after binding leaves no socket file: an endpoint that cannot be
+# bound (the first instance's port), or build() refusing the config
+conf d "unix:$D/run/d.sock" "$I"
+err=$("$STREAMD" -f -c "$D/d.conf" 2>&1)
+rc=$?
+hn_check "second endpoint in use: exit 69" test $rc -eq 69
+hn_check "second endpoint in use: says which" has "$err" "cannot listen on $I"
+hn_check "second endpoint in use: the first one's socket file is removed" test ! -e "$D/run/d.sock"
+conf e "unix:$D/run/e.sock"
+sed -i 's/^prefix = .*/prefix = invalid/' "$D/e.conf"
+err=$("$STREAMD" -f -c "$D/e.conf" 2>&1)
+rc=$?
+hn_check "build() refusal after binding: exit 78" test $rc -eq 78
+hn_check "build() refusal after binding: the socket file is removed (abandon)" \
+	test ! -e "$D/run/e.sock"
+
 # --- reload
 sed -i 's/^prefix = first-/prefix = second-/' "$D/a.conf"
 mark=$(notify_mark "$D/notify")
@@ -128,7 +145,21 @@ hn_check "an idle client is closed after the idle timeout (${t}s)" \
 	python3 -c 'import sys; t = sys.argv[1]; sys.exit(not (t != "open" and 2.9 < float(t) < 6))' "$t"
 hn_check "beyond the limit a client waits until a slot frees" "$SMC" "unix:$D/run/b.sock" limit 2
 hn_check "the limit is logged" grep -q "connection limit reached (2)" "$D/b.log"
-hn_stop "$B"
+# a request longer than the stop deadline (10 s): the stop gives up on it after the
+# deadline and a short grace, and the daemon still exits
+"$SMC" "unix:$D/run/b.sock" query map sleep:30000 >"$D/long.out" 2>&1 &
+LONG=$!
+hn_wait 10 grep -q "request in flight: sleeping 30000 ms" "$D/b.log"
+t0=$(hn_ms)
+kill -TERM "$B"
+exit_status "$B"
+rc=$?
+t1=$(hn_ms)
+wait "$LONG"
+hn_check "a request past the deadline: exit 0 ($((t1 - t0)) ms)" \
+	test $rc -eq 0 -a $((t1 - t0)) -ge 9500 -a $((t1 - t0)) -lt 14000
+hn_check "a request past the deadline: its client was closed" grep -q "closed by the server" "$D/long.out"
+hn_check "a request past the deadline: logged" grep -q "stop deadline passed with 1 connection open: closing it" "$D/b.log"
 
 # --- SIGTERM with an idle client: prompt exit 0, the client closed at once
 conf c "unix:$D/run/c.sock"
