@@ -8,7 +8,8 @@
 # waits until a slot frees), SIGHUP reload, a second instance on the same path (exit 69, the
 # first keeps answering), SIGTERM with an idle client (prompt exit 0) and with a request in
 # flight (answered before the exit) and with one longer than the stop deadline (given up
-# on), the socket files removed at exit and after a start that fails once bound.
+# on), the socket files removed at exit and after a start that fails once bound, and
+# systemd socket activation with two inherited sockets.
 set -u
 . "${POSTWARDEN_HARNESS:-$(dirname "$0")/../harness}/lib.sh"
 . "$HN_HARNESS/notify.sh"
@@ -160,6 +161,31 @@ hn_check "a request past the deadline: exit 0 ($((t1 - t0)) ms)" \
 	test $rc -eq 0 -a $((t1 - t0)) -ge 9500 -a $((t1 - t0)) -lt 14000
 hn_check "a request past the deadline: its client was closed" grep -q "closed by the server" "$D/long.out"
 hn_check "a request past the deadline: logged" grep -q "stop deadline passed with 1 connection open: closing it" "$D/b.log"
+
+# --- systemd socket activation: both inherited sockets (unix and inet) are adopted and
+# served, `listen =` is not bound, and the socket file, systemd's, is left at exit
+if command -v systemd-socket-activate >/dev/null 2>&1; then
+	PORT2=$(hn_free_port) || hn_die "no free port"
+	conf act "unix:$D/run/not-bound.sock"
+	systemd-socket-activate -l "$D/run/act.sock" -l "127.0.0.1:$PORT2" \
+		"$STREAMD" -f -c "$D/act.conf" >>"$D/act.log" 2>&1 &
+	ACT=$!
+	hn_on_exit hn_stop "$ACT"
+	hn_wait 10 test -S "$D/run/act.sock"
+	hn_check "socket activation: the unix socket answers" \
+		test "$(q activated "unix:$D/run/act.sock:policy")" = "first-activated"
+	hn_check "socket activation: the inet socket answers" \
+		test "$(q activated "inet:127.0.0.1:$PORT2:policy")" = "first-activated"
+	hn_check "socket activation: two fds adopted" \
+		test "$(grep -c 'listening on systemd socket fd' "$D/act.log")" -eq 2
+	hn_check "socket activation: listen = not bound" test ! -e "$D/run/not-bound.sock"
+	kill -TERM "$ACT"
+	exit_status "$ACT"
+	hn_check "socket activation: SIGTERM, exit 0" test $? -eq 0
+	hn_check "socket activation: systemd's socket file is left alone" test -S "$D/run/act.sock"
+else
+	hn_skip "socket activation" "systemd-socket-activate not installed"
+fi
 
 # --- SIGTERM with an idle client: prompt exit 0, the client closed at once
 conf c "unix:$D/run/c.sock"
