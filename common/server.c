@@ -464,12 +464,13 @@ static int server_serve(struct daemon *d)
 	if (live > 0)
 		log_info("stopping: %d connection%s open", live, live == 1 ? "" : "s");
 	if (server_drain(deadline) > 0) {
-		log_warnx("stop deadline passed with %d connections open: closing them",
-		          server_conns());
+		live = server_conns();
+		log_warnx("stop deadline passed with %d connection%s open: closing %s", live,
+		          live == 1 ? "" : "s", live == 1 ? "it" : "them");
 		server_shutdown_all();
-		if (server_drain(clock_mono_ms() + SERVER_SHUTDOWN_GRACE_MS) > 0)
-			log_warnx("%d connection threads still busy: exiting without them",
-			          server_conns());
+		if ((live = server_drain(clock_mono_ms() + SERVER_SHUTDOWN_GRACE_MS)) > 0)
+			log_warnx("%d connection thread%s still busy: exiting without %s", live,
+			          live == 1 ? "" : "s", live == 1 ? "it" : "them");
 	}
 	if (daemon_store(d) && *srv.record)
 		milter_probe_unrecord(daemon_store(d), daemon_spec(d)->name, srv.record, getpid());

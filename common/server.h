@@ -75,7 +75,8 @@ void server_conn_free(struct server_conn *c);
 
 /* server_netstring (common/server_netstring.c): read one netstring request after another
  * from a conn. Input is read in blocks into @in; several pipelined netstrings in one
- * block are returned one per call before the conn is read again, a netstring split
+ * block are returned one per call before the conn is read again (during a stop too:
+ * they have arrived, so they are answered before the idle read ends), a netstring split
  * over many reads is put together. Waiting for the first byte of a request is an idle
  * read (idle timeout, a stop ends it); once a netstring has begun, the I/O timeout
  * applies. Embedded (one per connection, e.g. on the conn() thread's stack); the

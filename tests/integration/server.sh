@@ -7,7 +7,9 @@
 # it, others are served meanwhile), the idle timeout, the connection limit (one more client
 # waits until a slot frees), SIGHUP reload, a second instance on the same path (exit 69, the
 # first keeps answering), SIGTERM with an idle client (prompt exit 0) and with a request in
-# flight (answered before the exit), the socket file removed at exit.
+# flight (answered before the exit) and with one longer than the stop deadline (given up
+# on), the socket files removed at exit and after a start that fails once bound, and
+# systemd socket activation with two inherited sockets.
 set -u
 . "${POSTWARDEN_HARNESS:-$(dirname "$0")/../harness}/lib.sh"
 . "$HN_HARNESS/notify.sh"
@@ -94,6 +96,22 @@ hn_check "second instance on a live socket exits 69" test $rc -eq 69
 hn_check "second instance says why" has "$err" "another process is listening on $D/run/a.sock"
 hn_check "the first instance still answers" test "$(q after "$U:policy")" = "first-after"
 
+# --- a start that fails after binding leaves no socket file: an endpoint that cannot be
+# bound (the first instance's port), or build() refusing the config
+conf d "unix:$D/run/d.sock" "$I"
+err=$("$STREAMD" -f -c "$D/d.conf" 2>&1)
+rc=$?
+hn_check "second endpoint in use: exit 69" test $rc -eq 69
+hn_check "second endpoint in use: says which" has "$err" "cannot listen on $I"
+hn_check "second endpoint in use: the first one's socket file is removed" test ! -e "$D/run/d.sock"
+conf e "unix:$D/run/e.sock"
+sed -i 's/^prefix = .*/prefix = invalid/' "$D/e.conf"
+err=$("$STREAMD" -f -c "$D/e.conf" 2>&1)
+rc=$?
+hn_check "build() refusal after binding: exit 78" test $rc -eq 78
+hn_check "build() refusal after binding: the socket file is removed (abandon)" \
+	test ! -e "$D/run/e.sock"
+
 # --- reload
 sed -i 's/^prefix = first-/prefix = second-/' "$D/a.conf"
 mark=$(notify_mark "$D/notify")
@@ -128,7 +146,46 @@ hn_check "an idle client is closed after the idle timeout (${t}s)" \
 	python3 -c 'import sys; t = sys.argv[1]; sys.exit(not (t != "open" and 2.9 < float(t) < 6))' "$t"
 hn_check "beyond the limit a client waits until a slot frees" "$SMC" "unix:$D/run/b.sock" limit 2
 hn_check "the limit is logged" grep -q "connection limit reached (2)" "$D/b.log"
-hn_stop "$B"
+# a request longer than the stop deadline (10 s): the stop gives up on it after the
+# deadline and a short grace, and the daemon still exits
+"$SMC" "unix:$D/run/b.sock" query map sleep:30000 >"$D/long.out" 2>&1 &
+LONG=$!
+hn_wait 10 grep -q "request in flight: sleeping 30000 ms" "$D/b.log"
+t0=$(hn_ms)
+kill -TERM "$B"
+exit_status "$B"
+rc=$?
+t1=$(hn_ms)
+wait "$LONG"
+hn_check "a request past the deadline: exit 0 ($((t1 - t0)) ms)" \
+	test $rc -eq 0 -a $((t1 - t0)) -ge 9500 -a $((t1 - t0)) -lt 14000
+hn_check "a request past the deadline: its client was closed" grep -q "closed by the server" "$D/long.out"
+hn_check "a request past the deadline: logged" grep -q "stop deadline passed with 1 connection open: closing it" "$D/b.log"
+
+# --- systemd socket activation: both inherited sockets (unix and inet) are adopted and
+# served, `listen =` is not bound, and the socket file, systemd's, is left at exit
+if command -v systemd-socket-activate >/dev/null 2>&1; then
+	PORT2=$(hn_free_port) || hn_die "no free port"
+	conf act "unix:$D/run/not-bound.sock"
+	systemd-socket-activate -l "$D/run/act.sock" -l "127.0.0.1:$PORT2" \
+		"$STREAMD" -f -c "$D/act.conf" >>"$D/act.log" 2>&1 &
+	ACT=$!
+	hn_on_exit hn_stop "$ACT"
+	hn_wait 10 test -S "$D/run/act.sock"
+	hn_check "socket activation: the unix socket answers" \
+		test "$(q activated "unix:$D/run/act.sock:policy")" = "first-activated"
+	hn_check "socket activation: the inet socket answers" \
+		test "$(q activated "inet:127.0.0.1:$PORT2:policy")" = "first-activated"
+	hn_check "socket activation: two fds adopted" \
+		test "$(grep -c 'listening on systemd socket fd' "$D/act.log")" -eq 2
+	hn_check "socket activation: listen = not bound" test ! -e "$D/run/not-bound.sock"
+	kill -TERM "$ACT"
+	exit_status "$ACT"
+	hn_check "socket activation: SIGTERM, exit 0" test $? -eq 0
+	hn_check "socket activation: systemd's socket file is left alone" test -S "$D/run/act.sock"
+else
+	hn_skip "socket activation" "systemd-socket-activate not installed"
+fi
 
 # --- SIGTERM with an idle client: prompt exit 0, the client closed at once
 conf c "unix:$D/run/c.sock"

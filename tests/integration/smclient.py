@@ -77,7 +77,7 @@ def wait_closed(s, seconds):
 def main():
     addr, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     if cmd == "query":
-        s = connect(addr)
+        s = connect(addr, 60)
         s.sendall(ns(args[0] + " " + args[1]))
         print(read_reply(s)[0])
         return 0

@@ -3,7 +3,8 @@
  * answered `OK <prefix><key>` (prefix from the config, so a reload shows), `NOTFOUND `
  * for the map name "none", and after a pause of N ms for a key `sleep:N` (a request in
  * flight during a stop). A request that is not a netstring, too long or cut short, or a
- * timeout, is logged with the peer and ends the connection. The runner's limits come
+ * timeout, is logged with the peer and ends the connection. build() refuses the prefix
+ * "invalid" (a start that fails after binding). The runner's limits come
  * from the environment, before the skeleton starts: STREAMD_MAX_CONNS,
  * STREAMD_IDLE_MS, STREAMD_IO_MS. Not installed. */
 #include <errno.h>
@@ -34,6 +35,17 @@ static const struct cfg_schema streamd_schema = {
 	.base_defaults = streamd_defaults,
 	.global = streamd_keys,
 };
+
+/* build() refuses one value, so a test can fail a start after the listeners are bound. */
+static void *streamd_build(struct daemon *d, const struct cfg *cfg, char **err)
+{
+	(void)d;
+	if (strcmp(cfg_str(cfg, NULL, "prefix"), "invalid") == 0) {
+		*err = xstrdup("prefix: 'invalid' is refused by build()");
+		return NULL;
+	}
+	return xstrdup("built");
+}
 
 static void streamd_sleep_ms(long ms)
 {
@@ -114,6 +126,8 @@ int main(int argc, char **argv)
 		.config_path = "/etc/postwarden/streamd.conf",
 		.schema = &streamd_schema,
 		.runner = server_stream_runner(&streamd_ops),
+		.build = streamd_build,
+		.release = free,
 	};
 	return daemon_main(&spec, argc, argv);
 }
