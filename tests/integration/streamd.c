@@ -37,11 +37,11 @@ static const struct cfg_schema streamd_schema = {
 };
 
 /* build() refuses one value, so a test can fail a start after the listeners are bound. */
-static void *streamd_build(struct daemon *d, const struct cfg *cfg, char **err)
+static void *streamd_build(struct daemon *d, const struct cfg *cfg, struct buf *err)
 {
 	(void)d;
 	if (strcmp(cfg_str(cfg, NULL, "prefix"), "invalid") == 0) {
-		*err = xstrdup("prefix: 'invalid' is refused by build()");
+		buf_add_line(err, "prefix: 'invalid' is refused by build()");
 		return NULL;
 	}
 	return xstrdup("built");

@@ -487,6 +487,7 @@ START_TEST(from_domain_cases)
 			ck_assert_uint_gt(why.len, 0);
 			ck_assert_ptr_null(strchr(buf_cstr(&why), '\n'));
 		}
+		free(d);
 		ck_assert_int_eq(from_domain(from_cases[i].value, &d, NULL), r);
 		free(d);
 		buf_fini(&why);
