@@ -11,7 +11,7 @@
 
 #include "daemon.h"
 #include "log.h"
-#include "server.h"
+#include "server_socketmap.h"
 #include "socketmap.h"
 #include "xalloc.h"
 
@@ -55,35 +55,19 @@ static void nsm_release(void *priv)
 	free(priv);
 }
 
+/* The fixed reply, already a netstring. */
+static void nsm_answer(struct daemon *d, const struct socketmap_request *req, struct buf *out)
+{
+	(void)req;
+	struct daemon_conf *conf = daemon_conf_get(d);
+	const struct buf *ok = conf->priv;
+	buf_append(out, ok->data, ok->len);
+	daemon_conf_put(conf);
+}
+
 static void nsm_conn(struct daemon *d, struct server_conn *c)
 {
-	struct server_netstring ns;
-	struct socketmap_request req;
-	struct buf perm;
-	const char *p;
-	size_t n;
-	int r;
-
-	server_netstring_init(&ns, SOCKETMAP_REQUEST_MAX);
-	buf_init(&perm);
-	socketmap_reply_perm(&perm, "bad request");
-	while ((r = server_netstring_read(c, &ns, &p, &n)) == 1) {
-		if (socketmap_request_parse(p, n, &req) < 0) {
-			r = server_conn_write_all(c, perm.data, perm.len);
-		} else {
-			struct daemon_conf *conf = daemon_conf_get(d);
-			const struct buf *ok = conf->priv;
-			r = server_conn_write_all(c, ok->data, ok->len);
-			daemon_conf_put(conf);
-		}
-		if (r < 0)
-			break;
-	}
-	if (r < 0 && r != -ECANCELED)
-		log_debug("%s: %s", server_conn_peer(c),
-		          r == -EINVAL || r == -EMSGSIZE ? netstring_strerror(r) : strerror(-r));
-	buf_fini(&perm);
-	server_netstring_fini(&ns);
+	server_socketmap_serve(d, c, nsm_answer);
 }
 
 static const struct server_ops nsm_ops = { .conn = nsm_conn };

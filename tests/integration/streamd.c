@@ -15,7 +15,7 @@
 
 #include "daemon.h"
 #include "log.h"
-#include "server.h"
+#include "server_socketmap.h"
 #include "socketmap.h"
 #include "xalloc.h"
 
@@ -54,13 +54,9 @@ static void streamd_sleep_ms(long ms)
 }
 
 /* streamd_answer() - the reply to one request payload, appended to @out. */
-static void streamd_answer(struct daemon *d, const char *p, size_t n, struct buf *out)
+static void streamd_answer(struct daemon *d, const struct socketmap_request *r, struct buf *out)
 {
-	struct socketmap_request req;
-	if (socketmap_request_parse(p, n, &req) < 0) {
-		socketmap_reply_perm(out, "bad request");
-		return;
-	}
+	struct socketmap_request req = *r;
 	if (req.name_len == 4 && memcmp(req.name, "none", 4) == 0) {
 		socketmap_reply_notfound(out);
 		return;
@@ -83,28 +79,7 @@ static void streamd_answer(struct daemon *d, const char *p, size_t n, struct buf
 
 static void streamd_conn(struct daemon *d, struct server_conn *c)
 {
-	struct server_netstring ns;
-	struct buf out;
-	const char *p;
-	size_t n;
-	int r;
-
-	server_netstring_init(&ns, SOCKETMAP_REQUEST_MAX);
-	buf_init(&out);
-	while ((r = server_netstring_read(c, &ns, &p, &n)) == 1) {
-		buf_reset(&out);
-		streamd_answer(d, p, n, &out);
-		if ((r = server_conn_write_all(c, out.data, out.len)) < 0)
-			break;
-	}
-	if (r == -ECANCELED)
-		log_info("%s: stopping: closed while idle", server_conn_peer(c));
-	else if (r == -EINVAL || r == -EMSGSIZE)
-		log_info("%s: bad request: %s", server_conn_peer(c), netstring_strerror(r));
-	else if (r < 0)
-		log_info("%s: connection ended: %s", server_conn_peer(c), strerror(-r));
-	buf_fini(&out);
-	server_netstring_fini(&ns);
+	server_socketmap_serve(d, c, streamd_answer);
 }
 
 static int streamd_env(const char *name)
