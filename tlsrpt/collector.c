@@ -1,0 +1,140 @@
+/* collector: the libtlsrpt datagrams Postfix >= 3.10 sends, counted. The datagram runner's
+ * worker hands batches here; each datagram is parsed (datagram.c) and counted in the
+ * process's table (aggregate.c), which the tick adds to the store every few seconds and
+ * once more after the runner has drained its queue at a stop, so nothing received is lost
+ * by a restart. A malformed datagram is counted and logged at most once a minute, with its
+ * size and the parser's reason (no datagram bytes). The tick also writes this collector's
+ * counters for `status` (pw:tlsrpt:status:<host>, 60 s).
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "datagram.h"
+#include "listen.h"
+#include "log.h"
+#include "store.h"
+#include "tlsrpt.h"
+
+#define TLSRPT_STATUS_TTL_S 60
+
+static struct tlsrpt_agg *tlsrpt_table;
+static atomic_ullong tlsrpt_malformed;
+static long tlsrpt_malformed_stamp, tlsrpt_store_stamp;
+
+struct tlsrpt_agg *tlsrpt_counters(void)
+{
+	if (!tlsrpt_table)
+		tlsrpt_table = tlsrpt_agg_new(0);
+	return tlsrpt_table;
+}
+
+static void tlsrpt_batch(struct daemon *d, const struct iovec *msgs, size_t n)
+{
+	static struct tlsrpt_datagram_buf scratch; /* the runner has one worker thread */
+	struct tlsrpt_agg *a = tlsrpt_counters();
+	struct tlsrpt_event ev;
+	struct buf err;
+	long long now = time(NULL);
+
+	(void)d;
+	buf_init(&err);
+	for (size_t i = 0; i < n; i++) {
+		buf_reset(&err);
+		if (tlsrpt_datagram_parse(msgs[i].iov_base, msgs[i].iov_len, now, &scratch, &ev,
+		                          &err) < 0) {
+			unsigned long long k = atomic_fetch_add(&tlsrpt_malformed, 1) + 1;
+			if (log_ratelimit(&tlsrpt_malformed_stamp, 60))
+				log_warnx("malformed datagram (%zu bytes): %s (%llu so far)",
+				          msgs[i].iov_len, buf_cstr(&err), k);
+			continue;
+		}
+		if (tlsrpt_agg_add(a, &ev) < 0 && log_ratelimit(&tlsrpt_store_stamp, 60))
+			log_errx("counter table full (the store has not taken counts): dropping");
+	}
+	buf_fini(&err);
+}
+
+const struct server_dgram_ops tlsrpt_dgram_ops = {
+	.batch = tlsrpt_batch,
+};
+
+int tlsrpt_flush(struct store *st)
+{
+	static long stamp;
+	struct buf err;
+
+	if (!st)
+		return -ENOTCONN;
+	buf_init(&err);
+	int rc = tlsrpt_agg_flush(tlsrpt_counters(), st, &err);
+	if (rc < 0 && log_ratelimit(&stamp, 60))
+		log_errx("%s", buf_cstr(&err));
+	buf_fini(&err);
+	return rc;
+}
+
+static void tlsrpt_status_write(struct store *st)
+{
+	char host[256], key[STORE_KEY_MAX];
+	struct server_dgram_stats ds;
+	struct tlsrpt_agg_stats as;
+
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	server_dgram_stats(&ds);
+	tlsrpt_agg_stats(tlsrpt_counters(), &as);
+	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "pid", (json_int_t)getpid(),
+	                      "updated", (json_int_t)time(NULL), "received",
+	                      (json_int_t)ds.received, "dropped_full", (json_int_t)ds.dropped_full,
+	                      "truncated", (json_int_t)ds.truncated, "malformed",
+	                      (json_int_t)atomic_load(&tlsrpt_malformed), "sessions",
+	                      (json_int_t)as.sessions, "dropped", (json_int_t)as.dropped,
+	                      "flush_errors", (json_int_t)as.flush_errors);
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	snprintf(key, sizeof(key), "pw:tlsrpt:status:%s", host);
+	if (text)
+		store_set(st, key, text, strlen(text), TLSRPT_STATUS_TTL_S);
+	free(text);
+	json_decref(o);
+}
+
+void tlsrpt_tick(struct daemon *d, bool stopping)
+{
+	struct store *st = daemon_store(d);
+	tlsrpt_flush(st);
+	if (st)
+		tlsrpt_status_write(st);
+	if (stopping) {
+		struct tlsrpt_agg_stats as;
+		tlsrpt_agg_stats(tlsrpt_counters(), &as);
+		if (as.held)
+			log_errx("stopping with %llu counters the store did not take", as.held);
+	}
+}
+
+/* `listen_mode`, when set, on the socket file this process made (systemd's socket units
+ * set theirs with SocketMode=). The file belongs to the service user by now. */
+void tlsrpt_started(struct daemon *d)
+{
+	struct daemon_conf *dc = daemon_conf_get(d);
+	const struct tlsrpt_conf *c = dc->priv;
+	size_t n;
+	const char *const *l = cfg_list(dc->cfg, NULL, "listen", &n);
+	struct listen_spec ls;
+	struct stat sb;
+
+	tlsrpt_counters();
+	if (cfg_is_set(dc->cfg, NULL, "listen_mode") && n == 1 && listen_parse(l[0], &ls) == 0 &&
+	    ls.kind == LISTEN_UNIX && stat(ls.path, &sb) == 0 && sb.st_uid == geteuid() &&
+	    chmod(ls.path, c->listen_mode) < 0)
+		log_warn("%s: cannot set listen_mode %04o", ls.path, c->listen_mode);
+	daemon_conf_put(dc);
+}

@@ -1,0 +1,243 @@
+/* commands: tlsrpt's admin subcommands (tlsrpt(8)):
+ *   ingest-log FILE|-  read a Postfix 3.7-3.9 mail log (logscan.c) and add its TLS sessions
+ *           to the store's counters, as the collector adds datagrams; the policy of a
+ *           session is the one policyd-mtasts recorded for its domain that day (sts), else
+ *           no-policy-found. Syslog dates take their year from the file's modification time
+ *           (stdin: now). Progress on stderr every million lines; a summary at the end.
+ *   status  today's counters per policy domain from the store, and what each running
+ *           collector reported in the last minute
+ * Exit codes: 0; 1 (ingest-log: the store did not take the counts; status: nothing found);
+ * 64 usage; 66 the log cannot be read; 78 config error.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "log.h"
+#include "logscan.h"
+#include "store.h"
+#include "tlsrpt.h"
+#include "xalloc.h"
+
+#define TLSRPT_INGEST_FLUSH_EVENTS 100000
+#define TLSRPT_POLICY_CACHE 1024
+
+/* policyd-mtasts' record of a domain's policy on one day, kept for the sessions that follow. */
+struct ingest_policy {
+	char *key; /* "<day>:<domain>" */
+	json_t *rec; /* NULL: none recorded */
+};
+
+struct ingest {
+	struct store *st;
+	struct tlsrpt_agg *agg;
+	unsigned long long events;
+	struct ingest_policy cache[TLSRPT_POLICY_CACHE];
+	size_t ncache;
+	long long day_time; /* time of the event being resolved */
+};
+
+static json_t *ingest_policy_record(struct ingest *in, const char *domain)
+{
+	char day[11], key[300];
+	tlsrpt_utc_day(in->day_time, day);
+	snprintf(key, sizeof(key), "%s:%s", day, domain);
+	for (size_t i = 0; i < in->ncache; i++)
+		if (strcmp(in->cache[i].key, key) == 0)
+			return in->cache[i].rec;
+	char skey[STORE_KEY_MAX], *val = NULL;
+	size_t len;
+	json_t *rec = NULL;
+	snprintf(skey, sizeof(skey), "pw:mtasts:seen:%s", key);
+	if (in->st && store_get(in->st, skey, &val, &len) == 0)
+		rec = json_loadb(val, len, 0, NULL);
+	free(val);
+	if (in->ncache == TLSRPT_POLICY_CACHE) { /* full: start over */
+		for (size_t i = 0; i < in->ncache; i++) {
+			free(in->cache[i].key);
+			json_decref(in->cache[i].rec);
+		}
+		in->ncache = 0;
+	}
+	in->cache[in->ncache].key = xstrdup(key);
+	in->cache[in->ncache].rec = rec;
+	in->ncache++;
+	return rec;
+}
+
+static void ingest_policy(const char *domain, struct tlsrpt_policy *p, void *arg)
+{
+	json_t *rec = ingest_policy_record(arg, domain);
+	json_t *lines = json_object_get(rec, "policy"), *mx = json_object_get(rec, "mx");
+	size_t i;
+	json_t *v;
+
+	if (!json_is_array(lines))
+		return;
+	p->type = TLSRPT_POLICY_STS;
+	json_array_foreach (lines, i, v)
+		if (json_is_string(v) && p->n_strings < TLSRPT_POLICY_STRINGS_MAX)
+			p->strings[p->n_strings++] = json_string_value(v);
+	json_array_foreach (mx, i, v)
+		if (json_is_string(v) && p->n_mx < TLSRPT_MX_HOSTS_MAX)
+			p->mx[p->n_mx++] = json_string_value(v);
+}
+
+static void ingest_emit(const struct tlsrpt_event *ev, void *arg)
+{
+	struct ingest *in = arg;
+	tlsrpt_agg_add(in->agg, ev);
+	in->events++;
+	if (in->events % TLSRPT_INGEST_FLUSH_EVENTS == 0 && in->st)
+		tlsrpt_agg_flush(in->agg, in->st, NULL);
+}
+
+static int tlsrpt_cmd_ingest(struct daemon *d, int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: tlsrpt ingest-log FILE|-\n");
+		return DAEMON_EXIT_USAGE;
+	}
+	bool in_stdin = strcmp(argv[1], "-") == 0;
+	FILE *f = in_stdin ? stdin : fopen(argv[1], "re");
+	struct stat sb;
+	if (!f || fstat(fileno(f), &sb) < 0) {
+		fprintf(stderr, "tlsrpt: %s: %s\n", argv[1], strerror(errno));
+		return 66; /* EX_NOINPUT */
+	}
+	struct daemon_conf *dc = daemon_conf_get(d);
+	const struct tlsrpt_conf *c = dc->priv;
+	struct ingest in = { .st = daemon_store(d), .agg = tlsrpt_agg_new(0) };
+	long long ref = in_stdin || !S_ISREG(sb.st_mode) ? (long long)time(NULL)
+	                                                 : (long long)sb.st_mtime;
+	struct logscan *ls = logscan_new(ref, c->sending_ip, ingest_emit, &in);
+	logscan_set_policy(ls, ingest_policy, &in);
+	in.day_time = ref;
+
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned long long lines = 0;
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		if (n > 0 && line[n - 1] == '\n')
+			n--;
+		logscan_line(ls, line, (size_t)n);
+		if (++lines % 1000000 == 0)
+			fprintf(stderr, "tlsrpt: %llu lines, %llu sessions\n", lines, in.events);
+	}
+	logscan_finish(ls);
+	struct logscan_stats lst;
+	logscan_stats(ls, &lst);
+	struct buf err;
+	buf_init(&err);
+	int rc = in.st ? tlsrpt_agg_flush(in.agg, in.st, &err) : -ENOTCONN;
+	printf("%s: %llu lines, %llu smtp lines, %llu TLS sessions counted, %llu malformed, "
+	       "%llu without a recipient domain (dropped)\n",
+	       argv[1], lst.lines, lst.smtp_lines, lst.events, lst.malformed, lst.dropped);
+	if (rc < 0)
+		fprintf(stderr, "tlsrpt: the store did not take the counts: %s\n",
+		        err.len ? buf_cstr(&err) : strerror(-rc));
+	buf_fini(&err);
+	free(line);
+	logscan_free(ls);
+	tlsrpt_agg_free(in.agg);
+	for (size_t i = 0; i < in.ncache; i++) {
+		free(in.cache[i].key);
+		json_decref(in.cache[i].rec);
+	}
+	if (!in_stdin)
+		fclose(f);
+	daemon_conf_put(dc);
+	return rc < 0 ? 1 : DAEMON_EXIT_OK;
+}
+
+struct status_ctx {
+	struct store *st;
+	int n;
+};
+
+static int status_hash(const char *field, long long value, void *arg)
+{
+	long long *sf = arg;
+	if (strcmp(field, "success") == 0)
+		sf[0] += value;
+	else if (strcmp(field, "failure") == 0)
+		sf[1] += value;
+	return 0;
+}
+
+static int status_policy(const char *key, const char *val, size_t len, void *arg)
+{
+	struct status_ctx *s = arg;
+	char cnt[STORE_KEY_MAX];
+	long long sf[2] = { 0, 0 };
+	json_t *o = json_loadb(val, len, 0, NULL);
+
+	snprintf(cnt, sizeof(cnt), "pw:tlsrpt:cnt:%s", key + strlen("pw:tlsrpt:pol:"));
+	store_hgetall(s->st, cnt, status_hash, sf);
+	printf("  %-40s %-16s success %lld, failure %lld\n",
+	       json_string_value(json_object_get(o, "policy-domain")),
+	       json_string_value(json_object_get(o, "policy-type")), sf[0], sf[1]);
+	json_decref(o);
+	s->n++;
+	return 0;
+}
+
+static int status_collector(const char *key, const char *val, size_t len, void *arg)
+{
+	int *n = arg;
+	json_t *o = json_loadb(val, len, 0, NULL);
+	printf("  %s: pid %lld, datagrams %lld (queue full %lld, too long %lld, malformed %lld), "
+	       "sessions %lld, not stored %lld\n",
+	       key + strlen("pw:tlsrpt:status:"), json_integer_value(json_object_get(o, "pid")),
+	       json_integer_value(json_object_get(o, "received")),
+	       json_integer_value(json_object_get(o, "dropped_full")),
+	       json_integer_value(json_object_get(o, "truncated")),
+	       json_integer_value(json_object_get(o, "malformed")),
+	       json_integer_value(json_object_get(o, "sessions")),
+	       json_integer_value(json_object_get(o, "dropped")));
+	json_decref(o);
+	(*n)++;
+	return 0;
+}
+
+static int tlsrpt_cmd_status(struct daemon *d, int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, "usage: tlsrpt status\n");
+		return DAEMON_EXIT_USAGE;
+	}
+	struct store *st = daemon_store(d);
+	if (!st) {
+		printf("store: unavailable\n");
+		return 1;
+	}
+	char day[11], prefix[64];
+	struct status_ctx s = { .st = st };
+	int collectors = 0;
+
+	tlsrpt_utc_day(time(NULL), day);
+	snprintf(prefix, sizeof(prefix), "pw:tlsrpt:pol:%s:", day);
+	printf("sessions today (UTC %s, all hosts sharing store %s):\n", day, store_backend(st));
+	store_scan(st, prefix, status_policy, &s);
+	if (s.n == 0)
+		printf("  none yet\n");
+	printf("collectors (reports of the last minute):\n");
+	store_scan(st, "pw:tlsrpt:status:", status_collector, &collectors);
+	if (collectors == 0)
+		printf("  none running\n");
+	return s.n || collectors ? DAEMON_EXIT_OK : 1;
+}
+
+const struct daemon_cmd tlsrpt_commands[] = {
+	{ "ingest-log", "FILE|-", "count the TLS sessions of a Postfix 3.7-3.9 mail log",
+	  tlsrpt_cmd_ingest, DAEMON_NEEDS_CONF | DAEMON_NEEDS_STORE, NULL },
+	{ "status", "", "today's sessions per policy domain and the running collectors",
+	  tlsrpt_cmd_status, DAEMON_NEEDS_STORE, NULL },
+	{ NULL, NULL, NULL, NULL, 0, NULL },
+};

@@ -1,0 +1,108 @@
+/* conf: tlsrpt's config table (tlsrpt.conf(5)) and the snapshot built from it. The report
+ * keys (organization_name, contact_info, report_from, sendmail, report_time, resolver,
+ * ca_file) are read and checked here; the collector uses listen_mode and sending_ip.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tlsrpt.h"
+#include "xalloc.h"
+
+static const struct cfg_key tlsrpt_keys[] = {
+	{ "listen_mode", CFG_STRING, "0660", 0, 0, 0, NULL,
+	  "mode of the collector socket (octal): Postfix's smtp must be able to write" },
+	{ "organization_name", CFG_STRING, "", 0, 0, 0, NULL,
+	  "organization-name of the reports (RFC 8460 section 4.4)" },
+	{ "contact_info", CFG_STRING, "", 0, 0, 0, NULL,
+	  "contact-info of the reports: an address, no mailto:" },
+	{ "report_from", CFG_STRING, "", 0, 0, 0, NULL, "envelope and From: of report mail" },
+	{ "sendmail", CFG_STRING, "/usr/sbin/sendmail", 0, 0, 0, NULL,
+	  "the sendmail program report mail is handed to" },
+	{ "report_time", CFG_STRING, "00:30", 0, 0, 0, NULL, "when the daily reports go out (UTC)" },
+	{ "logfile", CFG_STRING, "", 0, 0, 0, NULL,
+	  "Postfix 3.7-3.9: a mail log to follow, or journal" },
+	{ "sending_ip", CFG_STRING, "", 0, 0, 0, NULL,
+	  "this host's outgoing address, for failure details (logs do not show it)" },
+	{ "resolver", CFG_STRING, "", 0, 0, 0, NULL,
+	  "DNS forwarders addr[@port]; empty: the nameservers of /etc/resolv.conf" },
+	{ "ca_file", CFG_STRING, "", 0, 0, 0, NULL,
+	  "CA certificates for https report upload (PEM); empty: the system CA store" },
+	CFG_KEY_END,
+};
+
+/* An octal mode of at most 0777. */
+static int tlsrpt_mode_parse(const char *s, unsigned *mode)
+{
+	char *end;
+	if (!*s || strspn(s, "01234567") != strlen(s))
+		return -EINVAL;
+	unsigned long m = strtoul(s, &end, 8);
+	if (m > 0777)
+		return -EINVAL;
+	*mode = (unsigned)m;
+	return 0;
+}
+
+/* HH:MM, 24-hour. */
+static int tlsrpt_time_parse(const char *s)
+{
+	if (strlen(s) != 5 || s[2] != ':' || strspn(s, "0123456789:") != 5)
+		return -EINVAL;
+	int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+	return h < 24 && m < 60 ? 0 : -EINVAL;
+}
+
+static int tlsrpt_check_key(const char *section, const char *key, const char *value,
+                            struct buf *err)
+{
+	unsigned mode;
+	if (section)
+		return 0;
+	if (strcmp(key, "listen_mode") == 0 && tlsrpt_mode_parse(value, &mode) < 0) {
+		buf_add_line(err, "listen_mode: '%s' is not an octal mode like 0660", value);
+		return -EINVAL;
+	}
+	if (strcmp(key, "report_time") == 0 && tlsrpt_time_parse(value) < 0) {
+		buf_add_line(err, "report_time: '%s' is not HH:MM (UTC)", value);
+		return -EINVAL;
+	}
+	if (strcmp(key, "contact_info") == 0 && strncmp(value, "mailto:", 7) == 0) {
+		buf_add_line(err, "contact_info: an address, without mailto:");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct cfg_default tlsrpt_daemon_defaults[] = {
+	{ "listen", "unix:/var/spool/postfix/run/tlsrpt/tlsrpt.sock" },
+	{ "user", "tlsrpt" },
+	{ NULL, NULL },
+};
+
+const struct cfg_schema tlsrpt_schema = {
+	.base = daemon_keys,
+	.base_defaults = tlsrpt_daemon_defaults,
+	.global = tlsrpt_keys,
+	.check = tlsrpt_check_key,
+};
+
+struct tlsrpt_conf *tlsrpt_conf_build(const struct cfg *cfg, struct buf *err)
+{
+	struct tlsrpt_conf *c = xcalloc(1, sizeof(*c));
+	const char *ip = cfg_str(cfg, NULL, "sending_ip");
+
+	(void)err;
+	c->sending_ip = *ip ? xstrdup(ip) : NULL;
+	if (tlsrpt_mode_parse(cfg_str(cfg, NULL, "listen_mode"), &c->listen_mode) < 0)
+		c->listen_mode = 0660;
+	return c;
+}
+
+void tlsrpt_conf_free(struct tlsrpt_conf *c)
+{
+	if (!c)
+		return;
+	free(c->sending_ip);
+	free(c);
+}

@@ -1,0 +1,34 @@
+/* tlsrpt: what tlsrpt's glue files share: the config table and snapshot (conf.c), the
+ * datagram collector (collector.c), the counters (aggregate.h) and the subcommands
+ * (commands.c). The pure parsers are datagram.h and logscan.h.
+ */
+#ifndef POSTWARDEN_TLSRPT_H
+#define POSTWARDEN_TLSRPT_H
+
+#include "aggregate.h"
+#include "cfg.h"
+#include "daemon.h"
+#include "server_dgram.h"
+
+extern const struct cfg_schema tlsrpt_schema;
+extern const struct daemon_cmd tlsrpt_commands[];
+extern const struct server_dgram_ops tlsrpt_dgram_ops;
+
+/* The snapshot built from the config (daemon_conf->priv). */
+struct tlsrpt_conf {
+	char *sending_ip; /* NULL when not configured */
+	unsigned listen_mode;
+};
+
+struct tlsrpt_conf *tlsrpt_conf_build(const struct cfg *cfg, struct buf *err);
+void tlsrpt_conf_free(struct tlsrpt_conf *c);
+
+/* collector.c: the process's counters (one table), the tick that flushes them, and the
+ * socket mode applied once started. */
+struct tlsrpt_agg *tlsrpt_counters(void);
+void tlsrpt_started(struct daemon *d);
+void tlsrpt_tick(struct daemon *d, bool stopping);
+/* tlsrpt_flush() - add the counters to the store now; log one line on failure. */
+int tlsrpt_flush(struct store *st);
+
+#endif
