@@ -53,7 +53,7 @@ struct mtasts_entry {
 	bool queued; /* queued or being resolved: @res belongs to the worker */
 	bool loaded; /* the store was consulted */
 	int waiters;
-	uint64_t gen;  /* completed resolves */
+	uint64_t gen;    /* completed resolves */
 	char *answer[2]; /* OK data per enum sts_format; NULL = NOTFOUND */
 	int64_t serve_until, refresh_at, last_used; /* monotonic ms */
 	long recorded_day; /* UTC day the policy in force was last recorded */
@@ -188,7 +188,8 @@ int mtasts_cache_answer(struct daemon *d, const char *domain, enum sts_format fm
 	pthread_mutex_unlock(&mc.lock);
 	atomic_fetch_add(answered ? &mc_waits : &mc_timeouts, 1);
 	if (!answered)
-		log_notice("%s: no answer within fetch_timeout: NOTFOUND (discovery goes on)", domain);
+		log_notice("%s: no answer within fetch_timeout: NOTFOUND (discovery goes on)",
+		           domain);
 	return rc;
 }
 
@@ -216,7 +217,8 @@ static void mtasts_times(const struct mtasts_result *r, const struct mtasts_conf
 	case MTASTS_DANE:
 	case MTASTS_DANE_ONLY:
 		*serve_until = now + MTASTS_DANE_SERVE_S * 1000LL;
-		*refresh_at = now + (r->dane_failed ? MTASTS_DNS_RETRY_S : MTASTS_RECHECK_S) * 1000LL;
+		*refresh_at =
+		        now + (r->dane_failed ? MTASTS_DNS_RETRY_S : MTASTS_RECHECK_S) * 1000LL;
 		return;
 	case MTASTS_FAILED:
 		retry = r->fail_type ? MTASTS_RETRY_S : MTASTS_DNS_RETRY_S;
@@ -229,7 +231,8 @@ static void mtasts_times(const struct mtasts_result *r, const struct mtasts_conf
 	if (r->have_policy) {
 		int64_t left = r->fetched_s + (int64_t)r->policy.max_age - (int64_t)time(NULL);
 		*serve_until = now + (left > 0 ? left : 0) * 1000;
-		*refresh_at = now + (r->refresh_failed ? MTASTS_RETRY_S : MTASTS_RECHECK_S) * 1000LL;
+		*refresh_at =
+		        now + (r->refresh_failed ? MTASTS_RETRY_S : MTASTS_RECHECK_S) * 1000LL;
 		if (*refresh_at > *serve_until)
 			*refresh_at = *serve_until;
 		return;

@@ -147,11 +147,12 @@ static void mtasts_check_resolver(const struct cfg *cfg, const struct mtasts_con
 		                     name, dns_error_str(rc));
 	else if (rc == DNS_BOGUS)
 		daemon_check_problem(ck, DAEMON_EXIT_UNAVAIL,
-		                     "resolver: DNSSEC bogus for %s (wrong trust anchor?): %s", name,
-		                     res->why_bogus ? res->why_bogus : "no reason given");
+		                     "resolver: DNSSEC bogus for %s (wrong trust anchor?): %s",
+		                     name, res->why_bogus ? res->why_bogus : "no reason given");
 	else
 		printf("resolver: answers for %s (%s)\n", name,
-		       res->sec == DNS_SEC_SECURE ? "validated" : "NOT validated: check trust_anchor");
+		       res->sec == DNS_SEC_SECURE ? "validated"
+		                                  : "NOT validated: check trust_anchor");
 	dns_result_free(res);
 }
 
@@ -187,7 +188,8 @@ static int mtasts_cmd_check(struct daemon *d, int argc, char **argv)
 				line = nl ? nl + 1 : NULL;
 			}
 		} else {
-			printf("DANE: Postfix applies it (smtp_dns_support_level = dnssec, resolver "
+			printf("DANE: Postfix applies it (smtp_dns_support_level = dnssec, "
+			       "resolver "
 			       "sets AD)\n");
 		}
 	}

@@ -40,8 +40,8 @@ static int mtasts_check_key(const char *section, const char *key, const char *va
 {
 	if (!section && strcmp(key, "connect_to") == 0) {
 		const char *colon = strrchr(value, ':');
-		if (!colon || colon == value || !colon[1] || strspn(colon + 1, "0123456789") !=
-		                                                     strlen(colon + 1)) {
+		if (!colon || colon == value || !colon[1] ||
+		    strspn(colon + 1, "0123456789") != strlen(colon + 1)) {
 			buf_add_line(err, "connect_to: expected HOST:PORT, got '%s'", value);
 			return -EINVAL;
 		}
@@ -73,8 +73,9 @@ static struct dns *mtasts_conf_dns(const struct cfg *cfg, int timeout_ms, struct
 	};
 	struct dns *dns = dns_new(&o);
 	if (!dns)
-		buf_add_line(err, "resolver: cannot set up DNS (forwarder '%s', trust anchor %s): %s",
-		           o.forwarder, o.trust_anchor, strerror(errno));
+		buf_add_line(err,
+		             "resolver: cannot set up DNS (forwarder '%s', trust anchor %s): %s",
+		             o.forwarder, o.trust_anchor, strerror(errno));
 	return dns;
 }
 

@@ -143,9 +143,10 @@ int mtasts_danecheck(const struct cfg *cfg, struct buf *why)
 		             rc == -EIO ? "failed (no Postfix configuration?)" : strerror(-rc));
 		bad++;
 	} else if (strcmp(level, "dnssec") != 0) {
-		buf_add_line(why, "Postfix has smtp_dns_support_level = %s, not dnssec: it would not "
-		                "apply DANE (set it in main.cf)",
-		           *level ? level : "(empty)");
+		buf_add_line(why,
+		             "Postfix has smtp_dns_support_level = %s, not dnssec: it would not "
+		             "apply DANE (set it in main.cf)",
+		             *level ? level : "(empty)");
 		bad++;
 	}
 	const char *ta = cfg_str(cfg, NULL, "trust_anchor");
@@ -153,16 +154,17 @@ int mtasts_danecheck(const struct cfg *cfg, struct buf *why)
 		ta = MTASTS_ROOT_KEY;
 	rc = danecheck_anchor_name(ta, name, sizeof(name));
 	if (rc < 0) {
-		buf_add_line(why, "trust anchor %s: no record (%s)", ta,
-		           strerror(-rc));
+		buf_add_line(why, "trust anchor %s: no record (%s)", ta, strerror(-rc));
 		return -EINVAL;
 	}
 	rc = danecheck_ad(name);
 	if (rc <= 0) {
-		buf_add_line(why,
-		             "the resolver of /etc/resolv.conf gave %s for the signed name '%s': Postfix "
-		             "would see no DNSSEC (use a validating resolver and `options trust-ad`)",
-		             rc < 0 ? "no answer" : "no AD bit", name);
+		buf_add_line(
+		        why,
+		        "the resolver of /etc/resolv.conf gave %s for the signed name '%s': "
+		        "Postfix "
+		        "would see no DNSSEC (use a validating resolver and `options trust-ad`)",
+		        rc < 0 ? "no answer" : "no AD bit", name);
 		bad++;
 	}
 	return bad ? -EINVAL : 0;

@@ -36,7 +36,8 @@ enum mtasts_txt_outcome mtasts_txt_lookup(struct dns *dns, const char *domain,
 		return MTASTS_TXT_FAILED;
 	}
 	if (rc != DNS_ANSWER) {
-		buf_printf(why, "TXT %s: %s", name, rc == DNS_NXDOMAIN ? "NXDOMAIN" : "no TXT record");
+		buf_printf(why, "TXT %s: %s", name,
+		           rc == DNS_NXDOMAIN ? "NXDOMAIN" : "no TXT record");
 		dns_result_free(res);
 		return MTASTS_TXT_NONE;
 	}

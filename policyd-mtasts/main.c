@@ -46,10 +46,11 @@ int main(int argc, char **argv)
 		.tick = mtasts_cache_tick,
 		.tick_ms = 5000,
 		.commands = mtasts_commands,
-		.extra_help = "SIGHUP or SIGUSR1 reloads the configuration; SIGTERM stops once the\n"
-		              "queries being answered are done.\n"
-		              "In main.cf: smtp_tls_policy_maps = socketmap:unix:private/mtasts:postfix\n"
-		              "See policyd-mtasts(8), policyd-mtasts.conf(5).\n",
+		.extra_help =
+		        "SIGHUP or SIGUSR1 reloads the configuration; SIGTERM stops once the\n"
+		        "queries being answered are done.\n"
+		        "In main.cf: smtp_tls_policy_maps = socketmap:unix:private/mtasts:postfix\n"
+		        "See policyd-mtasts(8), policyd-mtasts.conf(5).\n",
 	};
 	return daemon_main(&spec, argc, argv);
 }

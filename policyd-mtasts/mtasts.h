@@ -50,9 +50,9 @@ void mtasts_conf_free(struct mtasts_conf *c);
 
 /* How a domain's answer was reached, for `query`, the debug log and the cache. */
 enum mtasts_kind {
-	MTASTS_NONE,      /* NOTFOUND: no policy (no TXT, mode none/testing, or DANE off and none) */
-	MTASTS_FAILED,    /* NOTFOUND: discovery failed and no unexpired policy was cached */
-	MTASTS_DANE,      /* "dane" */
+	MTASTS_NONE,   /* NOTFOUND: no policy (no TXT, mode none/testing, or DANE off and none) */
+	MTASTS_FAILED, /* NOTFOUND: discovery failed and no unexpired policy was cached */
+	MTASTS_DANE,   /* "dane" */
 	MTASTS_DANE_ONLY, /* "dane-only" */
 	MTASTS_ENFORCE,   /* "secure match=..." from a policy in mode enforce */
 };

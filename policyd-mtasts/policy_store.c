@@ -29,8 +29,7 @@ int mtasts_store_policy_put(struct store *st, const char *domain, const struct m
 	if (!r->have_policy || left <= 0)
 		return 0;
 	json_t *o = json_pack("{s:s,s:I,s:s%}", "id", r->id, "fetched", (json_int_t)r->fetched_s,
-	                      "policy", r->policy.text ? r->policy.text : "",
-	                      r->policy.text_len);
+	                      "policy", r->policy.text ? r->policy.text : "", r->policy.text_len);
 	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	if (!text)

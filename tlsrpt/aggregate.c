@@ -113,8 +113,8 @@ static uint64_t agg_detail_hash(const struct tlsrpt_detail *d)
 {
 	char code[8];
 	snprintf(code, sizeof(code), "%d", (int)d->result);
-	const char *f[] = { code,           d->sending_ip, d->mx_host,   d->mx_helo,
-		            d->receiving_ip, d->reason,     d->additional };
+	const char *f[] = { code,      d->sending_ip, d->mx_host, d->mx_helo, d->receiving_ip,
+		            d->reason, d->additional };
 	uint64_t h = FNV_OFFSET;
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		h = agg_fnv(h, f[i] ? f[i] : "\x02");
@@ -152,9 +152,9 @@ static char *agg_detail_json(const struct tlsrpt_detail *d)
 	const struct {
 		const char *k, *v;
 	} f[] = {
-		{ "sending-mta-ip", d->sending_ip },      { "receiving-mx-hostname", d->mx_host },
-		{ "receiving-mx-helo", d->mx_helo },      { "receiving-ip", d->receiving_ip },
-		{ "failure-reason-code", d->reason },     { "additional-information", d->additional },
+		{ "sending-mta-ip", d->sending_ip },  { "receiving-mx-hostname", d->mx_host },
+		{ "receiving-mx-helo", d->mx_helo },  { "receiving-ip", d->receiving_ip },
+		{ "failure-reason-code", d->reason }, { "additional-information", d->additional },
 	};
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		if (f[i].v && *f[i].v)
@@ -245,8 +245,8 @@ int tlsrpt_agg_add(struct tlsrpt_agg *a, const struct tlsrpt_event *ev)
 		}
 		p->failure++;
 		for (size_t k = 0; k < pol->n_details && rc == 0; k++)
-			rc = agg_detail_add(a, p, agg_detail_hash(&pol->details[k]), &pol->details[k],
-			                    NULL, 1);
+			rc = agg_detail_add(a, p, agg_detail_hash(&pol->details[k]),
+			                    &pol->details[k], NULL, 1);
 	}
 	if (rc < 0)
 		a->st.dropped++;
@@ -293,7 +293,8 @@ static int agg_write(struct store *st, struct agg_pol *p)
 		snprintf(key, sizeof(key), "pw:tlsrpt:det:%s:%s:%016" PRIx64 ":%016" PRIx64, p->day,
 		         p->domain, p->ph, d->dh);
 		snprintf(field, sizeof(field), "d:%016" PRIx64, d->dh);
-		if (d->json && (rc = store_set(st, key, d->json, strlen(d->json), TLSRPT_AGG_TTL_S)) < 0)
+		if (d->json &&
+		    (rc = store_set(st, key, d->json, strlen(d->json), TLSRPT_AGG_TTL_S)) < 0)
 			return rc;
 		if ((rc = store_hincrby(st, cnt, field, d->n, NULL)) < 0)
 			return rc;

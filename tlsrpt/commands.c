@@ -28,7 +28,7 @@
 
 /* policyd-mtasts' record of a domain's policy on one day, kept for the sessions that follow. */
 struct ingest_policy {
-	char *key; /* "<day>:<domain>" */
+	char *key;   /* "<day>:<domain>" */
 	json_t *rec; /* NULL: none recorded */
 };
 
@@ -79,12 +79,11 @@ static void ingest_policy(const char *domain, struct tlsrpt_policy *p, void *arg
 	if (!json_is_array(lines))
 		return;
 	p->type = TLSRPT_POLICY_STS;
-	json_array_foreach (lines, i, v)
-		if (json_is_string(v) && p->n_strings < TLSRPT_POLICY_STRINGS_MAX)
-			p->strings[p->n_strings++] = json_string_value(v);
-	json_array_foreach (mx, i, v)
-		if (json_is_string(v) && p->n_mx < TLSRPT_MX_HOSTS_MAX)
-			p->mx[p->n_mx++] = json_string_value(v);
+	json_array_foreach(lines, i,
+	                   v) if (json_is_string(v) && p->n_strings < TLSRPT_POLICY_STRINGS_MAX)
+	        p->strings[p->n_strings++] = json_string_value(v);
+	json_array_foreach(mx, i, v) if (json_is_string(v) && p->n_mx < TLSRPT_MX_HOSTS_MAX)
+	        p->mx[p->n_mx++] = json_string_value(v);
 }
 
 static void ingest_emit(const struct tlsrpt_event *ev, void *arg)
@@ -112,8 +111,8 @@ static int tlsrpt_cmd_ingest(struct daemon *d, int argc, char **argv)
 	struct daemon_conf *dc = daemon_conf_get(d);
 	const struct tlsrpt_conf *c = dc->priv;
 	struct ingest in = { .st = daemon_store(d), .agg = tlsrpt_agg_new(0) };
-	long long ref = in_stdin || !S_ISREG(sb.st_mode) ? (long long)time(NULL)
-	                                                 : (long long)sb.st_mtime;
+	long long ref =
+	        in_stdin || !S_ISREG(sb.st_mode) ? (long long)time(NULL) : (long long)sb.st_mtime;
 	struct logscan *ls = logscan_new(ref, c->sending_ip, ingest_emit, &in);
 	logscan_set_policy(ls, ingest_policy, &in);
 	in.day_time = ref;

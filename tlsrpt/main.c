@@ -32,10 +32,11 @@ int main(int argc, char **argv)
 		.tick = tlsrpt_tick,
 		.tick_ms = 5000,
 		.commands = tlsrpt_commands,
-		.extra_help = "SIGHUP or SIGUSR1 reloads the configuration; SIGTERM stops once every\n"
-		              "datagram received is counted and in the store.\n"
-		              "In main.cf (Postfix >= 3.10): smtp_tlsrpt_enable = yes,\n"
-		              "smtp_tlsrpt_socket_name = run/tlsrpt/tlsrpt.sock\n",
+		.extra_help =
+		        "SIGHUP or SIGUSR1 reloads the configuration; SIGTERM stops once every\n"
+		        "datagram received is counted and in the store.\n"
+		        "In main.cf (Postfix >= 3.10): smtp_tlsrpt_enable = yes,\n"
+		        "smtp_tlsrpt_socket_name = run/tlsrpt/tlsrpt.sock\n",
 	};
 	return daemon_main(&spec, argc, argv);
 }

@@ -86,8 +86,8 @@ static struct hash_ctx counts(struct store *st, const char *cnt_prefix_key)
 }
 
 /* The cnt key of the one policy stored for @day/@domain. */
-static void policy_keys(struct store *st, const char *day, const char *domain, char *cnt,
-                        size_t n, char *json, size_t jn)
+static void policy_keys(struct store *st, const char *day, const char *domain, char *cnt, size_t n,
+                        char *json, size_t jn)
 {
 	char prefix[128];
 	struct scan_ctx c = { 0 };
@@ -137,7 +137,8 @@ START_TEST(test_counts_and_json)
 	store_scan(st, "pw:tlsrpt:det:2025-12-04:d1.test:", scan_one, &d);
 	ck_assert_int_eq(d.n, 1);
 	o = json_loads(d.val, 0, NULL);
-	ck_assert_str_eq(json_string_value(json_object_get(o, "result-type")), "certificate-expired");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "result-type")),
+	                 "certificate-expired");
 	ck_assert_str_eq(json_string_value(json_object_get(o, "failure-reason-code")),
 	                 "certificate has expired");
 	ck_assert_str_eq(json_string_value(json_object_get(o, "receiving-ip")), "127.0.18.25");
