@@ -19,7 +19,8 @@
 # 5 s (negative: 1 s) so runtime changes show quickly. Executable form: dns.sh up|down DIR,
 # dns.sh add DIR "RR", dns.sh del DIR NAME TYPE. Missing knotd/keymgr/knotc/unbound/dig: exit 77.
 # DNS_UNBOUND_PORT=53 puts unbound on 127.0.0.1:53, for a resolv.conf in a private network
-# namespace (glibc's resolver knows no other port).
+# namespace (glibc's resolver knows no other port). DNS_LOG_QUERIES=1 makes unbound log every
+# query it receives (log-queries) to DIR/unbound.log: "info: ADDR NAME. TYPE IN" lines.
 
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -121,6 +122,7 @@ server:
   cache-max-ttl: 5
   cache-max-negative-ttl: 1
   qname-minimisation: no
+  log-queries: $([ "${DNS_LOG_QUERIES:-0}" = 1 ] && echo yes || echo no)
 stub-zone:
   name: "example.test"
   stub-addr: $auth
