@@ -27,7 +27,8 @@
 # dns.sh add DIR "RR", dns.sh del DIR NAME TYPE. Missing knotd/keymgr/knotc/unbound/dig: exit 77.
 # DNS_UNBOUND_PORT=53 puts unbound on port 53, for a resolv.conf (glibc's resolver knows
 # no other port): in a private network namespace, or on another loopback address given as
-# DNS_UNBOUND_ADDR (default 127.0.0.1).
+# DNS_UNBOUND_ADDR (default 127.0.0.1). DNS_LOG_QUERIES=1 makes unbound log every query it
+# receives (log-queries) to DIR/unbound.log: "info: ADDR NAME. TYPE IN" lines.
 
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -129,6 +130,7 @@ server:
   cache-max-ttl: 5
   cache-max-negative-ttl: 1
   qname-minimisation: no
+  log-queries: $([ "${DNS_LOG_QUERIES:-0}" = 1 ] && echo yes || echo no)
 stub-zone:
   name: "example.test"
   stub-addr: $auth
