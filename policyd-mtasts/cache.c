@@ -35,6 +35,7 @@
 #include "clock.h"
 #include "log.h"
 #include "mtasts.h"
+#include "socketmap.h"
 #include "store.h"
 #include "xalloc.h"
 
@@ -54,7 +55,8 @@ struct mtasts_entry {
 	bool loaded; /* the store was consulted */
 	int waiters;
 	uint64_t gen;    /* completed resolves */
-	char *answer[2]; /* OK data per enum sts_format; NULL = NOTFOUND */
+	char *answer[2]; /* the whole OK reply (a netstring) per enum sts_format; NULL: NOTFOUND */
+	size_t answer_len[2];
 	int64_t serve_until, refresh_at, last_used; /* monotonic ms */
 	long recorded_day; /* UTC day the policy in force was last recorded */
 	struct mtasts_result res;
@@ -128,13 +130,12 @@ static void mtasts_entry_free(struct mtasts_entry *e)
 	free(e);
 }
 
-/* Copy the answer of @e in @fmt into @out. Under mc.lock. */
+/* Append the reply of @e in @fmt to @out. Under mc.lock. */
 static int mtasts_copy(const struct mtasts_entry *e, enum sts_format fmt, struct buf *out)
 {
-	const char *a = e->answer[fmt];
-	if (!a)
+	if (!e->answer[fmt])
 		return 0;
-	buf_puts(out, a);
+	buf_append(out, e->answer[fmt], e->answer_len[fmt]);
 	return 1;
 }
 
@@ -193,16 +194,22 @@ int mtasts_cache_answer(struct daemon *d, const char *domain, enum sts_format fm
 	return rc;
 }
 
-/* The answer texts of @r, NULL for NOTFOUND. */
-static void mtasts_texts(const struct mtasts_result *r, const char *domain, char *text[2])
+/* The OK replies of @r (whole netstrings, made once here so that a query from memory is a
+ * copy), NULL for NOTFOUND. */
+static void mtasts_texts(const struct mtasts_result *r, const char *domain, char *text[2],
+                         size_t len[2])
 {
 	for (int f = 0; f < 2; f++) {
-		struct buf b;
+		struct buf b, reply;
 		buf_init(&b);
+		buf_init(&reply);
 		int rc = mtasts_answer_text(r, (enum sts_format)f, domain, &b);
+		if (rc > 0 && socketmap_reply_ok(&reply, b.data, b.len) < 0)
+			rc = -EMSGSIZE;
 		if (rc < 0)
 			log_errx("%s: the answer does not fit a socketmap reply: NOTFOUND", domain);
-		text[f] = rc > 0 ? buf_steal(&b, NULL) : NULL;
+		text[f] = rc > 0 ? buf_steal(&reply, &len[f]) : NULL;
+		buf_fini(&reply);
 		buf_fini(&b);
 	}
 }
@@ -283,8 +290,9 @@ static void mtasts_work(struct mtasts_entry *e)
 	log_debug("%s: %s (%s)", e->domain, mtasts_kind_name(e->res.kind), buf_cstr(&e->res.how));
 
 	char *text[2];
+	size_t len[2] = { 0, 0 };
 	int64_t serve_until, refresh_at;
-	mtasts_texts(&e->res, e->domain, text);
+	mtasts_texts(&e->res, e->domain, text, len);
 	mtasts_times(&e->res, c, clock_mono_ms(), &serve_until, &refresh_at);
 
 	pthread_mutex_lock(&mc.lock);
@@ -292,6 +300,8 @@ static void mtasts_work(struct mtasts_entry *e)
 	free(e->answer[1]);
 	e->answer[0] = text[0];
 	e->answer[1] = text[1];
+	e->answer_len[0] = len[0];
+	e->answer_len[1] = len[1];
 	e->serve_until = serve_until;
 	e->refresh_at = refresh_at;
 	e->ready = true;

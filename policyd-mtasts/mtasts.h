@@ -118,10 +118,11 @@ struct mtasts_stats {
 int mtasts_cache_start(struct daemon *d);
 void mtasts_cache_stop(void);
 /**
- * mtasts_cache_answer() - the answer for @domain in @fmt, into @out (OK data).
+ * mtasts_cache_answer() - the answer for @domain in @fmt: its whole socketmap OK reply (a
+ * netstring) appended to @out, or nothing for NOTFOUND.
  * Answers from memory when it can; otherwise hands the domain to a worker and waits for it
  * up to the snapshot's fetch_timeout.
- * Return: 1 OK data in @out, 0 NOTFOUND.
+ * Return: 1 an OK reply appended, 0 NOTFOUND (the caller answers it).
  */
 int mtasts_cache_answer(struct daemon *d, const char *domain, enum sts_format fmt, struct buf *out);
 /* mtasts_cache_tick() - queue due refreshes, drop idle entries, write status and records. */

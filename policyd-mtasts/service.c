@@ -17,7 +17,6 @@ static void mtasts_answer(struct daemon *d, const struct socketmap_request *req,
 {
 	enum sts_format fmt;
 	char domain[MTASTS_DOMAIN_MAX];
-	struct buf data;
 
 	if (sts_format_from_name(req->name, req->name_len, &fmt) < 0) {
 		socketmap_reply_perm(out, "unknown map name (use postfix or postfix-tlsrpt)");
@@ -27,12 +26,8 @@ static void mtasts_answer(struct daemon *d, const struct socketmap_request *req,
 		socketmap_reply_notfound(out);
 		return;
 	}
-	buf_init(&data);
-	if (mtasts_cache_answer(d, domain, fmt, &data) > 0)
-		socketmap_reply_ok(out, data.data, data.len);
-	else
+	if (mtasts_cache_answer(d, domain, fmt, out) == 0)
 		socketmap_reply_notfound(out);
-	buf_fini(&data);
 }
 
 static void mtasts_conn(struct daemon *d, struct server_conn *c)
