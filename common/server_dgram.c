@@ -2,9 +2,10 @@
  *
  * Threads: serve() starts a receive thread and a worker thread, then waits for the stop
  * on the daemon's condition and wakes the receiver through an eventfd. The receive thread
- * polls the socket and the eventfd and reads with MSG_DONTWAIT until EAGAIN; each datagram
- * is copied (malloc, its own length) into a ring of iovecs under dg.lock, or counted as
- * dropped when the ring is full: it never waits on the worker while serving. Only its
+ * polls the socket and the eventfd and reads with recvmmsg(MSG_DONTWAIT) until EAGAIN; each
+ * datagram is copied (malloc, its own length) and the copies of one recvmmsg() go into a
+ * ring of iovecs under one hold of dg.lock, or are counted as dropped when the ring is
+ * full: it never waits on the worker while serving. Only its
  * final drain at a stop waits for room, since the socket is then shut and nothing new can
  * arrive. The worker takes up to SERVER_DGRAM_BATCH_MAX iovecs under the lock, calls
  * batch() without it, then frees them; once the receiver is done and the ring is empty it
@@ -71,56 +72,93 @@ size_t server_dgram_queued(void)
 	return n;
 }
 
-/* server_dgram_enqueue() - queue a copy of @p/@n. @wait: block for room (the final drain
- * only), else drop when full. Return true if queued. */
-static bool server_dgram_enqueue(const char *p, size_t n, bool wait)
-{
-	bool queued = false;
+/* The receive side's buffers: up to SERVER_DGRAM_RECV_VEC datagrams per recvmmsg(), each
+ * in a buffer of dgram_max bytes (fewer when that would pass SERVER_DGRAM_RECV_BYTES). */
+#define SERVER_DGRAM_RECV_VEC 64
+#define SERVER_DGRAM_RECV_BYTES (4UL * 1024 * 1024)
 
-	pthread_mutex_lock(&dg.lock);
-	while (wait && (dg.count == dg.qmax || dg.bytes + n > dg.bytes_max) && dg.count > 0)
-		pthread_cond_wait(&dg.space, &dg.lock);
-	if (dg.count < dg.qmax && (dg.bytes + n <= dg.bytes_max || dg.count == 0)) {
-		struct iovec *slot = &dg.ring[(dg.head + dg.count) % dg.qmax];
-		slot->iov_base = xmalloc(n ? n : 1);
-		memcpy(slot->iov_base, p, n);
-		slot->iov_len = n;
-		dg.bytes += n;
-		if (dg.count++ == 0)
-			pthread_cond_signal(&dg.data);
-		queued = true;
-	}
-	pthread_mutex_unlock(&dg.lock);
-	return queued;
+struct server_dgram_rx {
+	size_t vec;
+	char *bufs;
+	struct iovec iov[SERVER_DGRAM_RECV_VEC];
+	struct mmsghdr mm[SERVER_DGRAM_RECV_VEC];
+	void *copy[SERVER_DGRAM_RECV_VEC];
+	size_t len[SERVER_DGRAM_RECV_VEC];
+};
+
+static void server_dgram_rx_init(struct server_dgram_rx *rx)
+{
+	size_t vec = SERVER_DGRAM_RECV_BYTES / dg.dgram_max;
+	rx->vec = vec < 1 ? 1 : vec > SERVER_DGRAM_RECV_VEC ? SERVER_DGRAM_RECV_VEC : vec;
+	rx->bufs = xmalloc(rx->vec * dg.dgram_max);
+	for (size_t i = 0; i < rx->vec; i++)
+		rx->iov[i] = (struct iovec){ rx->bufs + i * dg.dgram_max, dg.dgram_max };
 }
 
-/* server_dgram_recv_one() - take one datagram from the socket into the queue (or count
- * it). Return 1 when one was taken, 0 when none is waiting (EAGAIN), or -errno. */
-static int server_dgram_recv_one(char *buf, bool wait)
+/* server_dgram_enqueue() - queue the @n copies in @rx (taking them); those that find the
+ * ring full are freed and counted as dropped. @wait: block for room instead (the final
+ * drain only). */
+static void server_dgram_enqueue(struct server_dgram_rx *rx, size_t n, bool wait)
 {
-	struct iovec iov = { buf, dg.dgram_max };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t k;
+	size_t queued = 0;
 
+	pthread_mutex_lock(&dg.lock);
+	for (size_t i = 0; i < n; i++) {
+		size_t k = rx->len[i];
+		while (wait && (dg.count == dg.qmax || dg.bytes + k > dg.bytes_max) && dg.count > 0)
+			pthread_cond_wait(&dg.space, &dg.lock);
+		if (dg.count == dg.qmax || (dg.bytes + k > dg.bytes_max && dg.count > 0))
+			break;
+		struct iovec *slot = &dg.ring[(dg.head + dg.count) % dg.qmax];
+		*slot = (struct iovec){ rx->copy[i], k };
+		rx->copy[i] = NULL;
+		dg.bytes += k;
+		if (dg.count++ == 0)
+			pthread_cond_signal(&dg.data);
+		queued++;
+	}
+	pthread_mutex_unlock(&dg.lock);
+	atomic_fetch_add(&dg.received, queued);
+	if (queued == n)
+		return;
+	for (size_t i = queued; i < n; i++)
+		free(rx->copy[i]);
+	atomic_fetch_add(&dg.dropped_full, n - queued);
+	if (log_ratelimit(&dg.full_stamp, 60))
+		log_warnx("queue full (%zu datagrams): dropping datagrams", dg.qmax);
+}
+
+/* server_dgram_recv() - take what the socket holds, up to rx->vec datagrams, into the
+ * queue (or count them). Return how many were taken (0: none waiting), or -errno. */
+static int server_dgram_recv(struct server_dgram_rx *rx, bool wait)
+{
+	size_t n = 0;
+	int k;
+
+	for (size_t i = 0; i < rx->vec; i++)
+		rx->mm[i] =
+		        (struct mmsghdr){ .msg_hdr = { .msg_iov = &rx->iov[i], .msg_iovlen = 1 } };
 	do
-		k = recvmsg(dg.fd, &msg, MSG_DONTWAIT);
+		k = recvmmsg(dg.fd, rx->mm, (unsigned)rx->vec, MSG_DONTWAIT, NULL);
 	while (k < 0 && errno == EINTR);
 	if (k < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
-	if (msg.msg_flags & MSG_TRUNC) {
-		atomic_fetch_add(&dg.truncated, 1);
-		if (log_ratelimit(&dg.trunc_stamp, 60))
-			log_warnx("a datagram longer than %zu bytes was dropped", dg.dgram_max);
-		return 1;
+	for (int i = 0; i < k; i++) {
+		if (rx->mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			atomic_fetch_add(&dg.truncated, 1);
+			if (log_ratelimit(&dg.trunc_stamp, 60))
+				log_warnx("a datagram longer than %zu bytes was dropped",
+				          dg.dgram_max);
+			continue;
+		}
+		size_t len = rx->mm[i].msg_len;
+		rx->copy[n] = xmalloc(len ? len : 1);
+		memcpy(rx->copy[n], rx->iov[i].iov_base, len);
+		rx->len[n++] = len;
 	}
-	if (server_dgram_enqueue(buf, (size_t)k, wait)) {
-		atomic_fetch_add(&dg.received, 1);
-	} else {
-		atomic_fetch_add(&dg.dropped_full, 1);
-		if (log_ratelimit(&dg.full_stamp, 60))
-			log_warnx("queue full (%zu datagrams): dropping datagrams", dg.qmax);
-	}
-	return 1;
+	if (n)
+		server_dgram_enqueue(rx, n, wait);
+	return k;
 }
 
 /* server_dgram_close() - close the socket; remove its file if we made it and it is ours. */
@@ -137,7 +175,7 @@ static void server_dgram_close(void)
 /* server_dgram_final_drain() - at a stop: what the kernel accepted is read and queued,
  * waiting for room if need be. A socket we bound is shut for reading first, so the drain
  * ends; systemd's is drained until empty or the stop deadline. */
-static void server_dgram_final_drain(char *buf)
+static void server_dgram_final_drain(struct server_dgram_rx *rx)
 {
 	int64_t end = clock_mono_ms() + daemon_stop_deadline_ms(dg.d);
 	unsigned long long before = atomic_load(&dg.received);
@@ -145,7 +183,7 @@ static void server_dgram_final_drain(char *buf)
 
 	if (dg.bound && shutdown(dg.fd, SHUT_RD) < 0)
 		log_warn("shutdown of the datagram socket");
-	while ((r = server_dgram_recv_one(buf, true)) == 1)
+	while ((r = server_dgram_recv(rx, true)) > 0)
 		if (!dg.bound && clock_mono_ms() > end)
 			break;
 	if (r < 0)
@@ -158,7 +196,8 @@ static void server_dgram_final_drain(char *buf)
 static void *server_dgram_recv_thread(void *arg)
 {
 	(void)arg;
-	char *buf = xmalloc(dg.dgram_max);
+	struct server_dgram_rx *rx = xcalloc(1, sizeof(*rx));
+	server_dgram_rx_init(rx);
 
 	for (;;) {
 		struct pollfd p[2] = { { dg.fd, POLLIN, 0 }, { dg.wake, POLLIN, 0 } };
@@ -173,7 +212,7 @@ static void *server_dgram_recv_thread(void *arg)
 			continue;
 		if (p[1].revents)
 			break;
-		while ((r = server_dgram_recv_one(buf, false)) == 1)
+		while ((r = server_dgram_recv(rx, false)) > 0)
 			;
 		if (r < 0) {
 			if (log_ratelimit(&dg.err_stamp, 60))
@@ -182,9 +221,10 @@ static void *server_dgram_recv_thread(void *arg)
 			nanosleep(&ts, NULL);
 		}
 	}
-	server_dgram_final_drain(buf);
+	server_dgram_final_drain(rx);
 	server_dgram_close();
-	free(buf);
+	free(rx->bufs);
+	free(rx);
 	pthread_mutex_lock(&dg.lock);
 	dg.recv_done = true;
 	pthread_cond_signal(&dg.data);
