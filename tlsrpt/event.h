@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define TLSRPT_DOMAIN_MAX 255       /* a domain name, without the final dot */
+#define TLSRPT_DOMAIN_MAX 255        /* a domain name, without the final dot */
 #define TLSRPT_POLICY_STRINGS_MAX 64 /* policy-string entries kept (STS lines, TLSA records) */
 #define TLSRPT_MX_HOSTS_MAX 64
 #define TLSRPT_DETAILS_MAX 32 /* failure details of one policy in one event */
@@ -43,12 +43,12 @@ enum tlsrpt_result {
 /* One failure-details entry (RFC 8460 section 4.3); every string optional. */
 struct tlsrpt_detail {
 	enum tlsrpt_result result;
-	const char *sending_ip;     /* sending-mta-ip */
-	const char *mx_host;        /* receiving-mx-hostname */
-	const char *mx_helo;        /* receiving-mx-helo */
-	const char *receiving_ip;   /* receiving-ip */
-	const char *reason;         /* failure-reason-code */
-	const char *additional;     /* additional-information */
+	const char *sending_ip;   /* sending-mta-ip */
+	const char *mx_host;      /* receiving-mx-hostname */
+	const char *mx_helo;      /* receiving-mx-helo */
+	const char *receiving_ip; /* receiving-ip */
+	const char *reason;       /* failure-reason-code */
+	const char *additional;   /* additional-information */
 };
 
 /* The policy a session was judged under, with its outcome. */
@@ -66,9 +66,9 @@ struct tlsrpt_policy {
 
 /* One delivery attempt's TLS outcome: a datagram carries one or more policies. */
 struct tlsrpt_event {
-	long long time;      /* Unix seconds (UTC) when it happened: picks the report day */
-	const char *domain;  /* the destination (policy) domain, lower case */
-	const char *tlsrpt;  /* the TLSRPT TXT record text if the sender knew it, else NULL */
+	long long time;     /* Unix seconds (UTC) when it happened: picks the report day */
+	const char *domain; /* the destination (policy) domain, lower case */
+	const char *tlsrpt; /* the TLSRPT TXT record text if the sender knew it, else NULL */
 	size_t n_policies;
 	struct tlsrpt_policy policies[TLSRPT_POLICIES_MAX];
 };
