@@ -429,8 +429,10 @@ static void ls_emit(struct logscan *ls, const struct ls_session *s, const char *
 	ev->domain = domain;
 	ev->tlsrpt = NULL;
 	ev->n_policies = 1;
-	memset(pol, 0, sizeof(*pol));
 	pol->type = TLSRPT_POLICY_NONE;
+	pol->domain = NULL;
+	pol->n_strings = 0;
+	pol->n_mx = 0;
 	if (ls->policy)
 		ls->policy(domain, pol, ls->policy_arg);
 	if (pol->n_strings > TLSRPT_POLICY_STRINGS_MAX)
