@@ -919,6 +919,8 @@ int logscan_line(struct logscan *ls, const char *line, size_t len)
 	case LS_SKIP:
 		break;
 	}
+	if (p && p->n == 0 && !p->vf && p->key[0] == '\0')
+		ls_proc_remove(ls, (size_t)(ls_find_slot(ls, pid) - ls->slots));
 	if (rc >= 0)
 		return rc;
 malformed:

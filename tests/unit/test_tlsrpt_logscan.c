@@ -345,12 +345,11 @@ START_TEST(tlsrpt_lines)
 	t_feed(ls, H
 	       "[700]: Verified TLS connection established to mail.example.com[192.0.2.7]:25: " EST
 	       "\n" H "[700]: TLSRPT: status=success, domain=example.com, "
-	              "receiving_mx=mail.example.com[192.0.2.7]\n" H
+	       "receiving_mx=mail.example.com[192.0.2.7]\n" H
 	       "[700]: 9F1: to=<u@example.com>, relay=mail.example.com[192.0.2.7]:25, " DELAYS
 	       ", dsn=2.0.0, status=sent (250 2.0.0 Ok)\n" H
 	       "[701]: certificate verification failed for mx.example.net[192.0.2.8]:25: "
-	       "self-signed certificate\n" H
-	       "[701]: TLSRPT: status=failure, domain=Example.NET, "
+	       "self-signed certificate\n" H "[701]: TLSRPT: status=failure, domain=Example.NET, "
 	       "receiving_mx=mx.example.net[192.0.2.8], failure_type=validation_failure, "
 	       "failure_reason=self-signed_certificate\n" H
 	       "[701]: Untrusted TLS connection established to mx.example.net[192.0.2.8]:25: " EST
@@ -432,7 +431,7 @@ START_TEST(verification_results)
 	       ", dsn=4.7.5, status=deferred (Server certificate not verified)\n"
 	       /* two complaints about one handshake: one session, the first complaint */
 	       H "[902]: server certificate verification failed for mx1.c.test[192.0.2.3]:25: "
-	         "certificate has expired\n" H
+	       "certificate has expired\n" H
 	       "[902]: server certificate verification failed for mx1.c.test[192.0.2.3]:25: "
 	       "num=62:hostname mismatch\n" H
 	       "[902]: Untrusted TLS connection established to mx1.c.test[192.0.2.3]:25: " EST
@@ -449,7 +448,7 @@ START_TEST(verification_results)
 	       ", dsn=4.7.5, status=deferred (Cannot start TLS: handshake failure)\n"
 	       /* dane-only, no TLSA records: no connection, dane-required once per delivery */
 	       H "[905]: B6: to=<a@g.test>, relay=none, delay=0.01, delays=0/0/0.01/0, dsn=4.7.5, "
-	         "status=deferred (no TLSA records found)\n" H
+	       "status=deferred (no TLSA records found)\n" H
 	       "[905]: B6: to=<b@g.test>, relay=none, delay=0.01, delays=0/0/0.01/0, dsn=4.7.5, "
 	       "status=deferred (no TLSA records found)\n");
 	T_EXPECT("a.test fail 205 mx1.a.test 192.0.2.1 no matching DANE TLSA records",
