@@ -196,6 +196,20 @@ START_TEST(year_rollover)
 	ck_assert_int_eq(t_time_of(ref, "Jan  1 00:05:00"), t_utc(2027, 1, 1, 0, 5, 0));
 	/* a line a few hours "ahead" of the reference (clock skew) stays in its year */
 	ck_assert_int_eq(t_time_of(ref, "Jan  1 03:00:00"), t_utc(2027, 1, 1, 3, 0, 0));
+	/* a follower moves its reference on: the same date is then this year's */
+	{
+		struct logscan *ls = t_new(t_utc(2026, 12, 31, 23, 0, 0));
+		const char *l = "Jan  1 00:05:00 sender postfix/smtp[7]: Verified TLS connection "
+		                "established to mx.d.test[192.0.2.1]:25: x";
+		const char *to = "Jan  1 00:05:00 sender postfix/smtp[7]: 1A: to=<u@d.test>, "
+		                 "relay=mx.d.test[192.0.2.1]:25, dsn=2.0.0, status=sent (250 Ok)";
+		logscan_set_ref_time(ls, t_utc(2027, 1, 1, 0, 6, 0));
+		logscan_line(ls, l, strlen(l));
+		logscan_line(ls, to, strlen(to));
+		ck_assert_uint_eq(t_n, 1);
+		ck_assert_int_eq(t_time[0], t_utc(2027, 1, 1, 0, 5, 0));
+		logscan_free(ls);
+	}
 	/* a reference in June: December is last year's */
 	ck_assert_int_eq(t_time_of(t_utc(2027, 6, 1, 0, 0, 0), "Dec  2 23:55:00"),
 	                 t_utc(2026, 12, 2, 23, 55, 0));
@@ -460,6 +474,35 @@ START_TEST(verification_results)
 }
 END_TEST
 
+START_TEST(unfinished_handshakes)
+{
+	struct logscan *ls = t_new(T_REF);
+
+	t_tz("UTC");
+	/* a complaint with no handshake line after it is still one failed session */
+	t_feed(ls, H "[980]: server certificate verification failed for "
+	             "mx1.d3.test[127.0.18.27]:25: certificate has expired\n" H
+	             "[980]: G1: to=<u@d3.test>, relay=mx1.d3.test[127.0.18.27]:25, " DELAYS
+	             ", dsn=4.7.5, status=deferred (Server certificate not verified)\n");
+	/* a complaint about one peer, then a handshake with another: two sessions */
+	t_feed(ls,
+	       H "[981]: server certificate verification failed for mx1.d4.test[127.0.18.28]:25: "
+	         "num=62:hostname mismatch\n" H
+	         "[981]: Verified TLS connection established to mx2.d4.test[127.0.18.29]:25: " EST
+	         "\n" H "[981]: G2: to=<u@d4.test>, relay=mx2.d4.test[127.0.18.29]:25, " DELAYS
+	         ", dsn=2.0.0, status=sent (250 2.0.0 Ok)\n");
+	/* a tlsproxy complaint two minutes old does not taint a later handshake */
+	t_feed(ls, "Dec  2 23:53:00 sender postfix/tlsproxy[982]: server certificate verification "
+	           "failed for mx1.d5.test[127.0.18.30]:25: self-signed certificate\n" H
+	           "[983]: Verified TLS connection established to mx1.d5.test[127.0.18.30]:25: " EST
+	           "\n" H "[983]: G3: to=<u@d5.test>, relay=mx1.d5.test[127.0.18.30]:25, " DELAYS
+	           ", dsn=2.0.0, status=sent (250 2.0.0 Ok)\n");
+	T_EXPECT("d3.test fail 204 mx1.d3.test 127.0.18.27",
+	         "d4.test fail 202 mx1.d4.test 127.0.18.28", "d4.test ok", "d5.test ok");
+	logscan_free(ls);
+}
+END_TEST
+
 static void t_policy(const char *domain, struct tlsrpt_policy *p, void *arg)
 {
 	static const char *const lines[] = { "version: STSv1", "mode: enforce", "mx: mx1.d1.test",
@@ -668,5 +711,5 @@ END_TEST
 
 CHECK_MAIN("tlsrpt_logscan", captured_log, timestamp_forms, year_rollover, time_zone,
            three_recipients, mx_fallback, tlsproxy, reused, starttls_not_offered, tlsrpt_lines,
-           interleaved, verification_results, policy_and_sending_ip, service_names,
-           stale_and_finish, bounded, garbage)
+           interleaved, verification_results, unfinished_handshakes, policy_and_sending_ip,
+           service_names, stale_and_finish, bounded, garbage)
