@@ -4,8 +4,8 @@
  *           session is the one policyd-mtasts recorded for its domain that day (sts), else
  *           no-policy-found. Syslog dates take their year from the file's modification time
  *           (stdin: now). Progress on stderr every million lines; a summary at the end.
- *   status  today's counters per policy domain from the store, and what each running
- *           collector reported in the last minute
+ *   status [DAY]  the counters per policy domain of DAY (YYYY-MM-DD, UTC; default today)
+ *           from the store, and what each running collector reported in the last minute
  * Exit codes: 0; 1 (ingest-log: the store did not take the counts; status: nothing found);
  * 64 usage; 66 the log cannot be read; 78 config error.
  */
@@ -207,9 +207,9 @@ static int status_collector(const char *key, const char *val, size_t len, void *
 
 static int tlsrpt_cmd_status(struct daemon *d, int argc, char **argv)
 {
-	(void)argv;
-	if (argc > 1) {
-		fprintf(stderr, "usage: tlsrpt status\n");
+	struct tm tm;
+	if (argc > 2 || (argc == 2 && (strlen(argv[1]) != 10 || !strptime(argv[1], "%Y-%m-%d", &tm)))) {
+		fprintf(stderr, "usage: tlsrpt status [YYYY-MM-DD]\n");
 		return DAEMON_EXIT_USAGE;
 	}
 	struct store *st = daemon_store(d);
@@ -221,9 +221,12 @@ static int tlsrpt_cmd_status(struct daemon *d, int argc, char **argv)
 	struct status_ctx s = { .st = st };
 	int collectors = 0;
 
-	tlsrpt_utc_day(time(NULL), day);
+	if (argc == 2)
+		snprintf(day, sizeof(day), "%s", argv[1]);
+	else
+		tlsrpt_utc_day(time(NULL), day);
 	snprintf(prefix, sizeof(prefix), "pw:tlsrpt:pol:%s:", day);
-	printf("sessions today (UTC %s, all hosts sharing store %s):\n", day, store_backend(st));
+	printf("sessions on %s (UTC; all hosts sharing store %s):\n", day, store_backend(st));
 	store_scan(st, prefix, status_policy, &s);
 	if (s.n == 0)
 		printf("  none yet\n");
@@ -237,7 +240,7 @@ static int tlsrpt_cmd_status(struct daemon *d, int argc, char **argv)
 const struct daemon_cmd tlsrpt_commands[] = {
 	{ "ingest-log", "FILE|-", "count the TLS sessions of a Postfix 3.7-3.9 mail log",
 	  tlsrpt_cmd_ingest, DAEMON_NEEDS_CONF | DAEMON_NEEDS_STORE, NULL },
-	{ "status", "", "today's sessions per policy domain and the running collectors",
+	{ "status", "[YYYY-MM-DD]", "a day's sessions per policy domain and the running collectors",
 	  tlsrpt_cmd_status, DAEMON_NEEDS_STORE, NULL },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };
