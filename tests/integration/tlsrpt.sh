@@ -34,6 +34,8 @@ SOCK=$D/run/tlsrpt.sock
 	echo "group = $G"
 	echo "store = lmdb:$D/state"
 	echo "sending_ip = 192.0.2.1"
+	echo "organization_name = Test Org"
+	echo "contact_info = tlsrpt@sender.test"
 } >"$D/t.conf"
 
 start() {
@@ -86,6 +88,21 @@ hn_check "a second collector (another host of the fleet) starts" start
 hn_check "  100 more STS failures" send "$CORPUS/captured-d1-sts-failure" 100
 hn_check "  stops with exit 0" stop_wait
 hn_check "  counts add up in the store: failure 400" row d1.test sts 0 400
+
+mkdir -p "$D/out"
+chown "$U:$G" "$D/out" # the command runs as the service user
+hn_check "report --dry-run --out: today's reports built" \
+	bash -c '"$0" -c "$1" report --day "$2" --dry-run --out "$3/out" >"$3/report.out" 2>&1' \
+	"$T" "$D/t.conf" "$today" "$D"
+hn_check "  d1.test: RFC 8460 members, 400 failures, file name and gzip" \
+	python3 "$(dirname "$0")/tlsrpt_report_check.py" "$D/out" "$SRC/tests/data/tlsrpt-reporter-report-d1.json" d1.test 400 0
+hn_check "  d2.test: 300 successes" \
+	python3 "$(dirname "$0")/tlsrpt_report_check.py" "$D/out" "$SRC/tests/data/tlsrpt-reporter-report-d1.json" d2.test 0 300
+hn_check "  d1.test's detail: certificate-expired, as the datagram said" \
+	grep -q '"result-type": "certificate-expired"' "$D/report.out"
+hn_check "  printed as JSON with the organization name" grep -q '"organization-name": "Test Org"' "$D/report.out"
+hn_check "report without --dry-run is refused (sending is not in this version)" \
+	bash -c '"$0" -c "$1" report --day "$2" >/dev/null 2>&1; [ $? = 64 ]' "$T" "$D/t.conf" "$today"
 
 LOG=$SRC/tests/data/postfix-3.7.11-tls-maillog.txt
 cp "$LOG" "$D/maillog"
