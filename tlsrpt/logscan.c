@@ -11,18 +11,19 @@
  * of their own and switch the stream to them alone. doc/protocols.md, "Postfix 3.7 smtp
  * TLS log lines", has the observed formats and every decision taken here.
  *
- * Pure: no I/O, no clock (the caller passes the reference time), no logging; mktime()
- * reads the process's TZ. Bounded: LOGSCAN_PIDS_MAX process entries, fixed-size strings
- * (longer values are cut), LOGSCAN_SESSIONS_MAX waiting sessions per process. One thread.
+ * Pure: no I/O, no clock (the caller passes the reference time), no logging; timestamps
+ * are logtime.c's (mktime() reads the process's TZ). Bounded: LOGSCAN_PIDS_MAX process entries,
+ * fixed-size strings (longer values are cut), LOGSCAN_SESSIONS_MAX waiting sessions per process.
+ * One thread.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "logscan.h"
+#include "logtime.h"
 #include "xalloc.h"
 
 #define LS_HOST_MAX 256
@@ -66,8 +67,7 @@ struct ls_proxy_fail {
 };
 
 struct logscan {
-	long long ref_time;
-	int ref_year; /* local year of ref_time, minus 1900 */
+	struct logtime clock; /* line timestamps to UTC */
 	char *sending_ip;
 	logscan_emit_fn emit;
 	void *emit_arg;
@@ -81,9 +81,6 @@ struct logscan {
 	struct ls_proc *slots[LS_SLOTS];
 	struct ls_proxy_fail proxy[LS_PROXY_RING];
 	size_t proxy_next;
-	/* time conversion cache: the UTC second of the last local minute converted */
-	unsigned long long tcache_key;
-	long long tcache_val;
 	struct ls_session tlsrpt_sess; /* a TLSRPT: line's session */
 	char domain[TLSRPT_DOMAIN_MAX + 1];
 	struct tlsrpt_event ev;
@@ -108,21 +105,6 @@ static void ls_copy(char *dst, size_t cap, const char *src, size_t n)
 		n = cap - 1;
 	memcpy(dst, src, n);
 	dst[n] = '\0';
-}
-
-static int ls_digits(const char *p, size_t n, size_t want, int *out)
-{
-	int v = 0;
-
-	if (n < want)
-		return -1;
-	for (size_t i = 0; i < want; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		v = v * 10 + (p[i] - '0');
-	}
-	*out = v;
-	return 0;
 }
 
 static bool ls_host_char(char c)
@@ -168,128 +150,6 @@ static size_t ls_peer_port_parse(const char *p, size_t n, struct ls_peer *peer)
 static bool ls_peer_eq(const struct ls_peer *a, const struct ls_peer *b)
 {
 	return strcmp(a->host, b->host) == 0 && strcmp(a->ip, b->ip) == 0;
-}
-
-/* --- time ------------------------------------------------------------------------ */
-
-static long long ls_days_from_civil(long long y, int m, int d)
-{
-	y -= m <= 2;
-	long long era = (y >= 0 ? y : y - 399) / 400;
-	long long yoe = y - era * 400;
-	long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static long long ls_local_minute(int year, int mon, int day, int hour, int min)
-{
-	struct tm tm = { .tm_year = year,
-		         .tm_mon = mon - 1,
-		         .tm_mday = day,
-		         .tm_hour = hour,
-		         .tm_min = min,
-		         .tm_isdst = -1 };
-	return (long long)mktime(&tm);
-}
-
-/* ls_local_to_utc() - a local wall-clock minute (year -1: infer it from ref_time). */
-static long long ls_local_to_utc(struct logscan *ls, int year, int mon, int day, int hour, int min)
-{
-	unsigned long long key =
-	        ((((unsigned long long)(year + 1) * 16 + (unsigned)mon) * 32 + (unsigned)day) * 32 +
-	         (unsigned)hour) *
-	                64 +
-	        (unsigned)min + 1;
-	long long t;
-
-	if (key == ls->tcache_key)
-		return ls->tcache_val;
-	if (year >= 0) {
-		t = ls_local_minute(year - 1900, mon, day, hour, min);
-	} else {
-		t = ls_local_minute(ls->ref_year, mon, day, hour, min);
-		if (t > ls->ref_time + LOGSCAN_YEAR_SLACK)
-			t = ls_local_minute(ls->ref_year - 1, mon, day, hour, min);
-	}
-	ls->tcache_key = key;
-	ls->tcache_val = t;
-	return t;
-}
-
-static int ls_month(const char *p)
-{
-	static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-
-	for (int m = 0; m < 12; m++)
-		if (memcmp(p, names + 3 * m, 3) == 0)
-			return m + 1;
-	return 0;
-}
-
-static int ls_hms(const char *p, size_t n, int *h, int *mi, int *s)
-{
-	if (n < 8 || p[2] != ':' || p[5] != ':' || ls_digits(p, 2, 2, h) ||
-	    ls_digits(p + 3, 2, 2, mi) || ls_digits(p + 6, 2, 2, s) || *h > 23 || *mi > 59 ||
-	    *s > 60)
-		return -1;
-	return 0;
-}
-
-/* ls_time_parse() - the timestamp opening a line: "Dec  2 23:55:00", "Dec 02 23:55:00" or
- * "2026-12-02T23:55:00[.frac][Z|+hhmm|+hh:mm]". Return: bytes used, or 0. */
-static size_t ls_time_parse(struct logscan *ls, const char *p, size_t n, long long *out)
-{
-	int y, mo, d, h, mi, s;
-	size_t i;
-
-	if (n >= 15 && p[0] >= 'A' && p[0] <= 'Z') {
-		if ((mo = ls_month(p)) == 0 || p[3] != ' ')
-			return 0;
-		i = 4;
-		if (p[i] == ' ')
-			i++;
-		if (ls_digits(p + i, n - i, 2, &d) == 0)
-			i += 2;
-		else if (ls_digits(p + i, n - i, 1, &d) == 0)
-			i += 1;
-		else
-			return 0;
-		if (d < 1 || d > 31 || i >= n || p[i] != ' ' ||
-		    ls_hms(p + i + 1, n - i - 1, &h, &mi, &s))
-			return 0;
-		*out = ls_local_to_utc(ls, -1, mo, d, h, mi) + s;
-		return i + 9;
-	}
-	if (n < 19 || ls_digits(p, 4, 4, &y) || p[4] != '-' || ls_digits(p + 5, 2, 2, &mo) ||
-	    p[7] != '-' || ls_digits(p + 8, 2, 2, &d) || p[10] != 'T' ||
-	    ls_hms(p + 11, n - 11, &h, &mi, &s) || mo < 1 || mo > 12 || d < 1 || d > 31 || y < 1970)
-		return 0;
-	i = 19;
-	if (i < n && (p[i] == '.' || p[i] == ',')) {
-		for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++)
-			;
-	}
-	if (i < n && p[i] == 'Z') {
-		*out = (ls_days_from_civil(y, mo, d) * 24 + h) * 3600 + mi * 60 + s;
-		return i + 1;
-	}
-	if (i < n && (p[i] == '+' || p[i] == '-')) {
-		int oh, om;
-		size_t j = i + 1;
-		if (ls_digits(p + j, n - j, 2, &oh))
-			return 0;
-		j += 2;
-		if (j < n && p[j] == ':')
-			j++;
-		if (ls_digits(p + j, n - j, 2, &om) || oh > 23 || om > 59)
-			return 0;
-		long long off = (oh * 60 + om) * 60LL * (p[i] == '-' ? -1 : 1);
-		*out = (ls_days_from_civil(y, mo, d) * 24 + h) * 3600 + mi * 60 + s - off;
-		return j + 2;
-	}
-	*out = ls_local_to_utc(ls, y, mo, d, h, mi) + s;
-	return i;
 }
 
 /* --- the process table ------------------------------------------------------------- */
@@ -881,7 +741,7 @@ int logscan_line(struct logscan *ls, const char *line, size_t len)
 	if (prog == LS_PROG_TLSPROXY && kind != LS_VERIFY_FAIL && kind != LS_TLSRPT)
 		return 0;
 
-	size_t tn = ls_time_parse(ls, line, b, &t);
+	size_t tn = logtime_parse(&ls->clock, line, b, &t);
 	if (tn == 0 || tn >= b || line[tn] != ' ')
 		goto malformed;
 	size_t h = tn + 1;
@@ -932,12 +792,7 @@ malformed:
 
 void logscan_set_ref_time(struct logscan *ls, long long ref_time)
 {
-	time_t rt = (time_t)ref_time;
-	struct tm tm;
-
-	ls->ref_time = ref_time;
-	ls->ref_year = localtime_r(&rt, &tm) ? tm.tm_year : 70;
-	ls->tcache_key = 0;
+	logtime_init(&ls->clock, ref_time);
 }
 
 struct logscan *logscan_new(long long ref_time, const char *sending_ip, logscan_emit_fn emit,

@@ -10,11 +10,11 @@
 #include <stddef.h>
 
 #include "event.h"
+#include "logtime.h"
 
 #define LOGSCAN_PIDS_MAX 4096     /* smtp processes tracked at once; the oldest is evicted */
 #define LOGSCAN_SESSIONS_MAX 8    /* sessions of one process waiting for their domain */
 #define LOGSCAN_STALE_SECONDS 900 /* a session whose to= line has not come by then is dropped */
-#define LOGSCAN_YEAR_SLACK 86400  /* a syslog date this far past the reference is last year's */
 
 struct logscan;
 
@@ -39,7 +39,7 @@ struct logscan_stats {
  * logscan_new() - a parser for one log stream.
  * @ref_time: Unix time that dates syslog lines (which carry no year): the log file's
  *            mtime, or now when following; a date later than it (by more than
- *            LOGSCAN_YEAR_SLACK) is taken from the year before. Local times are converted
+ *            LOGTIME_YEAR_SLACK) is taken from the year before. Local times are converted
  *            to UTC with the process's time zone (TZ).
  * @sending_ip: the sending-mta-ip to put in failure details, or NULL (copied).
  * @emit: called once per event, in the order the sessions are resolved.
