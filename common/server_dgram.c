@@ -425,6 +425,8 @@ static void server_dgram_abandon(struct daemon *d)
 {
 	(void)d;
 	server_dgram_close();
+	free(dg.ring);
+	dg.ring = NULL;
 }
 
 static const struct daemon_runner server_dgram_daemon_runner = {
