@@ -117,8 +117,8 @@ static void server_dgram_enqueue(struct server_dgram_rx *rx, size_t n, bool wait
 			pthread_cond_signal(&dg.data);
 		queued++;
 	}
+	atomic_fetch_add(&dg.received, queued); /* before the worker can count them handled */
 	pthread_mutex_unlock(&dg.lock);
-	atomic_fetch_add(&dg.received, queued);
 	if (queued == n)
 		return;
 	for (size_t i = queued; i < n; i++)
@@ -425,6 +425,8 @@ static void server_dgram_abandon(struct daemon *d)
 {
 	(void)d;
 	server_dgram_close();
+	free(dg.ring);
+	dg.ring = NULL;
 }
 
 static const struct daemon_runner server_dgram_daemon_runner = {

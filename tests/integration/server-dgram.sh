@@ -7,7 +7,7 @@
 # datagram counted as truncated, not fatal; a second instance refused (69); SIGTERM right
 # after a burst into a slow worker: every accepted datagram handled before the exit (0);
 # a full queue counted as drops (received + dropped = sent); the socket file removed at
-# exit; a stale one (after SIGKILL) replaced.
+# exit; a stale one (after SIGKILL) replaced; systemd socket activation (--datagram).
 set -u
 . "${POSTWARDEN_HARNESS:-$(dirname "$0")/../harness}/lib.sh"
 . "$HN_HARNESS/notify.sh"
@@ -158,5 +158,33 @@ hn_check "and counts" wait_count e stale 7
 kill -TERM "$E"
 exit_status "$E"
 hn_check "exit 0, socket removed" test $? -eq 0 -a ! -e "$D/run/e.sock"
+
+# --- systemd socket activation: the inherited datagram socket is adopted, `listen =` is not
+# bound, the datagram that woke the daemon is counted; a hand run beside it exits 69
+# (systemd-socket-activate passes only the environment given with -E)
+if command -v systemd-socket-activate >/dev/null 2>&1; then
+	conf act "unix:$D/run/not-bound.sock"
+	: >"$D/act.out"
+	chmod 666 "$D/act.out"
+	systemd-socket-activate --datagram -E DGRAMD_OUT="$D/act.out" -l "$D/run/act.sock" \
+		"$DGRAMD" -f -c "$D/act.conf" >>"$D/act.log" 2>&1 &
+	APID=$!
+	hn_on_exit hn_stop "$APID"
+	hn_wait 10 test -S "$D/run/act.sock"
+	out=$(python3 "$SEND" "$D/run/act.sock" send 50 act)
+	hn_check "socket activation: 50 datagrams sent ($out)" test "$out" = "sent 50 lost 0"
+	hn_check "socket activation: all 50 counted" wait_count act act 50
+	hn_check "socket activation: fd adopted" grep -q 'listening on systemd datagram socket fd 3' "$D/act.log"
+	hn_check "socket activation: listen = not bound" test ! -e "$D/run/not-bound.sock"
+	conf hand "unix:$D/run/act.sock"
+	timeout 10 "$DGRAMD" -f -c "$D/hand.conf" >"$D/hand.log" 2>&1
+	hn_check "hand run beside the socket-activated one exits 69" test $? -eq 69
+	kill -TERM "$APID"
+	exit_status "$APID"
+	hn_check "socket activation: SIGTERM, exit 0" test $? -eq 0
+	hn_check "socket activation: systemd's socket file is left alone" test -S "$D/run/act.sock"
+else
+	hn_skip "socket activation" "systemd-socket-activate not installed"
+fi
 
 hn_summary
