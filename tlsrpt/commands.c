@@ -4,9 +4,15 @@
  *           session is the one policyd-mtasts recorded for its domain that day (sts), else
  *           no-policy-found. Syslog dates take their year from the file's modification time
  *           (stdin: now). Progress on stderr every million lines; a summary at the end.
- *   status  today's counters per policy domain from the store, and what each running
- *           collector reported in the last minute
- * Exit codes: 0; 1 (ingest-log: the store did not take the counts; status: nothing found);
+ *   status [DAY]  the counters per policy domain of DAY (YYYY-MM-DD, UTC; default today)
+ *           from the store, and what each running collector reported in the last minute
+ *   report --day D [--domain D] --dry-run [--out DIR]
+ *           the day's RFC 8460 reports (report.c) built from the store, one per policy
+ *           domain, printed as JSON, and written gzip-compressed to DIR under their RFC 8460
+ *           file names; a dry run looks nothing up, sends nothing and keeps no report-id
+ *           (sending is not in this version yet)
+ * Exit codes: 0; 1 (ingest-log: the store did not take the counts; status: nothing found;
+ * report: a report could not be built or written);
  * 64 usage; 66 the log cannot be read; 78 config error.
  */
 #include <errno.h>
@@ -19,6 +25,7 @@
 
 #include "log.h"
 #include "logscan.h"
+#include "report.h"
 #include "store.h"
 #include "tlsrpt.h"
 #include "xalloc.h"
@@ -206,9 +213,9 @@ static int status_collector(const char *key, const char *val, size_t len, void *
 
 static int tlsrpt_cmd_status(struct daemon *d, int argc, char **argv)
 {
-	(void)argv;
-	if (argc > 1) {
-		fprintf(stderr, "usage: tlsrpt status\n");
+	struct tm tm;
+	if (argc > 2 || (argc == 2 && (strlen(argv[1]) != 10 || !strptime(argv[1], "%Y-%m-%d", &tm)))) {
+		fprintf(stderr, "usage: tlsrpt status [YYYY-MM-DD]\n");
 		return DAEMON_EXIT_USAGE;
 	}
 	struct store *st = daemon_store(d);
@@ -220,9 +227,12 @@ static int tlsrpt_cmd_status(struct daemon *d, int argc, char **argv)
 	struct status_ctx s = { .st = st };
 	int collectors = 0;
 
-	tlsrpt_utc_day(time(NULL), day);
+	if (argc == 2)
+		snprintf(day, sizeof(day), "%s", argv[1]);
+	else
+		tlsrpt_utc_day(time(NULL), day);
 	snprintf(prefix, sizeof(prefix), "pw:tlsrpt:pol:%s:", day);
-	printf("sessions today (UTC %s, all hosts sharing store %s):\n", day, store_backend(st));
+	printf("sessions on %s (UTC; all hosts sharing store %s):\n", day, store_backend(st));
 	store_scan(st, prefix, status_policy, &s);
 	if (s.n == 0)
 		printf("  none yet\n");
@@ -233,10 +243,128 @@ static int tlsrpt_cmd_status(struct daemon *d, int argc, char **argv)
 	return s.n || collectors ? DAEMON_EXIT_OK : 1;
 }
 
+struct report_args {
+	const char *day, *domain, *out;
+	bool dry_run;
+};
+
+static int report_parse_args(int argc, char **argv, struct report_args *a)
+{
+	long long b, e;
+	memset(a, 0, sizeof(*a));
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0)
+			a->dry_run = true;
+		else if (strcmp(argv[i], "--day") == 0 && i + 1 < argc)
+			a->day = argv[++i];
+		else if (strcmp(argv[i], "--domain") == 0 && i + 1 < argc)
+			a->domain = argv[++i];
+		else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+			a->out = argv[++i];
+		else
+			return -EINVAL;
+	}
+	return a->day && tlsrpt_day_bounds(a->day, &b, &e) == 0 ? 0 : -EINVAL;
+}
+
+/* Write @gz to DIR/@name (mode 0640). Return 0 or -errno. */
+static int report_write(const char *dir, const char *name, const struct buf *gz)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "wxe");
+	if (!f)
+		return -errno;
+	size_t n = fwrite(gz->data, 1, gz->len, f);
+	int rc = fclose(f) == 0 && n == gz->len ? 0 : -EIO;
+	if (rc == 0)
+		printf("wrote %s (%zu bytes)\n", path, gz->len);
+	return rc;
+}
+
+/* One domain's report: built, printed, written to --out. Return 0, 1 (nothing), -errno. */
+static int report_one(struct store *st, const struct report_args *a,
+                      const struct tlsrpt_report_meta *meta, const char *domain)
+{
+	char id[320], name[1024];
+	json_t *rep = NULL;
+	struct buf err, gz;
+	int rc = tlsrpt_report_id(st, a->day, domain, !a->dry_run, id, sizeof(id));
+	if (rc < 0) {
+		fprintf(stderr, "tlsrpt: %s: report-id: %s\n", domain, strerror(-rc));
+		return rc;
+	}
+	buf_init(&err);
+	buf_init(&gz);
+	rc = tlsrpt_report_build(st, a->day, domain, id, meta, &rep, &err);
+	if (rc < 0)
+		fprintf(stderr, "tlsrpt: %s: %s\n", domain, buf_cstr(&err));
+	if (rc == 0) {
+		tlsrpt_report_filename(meta, domain, a->day, id, name, sizeof(name));
+		char *text = json_dumps(rep, JSON_INDENT(2));
+		printf("# %s\n%s\n", name, text ? text : "");
+		free(text);
+		if (a->out && (rc = tlsrpt_report_gzip(rep, &gz)) == 0 &&
+		    (rc = report_write(a->out, name, &gz)) < 0)
+			fprintf(stderr, "tlsrpt: %s/%s: %s\n", a->out, name, strerror(-rc));
+	}
+	json_decref(rep);
+	buf_fini(&gz);
+	buf_fini(&err);
+	return rc;
+}
+
+static int tlsrpt_cmd_report(struct daemon *d, int argc, char **argv)
+{
+	struct report_args a;
+	if (report_parse_args(argc, argv, &a) < 0) {
+		fprintf(stderr, "usage: tlsrpt report --day YYYY-MM-DD [--domain D] [--dry-run] "
+		                "[--out DIR]\n");
+		return DAEMON_EXIT_USAGE;
+	}
+	if (!a.dry_run) {
+		fprintf(stderr, "tlsrpt: sending reports is not in this version yet: use --dry-run "
+		                "(and --out DIR for the .json.gz files)\n");
+		return DAEMON_EXIT_USAGE;
+	}
+	struct store *st = daemon_store(d);
+	if (!st) {
+		fprintf(stderr, "tlsrpt: the store cannot be opened\n");
+		return DAEMON_EXIT_UNAVAIL;
+	}
+	struct daemon_conf *dc = daemon_conf_get(d);
+	struct tlsrpt_report_meta meta = {
+		.organization_name = cfg_str(dc->cfg, NULL, "organization_name"),
+		.contact_info = cfg_str(dc->cfg, NULL, "contact_info"),
+	};
+	char **domains = NULL;
+	size_t n = 0;
+	int rc = 0, made = 0;
+	if (a.domain) {
+		rc = report_one(st, &a, &meta, a.domain);
+		made += rc == 0;
+	} else if ((rc = tlsrpt_report_domains(st, a.day, &domains, &n)) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			int r = report_one(st, &a, &meta, domains[i]);
+			made += r == 0;
+			if (r < 0)
+				rc = r;
+		}
+	}
+	tlsrpt_report_domains_free(domains);
+	fprintf(stderr, "tlsrpt: %d report%s for %s (dry run: nothing sent or marked)\n", made,
+	        made == 1 ? "" : "s", a.day);
+	daemon_conf_put(dc);
+	return rc < 0 ? 1 : DAEMON_EXIT_OK;
+}
+
 const struct daemon_cmd tlsrpt_commands[] = {
+	{ "report", "--day YYYY-MM-DD [--domain D] --dry-run [--out DIR]",
+	  "the RFC 8460 reports of a day, printed as JSON (and gzip files in DIR)",
+	  tlsrpt_cmd_report, DAEMON_NEEDS_CONF | DAEMON_NEEDS_STORE, NULL },
 	{ "ingest-log", "FILE|-", "count the TLS sessions of a Postfix 3.7-3.9 mail log",
 	  tlsrpt_cmd_ingest, DAEMON_NEEDS_CONF | DAEMON_NEEDS_STORE, NULL },
-	{ "status", "", "today's sessions per policy domain and the running collectors",
+	{ "status", "[YYYY-MM-DD]", "a day's sessions per policy domain and the running collectors",
 	  tlsrpt_cmd_status, DAEMON_NEEDS_STORE, NULL },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };

@@ -19,8 +19,8 @@
 
 struct scan_ctx {
 	int n;
-	char key[256];
-	char val[1024];
+	char key[512];
+	char val[2048];
 };
 
 static int scan_one(const char *key, const char *val, size_t len, void *arg)
@@ -94,7 +94,8 @@ static void policy_keys(struct store *st, const char *day, const char *domain, c
 	snprintf(prefix, sizeof(prefix), "pw:tlsrpt:pol:%s:%s:", day, domain);
 	store_scan(st, prefix, scan_one, &c);
 	ck_assert_int_eq(c.n, 1);
-	snprintf(cnt, n, "pw:tlsrpt:cnt:%s", c.key + strlen("pw:tlsrpt:pol:"));
+	ck_assert_int_lt(snprintf(cnt, n, "pw:tlsrpt:cnt:%s", c.key + strlen("pw:tlsrpt:pol:")),
+	                 (int)n);
 	snprintf(json, jn, "%s", c.val);
 }
 
@@ -103,7 +104,7 @@ START_TEST(test_counts_and_json)
 	struct store *st = store_open("memory:");
 	struct tlsrpt_agg *a = tlsrpt_agg_new(0);
 	struct tlsrpt_event ev;
-	char cnt[256], json[1024];
+	char cnt[1024], json[2048];
 
 	for (int i = 0; i < 3; i++) {
 		sts_event(&ev, "d1.test", DAY1 + 10 + i, true);
@@ -162,7 +163,7 @@ START_TEST(test_two_collectors_add_up)
 	struct store *st = store_open("memory:");
 	struct tlsrpt_agg *a = tlsrpt_agg_new(0), *b = tlsrpt_agg_new(0);
 	struct tlsrpt_event ev;
-	char cnt[256], json[1024];
+	char cnt[1024], json[2048];
 
 	sts_event(&ev, "d1.test", DAY1 + 5, false);
 	tlsrpt_agg_add(a, &ev);
@@ -190,7 +191,7 @@ START_TEST(test_store_down_keeps_counts)
 	struct tlsrpt_agg *a = tlsrpt_agg_new(0);
 	struct tlsrpt_event ev;
 	struct buf err;
-	char cnt[256], json[1024];
+	char cnt[1024], json[2048];
 
 	ck_assert_ptr_nonnull(down);
 	buf_init(&err);
@@ -250,7 +251,7 @@ START_TEST(test_threads)
 	struct store *st = store_open("memory:");
 	struct tlsrpt_agg *a = tlsrpt_agg_new(0);
 	pthread_t t[4];
-	char cnt[256], json[1024];
+	char cnt[1024], json[2048];
 
 	for (int i = 0; i < 4; i++)
 		pthread_create(&t[i], NULL, adder, a);
