@@ -25,8 +25,9 @@ struct store;
 struct tlsrpt_agg;
 
 #define TLSRPT_AGG_ENTRIES_DEFAULT 100000 /* policies and details held between flushes */
-#define TLSRPT_AGG_TTL_S (40 * 86400) /* the JSON keys live this long (counters: until reported)   \
-	                               */
+#define TLSRPT_AGG_TTL_S                                                                           \
+	(40 * 86400) /* the JSON keys live this long (counters: until reported)                    \
+	              */
 
 struct tlsrpt_agg_stats {
 	unsigned long long events, sessions, dropped, flushed, flush_errors;

@@ -214,7 +214,8 @@ static int status_collector(const char *key, const char *val, size_t len, void *
 static int tlsrpt_cmd_status(struct daemon *d, int argc, char **argv)
 {
 	struct tm tm;
-	if (argc > 2 || (argc == 2 && (strlen(argv[1]) != 10 || !strptime(argv[1], "%Y-%m-%d", &tm)))) {
+	if (argc > 2 ||
+	    (argc == 2 && (strlen(argv[1]) != 10 || !strptime(argv[1], "%Y-%m-%d", &tm)))) {
 		fprintf(stderr, "usage: tlsrpt status [YYYY-MM-DD]\n");
 		return DAEMON_EXIT_USAGE;
 	}

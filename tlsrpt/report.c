@@ -175,7 +175,8 @@ static json_t *report_details(struct policies *ps, const char *polkey, json_t *d
 	size_t n = json_object_size(dcounts), i = 0;
 	json_t **tmp = xcalloc(n ? n : 1, sizeof(json_t *));
 
-	json_object_foreach (dcounts, dh, v) {
+	json_object_foreach(dcounts, dh, v)
+	{
 		char key[STORE_KEY_MAX], *val = NULL;
 		size_t len;
 		snprintf(key, sizeof(key), "pw:tlsrpt:det:%s:%s", polkey, dh);
@@ -184,7 +185,8 @@ static json_t *report_details(struct policies *ps, const char *polkey, json_t *d
 		json_t *d = json_loadb(val, len, 0, NULL);
 		if (json_is_object(d)) {
 			json_object_set_new(d, "_k", json_stringn(val, len));
-			json_object_set_new(d, "failed-session-count", json_integer(json_integer_value(v)));
+			json_object_set_new(d, "failed-session-count",
+			                    json_integer(json_integer_value(v)));
 			tmp[i++] = d;
 		} else {
 			json_decref(d);
@@ -222,7 +224,8 @@ static int report_policy(const char *key, const char *val, size_t len, void *arg
 		                      "total-successful-session-count", (json_int_t)c.success,
 		                      "total-failure-session-count", (json_int_t)c.failure);
 		if (c.failure)
-			json_object_set_new(p, "failure-details", report_details(ps, polkey, c.details));
+			json_object_set_new(p, "failure-details",
+			                    report_details(ps, polkey, c.details));
 		json_array_append_new(ps->arr, p);
 		ps->sessions += c.success + c.failure;
 	} else {
