@@ -36,6 +36,7 @@
 #include "log.h"
 #include "mtasts.h"
 #include "socketmap.h"
+#include "status_record.h"
 #include "store.h"
 #include "xalloc.h"
 
@@ -44,7 +45,6 @@
 #define MTASTS_ENTRIES_MAX 100000
 #define MTASTS_DANE_SERVE_S 3600
 #define MTASTS_DNS_RETRY_S 60
-#define MTASTS_STATUS_TTL_S 60
 
 struct mtasts_entry {
 	struct mtasts_entry *next;  /* hash chain */
@@ -426,24 +426,15 @@ void mtasts_cache_stats(struct mtasts_stats *s)
 /* pw:mtasts:status:<host>: this daemon's counters, for `status`. */
 static void mtasts_status_write(struct store *st)
 {
-	char host[256], key[STORE_KEY_MAX];
 	struct mtasts_stats s;
 
-	if (gethostname(host, sizeof(host)) != 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
 	mtasts_cache_stats(&s);
-	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "pid", (json_int_t)getpid(),
-	                      "updated", (json_int_t)time(NULL), "entries", (json_int_t)s.entries,
-	                      "queries", (json_int_t)s.queries, "hits", (json_int_t)s.hits, "waits",
-	                      (json_int_t)s.waits, "timeouts", (json_int_t)s.timeouts, "fetches",
-	                      (json_int_t)s.fetches, "fetch_errors", (json_int_t)s.fetch_errors);
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	snprintf(key, sizeof(key), "pw:mtasts:status:%s", host);
-	if (text)
-		store_set(st, key, text, strlen(text), MTASTS_STATUS_TTL_S);
-	free(text);
-	json_decref(o);
+	status_record_write(
+	        st, "mtasts",
+	        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "entries", (json_int_t)s.entries,
+	                  "queries", (json_int_t)s.queries, "hits", (json_int_t)s.hits, "waits",
+	                  (json_int_t)s.waits, "timeouts", (json_int_t)s.timeouts, "fetches",
+	                  (json_int_t)s.fetches, "fetch_errors", (json_int_t)s.fetch_errors));
 }
 
 void mtasts_cache_tick(struct daemon *d, bool stopping)

@@ -19,10 +19,9 @@
 #include "datagram.h"
 #include "listen.h"
 #include "log.h"
+#include "status_record.h"
 #include "store.h"
 #include "tlsrpt.h"
-
-#define TLSRPT_STATUS_TTL_S 60
 
 static struct tlsrpt_agg *tlsrpt_table;
 static atomic_ullong tlsrpt_malformed;
@@ -82,27 +81,19 @@ int tlsrpt_flush(struct store *st)
 
 static void tlsrpt_status_write(struct store *st)
 {
-	char host[256], key[STORE_KEY_MAX];
 	struct server_dgram_stats ds;
 	struct tlsrpt_agg_stats as;
 
-	if (gethostname(host, sizeof(host)) != 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
 	server_dgram_stats(&ds);
 	tlsrpt_agg_stats(tlsrpt_counters(), &as);
-	json_t *o = json_pack(
-	        "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "pid", (json_int_t)getpid(), "updated",
-	        (json_int_t)time(NULL), "received", (json_int_t)ds.received, "dropped_full",
-	        (json_int_t)ds.dropped_full, "truncated", (json_int_t)ds.truncated, "malformed",
-	        (json_int_t)atomic_load(&tlsrpt_malformed), "sessions", (json_int_t)as.sessions,
-	        "dropped", (json_int_t)as.dropped, "flush_errors", (json_int_t)as.flush_errors);
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	snprintf(key, sizeof(key), "pw:tlsrpt:status:%s", host);
-	if (text)
-		store_set(st, key, text, strlen(text), TLSRPT_STATUS_TTL_S);
-	free(text);
-	json_decref(o);
+	status_record_write(st, "tlsrpt",
+	                    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "received",
+	                              (json_int_t)ds.received, "dropped_full",
+	                              (json_int_t)ds.dropped_full, "truncated",
+	                              (json_int_t)ds.truncated, "malformed",
+	                              (json_int_t)atomic_load(&tlsrpt_malformed), "sessions",
+	                              (json_int_t)as.sessions, "dropped", (json_int_t)as.dropped,
+	                              "flush_errors", (json_int_t)as.flush_errors));
 }
 
 void tlsrpt_tick(struct daemon *d, bool stopping)
