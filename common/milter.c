@@ -343,31 +343,11 @@ static void *milter_signal_thread(void *arg)
 	return NULL;
 }
 
-/* The daemon's record for `status` (milter_probe_record()): which process serves the
- * first `listen =` entry, since when. Kept in @listen for the delete at stop. */
-static void milter_record(struct daemon *d, char *listen, size_t listensz)
-{
-	struct store *st = daemon_store(d);
-	struct daemon_conf *c = daemon_conf_get(d);
-	size_t n;
-	const char *const *l = cfg_list(c->cfg, NULL, "listen", &n);
-	snprintf(listen, listensz, "%s", n ? l[0] : "");
-	daemon_conf_put(c);
-	time_t started;
-	if (!st || !*listen)
-		return;
-	if (milter_probe_proc(getpid(), NULL, 0, &started) < 0)
-		started = time(NULL);
-	int r = milter_probe_record(st, daemon_spec(d)->name, listen, getpid(), started);
-	if (r < 0)
-		log_warn_e(r, "store: pid not recorded for `status` (mail is not affected)");
-}
-
 static int milter_serve(struct daemon *d)
 {
 	pthread_t t;
 	char listen[512];
-	milter_record(d, listen, sizeof(listen));
+	milter_probe_serving(d, listen, sizeof(listen));
 	if (pthread_create(&t, NULL, milter_signal_thread, d) == 0)
 		pthread_detach(t);
 	int r = smfi_main();
@@ -376,8 +356,7 @@ static int milter_serve(struct daemon *d)
 		log_warnx("stopping with %d sessions still open", milter_sessions());
 	if (milter_listen_unix)
 		listen_unlink(&milter_listen);
-	if (daemon_store(d) && *listen)
-		milter_probe_unrecord(daemon_store(d), daemon_spec(d)->name, listen, getpid());
+	milter_probe_stopped(d, listen);
 	return r == MI_SUCCESS ? 0 : -EIO;
 }
 

@@ -24,10 +24,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "daemon.h"
+#include "log.h"
 #include "store.h"
 
 #define PROBE_VERSION 6
@@ -455,4 +457,28 @@ int milter_probe_status_print(struct daemon *d, struct store *st)
 	fputs(buf_cstr(&line), stdout);
 	buf_fini(&line);
 	return rc;
+}
+
+void milter_probe_serving(struct daemon *d, char *listen, size_t listensz)
+{
+	struct store *st = daemon_store(d);
+	struct daemon_conf *c = daemon_conf_get(d);
+	size_t n;
+	const char *const *l = cfg_list(c->cfg, NULL, "listen", &n);
+	snprintf(listen, listensz, "%s", n ? l[0] : "");
+	daemon_conf_put(c);
+	time_t started;
+	if (!st || !*listen)
+		return;
+	if (milter_probe_proc(getpid(), NULL, 0, &started) < 0)
+		started = time(NULL);
+	int r = milter_probe_record(st, daemon_spec(d)->name, listen, getpid(), started);
+	if (r < 0)
+		log_warn_e(r, "store: pid not recorded for `status` (serving is not affected)");
+}
+
+void milter_probe_stopped(struct daemon *d, const char *listen)
+{
+	if (daemon_store(d) && *listen)
+		milter_probe_unrecord(daemon_store(d), daemon_spec(d)->name, listen, getpid());
 }

@@ -18,6 +18,7 @@
 
 #define MILTER_PROBE_TIMEOUT_MS 2000
 
+struct daemon;
 struct store;
 
 struct milter_probe_result {
@@ -88,6 +89,13 @@ int milter_probe_recorded(struct store *st, const char *name, const char *listen
 /* milter_probe_unrecord() - delete the entry if it still names @pid. Return 0,
  * STORE_NOTFOUND (missing or another process's), -errno. */
 int milter_probe_unrecord(struct store *st, const char *name, const char *listen, pid_t pid);
+
+/* milter_probe_serving() - what every runner does when it starts serving: record this
+ * process for @d's first `listen =` entry (milter_probe_record()), which is kept in @listen
+ * for milter_probe_stopped(); a store error is logged, never fatal. */
+void milter_probe_serving(struct daemon *d, char *listen, size_t listensz);
+/* milter_probe_stopped() - remove that record if it still names this process. */
+void milter_probe_stopped(struct daemon *d, const char *listen);
 
 /**
  * milter_probe_describe() - the `status` line for a probe: "daemon: running (pid N, since

@@ -384,26 +384,6 @@ out:
 	return r;
 }
 
-/* The daemon's record for `status` (milter_probe_record(): not milter-specific): which
- * process serves the first `listen =` entry, since when. */
-static void server_record(struct daemon *d)
-{
-	struct store *st = daemon_store(d);
-	struct daemon_conf *c = daemon_conf_get(d);
-	size_t n;
-	const char *const *l = cfg_list(c->cfg, NULL, "listen", &n);
-	snprintf(srv.record, sizeof(srv.record), "%s", n ? l[0] : "");
-	daemon_conf_put(c);
-	time_t started;
-	if (!st || !*srv.record)
-		return;
-	if (milter_probe_proc(getpid(), NULL, 0, &started) < 0)
-		started = time(NULL);
-	int r = milter_probe_record(st, daemon_spec(d)->name, srv.record, getpid(), started);
-	if (r < 0)
-		log_warn_e(r, "store: pid not recorded for `status` (lookups are not affected)");
-}
-
 /* server_drain() - wait until no conn is live or @deadline (clock_mono_ms()) passes.
  * Return the conns still live. */
 static int server_drain(int64_t deadline)
@@ -442,7 +422,7 @@ static int server_serve(struct daemon *d)
 	pthread_t acceptor;
 	int r;
 
-	server_record(d);
+	milter_probe_serving(d, srv.record, sizeof(srv.record));
 	if ((r = pthread_create(&acceptor, NULL, server_accept_thread, NULL)) != 0) {
 		log_err_e(-r, "no accept thread");
 		daemon_request_stop(d);
@@ -472,8 +452,7 @@ static int server_serve(struct daemon *d)
 			log_warnx("%d connection thread%s still busy: exiting without %s", live,
 			          live == 1 ? "" : "s", live == 1 ? "it" : "them");
 	}
-	if (daemon_store(d) && *srv.record)
-		milter_probe_unrecord(daemon_store(d), daemon_spec(d)->name, srv.record, getpid());
+	milter_probe_stopped(d, srv.record);
 	return 0;
 }
 

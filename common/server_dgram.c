@@ -356,31 +356,12 @@ out:
 	return r;
 }
 
-/* The daemon's record for `status` (as the stream runner keeps it). */
-static void server_dgram_record(struct daemon *d)
-{
-	struct store *st = daemon_store(d);
-	struct daemon_conf *c = daemon_conf_get(d);
-	size_t n;
-	const char *const *l = cfg_list(c->cfg, NULL, "listen", &n);
-	snprintf(dg.record, sizeof(dg.record), "%s", n ? l[0] : "");
-	daemon_conf_put(c);
-	time_t started;
-	if (!st || !*dg.record)
-		return;
-	if (milter_probe_proc(getpid(), NULL, 0, &started) < 0)
-		started = time(NULL);
-	int r = milter_probe_record(st, daemon_spec(d)->name, dg.record, getpid(), started);
-	if (r < 0)
-		log_warn_e(r, "store: pid not recorded for `status`");
-}
-
 static int server_dgram_serve(struct daemon *d)
 {
 	pthread_t receiver, worker;
 	int r;
 
-	server_dgram_record(d);
+	milter_probe_serving(d, dg.record, sizeof(dg.record));
 	if ((r = pthread_create(&worker, NULL, server_dgram_worker_thread, NULL)) != 0) {
 		log_err_e(-r, "no datagram worker thread");
 		daemon_request_stop(d);
@@ -413,8 +394,7 @@ static int server_dgram_serve(struct daemon *d)
 	log_info("datagrams: %llu received, %llu handled, %llu dropped (queue full), %llu "
 	         "truncated",
 	         s.received, s.handled, s.dropped_full, s.truncated);
-	if (daemon_store(d) && *dg.record)
-		milter_probe_unrecord(daemon_store(d), daemon_spec(d)->name, dg.record, getpid());
+	milter_probe_stopped(d, dg.record);
 	free(dg.ring);
 	dg.ring = NULL;
 	return 0;
