@@ -10,28 +10,40 @@
  *           the day's RFC 8460 reports (report.c) built from the store, one per policy
  *           domain, printed as JSON, and written gzip-compressed to DIR under their RFC 8460
  *           file names; a dry run looks nothing up, sends nothing and keeps no report-id
- *           (sending is not in this version yet)
+ *   report --day D [--domain D]
+ *           send them (send.c): only a day over for TLSRPT_SEND_GRACE_S, only when the store
+ *           shows an active DKIM selector of report_from's domain, under the store lock
+ *           pw:tlsrpt:lock:report:<day> (one host of a fleet sends); one line per domain
  * Exit codes: 0; 1 (ingest-log: the store did not take the counts; status: nothing found;
- * report: a report could not be built or written);
- * 64 usage; 66 the log cannot be read; 78 config error.
+ * report: a report could not be built, written or delivered);
+ * 64 usage; 66 the log cannot be read; 75 not now (the day is not over, another host
+ * holds the day's lock); 78 config error (report: report_from, contact_info unset, no
+ * active DKIM selector).
  */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "deliver.h"
+#include "dns.h"
+#include "fetch.h"
 #include "log.h"
 #include "logscan.h"
 #include "report.h"
+#include "send.h"
 #include "store.h"
 #include "tlsrpt.h"
 #include "xalloc.h"
 
 #define TLSRPT_INGEST_FLUSH_EVENTS 100000
 #define TLSRPT_POLICY_CACHE 1024
+#define TLSRPT_EXIT_TEMPFAIL 75 /* EX_TEMPFAIL: not now (day not over, another host sends) */
 
 /* policyd-mtasts' record of a domain's policy on one day, kept for the sessions that follow. */
 struct ingest_policy {
@@ -315,17 +327,123 @@ static int report_one(struct store *st, const struct report_args *a,
 	return rc;
 }
 
+/* Lower-case copy of @addr's domain into @out. */
+static void report_from_domain(const char *addr, char *out, size_t outsz)
+{
+	const char *at = strrchr(addr, '@');
+	snprintf(out, outsz, "%s", at ? at + 1 : addr);
+	for (char *p = out; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+}
+
+/* The checks before anything of @day is sent. Return 0 or an exit code (said on stderr). */
+static int report_send_gate(struct store *st, const struct daemon_conf *dc, const char *day,
+                            long long now)
+{
+	const char *from = cfg_str(dc->cfg, NULL, "report_from");
+	char dom[256], sel[STORE_KEY_MAX];
+	if (!tlsrpt_send_day_closed(day, now)) {
+		fprintf(stderr, "tlsrpt: %s (UTC) is not over yet: its reports go out from %d "
+		                "minutes after its end; nothing sent\n",
+		        day, TLSRPT_SEND_GRACE_S / 60);
+		return TLSRPT_EXIT_TEMPFAIL;
+	}
+	if (!*from || !strchr(from, '@') || !*cfg_str(dc->cfg, NULL, "contact_info")) {
+		fprintf(stderr, "tlsrpt: report_from and contact_info must be set to send reports\n");
+		return DAEMON_EXIT_CONFIG;
+	}
+	report_from_domain(from, dom, sizeof(dom));
+	int rc = tlsrpt_dkim_selector(st, dom, sel, sizeof(sel));
+	if (rc < 0) {
+		fprintf(stderr, "tlsrpt: store: %s\n", strerror(-rc));
+		return DAEMON_EXIT_FAIL;
+	}
+	if (rc == 1) {
+		fprintf(stderr, "tlsrpt: no active DKIM selector for %s in the store (milter-dkim "
+		                "signs with a selector once it is published and matches its key): "
+		                "report mail must be DKIM-signed (RFC 8460 section 3); nothing sent\n",
+		        dom);
+		return DAEMON_EXIT_CONFIG;
+	}
+	return 0;
+}
+
+/* The day's reports sent (send.c), under the day's lock. Return the exit code. */
+static int report_send(struct store *st, const struct daemon_conf *dc,
+                       const struct report_args *a, const struct tlsrpt_report_meta *meta)
+{
+	long long now = (long long)time(NULL);
+	int rc = report_send_gate(st, dc, a->day, now);
+	if (rc)
+		return rc;
+	char host[256], lock[STORE_KEY_MAX];
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(lock, sizeof(lock), "pw:tlsrpt:lock:report:%s", a->day);
+	rc = store_lock(st, lock, host, TLSRPT_SEND_LOCK_TTL_S);
+	if (rc != 0) {
+		fprintf(stderr, "tlsrpt: %s\n",
+		        rc == STORE_EXISTS ? "another host is sending this day's reports"
+		                           : strerror(-rc));
+		return rc == STORE_EXISTS ? TLSRPT_EXIT_TEMPFAIL : DAEMON_EXIT_FAIL;
+	}
+	const char *resolver = cfg_str(dc->cfg, NULL, "resolver"),
+	           *ca = cfg_str(dc->cfg, NULL, "ca_file");
+	struct dns_opts dopts = { .forwarder = resolver };
+	struct fetch_opts fopts = { .ca_file = *ca ? ca : NULL };
+	struct tlsrpt_sender s = {
+		.st = st,
+		.dns = dns_new(&dopts),
+		.fetch = fetch_new(&fopts),
+		.meta = meta,
+		.report_from = cfg_str(dc->cfg, NULL, "report_from"),
+		.sendmail = cfg_str(dc->cfg, NULL, "sendmail"),
+		.now = now,
+	};
+	char **domains = NULL;
+	size_t n = 0;
+	int failed = 0, sent = 0;
+	if (!s.dns || !s.fetch) {
+		fprintf(stderr, "tlsrpt: %s: %s\n", s.dns ? "https client" : "resolver",
+		        strerror(errno));
+		failed = 1;
+	} else if (a->domain) {
+		domains = calloc(2, sizeof(*domains));
+		if (domains)
+			domains[0] = strdup(a->domain);
+		n = domains && domains[0] ? 1 : 0;
+	} else if ((rc = tlsrpt_report_domains(st, a->day, &domains, &n)) < 0) {
+		fprintf(stderr, "tlsrpt: store: %s\n", strerror(-rc));
+		failed = 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < n; i++) {
+		struct buf what;
+		buf_init(&what);
+		int r = tlsrpt_send_domain(&s, a->day, domains[i], &what);
+		printf("%s: %s\n", domains[i], buf_cstr(&what));
+		fflush(stdout);
+		failed += r < 0;
+		sent += r == TLSRPT_SEND_DELIVERED;
+		buf_fini(&what);
+	}
+	tlsrpt_report_domains_free(domains);
+	store_unlock(st, lock, host);
+	fetch_free(s.fetch);
+	dns_free(s.dns);
+	fprintf(stderr, "tlsrpt: %s: %d report%s sent, %d domain%s failed\n", a->day, sent,
+	        sent == 1 ? "" : "s", failed, failed == 1 ? "" : "s");
+	return failed ? DAEMON_EXIT_FAIL : DAEMON_EXIT_OK;
+}
+
 static int tlsrpt_cmd_report(struct daemon *d, int argc, char **argv)
 {
 	struct report_args a;
-	if (report_parse_args(argc, argv, &a) < 0) {
-		fprintf(stderr, "usage: tlsrpt report --day YYYY-MM-DD [--domain D] [--dry-run] "
-		                "[--out DIR]\n");
-		return DAEMON_EXIT_USAGE;
-	}
-	if (!a.dry_run) {
-		fprintf(stderr, "tlsrpt: sending reports is not in this version yet: use --dry-run "
-		                "(and --out DIR for the .json.gz files)\n");
+	if (report_parse_args(argc, argv, &a) < 0 || (a.out && !a.dry_run)) {
+		fprintf(stderr, "usage: tlsrpt report --day YYYY-MM-DD [--domain D] "
+		                "[--dry-run [--out DIR]]\n");
 		return DAEMON_EXIT_USAGE;
 	}
 	struct store *st = daemon_store(d);
@@ -338,6 +456,11 @@ static int tlsrpt_cmd_report(struct daemon *d, int argc, char **argv)
 		.organization_name = cfg_str(dc->cfg, NULL, "organization_name"),
 		.contact_info = cfg_str(dc->cfg, NULL, "contact_info"),
 	};
+	if (!a.dry_run) {
+		int ex = report_send(st, dc, &a, &meta);
+		daemon_conf_put(dc);
+		return ex;
+	}
 	char **domains = NULL;
 	size_t n = 0;
 	int rc = 0, made = 0;
@@ -360,8 +483,8 @@ static int tlsrpt_cmd_report(struct daemon *d, int argc, char **argv)
 }
 
 const struct daemon_cmd tlsrpt_commands[] = {
-	{ "report", "--day YYYY-MM-DD [--domain D] --dry-run [--out DIR]",
-	  "the RFC 8460 reports of a day, printed as JSON (and gzip files in DIR)",
+	{ "report", "--day YYYY-MM-DD [--domain D] [--dry-run [--out DIR]]",
+	  "send the RFC 8460 reports of a past day (dry run: print them, gzip files in DIR)",
 	  tlsrpt_cmd_report, DAEMON_NEEDS_CONF | DAEMON_NEEDS_STORE, NULL },
 	{ "ingest-log", "FILE|-", "count the TLS sessions of a Postfix 3.7-3.9 mail log",
 	  tlsrpt_cmd_ingest, DAEMON_NEEDS_CONF | DAEMON_NEEDS_STORE, NULL },
