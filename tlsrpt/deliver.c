@@ -63,7 +63,8 @@ static int deliver_pump(int in, int out, const char *msg, size_t len, long long 
 		in = -1;
 	}
 	while (out >= 0 || in >= 0) {
-		struct pollfd p[2] = { { .fd = in, .events = POLLOUT }, { .fd = out, .events = POLLIN } };
+		struct pollfd p[2] = { { .fd = in, .events = POLLOUT },
+			               { .fd = out, .events = POLLIN } };
 		long long left = deadline - deliver_now_ms();
 		if (left <= 0) {
 			if (in >= 0)
@@ -186,7 +187,8 @@ int tlsrpt_deliver_sendmail(const char *sendmail, const char *from, const char *
 		return -e;
 	}
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
-	long long deadline = deliver_now_ms() + (timeout_ms > 0 ? timeout_ms : TLSRPT_SENDMAIL_TIMEOUT_MS);
+	long long deadline =
+	        deliver_now_ms() + (timeout_ms > 0 ? timeout_ms : TLSRPT_SENDMAIL_TIMEOUT_MS);
 	struct buf said;
 	buf_init(&said);
 	int rc = deliver_pump(in[1], out[0], msg, len, deadline, &said);
@@ -194,8 +196,8 @@ int tlsrpt_deliver_sendmail(const char *sendmail, const char *from, const char *
 	int status = deliver_reap(pid, rc < 0 ? deliver_now_ms() : deadline);
 	deliver_said(&said);
 	if (rc == -ETIMEDOUT || status == -ETIMEDOUT) {
-		buf_add_line(err, "%s timed out after %d ms (killed)%s%s", argv[0],
-		             timeout_ms, said.len ? ": " : "", buf_cstr(&said));
+		buf_add_line(err, "%s timed out after %d ms (killed)%s%s", argv[0], timeout_ms,
+		             said.len ? ": " : "", buf_cstr(&said));
 		rc = -ETIMEDOUT;
 	} else if (status < 0) {
 		buf_add_line(err, "%s: waitpid: %s", argv[0], strerror(-status));
@@ -208,8 +210,8 @@ int tlsrpt_deliver_sendmail(const char *sendmail, const char *from, const char *
 		rc = -ENOENT;
 	} else {
 		if (WIFEXITED(status))
-			buf_add_line(err, "%s exited with status %d%s%s", argv[0], WEXITSTATUS(status),
-			             said.len ? ": " : "", buf_cstr(&said));
+			buf_add_line(err, "%s exited with status %d%s%s", argv[0],
+			             WEXITSTATUS(status), said.len ? ": " : "", buf_cstr(&said));
 		else
 			buf_add_line(err, "%s killed by signal %d%s%s", argv[0], WTERMSIG(status),
 			             said.len ? ": " : "", buf_cstr(&said));
@@ -256,7 +258,9 @@ int tlsrpt_dkim_selector(struct store *st, const char *domain, char *sel, size_t
 	const char *d = domain;
 	while (d && *d) {
 		char prefix[STORE_KEY_MAX];
-		struct dkim_scan s = { .sel = sel, .selsz = selsz, .prefix = strlen("pw:dkim:sel:") };
+		struct dkim_scan s = { .sel = sel,
+			               .selsz = selsz,
+			               .prefix = strlen("pw:dkim:sel:") };
 		snprintf(prefix, sizeof(prefix), "pw:dkim:sel:%s:", d);
 		int rc = store_scan(st, prefix, dkim_scan_one, &s);
 		if (s.found)

@@ -58,26 +58,26 @@ static void mail_date(long long now, struct buf *out)
 	time_t t = (time_t)now;
 	struct tm tm;
 	gmtime_r(&t, &tm);
-	buf_printf(out, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\n", wd[tm.tm_wday],
-	           tm.tm_mday, mo[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-	           tm.tm_sec);
+	buf_printf(out, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\n", wd[tm.tm_wday], tm.tm_mday,
+	           mo[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 int tlsrpt_mail_build(const struct tlsrpt_mail *m, struct buf *out, struct buf *err)
 {
 	const struct {
 		const char *name, *v;
-	} f[] = { { "from", m->from },         { "to", m->to },
-		  { "domain", m->domain },     { "submitter", m->submitter },
+	} f[] = { { "from", m->from },           { "to", m->to },
+		  { "domain", m->domain },       { "submitter", m->submitter },
 		  { "report-id", m->report_id }, { "day", m->day },
-		  { "filename", m->filename }, { "unique", m->unique } };
+		  { "filename", m->filename },   { "unique", m->unique } };
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		if (!mail_field_ok(f[i].v) || strchr(f[i].v, '"')) {
-			buf_add_line(err, "report mail: %s is empty or not printable ASCII", f[i].name);
+			buf_add_line(err, "report mail: %s is empty or not printable ASCII",
+			             f[i].name);
 			return -EINVAL;
 		}
-	const char *org = m->organization && mail_field_ok(m->organization) ? m->organization
-	                                                                     : m->submitter;
+	const char *org =
+	        m->organization && mail_field_ok(m->organization) ? m->organization : m->submitter;
 	buf_printf(out, "From: %s\nTo: %s\n", m->from, m->to);
 	buf_printf(out, "Subject: Report Domain: %s Submitter: %s\n Report-ID: <%s@%s>\n",
 	           m->domain, m->submitter, m->report_id, m->submitter);
@@ -86,20 +86,24 @@ int tlsrpt_mail_build(const struct tlsrpt_mail *m, struct buf *out, struct buf *
 	buf_printf(out, "TLS-Report-Domain: %s\nTLS-Report-Submitter: %s\nTLS-Required: No\n",
 	           m->domain, m->submitter);
 	buf_puts(out, "Auto-Submitted: auto-generated\nMIME-Version: 1.0\n");
-	buf_printf(out, "Content-Type: multipart/report; report-type=\"tlsrpt\";\n"
-	                " boundary=\"tlsrpt-%s\"\n\n",
+	buf_printf(out,
+	           "Content-Type: multipart/report; report-type=\"tlsrpt\";\n"
+	           " boundary=\"tlsrpt-%s\"\n\n",
 	           m->unique);
 	buf_puts(out, "This is a MIME-encapsulated message.\n\n");
-	buf_printf(out, "--tlsrpt-%s\nContent-Type: text/plain; charset=\"us-ascii\"\n"
-	                "Content-Transfer-Encoding: 7bit\n\n",
+	buf_printf(out,
+	           "--tlsrpt-%s\nContent-Type: text/plain; charset=\"us-ascii\"\n"
+	           "Content-Transfer-Encoding: 7bit\n\n",
 	           m->unique);
-	buf_printf(out, "This is an aggregate TLS report (RFC 8460) from %s\n"
-	                "for mail sent to %s on %s (UTC).\n"
-	                "The report is attached, gzip-compressed: %s\n\n",
+	buf_printf(out,
+	           "This is an aggregate TLS report (RFC 8460) from %s\n"
+	           "for mail sent to %s on %s (UTC).\n"
+	           "The report is attached, gzip-compressed: %s\n\n",
 	           org, m->domain, m->day, m->filename);
-	buf_printf(out, "--tlsrpt-%s\nContent-Type: application/tlsrpt+gzip;\n name=\"%s\"\n"
-	                "Content-Transfer-Encoding: base64\n"
-	                "Content-Disposition: attachment;\n filename=\"%s\"\n\n",
+	buf_printf(out,
+	           "--tlsrpt-%s\nContent-Type: application/tlsrpt+gzip;\n name=\"%s\"\n"
+	           "Content-Transfer-Encoding: base64\n"
+	           "Content-Disposition: attachment;\n filename=\"%s\"\n\n",
 	           m->unique, m->filename, m->filename);
 	tlsrpt_base64(m->gz, m->gz_len, out);
 	buf_printf(out, "\n--tlsrpt-%s--\n", m->unique);

@@ -9,18 +9,18 @@
 #include "buf.h"
 
 struct tlsrpt_mail {
-	const char *from;      /* report_from: From: */
-	const char *to;        /* the rua address: To: */
-	const char *domain;    /* the policy domain */
-	const char *submitter; /* contact_info's domain */
+	const char *from;         /* report_from: From: */
+	const char *to;           /* the rua address: To: */
+	const char *domain;       /* the policy domain */
+	const char *submitter;    /* contact_info's domain */
 	const char *organization; /* organization_name, for the text part; may be "" */
 	const char *report_id;
-	const char *day;       /* YYYY-MM-DD, for the text part */
-	const char *filename;  /* tlsrpt_report_filename() */
-	const void *gz;        /* the gzip report */
+	const char *day;      /* YYYY-MM-DD, for the text part */
+	const char *filename; /* tlsrpt_report_filename() */
+	const void *gz;       /* the gzip report */
 	size_t gz_len;
-	long long now;         /* Date: (Unix time) */
-	const char *unique;    /* a few letters and digits for the boundary and Message-ID */
+	long long now;      /* Date: (Unix time) */
+	const char *unique; /* a few letters and digits for the boundary and Message-ID */
 };
 
 /**

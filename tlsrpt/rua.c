@@ -90,8 +90,7 @@ static bool rua_addr_ok(const char *a, size_t n)
 	return true;
 }
 
-static void rua_add(struct tlsrpt_rua_list *l, enum tlsrpt_rua_kind kind, const char *s,
-                    size_t n)
+static void rua_add(struct tlsrpt_rua_list *l, enum tlsrpt_rua_kind kind, const char *s, size_t n)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (l->v[i].kind == kind && strlen(l->v[i].target) == n &&
@@ -250,7 +249,8 @@ int tlsrpt_rua_parse(const char *const *rec, const size_t *len, size_t n,
 		}
 	if (found != 1) {
 		if (found)
-			buf_add_line(err, "%zu TLSRPTv1 records: the domain takes no reports", found);
+			buf_add_line(err, "%zu TLSRPTv1 records: the domain takes no reports",
+			             found);
 		else
 			buf_add_line(err, "no TLSRPTv1 record: the domain takes no reports");
 		return 1;

@@ -8,7 +8,7 @@
 
 #include "buf.h"
 
-#define TLSRPT_RUA_MAX 16     /* endpoints kept; more are counted in skipped */
+#define TLSRPT_RUA_MAX 16       /* endpoints kept; more are counted in skipped */
 #define TLSRPT_RUA_LEN_MAX 1024 /* longest URI or address taken */
 
 enum tlsrpt_rua_kind {

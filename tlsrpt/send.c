@@ -201,13 +201,14 @@ int tlsrpt_send_domain(const struct tlsrpt_sender *s, const char *day, const cha
 	if (json_array_size(delivered) == 0) {
 		rc = -EIO;
 	} else {
-		json_t *o = json_pack("{s:I,s:s,s:s,s:O,s:O}", "at", (json_int_t)s->now,
-		                      "report-id", r.id, "file", r.name, "delivered", delivered,
-		                      "failed", failed);
+		json_t *o =
+		        json_pack("{s:I,s:s,s:s,s:O,s:O}", "at", (json_int_t)s->now, "report-id",
+		                  r.id, "file", r.name, "delivered", delivered, "failed", failed);
 		char *text = json_dumps(o, JSON_COMPACT);
 		rc = text ? store_set(s->st, key, text, strlen(text), TLSRPT_SENT_TTL_S) : -ENOMEM;
 		if (rc < 0)
-			buf_printf(what, "; NOT marked sent (store: %s): a later run sends it again",
+			buf_printf(what,
+			           "; NOT marked sent (store: %s): a later run sends it again",
 			           strerror(-rc));
 		free(text);
 		json_decref(o);

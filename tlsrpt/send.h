@@ -33,10 +33,10 @@ struct tlsrpt_sender {
 
 /* Outcomes of tlsrpt_send_domain() (negative values are -errno: not delivered). */
 enum {
-	TLSRPT_SEND_DELIVERED = 0, /* at least one endpoint took it; marked sent */
-	TLSRPT_SEND_ALREADY = 1,   /* marked sent before: nothing done */
+	TLSRPT_SEND_DELIVERED = 0,  /* at least one endpoint took it; marked sent */
+	TLSRPT_SEND_ALREADY = 1,    /* marked sent before: nothing done */
 	TLSRPT_SEND_NOT_WANTED = 2, /* no usable TLSRPT record: nothing to send to */
-	TLSRPT_SEND_EMPTY = 3,     /* no counters for the domain that day */
+	TLSRPT_SEND_EMPTY = 3,      /* no counters for the domain that day */
 };
 
 /* tlsrpt_send_day_closed() - has @day (UTC) ended at least TLSRPT_SEND_GRACE_S before @now? */

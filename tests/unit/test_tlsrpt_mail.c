@@ -87,10 +87,11 @@ START_TEST(test_message)
 	       " boundary=\"tlsrpt-c0ffee\"\n\n");
 	has(s, "\n--tlsrpt-c0ffee\nContent-Type: text/plain; charset=\"us-ascii\"\n");
 	has(s, "from Test Org\n");
-	has(s, "\n--tlsrpt-c0ffee\nContent-Type: application/tlsrpt+gzip;\n name=\"sender.test!d1.test"
-	       "!1795392000!1795478399!00ff.json.gz\"\nContent-Transfer-Encoding: base64\n"
-	       "Content-Disposition: attachment;\n filename=\"sender.test!d1.test!1795392000!"
-	       "1795478399!00ff.json.gz\"\n\nH4sIAAEC\n\n--tlsrpt-c0ffee--\n");
+	has(s,
+	    "\n--tlsrpt-c0ffee\nContent-Type: application/tlsrpt+gzip;\n name=\"sender.test!d1.test"
+	    "!1795392000!1795478399!00ff.json.gz\"\nContent-Transfer-Encoding: base64\n"
+	    "Content-Disposition: attachment;\n filename=\"sender.test!d1.test!1795392000!"
+	    "1795478399!00ff.json.gz\"\n\nH4sIAAEC\n\n--tlsrpt-c0ffee--\n");
 	const char *head_end = strstr(s, "\n\n");
 	ck_assert_ptr_nonnull(head_end);
 	for (const char *l = s; l < head_end;) { /* no header line over 78 characters */

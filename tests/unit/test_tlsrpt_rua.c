@@ -59,8 +59,9 @@ START_TEST(test_rfc_examples)
 	ck_assert_int_eq(
 	        parse1("v=TLSRPTv1 ; rua = mailto:a@example.com , https://r.example.com/x?y=1 ;"),
 	        -EINVAL); /* "rua " is no ext-name */
-	ck_assert_int_eq(parse1("v=TLSRPTv1 ; rua=mailto:a@example.com ,\thttps://r.example.com/x?y=1 ;"),
-	                 0);
+	ck_assert_int_eq(
+	        parse1("v=TLSRPTv1 ; rua=mailto:a@example.com ,\thttps://r.example.com/x?y=1 ;"),
+	        0);
 	ck_assert_uint_eq(L.n, 2);
 	is(0, TLSRPT_RUA_MAILTO, "a@example.com");
 	is(1, TLSRPT_RUA_HTTPS, "https://r.example.com/x?y=1");
@@ -83,7 +84,8 @@ END_TEST
 
 START_TEST(test_percent_encoding)
 {
-	ck_assert_int_eq(parse1("v=TLSRPTv1;rua=mailto:a@x.test%2Cb@y.test,mailto:c%2Bd@z.test"), 0);
+	ck_assert_int_eq(parse1("v=TLSRPTv1;rua=mailto:a@x.test%2Cb@y.test,mailto:c%2Bd@z.test"),
+	                 0);
 	ck_assert_uint_eq(L.n, 3);
 	is(0, TLSRPT_RUA_MAILTO, "a@x.test");
 	is(1, TLSRPT_RUA_MAILTO, "b@y.test");
@@ -122,7 +124,7 @@ START_TEST(test_selection)
 	ck_assert_int_eq(parse(none), 1);
 	const char *empty[] = { NULL };
 	ck_assert_int_eq(parse(empty), 1);
-	ck_assert_int_eq(parse1("v=TLSRPTv1"), 1);           /* no ";": discarded */
+	ck_assert_int_eq(parse1("v=TLSRPTv1"), 1);                     /* no ";": discarded */
 	ck_assert_int_eq(parse1("v=tlsrptv1;rua=mailto:a@x.test"), 1); /* %s: case-sensitive */
 	ck_assert_int_eq(parse1("v=TLSRPTv10;rua=mailto:a@x.test"), 1);
 	ck_assert_int_eq(parse1(" v=TLSRPTv1;rua=mailto:a@x.test"), 1);
@@ -149,10 +151,19 @@ END_TEST
 
 START_TEST(test_addresses)
 {
-	const char *bad[] = { "mailto:-f@x.test", "mailto:@x.test", "mailto:a@", "mailto:a",
-		              "mailto:a@localhost", "mailto:a@x.test.", "mailto:\"a b\"@x.test",
-		              "mailto:a<b>@x.test", "mailto:a@x_y.test", "mailto:.a@x.test",
-		              "mailto:a.@x.test", "mailto:a@-x.test", NULL };
+	const char *bad[] = { "mailto:-f@x.test",
+		              "mailto:@x.test",
+		              "mailto:a@",
+		              "mailto:a",
+		              "mailto:a@localhost",
+		              "mailto:a@x.test.",
+		              "mailto:\"a b\"@x.test",
+		              "mailto:a<b>@x.test",
+		              "mailto:a@x_y.test",
+		              "mailto:.a@x.test",
+		              "mailto:a.@x.test",
+		              "mailto:a@-x.test",
+		              NULL };
 	for (size_t i = 0; bad[i]; i++) {
 		char rec[256];
 		snprintf(rec, sizeof(rec), "v=TLSRPTv1;rua=%s", bad[i]);
@@ -177,6 +188,5 @@ START_TEST(test_limit)
 }
 END_TEST
 
-CHECK_MAIN("tlsrpt_rua", test_rfc_examples, test_order_duplicates_extensions,
-           test_percent_encoding, test_schemes, test_selection, test_malformed, test_addresses,
-           test_limit)
+CHECK_MAIN("tlsrpt_rua", test_rfc_examples, test_order_duplicates_extensions, test_percent_encoding,
+           test_schemes, test_selection, test_malformed, test_addresses, test_limit)
