@@ -13,6 +13,8 @@
 #    sent with the failure recorded; fail.example.test (only the failing https rua) fails
 #    (exit 1); none.example.test (no record) takes no reports
 #  - a second run sends nothing more (already sent), the failing domain is tried again
+#  - a sendmail that exits 75: the domain failed with its status and stderr; the program got
+#    "-f report_from -i -- rcpt" and the message
 # The counters of that past day are written by tlsrpt_seed (tlsrpt's aggregate.c), the DKIM
 # selector record too (as milter-dkim keeps it). tlsrpt runs as root here: Postfix's sendmail
 # takes -C for a private instance only from root (or from a directory listed in the main
@@ -145,6 +147,26 @@ hn_check "  no new upload" test "$(ls "$D/posts"/*.body | wc -l)" = 1
 run third --day "$day" --domain rpt.example.test
 hn_check "--domain rpt.example.test: exit 0, already sent" \
 	bash -c '[ "$(cat "$1/third.rc")" = 0 ] && grep -q "^rpt.example.test: already sent$" "$1/third.out"' _ "$D"
+cat >"$D/fake-sendmail" <<'SH'
+#!/bin/sh
+printf '%s\n' "$@" >"$(dirname "$0")/fake.args"
+cat >"$(dirname "$0")/fake.msg"
+echo "fake: queue file write error" >&2
+exit 75
+SH
+chmod 755 "$D/fake-sendmail"
+sed "s|^sendmail = .*|sendmail = $D/fake-sendmail|" "$D/t.conf" >"$D/t2.conf"
+"$SEED" "lmdb:$D/state" events 2 example.test 3 0 || hn_die "seed example.test"
+"$T" -c "$D/t2.conf" report --day "$day" --domain example.test >"$D/fake.out" 2>&1
+echo $? >"$D/fake.rc"
+cat "$D/fake.out" >&2
+hn_check "a sendmail exiting 75: exit 1, its status and what it said shown" \
+	bash -c '[ "$(cat "$1/fake.rc")" = 1 ] && grep -qF "example.test: mailto:tlsrpt@example.test FAILED ($1/fake-sendmail exited with status 75: fake: queue file write error)" "$1/fake.out"' _ "$D"
+hn_check "  its arguments: -f report_from -i -- rcpt" \
+	test "$(tr '\n' ' ' <"$D/fake.args")" = "-f tlsrpt-noreply@sender.test -i -- tlsrpt@example.test "
+hn_check "  the message on its stdin" grep -q "^TLS-Report-Domain: example.test$" "$D/fake.msg"
+hn_check "  example.test not marked sent" \
+	bash -c '! "$0" "lmdb:$1/state" get "pw:tlsrpt:sent:$2:example.test"' "$SEED" "$D" "$day"
 hn_check "--out without --dry-run: usage (64)" \
 	bash -c '"$0" -c "$1" report --day "$2" --out /tmp >/dev/null 2>&1; [ $? = 64 ]' "$T" "$D/t.conf" "$day"
 hn_summary
