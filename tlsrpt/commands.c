@@ -28,11 +28,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "deliver.h"
-#include "dns.h"
-#include "fetch.h"
 #include "log.h"
 #include "logscan.h"
 #include "report.h"
@@ -327,115 +323,36 @@ static int report_one(struct store *st, const struct report_args *a,
 	return rc;
 }
 
-/* Lower-case copy of @addr's domain into @out. */
-static void report_from_domain(const char *addr, char *out, size_t outsz)
+static void report_print(const char *domain, int rc, const char *what, void *arg)
 {
-	const char *at = strrchr(addr, '@');
-	snprintf(out, outsz, "%s", at ? at + 1 : addr);
-	for (char *p = out; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
+	(void)rc;
+	(void)arg;
+	printf("%s: %s\n", domain, what);
+	fflush(stdout);
 }
 
-/* The checks before anything of @day is sent. Return 0 or an exit code (said on stderr). */
-static int report_send_gate(struct store *st, const struct daemon_conf *dc, const char *day,
-                            long long now)
-{
-	const char *from = cfg_str(dc->cfg, NULL, "report_from");
-	char dom[256], sel[STORE_KEY_MAX];
-	if (!tlsrpt_send_day_closed(day, now)) {
-		fprintf(stderr, "tlsrpt: %s (UTC) is not over yet: its reports go out from %d "
-		                "minutes after its end; nothing sent\n",
-		        day, TLSRPT_SEND_GRACE_S / 60);
-		return TLSRPT_EXIT_TEMPFAIL;
-	}
-	if (!*from || !strchr(from, '@') || !*cfg_str(dc->cfg, NULL, "contact_info")) {
-		fprintf(stderr, "tlsrpt: report_from and contact_info must be set to send reports\n");
-		return DAEMON_EXIT_CONFIG;
-	}
-	report_from_domain(from, dom, sizeof(dom));
-	int rc = tlsrpt_dkim_selector(st, dom, sel, sizeof(sel));
-	if (rc < 0) {
-		fprintf(stderr, "tlsrpt: store: %s\n", strerror(-rc));
-		return DAEMON_EXIT_FAIL;
-	}
-	if (rc == 1) {
-		fprintf(stderr, "tlsrpt: no active DKIM selector for %s in the store (milter-dkim "
-		                "signs with a selector once it is published and matches its key): "
-		                "report mail must be DKIM-signed (RFC 8460 section 3); nothing sent\n",
-		        dom);
-		return DAEMON_EXIT_CONFIG;
-	}
-	return 0;
-}
-
-/* The day's reports sent (send.c), under the day's lock. Return the exit code. */
+/* The day's reports sent (send.c). Return the exit code. */
 static int report_send(struct store *st, const struct daemon_conf *dc,
-                       const struct report_args *a, const struct tlsrpt_report_meta *meta)
+                       const struct report_args *a)
 {
-	long long now = (long long)time(NULL);
-	int rc = report_send_gate(st, dc, a->day, now);
-	if (rc)
-		return rc;
-	char host[256], lock[STORE_KEY_MAX];
-	if (gethostname(host, sizeof(host)) != 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	snprintf(lock, sizeof(lock), "pw:tlsrpt:lock:report:%s", a->day);
-	rc = store_lock(st, lock, host, TLSRPT_SEND_LOCK_TTL_S);
-	if (rc != 0) {
-		fprintf(stderr, "tlsrpt: %s\n",
-		        rc == STORE_EXISTS ? "another host is sending this day's reports"
-		                           : strerror(-rc));
-		return rc == STORE_EXISTS ? TLSRPT_EXIT_TEMPFAIL : DAEMON_EXIT_FAIL;
-	}
-	const char *resolver = cfg_str(dc->cfg, NULL, "resolver"),
-	           *ca = cfg_str(dc->cfg, NULL, "ca_file");
-	struct dns_opts dopts = { .forwarder = resolver };
-	struct fetch_opts fopts = { .ca_file = *ca ? ca : NULL };
-	struct tlsrpt_sender s = {
-		.st = st,
-		.dns = dns_new(&dopts),
-		.fetch = fetch_new(&fopts),
-		.meta = meta,
-		.report_from = cfg_str(dc->cfg, NULL, "report_from"),
-		.sendmail = cfg_str(dc->cfg, NULL, "sendmail"),
-		.now = now,
+	static const int exits[] = {
+		[TLSRPT_RUN_DONE] = DAEMON_EXIT_OK,         [TLSRPT_RUN_FAILED] = DAEMON_EXIT_FAIL,
+		[TLSRPT_RUN_OPEN] = TLSRPT_EXIT_TEMPFAIL,   [TLSRPT_RUN_LOCKED] = TLSRPT_EXIT_TEMPFAIL,
+		[TLSRPT_RUN_NO_DKIM] = DAEMON_EXIT_CONFIG, [TLSRPT_RUN_CONFIG] = DAEMON_EXIT_CONFIG,
 	};
-	char **domains = NULL;
-	size_t n = 0;
-	int failed = 0, sent = 0;
-	if (!s.dns || !s.fetch) {
-		fprintf(stderr, "tlsrpt: %s: %s\n", s.dns ? "https client" : "resolver",
-		        strerror(errno));
-		failed = 1;
-	} else if (a->domain) {
-		domains = calloc(2, sizeof(*domains));
-		if (domains)
-			domains[0] = strdup(a->domain);
-		n = domains && domains[0] ? 1 : 0;
-	} else if ((rc = tlsrpt_report_domains(st, a->day, &domains, &n)) < 0) {
-		fprintf(stderr, "tlsrpt: store: %s\n", strerror(-rc));
-		failed = 1;
-	}
+	struct buf err;
+	unsigned sent = 0;
+	buf_init(&err);
 	signal(SIGPIPE, SIG_IGN);
-	for (size_t i = 0; i < n; i++) {
-		struct buf what;
-		buf_init(&what);
-		int r = tlsrpt_send_domain(&s, a->day, domains[i], &what);
-		printf("%s: %s\n", domains[i], buf_cstr(&what));
-		fflush(stdout);
-		failed += r < 0;
-		sent += r == TLSRPT_SEND_DELIVERED;
-		buf_fini(&what);
-	}
-	tlsrpt_report_domains_free(domains);
-	store_unlock(st, lock, host);
-	fetch_free(s.fetch);
-	dns_free(s.dns);
-	fprintf(stderr, "tlsrpt: %s: %d report%s sent, %d domain%s failed\n", a->day, sent,
-	        sent == 1 ? "" : "s", failed, failed == 1 ? "" : "s");
-	return failed ? DAEMON_EXIT_FAIL : DAEMON_EXIT_OK;
+	int rc = tlsrpt_send_run(st, dc->cfg, a->day, a->domain, (long long)time(NULL), NULL,
+	                         report_print, NULL, &sent, &err);
+	if (err.len)
+		fprintf(stderr, "tlsrpt: %s\n", buf_cstr(&err));
+	if (rc == TLSRPT_RUN_DONE || rc == TLSRPT_RUN_FAILED)
+		fprintf(stderr, "tlsrpt: %s: %u report%s sent%s\n", a->day, sent, sent == 1 ? "" : "s",
+		        rc == TLSRPT_RUN_FAILED ? ", some domains failed" : "");
+	buf_fini(&err);
+	return rc < 0 ? DAEMON_EXIT_FAIL : exits[rc];
 }
 
 static int tlsrpt_cmd_report(struct daemon *d, int argc, char **argv)
@@ -457,7 +374,7 @@ static int tlsrpt_cmd_report(struct daemon *d, int argc, char **argv)
 		.contact_info = cfg_str(dc->cfg, NULL, "contact_info"),
 	};
 	if (!a.dry_run) {
-		int ex = report_send(st, dc, &a, &meta);
+		int ex = report_send(st, dc, &a);
 		daemon_conf_put(dc);
 		return ex;
 	}

@@ -7,7 +7,11 @@
  * named; each endpoint tried in the record's order (section 3: a report is delivered once
  * one endpoint took it): mailto: through sendmail (mail.c's message), https: by POST. When
  * one took it the domain is marked sent for TLSRPT_SENT_TTL_S with what was delivered where
- * and what failed. The caller holds the day's lock and has checked DKIM.
+ * and what failed.
+ * A run (tlsrpt_send_run()) checks first, in this order: the day is over, report_from and
+ * contact_info are set, the store shows an active DKIM selector of report_from's domain;
+ * then it takes the day's lock for this host (gethostname()) for TLSRPT_SEND_LOCK_TTL_S
+ * and tries each domain in turn, releasing the lock at the end.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -15,9 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
+#include "cfg.h"
 #include "deliver.h"
 #include "dns.h"
+#include "fetch.h"
 #include "mail.h"
 #include "rua.h"
 #include "send.h"
@@ -219,4 +226,135 @@ out:
 	buf_fini(&r.gz);
 	tlsrpt_rua_list_free(&rua);
 	return rc;
+}
+
+/* Lower-case copy of @addr's domain into @out. */
+static void send_from_domain(const char *addr, char *out, size_t outsz)
+{
+	const char *at = strrchr(addr, '@');
+	snprintf(out, outsz, "%s", at ? at + 1 : addr);
+	for (char *p = out; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+}
+
+/* The checks before anything of @day is sent. Return 0, TLSRPT_RUN_* or -errno (@err). */
+static int send_gate(struct store *st, const struct cfg *cfg, const char *day, long long now,
+                     struct buf *err)
+{
+	const char *from = cfg_str(cfg, NULL, "report_from");
+	char dom[256], sel[STORE_KEY_MAX];
+	if (!tlsrpt_send_day_closed(day, now)) {
+		buf_add_line(err,
+		             "%s (UTC) is not over yet: its reports go out from %d minutes "
+		             "after its end; nothing sent",
+		             day, TLSRPT_SEND_GRACE_S / 60);
+		return TLSRPT_RUN_OPEN;
+	}
+	if (!*from || !strchr(from, '@') || !*cfg_str(cfg, NULL, "contact_info")) {
+		buf_add_line(err, "report_from and contact_info must be set to send reports");
+		return TLSRPT_RUN_CONFIG;
+	}
+	send_from_domain(from, dom, sizeof(dom));
+	int rc = tlsrpt_dkim_selector(st, dom, sel, sizeof(sel));
+	if (rc < 0) {
+		buf_add_line(err, "store: %s", strerror(-rc));
+		return rc;
+	}
+	if (rc == 1) {
+		buf_add_line(err,
+		             "no active DKIM selector for %s in the store (milter-dkim signs "
+		             "with a selector once it is published and matches its key): "
+		             "report mail must be DKIM-signed (RFC 8460 section 3); nothing sent",
+		             dom);
+		return TLSRPT_RUN_NO_DKIM;
+	}
+	return 0;
+}
+
+/* The domains to try: @only, or the day's. Return 0 or -errno. */
+static int send_domains(struct store *st, const char *day, const char *only, char ***out, size_t *n)
+{
+	if (!only)
+		return tlsrpt_report_domains(st, day, out, n);
+	char **d = calloc(2, sizeof(*d));
+	if (!d || !(d[0] = strdup(only))) {
+		free(d);
+		return -ENOMEM;
+	}
+	*out = d;
+	*n = 1;
+	return 0;
+}
+
+int tlsrpt_send_run(struct store *st, const struct cfg *cfg, const char *day, const char *only,
+                    long long now, const atomic_bool *stop, tlsrpt_send_cb cb, void *arg,
+                    unsigned *sent, struct buf *err)
+{
+	char host[256], lock[STORE_KEY_MAX];
+	unsigned ok = 0, failed = 0;
+	if (sent)
+		*sent = 0;
+	int rc = send_gate(st, cfg, day, now, err);
+	if (rc)
+		return rc;
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(lock, sizeof(lock), "pw:tlsrpt:lock:report:%s", day);
+	rc = store_lock(st, lock, host, TLSRPT_SEND_LOCK_TTL_S);
+	if (rc == STORE_EXISTS) {
+		buf_add_line(err, "another host is sending the reports of %s", day);
+		return TLSRPT_RUN_LOCKED;
+	}
+	if (rc < 0) {
+		buf_add_line(err, "store: the lock of %s: %s", day, strerror(-rc));
+		return rc;
+	}
+	const char *ca = cfg_str(cfg, NULL, "ca_file");
+	struct dns_opts dopts = { .forwarder = cfg_str(cfg, NULL, "resolver") };
+	struct fetch_opts fopts = { .ca_file = *ca ? ca : NULL };
+	struct tlsrpt_report_meta meta = {
+		.organization_name = cfg_str(cfg, NULL, "organization_name"),
+		.contact_info = cfg_str(cfg, NULL, "contact_info"),
+	};
+	struct tlsrpt_sender s = {
+		.st = st,
+		.dns = dns_new(&dopts),
+		.fetch = fetch_new(&fopts),
+		.meta = &meta,
+		.report_from = cfg_str(cfg, NULL, "report_from"),
+		.sendmail = cfg_str(cfg, NULL, "sendmail"),
+		.now = now,
+	};
+	char **domains = NULL;
+	size_t n = 0;
+	if (!s.dns || !s.fetch) {
+		rc = -errno;
+		buf_add_line(err, "%s: %s", s.dns ? "https client" : "resolver", strerror(errno));
+	} else if ((rc = send_domains(st, day, only, &domains, &n)) < 0) {
+		buf_add_line(err, "store: the domains of %s: %s", day, strerror(-rc));
+	}
+	for (size_t i = 0; rc == 0 && i < n && !(stop && atomic_load(stop)); i++) {
+		struct buf what;
+		buf_init(&what);
+		int r = tlsrpt_send_domain(&s, day, domains[i], &what);
+		if (cb)
+			cb(domains[i], r, buf_cstr(&what), arg);
+		failed += r < 0;
+		ok += r == TLSRPT_SEND_DELIVERED;
+		buf_fini(&what);
+		if (i + 1 < n && i % 16 == 15)
+			store_lock(st, lock, host,
+			           TLSRPT_SEND_LOCK_TTL_S); /* a long run keeps it */
+	}
+	if (rc == 0 && stop && atomic_load(stop) && n)
+		failed++; /* stopped before the end: not done */
+	tlsrpt_report_domains_free(domains);
+	store_unlock(st, lock, host);
+	fetch_free(s.fetch);
+	dns_free(s.dns);
+	if (sent)
+		*sent = ok;
+	return rc < 0 ? rc : failed ? TLSRPT_RUN_FAILED : TLSRPT_RUN_DONE;
 }

@@ -5,11 +5,13 @@
 #ifndef POSTWARDEN_TLSRPT_SEND_H
 #define POSTWARDEN_TLSRPT_SEND_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "buf.h"
 #include "report.h"
 
+struct cfg;
 struct dns;
 struct fetch;
 struct store;
@@ -51,5 +53,32 @@ bool tlsrpt_send_day_closed(const char *day, long long now);
  */
 int tlsrpt_send_domain(const struct tlsrpt_sender *s, const char *day, const char *domain,
                        struct buf *what);
+
+/* Outcomes of tlsrpt_send_run() before any domain is tried (negative values are -errno). */
+enum {
+	TLSRPT_RUN_DONE = 0,    /* every domain sent, already sent or not wanting reports */
+	TLSRPT_RUN_FAILED = 1,  /* at least one domain not delivered (retry later) */
+	TLSRPT_RUN_OPEN = 2,    /* the day is not over for TLSRPT_SEND_GRACE_S */
+	TLSRPT_RUN_LOCKED = 3,  /* another host holds the day's lock */
+	TLSRPT_RUN_NO_DKIM = 4, /* no active DKIM selector for report_from's domain */
+	TLSRPT_RUN_CONFIG = 5,  /* report_from or contact_info not set */
+};
+
+/* Called once per domain tried, with tlsrpt_send_domain()'s return and line. */
+typedef void (*tlsrpt_send_cb)(const char *domain, int rc, const char *what, void *arg);
+
+/**
+ * tlsrpt_send_run() - send @day's reports (all its policy domains, or @only) with the
+ * settings of @cfg (tlsrpt.conf(5)): the day must be over, report_from and contact_info set,
+ * an active DKIM selector of report_from's domain in the store (tlsrpt_dkim_selector()); the
+ * day's lock pw:tlsrpt:lock:report:<day> is taken for this host and released at the end.
+ * @stop: when set to true (another thread), no further domain is started; may be NULL
+ * @sent: receives the number of reports delivered; may be NULL
+ * Return: TLSRPT_RUN_* (before anything is tried, a line in @err says why) or -errno (the
+ * store, the resolver or the HTTPS client failed) with a line in @err.
+ */
+int tlsrpt_send_run(struct store *st, const struct cfg *cfg, const char *day, const char *only,
+                    long long now, const atomic_bool *stop, tlsrpt_send_cb cb, void *arg,
+                    unsigned *sent, struct buf *err);
 
 #endif
