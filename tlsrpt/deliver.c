@@ -4,7 +4,7 @@
  * blanks, so "/usr/sbin/sendmail -C /etc/postfix-out" works) with "-f from -i -- rcpt", the
  * message written to its stdin while its stdout and stderr are read (the first 300 bytes
  * kept for the error line), all within one deadline; on the deadline it is killed and
- * reaped. Only exit status 0 is delivery. SIGPIPE must be ignored by the caller's process.
+ * reaped. The program starts with no signal blocked and SIGPIPE at its default. Only exit status 0 is delivery. SIGPIPE must be ignored by the caller's process.
  * HTTPS: fetch_post() with application/tlsrpt+gzip; any 2xx is delivery.
  * DKIM: milter-dkim's selector records in the store (selector_policy.c: a selector signs
  * when it is published and matches its key); a domain with none may not get reports sent
@@ -171,6 +171,9 @@ int tlsrpt_deliver_sendmail(const char *sendmail, const char *from, const char *
 	if (pid == 0) {
 		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0)
 			_exit(127);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL); /* a daemon thread blocks them all */
 		signal(SIGPIPE, SIG_DFL);
 		execve(argv[0], argv, environ);
 		dprintf(2, "cannot run %s: %s", argv[0], strerror(errno));

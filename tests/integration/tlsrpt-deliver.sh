@@ -13,6 +13,7 @@
 #    sent with the failure recorded; fail.example.test (only the failing https rua) fails
 #    (exit 1); none.example.test (no record) takes no reports
 #  - a second run sends nothing more (already sent), the failing domain is tried again
+#  - the daemon with report_time = 00:00 sends yesterday's report by itself (from 00:16 UTC)
 #  - a sendmail that exits 75: the domain failed with its status and stderr; the program got
 #    "-f report_from -i -- rcpt" and the message
 # The counters of that past day are written by tlsrpt_seed (tlsrpt's aggregate.c), the DKIM
@@ -51,6 +52,7 @@ mkdir -p "$D/dns"
 	echo "_smtp._tls.rpt.example.test. TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@example.test,\" \"$U/upload\""
 	echo "_smtp._tls.part.example.test. TXT \"v=TLSRPTv1;rua=$U/fail , mailto:tlsrpt@example.test\""
 	echo "_smtp._tls.fail.example.test. TXT \"v=TLSRPTv1;rua=$U/fail\""
+	echo "_smtp._tls.sched.example.test. TXT \"v=TLSRPTv1;rua=mailto:tlsrpt@example.test\""
 } >"$D/dns/example.test.extra"
 dns_up "$D/dns"
 
@@ -167,6 +169,31 @@ hn_check "  its arguments: -f report_from -i -- rcpt" \
 hn_check "  the message on its stdin" grep -q "^TLS-Report-Domain: example.test$" "$D/fake.msg"
 hn_check "  example.test not marked sent" \
 	bash -c '! "$0" "lmdb:$1/state" get "pw:tlsrpt:sent:$2:example.test"' "$SEED" "$D" "$day"
+# the daemon's daily run: report_time 00:00 sends yesterday's reports once its grace is over
+if [ "$(date -u +%H%M)" -ge 0016 ]; then
+	yday=$(date -u -d yesterday +%F)
+	"$SEED" "lmdb:$D/state" events 1 sched.example.test 4 0 || hn_die "seed sched"
+	sed -e "s|^report_time = .*||" "$D/t.conf" >"$D/t3.conf"
+	echo "report_time = 00:00" >>"$D/t3.conf"
+	"$T" -f -c "$D/t3.conf" >"$D/daemon.log" 2>&1 &
+	DPID=$!
+	hn_on_exit hn_stop "$DPID"
+	hn_check "the daemon sends yesterday's report at once (report_time 00:00)" pf_wait_mail "$PF" 3 30
+	hn_check "  logged" hn_wait 10 grep -q "report $yday sched.example.test: mailto:tlsrpt@example.test delivered" "$D/daemon.log"
+	hn_check "  the mail is sched.example.test's" \
+		python3 "$HERE/tlsrpt_mail_check.py" "$(mail_of sched.example.test)" sched.example.test \
+		sender.test tlsrpt-noreply@sender.test 4 0
+	hn_check "  marked sent" "$SEED" "lmdb:$D/state" get "pw:tlsrpt:sent:$yday:sched.example.test"
+	stop_daemon() {
+		kill -TERM "$DPID"
+		wait "$DPID"
+	}
+	hn_check "  SIGTERM: exit 0" stop_daemon
+	hn_check "  nothing sent twice" test "$(pf_mail_count "$PF")" = 3
+	cat "$D/daemon.log" >&2
+else
+	hn_skip "the daemon's daily run" "yesterday's grace is not over before 00:16 UTC"
+fi
 hn_check "--out without --dry-run: usage (64)" \
 	bash -c '"$0" -c "$1" report --day "$2" --out /tmp >/dev/null 2>&1; [ $? = 64 ]' "$T" "$D/t.conf" "$day"
 hn_summary
