@@ -20,7 +20,7 @@ static const struct cfg_key tlsrpt_keys[] = {
 	  "contact-info of the reports: an address, no mailto:" },
 	{ "report_from", CFG_STRING, "", 0, 0, 0, NULL, "envelope and From: of report mail" },
 	{ "sendmail", CFG_STRING, "/usr/sbin/sendmail", 0, 0, 0, NULL,
-	  "the sendmail program report mail is handed to" },
+	  "the program report mail is handed to, with arguments if needed (no shell)" },
 	{ "report_time", CFG_STRING, "00:30", 0, 0, 0, NULL,
 	  "when the daemon sends yesterday's reports (HH:MM, UTC), or off" },
 	{ "logfile", CFG_STRING, "", 0, 0, 0, NULL,

@@ -1,10 +1,11 @@
-/* deliver: report delivery (RFC 8460 section 5.3).
+/* deliver: report delivery (RFC 8460 section 5.3: 5.3.1 mail, 5.3.2 HTTPS).
  *
  * Mail: the sendmail program is started by execve() (no shell; the config value split at
  * blanks, so "/usr/sbin/sendmail -C /etc/postfix-out" works) with "-f from -i -- rcpt", the
  * message written to its stdin while its stdout and stderr are read (the first 300 bytes
  * kept for the error line), all within one deadline; on the deadline it is killed and
- * reaped. The program starts with no signal blocked and SIGPIPE at its default. Only exit status 0 is delivery. SIGPIPE must be ignored by the caller's process.
+ * reaped. The program starts with no signal blocked and SIGPIPE at its default. Only exit
+ * status 0 is delivery. SIGPIPE must be ignored by the caller's process.
  * HTTPS: fetch_post() with application/tlsrpt+gzip; any 2xx is delivery.
  * DKIM: milter-dkim's selector records in the store (selector_policy.c: a selector signs
  * when it is published and matches its key); a domain with none may not get reports sent

@@ -1,5 +1,6 @@
 /* deliver: a report handed to its endpoint: mail through the local sendmail program, or an
- * HTTPS POST (RFC 8460 section 5.3); and the check that report mail will be DKIM-signed.
+ * HTTPS POST (RFC 8460 sections 5.3.1 and 5.3.2); and the check that report mail will be
+ * DKIM-signed.
  */
 #ifndef POSTWARDEN_TLSRPT_DELIVER_H
 #define POSTWARDEN_TLSRPT_DELIVER_H

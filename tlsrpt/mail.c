@@ -1,9 +1,9 @@
-/* mail: the report mail (RFC 8460 section 5.3): From:, To:, Date:, Message-ID:,
+/* mail: the report mail (RFC 8460 section 5.3.1): From:, To:, Date:, Message-ID:,
  * "Subject: Report Domain: <d> Submitter: <s> Report-ID: <<id>@<s>>" (a msg-id needs
- * the "@"), TLS-Report-Domain and TLS-Report-Submitter (MUST, section 5.3), TLS-Required: No
+ * the "@"), TLS-Report-Domain and TLS-Report-Submitter (MUST, section 5.3.1), TLS-Required: No
  * (RFC 8689 section 5: a report about TLS failures must not itself need TLS),
  * Auto-Submitted: auto-generated (RFC 3834), then multipart/report; report-type="tlsrpt"
- * with a text/plain part and the application/tlsrpt+gzip part, base64, with the section 5.3
+ * with a text/plain part and the application/tlsrpt+gzip part, base64, with the section 5.1
  * file name as filename. Header fields are checked (printable ASCII, not empty), long ones
  * folded. Pure and thread safe.
  */

@@ -1,4 +1,4 @@
-/* mail: the report mail of RFC 8460 section 5.3 (multipart/report, report-type=tlsrpt, the
+/* mail: the report mail of RFC 8460 section 5.3.1 (multipart/report, report-type=tlsrpt, the
  * gzip report base64-encoded as an attachment). Pure: the text only; sending is deliver.c.
  */
 #ifndef POSTWARDEN_TLSRPT_MAIL_H

@@ -7,7 +7,7 @@
 #    domain named, nothing sent
 #  - another host holding the day's lock: exit 75, nothing sent
 #  - the day two days ago: rpt.example.test (rua mailto + https, the record in two strings)
-#    gets a multipart/report mail in the Maildir with the section 5.3 headers and a gzip part
+#    gets a multipart/report mail in the Maildir with the section 5.3.1 headers and a gzip part
 #    that is the report, and the same gzip POSTed as application/tlsrpt+gzip;
 #    part.example.test (https rua answering 500, then mailto) is delivered by mail and marked
 #    sent with the failure recorded; fail.example.test (only the failing https rua) fails

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 # tlsrpt_mail_check.py MAILDIR_FILE DOMAIN SUBMITTER FROM SUCCESS FAILURE [POST_BODY]
-# Checks a delivered report mail (RFC 8460 section 5.3): multipart/report with
+# Checks a delivered report mail (RFC 8460 section 5.3.1): multipart/report with
 # report-type=tlsrpt, Subject "Report Domain: D Submitter: S Report-ID: <...>",
 # TLS-Report-Domain, TLS-Report-Submitter, TLS-Required: No, From; a text/plain part; an
-# application/tlsrpt+gzip part, base64, whose filename is the section 5.3 name for the domain
+# application/tlsrpt+gzip part, base64, whose filename is the section 5.1 name for the domain
 # and which gunzips to the report JSON of DOMAIN with the counts given and the Subject's
 # report-id. With POST_BODY: that file is the same report, gzip-compressed.
 import email

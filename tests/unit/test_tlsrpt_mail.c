@@ -1,4 +1,4 @@
-/* test_tlsrpt_mail: the report mail (tlsrpt/mail.c, RFC 8460 section 5.3): the RFC 4648
+/* test_tlsrpt_mail: the report mail (tlsrpt/mail.c, RFC 8460 section 5.3.1): the RFC 4648
  * base64 test vectors and 76-character lines; the headers the RFC asks for (Subject with
  * domain, submitter and report-id, TLS-Report-Domain, TLS-Report-Submitter, TLS-Required:
  * No, multipart/report; report-type="tlsrpt"), the gzip part with its file name, the
