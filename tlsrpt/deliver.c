@@ -191,8 +191,9 @@ int tlsrpt_deliver_sendmail(const char *sendmail, const char *from, const char *
 		return -e;
 	}
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
-	long long deadline =
-	        deliver_now_ms() + (timeout_ms > 0 ? timeout_ms : TLSRPT_SENDMAIL_TIMEOUT_MS);
+	if (timeout_ms <= 0)
+		timeout_ms = TLSRPT_SENDMAIL_TIMEOUT_MS;
+	long long deadline = deliver_now_ms() + timeout_ms;
 	struct buf said;
 	buf_init(&said);
 	int rc = deliver_pump(in[1], out[0], msg, len, deadline, &said);

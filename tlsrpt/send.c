@@ -330,8 +330,8 @@ int tlsrpt_send_run(struct store *st, const struct cfg *cfg, const char *day, co
 	char **domains = NULL;
 	size_t n = 0;
 	if (!s.dns || !s.fetch) {
-		rc = -errno;
-		buf_add_line(err, "%s: %s", s.dns ? "https client" : "resolver", strerror(errno));
+		rc = errno ? -errno : -EIO;
+		buf_add_line(err, "%s: %s", s.dns ? "https client" : "resolver", strerror(-rc));
 	} else if ((rc = send_domains(st, day, only, &domains, &n)) < 0) {
 		buf_add_line(err, "store: the domains of %s: %s", day, strerror(-rc));
 	}
