@@ -92,13 +92,12 @@ static void tlsrpt_status_write(struct store *st)
 	host[sizeof(host) - 1] = '\0';
 	server_dgram_stats(&ds);
 	tlsrpt_agg_stats(tlsrpt_counters(), &as);
-	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "pid", (json_int_t)getpid(),
-	                      "updated", (json_int_t)time(NULL), "received",
-	                      (json_int_t)ds.received, "dropped_full", (json_int_t)ds.dropped_full,
-	                      "truncated", (json_int_t)ds.truncated, "malformed",
-	                      (json_int_t)atomic_load(&tlsrpt_malformed), "sessions",
-	                      (json_int_t)as.sessions, "dropped", (json_int_t)as.dropped,
-	                      "flush_errors", (json_int_t)as.flush_errors);
+	json_t *o = json_pack(
+	        "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "pid", (json_int_t)getpid(), "updated",
+	        (json_int_t)time(NULL), "received", (json_int_t)ds.received, "dropped_full",
+	        (json_int_t)ds.dropped_full, "truncated", (json_int_t)ds.truncated, "malformed",
+	        (json_int_t)atomic_load(&tlsrpt_malformed), "sessions", (json_int_t)as.sessions,
+	        "dropped", (json_int_t)as.dropped, "flush_errors", (json_int_t)as.flush_errors);
 	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	snprintf(key, sizeof(key), "pw:tlsrpt:status:%s", host);
 	if (text)

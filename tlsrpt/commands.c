@@ -43,7 +43,7 @@
 
 /* policyd-mtasts' record of a domain's policy on one day, kept for the sessions that follow. */
 struct ingest_policy {
-	char *key; /* "<day>:<domain>" */
+	char *key;   /* "<day>:<domain>" */
 	json_t *rec; /* NULL: none recorded */
 };
 
@@ -94,12 +94,11 @@ static void ingest_policy(const char *domain, struct tlsrpt_policy *p, void *arg
 	if (!json_is_array(lines))
 		return;
 	p->type = TLSRPT_POLICY_STS;
-	json_array_foreach (lines, i, v)
-		if (json_is_string(v) && p->n_strings < TLSRPT_POLICY_STRINGS_MAX)
-			p->strings[p->n_strings++] = json_string_value(v);
-	json_array_foreach (mx, i, v)
-		if (json_is_string(v) && p->n_mx < TLSRPT_MX_HOSTS_MAX)
-			p->mx[p->n_mx++] = json_string_value(v);
+	json_array_foreach(lines, i,
+	                   v) if (json_is_string(v) && p->n_strings < TLSRPT_POLICY_STRINGS_MAX)
+	        p->strings[p->n_strings++] = json_string_value(v);
+	json_array_foreach(mx, i, v) if (json_is_string(v) && p->n_mx < TLSRPT_MX_HOSTS_MAX)
+	        p->mx[p->n_mx++] = json_string_value(v);
 }
 
 static void ingest_emit(const struct tlsrpt_event *ev, void *arg)
@@ -127,8 +126,8 @@ static int tlsrpt_cmd_ingest(struct daemon *d, int argc, char **argv)
 	struct daemon_conf *dc = daemon_conf_get(d);
 	const struct tlsrpt_conf *c = dc->priv;
 	struct ingest in = { .st = daemon_store(d), .agg = tlsrpt_agg_new(0) };
-	long long ref = in_stdin || !S_ISREG(sb.st_mode) ? (long long)time(NULL)
-	                                                 : (long long)sb.st_mtime;
+	long long ref =
+	        in_stdin || !S_ISREG(sb.st_mode) ? (long long)time(NULL) : (long long)sb.st_mtime;
 	struct logscan *ls = logscan_new(ref, c->sending_ip, ingest_emit, &in);
 	logscan_set_policy(ls, ingest_policy, &in);
 	in.day_time = ref;
@@ -223,7 +222,8 @@ static int status_collector(const char *key, const char *val, size_t len, void *
 static int tlsrpt_cmd_status(struct daemon *d, int argc, char **argv)
 {
 	struct tm tm;
-	if (argc > 2 || (argc == 2 && (strlen(argv[1]) != 10 || !strptime(argv[1], "%Y-%m-%d", &tm)))) {
+	if (argc > 2 ||
+	    (argc == 2 && (strlen(argv[1]) != 10 || !strptime(argv[1], "%Y-%m-%d", &tm)))) {
 		fprintf(stderr, "usage: tlsrpt status [YYYY-MM-DD]\n");
 		return DAEMON_EXIT_USAGE;
 	}
@@ -332,13 +332,15 @@ static void report_print(const char *domain, int rc, const char *what, void *arg
 }
 
 /* The day's reports sent (send.c). Return the exit code. */
-static int report_send(struct store *st, const struct daemon_conf *dc,
-                       const struct report_args *a)
+static int report_send(struct store *st, const struct daemon_conf *dc, const struct report_args *a)
 {
 	static const int exits[] = {
-		[TLSRPT_RUN_DONE] = DAEMON_EXIT_OK,         [TLSRPT_RUN_FAILED] = DAEMON_EXIT_FAIL,
-		[TLSRPT_RUN_OPEN] = TLSRPT_EXIT_TEMPFAIL,   [TLSRPT_RUN_LOCKED] = TLSRPT_EXIT_TEMPFAIL,
-		[TLSRPT_RUN_NO_DKIM] = DAEMON_EXIT_CONFIG, [TLSRPT_RUN_CONFIG] = DAEMON_EXIT_CONFIG,
+		[TLSRPT_RUN_DONE] = DAEMON_EXIT_OK,
+		[TLSRPT_RUN_FAILED] = DAEMON_EXIT_FAIL,
+		[TLSRPT_RUN_OPEN] = TLSRPT_EXIT_TEMPFAIL,
+		[TLSRPT_RUN_LOCKED] = TLSRPT_EXIT_TEMPFAIL,
+		[TLSRPT_RUN_NO_DKIM] = DAEMON_EXIT_CONFIG,
+		[TLSRPT_RUN_CONFIG] = DAEMON_EXIT_CONFIG,
 	};
 	struct buf err;
 	unsigned sent = 0;
@@ -349,7 +351,8 @@ static int report_send(struct store *st, const struct daemon_conf *dc,
 	if (err.len)
 		fprintf(stderr, "tlsrpt: %s\n", buf_cstr(&err));
 	if (rc == TLSRPT_RUN_DONE || rc == TLSRPT_RUN_FAILED)
-		fprintf(stderr, "tlsrpt: %s: %u report%s sent%s\n", a->day, sent, sent == 1 ? "" : "s",
+		fprintf(stderr, "tlsrpt: %s: %u report%s sent%s\n", a->day, sent,
+		        sent == 1 ? "" : "s",
 		        rc == TLSRPT_RUN_FAILED ? ", some domains failed" : "");
 	buf_fini(&err);
 	return rc < 0 ? DAEMON_EXIT_FAIL : exits[rc];

@@ -47,7 +47,6 @@ static int tlsrpt_mode_parse(const char *s, unsigned *mode)
 	return 0;
 }
 
-
 static int tlsrpt_check_key(const char *section, const char *key, const char *value,
                             struct buf *err)
 {
