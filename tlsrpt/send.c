@@ -10,8 +10,8 @@
  * and what failed.
  * A run (tlsrpt_send_run()) checks first, in this order: the day is over, report_from and
  * contact_info are set, the store shows an active DKIM selector of report_from's domain;
- * then it takes the day's lock for this host (gethostname()) for TLSRPT_SEND_LOCK_TTL_S
- * and tries each domain in turn, releasing the lock at the end.
+ * then it takes the day's lock for this process ("<gethostname()>:<pid>") for
+ * TLSRPT_SEND_LOCK_TTL_S and tries each domain in turn, releasing the lock at the end.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -291,20 +291,27 @@ int tlsrpt_send_run(struct store *st, const struct cfg *cfg, const char *day, co
                     long long now, const atomic_bool *stop, tlsrpt_send_cb cb, void *arg,
                     unsigned *sent, struct buf *err)
 {
-	char host[256], lock[STORE_KEY_MAX];
+	char host[300], lock[STORE_KEY_MAX];
 	unsigned ok = 0, failed = 0;
 	if (sent)
 		*sent = 0;
 	int rc = send_gate(st, cfg, day, now, err);
 	if (rc)
 		return rc;
-	if (gethostname(host, sizeof(host)) != 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
+	if (gethostname(host, 256) != 0)
+		snprintf(host, 256, "localhost");
+	host[255] = '\0';
+	/* the process too: the daemon and a `report` command on one host must not both send */
+	snprintf(host + strlen(host), sizeof(host) - strlen(host), ":%ld", (long)getpid());
 	snprintf(lock, sizeof(lock), "pw:tlsrpt:lock:report:%s", day);
 	rc = store_lock(st, lock, host, TLSRPT_SEND_LOCK_TTL_S);
 	if (rc == STORE_EXISTS) {
-		buf_add_line(err, "another host is sending the reports of %s", day);
+		char *who = NULL;
+		size_t wl = 0;
+		store_get(st, lock, &who, &wl);
+		buf_add_line(err, "another host or process (%.*s) is sending the reports of %s",
+		             who ? (int)(wl > 300 ? 300 : wl) : 1, who ? who : "?", day);
+		free(who);
 		return TLSRPT_RUN_LOCKED;
 	}
 	if (rc < 0) {

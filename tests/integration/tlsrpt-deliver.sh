@@ -108,6 +108,7 @@ hn_check "  nothing sent" nothing_sent
 "$SEED" "lmdb:$D/state" lock "pw:tlsrpt:lock:report:$day" other-host || hn_die "seed lock"
 run locked --day "$day"
 hn_check "another host holds the day's lock: exit 75" rc_is locked 75
+hn_check "  the holder named" grep -q "another host or process (other-host) is sending" "$D/locked.out"
 hn_check "  nothing sent" nothing_sent
 
 hn_check "the other host's lock released" "$SEED" "lmdb:$D/state" unlock "pw:tlsrpt:lock:report:$day" other-host
