@@ -4,7 +4,8 @@
  * once more after the runner has drained its queue at a stop, so nothing received is lost
  * by a restart. A malformed datagram is counted and logged at most once a minute, with its
  * size and the parser's reason (no datagram bytes). The tick also writes this collector's
- * counters for `status` (pw:tlsrpt:status:<host>, 60 s).
+ * counters for `status` (pw:tlsrpt:status:<host>, 60 s) and starts the daily report run
+ * (reporter.c).
  */
 #include <errno.h>
 #include <jansson.h>
@@ -102,6 +103,7 @@ void tlsrpt_tick(struct daemon *d, bool stopping)
 	tlsrpt_flush(st);
 	if (st)
 		tlsrpt_status_write(st);
+	tlsrpt_reporter_tick(d, stopping);
 	if (stopping) {
 		struct tlsrpt_agg_stats as;
 		tlsrpt_agg_stats(tlsrpt_counters(), &as);

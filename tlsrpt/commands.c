@@ -10,13 +10,19 @@
  *           the day's RFC 8460 reports (report.c) built from the store, one per policy
  *           domain, printed as JSON, and written gzip-compressed to DIR under their RFC 8460
  *           file names; a dry run looks nothing up, sends nothing and keeps no report-id
- *           (sending is not in this version yet)
+ *   report --day D [--domain D]
+ *           send them (send.c): only a day over for TLSRPT_SEND_GRACE_S, only when the store
+ *           shows an active DKIM selector of report_from's domain, under the store lock
+ *           pw:tlsrpt:lock:report:<day> (one host of a fleet sends); one line per domain
  * Exit codes: 0; 1 (ingest-log: the store did not take the counts; status: nothing found;
- * report: a report could not be built or written);
- * 64 usage; 66 the log cannot be read; 78 config error.
+ * report: a report could not be built, written or delivered);
+ * 64 usage; 66 the log cannot be read; 75 not now (the day is not over, another host
+ * holds the day's lock); 78 config error (report: report_from, contact_info unset, no
+ * active DKIM selector).
  */
 #include <errno.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +32,14 @@
 #include "log.h"
 #include "logscan.h"
 #include "report.h"
+#include "send.h"
 #include "store.h"
 #include "tlsrpt.h"
 #include "xalloc.h"
 
 #define TLSRPT_INGEST_FLUSH_EVENTS 100000
 #define TLSRPT_POLICY_CACHE 1024
+#define TLSRPT_EXIT_TEMPFAIL 75 /* EX_TEMPFAIL: not now (day not over, another host sends) */
 
 /* policyd-mtasts' record of a domain's policy on one day, kept for the sessions that follow. */
 struct ingest_policy {
@@ -315,17 +323,47 @@ static int report_one(struct store *st, const struct report_args *a,
 	return rc;
 }
 
+static void report_print(const char *domain, int rc, const char *what, void *arg)
+{
+	(void)rc;
+	(void)arg;
+	printf("%s: %s\n", domain, what);
+	fflush(stdout);
+}
+
+/* The day's reports sent (send.c). Return the exit code. */
+static int report_send(struct store *st, const struct daemon_conf *dc, const struct report_args *a)
+{
+	static const int exits[] = {
+		[TLSRPT_RUN_DONE] = DAEMON_EXIT_OK,
+		[TLSRPT_RUN_FAILED] = DAEMON_EXIT_FAIL,
+		[TLSRPT_RUN_OPEN] = TLSRPT_EXIT_TEMPFAIL,
+		[TLSRPT_RUN_LOCKED] = TLSRPT_EXIT_TEMPFAIL,
+		[TLSRPT_RUN_NO_DKIM] = DAEMON_EXIT_CONFIG,
+		[TLSRPT_RUN_CONFIG] = DAEMON_EXIT_CONFIG,
+	};
+	struct buf err;
+	unsigned sent = 0;
+	buf_init(&err);
+	signal(SIGPIPE, SIG_IGN);
+	int rc = tlsrpt_send_run(st, dc->cfg, a->day, a->domain, (long long)time(NULL), NULL,
+	                         report_print, NULL, &sent, &err);
+	if (err.len)
+		fprintf(stderr, "tlsrpt: %s\n", buf_cstr(&err));
+	if (rc == TLSRPT_RUN_DONE || rc == TLSRPT_RUN_FAILED)
+		fprintf(stderr, "tlsrpt: %s: %u report%s sent%s\n", a->day, sent,
+		        sent == 1 ? "" : "s",
+		        rc == TLSRPT_RUN_FAILED ? ", some domains failed" : "");
+	buf_fini(&err);
+	return rc < 0 ? DAEMON_EXIT_FAIL : exits[rc];
+}
+
 static int tlsrpt_cmd_report(struct daemon *d, int argc, char **argv)
 {
 	struct report_args a;
-	if (report_parse_args(argc, argv, &a) < 0) {
-		fprintf(stderr, "usage: tlsrpt report --day YYYY-MM-DD [--domain D] [--dry-run] "
-		                "[--out DIR]\n");
-		return DAEMON_EXIT_USAGE;
-	}
-	if (!a.dry_run) {
-		fprintf(stderr, "tlsrpt: sending reports is not in this version yet: use --dry-run "
-		                "(and --out DIR for the .json.gz files)\n");
+	if (report_parse_args(argc, argv, &a) < 0 || (a.out && !a.dry_run)) {
+		fprintf(stderr, "usage: tlsrpt report --day YYYY-MM-DD [--domain D] "
+		                "[--dry-run [--out DIR]]\n");
 		return DAEMON_EXIT_USAGE;
 	}
 	struct store *st = daemon_store(d);
@@ -338,6 +376,11 @@ static int tlsrpt_cmd_report(struct daemon *d, int argc, char **argv)
 		.organization_name = cfg_str(dc->cfg, NULL, "organization_name"),
 		.contact_info = cfg_str(dc->cfg, NULL, "contact_info"),
 	};
+	if (!a.dry_run) {
+		int ex = report_send(st, dc, &a);
+		daemon_conf_put(dc);
+		return ex;
+	}
 	char **domains = NULL;
 	size_t n = 0;
 	int rc = 0, made = 0;
@@ -360,8 +403,8 @@ static int tlsrpt_cmd_report(struct daemon *d, int argc, char **argv)
 }
 
 const struct daemon_cmd tlsrpt_commands[] = {
-	{ "report", "--day YYYY-MM-DD [--domain D] --dry-run [--out DIR]",
-	  "the RFC 8460 reports of a day, printed as JSON (and gzip files in DIR)",
+	{ "report", "--day YYYY-MM-DD [--domain D] [--dry-run [--out DIR]]",
+	  "send the RFC 8460 reports of a past day (dry run: print them, gzip files in DIR)",
 	  tlsrpt_cmd_report, DAEMON_NEEDS_CONF | DAEMON_NEEDS_STORE, NULL },
 	{ "ingest-log", "FILE|-", "count the TLS sessions of a Postfix 3.7-3.9 mail log",
 	  tlsrpt_cmd_ingest, DAEMON_NEEDS_CONF | DAEMON_NEEDS_STORE, NULL },

@@ -1,11 +1,13 @@
 /* conf: tlsrpt's config table (tlsrpt.conf(5)) and the snapshot built from it. The report
  * keys (organization_name, contact_info, report_from, sendmail, report_time, resolver,
- * ca_file) are read and checked here; the collector uses listen_mode and sending_ip.
+ * ca_file) are read and checked here; the collector uses listen_mode and sending_ip, the
+ * daily run (reporter.c) report_time, off without report_from.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "schedule.h"
 #include "tlsrpt.h"
 #include "xalloc.h"
 
@@ -18,9 +20,9 @@ static const struct cfg_key tlsrpt_keys[] = {
 	  "contact-info of the reports: an address, no mailto:" },
 	{ "report_from", CFG_STRING, "", 0, 0, 0, NULL, "envelope and From: of report mail" },
 	{ "sendmail", CFG_STRING, "/usr/sbin/sendmail", 0, 0, 0, NULL,
-	  "the sendmail program report mail is handed to" },
+	  "the program report mail is handed to, with arguments if needed (no shell)" },
 	{ "report_time", CFG_STRING, "00:30", 0, 0, 0, NULL,
-	  "when the daily reports go out (UTC)" },
+	  "when the daemon sends yesterday's reports (HH:MM, UTC), or off" },
 	{ "logfile", CFG_STRING, "", 0, 0, 0, NULL,
 	  "Postfix 3.7-3.9: a mail log to follow, or journal" },
 	{ "sending_ip", CFG_STRING, "", 0, 0, 0, NULL,
@@ -45,15 +47,6 @@ static int tlsrpt_mode_parse(const char *s, unsigned *mode)
 	return 0;
 }
 
-/* HH:MM, 24-hour. */
-static int tlsrpt_time_parse(const char *s)
-{
-	if (strlen(s) != 5 || s[2] != ':' || strspn(s, "0123456789:") != 5)
-		return -EINVAL;
-	int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
-	return h < 24 && m < 60 ? 0 : -EINVAL;
-}
-
 static int tlsrpt_check_key(const char *section, const char *key, const char *value,
                             struct buf *err)
 {
@@ -64,8 +57,9 @@ static int tlsrpt_check_key(const char *section, const char *key, const char *va
 		buf_add_line(err, "listen_mode: '%s' is not an octal mode like 0660", value);
 		return -EINVAL;
 	}
-	if (strcmp(key, "report_time") == 0 && tlsrpt_time_parse(value) < 0) {
-		buf_add_line(err, "report_time: '%s' is not HH:MM (UTC)", value);
+	if (strcmp(key, "report_time") == 0 && strcmp(value, "off") != 0 &&
+	    tlsrpt_schedule_minute(value) < 0) {
+		buf_add_line(err, "report_time: '%s' is not HH:MM (UTC) or off", value);
 		return -EINVAL;
 	}
 	if (strcmp(key, "contact_info") == 0 && strncmp(value, "mailto:", 7) == 0) {
@@ -97,6 +91,11 @@ struct tlsrpt_conf *tlsrpt_conf_build(const struct cfg *cfg, struct buf *err)
 	c->sending_ip = *ip ? xstrdup(ip) : NULL;
 	if (tlsrpt_mode_parse(cfg_str(cfg, NULL, "listen_mode"), &c->listen_mode) < 0)
 		c->listen_mode = 0660;
+	c->report_minute = *cfg_str(cfg, NULL, "report_from")
+	                           ? tlsrpt_schedule_minute(cfg_str(cfg, NULL, "report_time"))
+	                           : -1;
+	if (c->report_minute < 0)
+		c->report_minute = -1;
 	return c;
 }
 

@@ -1,8 +1,10 @@
 /* tlsrpt: TLS-RPT (RFC 8460) collection for Postfix: libtlsrpt datagrams from Postfix >= 3.10
  * on a unix datagram socket, and Postfix 3.7-3.9 mail logs through `ingest-log`; counters
- * per UTC day, policy domain and policy in the store, so a fleet adds into one place. The
- * config table is in conf.c, the collector in collector.c, the counters in aggregate.c, the
- * subcommands in commands.c; this file is the daemon spec and the daemon_main() call.
+ * per UTC day, policy domain and policy in the store, so a fleet adds into one place; the
+ * daily reports sent to each policy domain's rua. The config table is in conf.c, the
+ * collector in collector.c, the counters in aggregate.c, the reports in report.c, their
+ * sending in send.c, deliver.c and reporter.c (the daily run), the subcommands in
+ * commands.c; this file is the daemon spec and the daemon_main() call.
  */
 #include "config.h"
 #include "tlsrpt.h"
@@ -22,7 +24,7 @@ int main(int argc, char **argv)
 {
 	struct daemon_spec spec = {
 		.name = "tlsrpt",
-		.summary = "TLS-RPT (RFC 8460) collector for Postfix",
+		.summary = "TLS-RPT (RFC 8460) collector and reporter for Postfix",
 		.config_path = SYSCONFDIR "/postwarden/tlsrpt.conf",
 		.schema = &tlsrpt_schema,
 		.runner = server_dgram_runner(&tlsrpt_dgram_ops),

@@ -18,6 +18,8 @@ extern const struct server_dgram_ops tlsrpt_dgram_ops;
 struct tlsrpt_conf {
 	char *sending_ip; /* NULL when not configured */
 	unsigned listen_mode;
+	int report_minute; /* report_time in minutes after 00:00 UTC; -1: no daily run
+	                    * (report_time = off, or report_from not set) */
 };
 
 struct tlsrpt_conf *tlsrpt_conf_build(const struct cfg *cfg, struct buf *err);
@@ -30,5 +32,8 @@ void tlsrpt_started(struct daemon *d);
 void tlsrpt_tick(struct daemon *d, bool stopping);
 /* tlsrpt_flush() - add the counters to the store now; log one line on failure. */
 int tlsrpt_flush(struct store *st);
+/* reporter.c: the daily report run, started from the tick on a thread of its own; with
+ * @stopping, the run in progress is stopped after its current domain and waited for. */
+void tlsrpt_reporter_tick(struct daemon *d, bool stopping);
 
 #endif

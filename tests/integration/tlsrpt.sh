@@ -101,8 +101,8 @@ hn_check "  d2.test: 300 successes" \
 hn_check "  d1.test's detail: certificate-expired, as the datagram said" \
 	grep -q '"result-type": "certificate-expired"' "$D/report.out"
 hn_check "  printed as JSON with the organization name" grep -q '"organization-name": "Test Org"' "$D/report.out"
-hn_check "report without --dry-run is refused (sending is not in this version)" \
-	bash -c '"$0" -c "$1" report --day "$2" >/dev/null 2>&1; [ $? = 64 ]' "$T" "$D/t.conf" "$today"
+hn_check "report without --dry-run for today is refused (the day is not over): exit 75" \
+	bash -c '"$0" -c "$1" report --day "$2" >/dev/null 2>&1; [ $? = 75 ]' "$T" "$D/t.conf" "$today"
 
 LOG=$SRC/tests/data/postfix-3.7.11-tls-maillog.txt
 cp "$LOG" "$D/maillog"

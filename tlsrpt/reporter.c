@@ -1,0 +1,110 @@
+/* reporter: the daemon's daily report run (tlsrpt.conf(5) report_time), on its own thread so
+ * the tick goes on flushing counters while reports go out. The tick asks schedule.c whether
+ * yesterday is due, starts one run (send.c's tlsrpt_send_run(), the same as `tlsrpt report
+ * --day D`) when none is running, and records its result for the retries when it is over.
+ * No schedule without report_from, or with report_time = off. At a stop the run is asked to
+ * stop after the domain in hand and is waited for. Each domain tried is logged (info when
+ * delivered, error when not); a run refused before any domain (no DKIM selector, another
+ * host's lock) once per try.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "schedule.h"
+#include "send.h"
+#include "tlsrpt.h"
+
+static struct tlsrpt_schedule reporter_sched;
+static pthread_t reporter_thread;
+static bool reporter_started; /* a thread to join (tick thread only) */
+static atomic_bool reporter_busy, reporter_stop;
+static atomic_int reporter_rc;
+static char reporter_day[11];
+
+static void reporter_log(const char *domain, int rc, const char *what, void *arg)
+{
+	(void)arg;
+	if (rc < 0)
+		log_errx("report %s %s: %s", reporter_day, domain, what);
+	else
+		log_info("report %s %s: %s", reporter_day, domain, what);
+}
+
+static void *reporter_run(void *arg)
+{
+	struct daemon *d = arg;
+	struct daemon_conf *dc = daemon_conf_get(d);
+	struct buf err;
+	unsigned sent = 0;
+	buf_init(&err);
+	int rc =
+	        tlsrpt_send_run(daemon_store(d), dc->cfg, reporter_day, NULL, (long long)time(NULL),
+	                        &reporter_stop, reporter_log, NULL, &sent, &err);
+	if (err.len)
+		log_errx("reports of %s: %s", reporter_day, buf_cstr(&err));
+	else
+		log_info("reports of %s: %u sent%s", reporter_day, sent,
+		         rc == TLSRPT_RUN_FAILED ? ", some domains failed (tried again later)"
+		                                 : "");
+	buf_fini(&err);
+	daemon_conf_put(dc);
+	atomic_store(&reporter_rc, rc);
+	atomic_store(&reporter_busy, false);
+	return NULL;
+}
+
+/* Join a finished run and record its result. */
+static void reporter_reap(void)
+{
+	if (!reporter_started || atomic_load(&reporter_busy))
+		return;
+	pthread_join(reporter_thread, NULL);
+	reporter_started = false;
+	int rc = atomic_load(&reporter_rc);
+	long long now = (long long)time(NULL);
+	if (tlsrpt_schedule_result(&reporter_sched, rc == TLSRPT_RUN_DONE, now) &&
+	    rc != TLSRPT_RUN_DONE)
+		log_errx("reports of %s: giving up after %d tries", reporter_sched.day,
+		         reporter_sched.attempts);
+}
+
+void tlsrpt_reporter_tick(struct daemon *d, bool stopping)
+{
+	if (stopping) {
+		atomic_store(&reporter_stop, true);
+		if (reporter_started)
+			pthread_join(reporter_thread, NULL);
+		reporter_started = false;
+		return;
+	}
+	reporter_reap();
+	if (reporter_started || !daemon_store(d))
+		return;
+	struct daemon_conf *dc = daemon_conf_get(d);
+	const struct tlsrpt_conf *c = dc->priv;
+	char day[11];
+	bool due =
+	        c->report_minute >= 0 &&
+	        tlsrpt_schedule_due(&reporter_sched, (long long)time(NULL), c->report_minute, day);
+	daemon_conf_put(dc);
+	if (!due)
+		return;
+	memcpy(reporter_day, day, sizeof(day));
+	atomic_store(&reporter_busy, true);
+	/* the thread must not take the signals the skeleton waits for */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int e = pthread_create(&reporter_thread, NULL, reporter_run, d);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e != 0) {
+		atomic_store(&reporter_busy, false);
+		log_err_e(-e, "reports of %s: cannot start a thread", day);
+		return;
+	}
+	reporter_started = true;
+}
