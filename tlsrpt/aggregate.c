@@ -273,8 +273,9 @@ static void agg_merge_back(struct tlsrpt_agg *a, struct agg_pol *p)
 			a->st.dropped++;
 }
 
-/* Write @p's counts; zero each one the store took. Return 0 or the first -errno. */
-static int agg_write(struct store *st, struct agg_pol *p)
+/* Write @p's counts; with @zero, zero each one the store took. Return 0 or the first
+ * -errno. */
+static int agg_write(struct store *st, struct agg_pol *p, bool zero)
 {
 	char key[STORE_KEY_MAX], cnt[STORE_KEY_MAX], field[32];
 	int rc;
@@ -285,10 +286,12 @@ static int agg_write(struct store *st, struct agg_pol *p)
 		return rc;
 	if (p->success && (rc = store_hincrby(st, cnt, "success", p->success, NULL)) < 0)
 		return rc;
-	p->success = 0;
+	if (zero)
+		p->success = 0;
 	if (p->failure && (rc = store_hincrby(st, cnt, "failure", p->failure, NULL)) < 0)
 		return rc;
-	p->failure = 0;
+	if (zero)
+		p->failure = 0;
 	for (struct agg_detail *d = p->details; d; d = d->next) {
 		snprintf(key, sizeof(key), "pw:tlsrpt:det:%s:%s:%016" PRIx64 ":%016" PRIx64, p->day,
 		         p->domain, p->ph, d->dh);
@@ -298,9 +301,22 @@ static int agg_write(struct store *st, struct agg_pol *p)
 			return rc;
 		if ((rc = store_hincrby(st, cnt, field, d->n, NULL)) < 0)
 			return rc;
-		d->n = 0;
+		if (zero)
+			d->n = 0;
 	}
 	return 0;
+}
+
+/* Every entry of the list @arg, in one store_batch(). Return how many, or the first -errno. */
+static int agg_write_all(struct store *st, void *arg)
+{
+	int n = 0;
+	for (struct agg_pol *p = arg; p; p = p->next, n++) {
+		int rc = agg_write(st, p, false);
+		if (rc < 0)
+			return rc;
+	}
+	return n;
 }
 
 int tlsrpt_agg_flush(struct tlsrpt_agg *a, struct store *st, struct buf *err)
@@ -319,10 +335,30 @@ int tlsrpt_agg_flush(struct tlsrpt_agg *a, struct store *st, struct buf *err)
 	a->entries = 0;
 	pthread_mutex_unlock(&a->lock);
 
+	if (all && store_batch_atomic(st)) {
+		/* one transaction: all of it is written, or none and all of it goes back */
+		rc = store_batch(st, agg_write_all, all);
+		if (rc >= 0)
+			written = rc;
+		else
+			buf_add_line(err, "store: %s (counts kept for the next flush)",
+			             strerror(-rc));
+		while (all) {
+			struct agg_pol *p = all;
+			all = p->next;
+			if (rc < 0) {
+				pthread_mutex_lock(&a->lock);
+				agg_merge_back(a, p);
+				a->st.flush_errors++;
+				pthread_mutex_unlock(&a->lock);
+			}
+			agg_pol_free(p);
+		}
+	}
 	while (all) {
 		struct agg_pol *p = all;
 		all = p->next;
-		int r = rc < 0 ? rc : agg_write(st, p);
+		int r = rc < 0 ? rc : agg_write(st, p, true);
 		if (r < 0) {
 			if (rc == 0)
 				buf_add_line(err, "store: %s (counts kept for the next flush)",

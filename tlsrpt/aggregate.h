@@ -9,7 +9,8 @@
  *   pw:tlsrpt:pol:<day>:<domain>:<ph>       the policy, RFC 8460 JSON ("policy" object)
  *   pw:tlsrpt:cnt:<day>:<domain>:<ph>       hash: success, failure, d:<dh> per detail
  *   pw:tlsrpt:det:<day>:<domain>:<ph>:<dh>  the failure detail, RFC 8460 JSON
- * The flush takes the counts gathered so far and adds them; what the store refuses goes back
+ * The flush takes the counts gathered so far and adds them (on lmdb in one transaction:
+ * store_batch()); what the store refuses goes back
  * into memory for the next flush (a store outage loses nothing until the table is full).
  * Thread safe: any number of adders, one flusher.
  */

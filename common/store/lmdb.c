@@ -111,15 +111,34 @@ static void env_housekeep_readers(struct lmdb_env *e)
 		mdb_reader_check(e->env, &dead);
 }
 
+/* The write transaction of a store_batch() running on this thread, and its environment:
+ * the operations called inside it use it, and neither commit nor abort it. */
+static __thread MDB_txn *batch_txn;
+static __thread struct lmdb_env *batch_env;
+
 static int txn_begin(struct lmdb_env *e, bool rdonly, MDB_txn **txn)
 {
+	if (batch_txn && batch_env == e) {
+		*txn = batch_txn;
+		return 0;
+	}
 	env_housekeep_readers(e);
 	return lmdb_err(mdb_txn_begin(e->env, NULL, rdonly ? MDB_RDONLY : 0, txn));
 }
 
 static int txn_commit(MDB_txn *txn)
 {
+	if (txn == batch_txn)
+		return 0;
 	return lmdb_err(mdb_txn_commit(txn));
+}
+
+/* End a transaction without its writes (a read, or a failed write); inside a batch, the
+ * batch decides. */
+static void txn_abort(MDB_txn *txn)
+{
+	if (txn != batch_txn)
+		mdb_txn_abort(txn);
 }
 
 static MDB_val mkval(const char *s)
@@ -292,7 +311,7 @@ static int lmdb_get(struct store *st, const char *key, char **val, size_t *len)
 		memcpy(*val, (char *)v.mv_data + HDR, *len);
 		(*val)[*len] = '\0';
 	}
-	mdb_txn_abort(txn);
+	txn_abort(txn);
 	return rc;
 }
 
@@ -321,7 +340,7 @@ static int lmdb_set(struct store *st, const char *key, const void *val, size_t l
 		return rc;
 	rc = put_val(txn, e->kv, key, val, len, store_expiry_ms(ttl_s));
 	if (rc < 0) {
-		mdb_txn_abort(txn);
+		txn_abort(txn);
 		return rc;
 	}
 	if ((rc = txn_commit(txn)) == 0)
@@ -382,7 +401,7 @@ static int lmdb_del(struct store *st, const char *key)
 	rc = txn_commit(txn);
 	return rc < 0 ? rc : found;
 fail:
-	mdb_txn_abort(txn);
+	txn_abort(txn);
 	return rc;
 }
 
@@ -412,7 +431,7 @@ static int incr(struct lmdb_env *e, MDB_dbi dbi, const char *key, long long by, 
 		*result = n;
 	return rc;
 fail:
-	mdb_txn_abort(txn);
+	txn_abort(txn);
 	return rc;
 }
 
@@ -459,7 +478,7 @@ static int collect(struct lmdb_env *e, MDB_dbi dbi, const char *pfx, size_t stri
 	}
 	mdb_cursor_close(cur);
 out:
-	mdb_txn_abort(txn);
+	txn_abort(txn);
 	return rc == 0 || rc == MDB_NOTFOUND ? 0 : lmdb_err(rc);
 }
 
@@ -514,7 +533,7 @@ static int lmdb_lock(struct store *st, const char *key, const char *owner, unsig
 		goto fail;
 	return txn_commit(txn);
 fail:
-	mdb_txn_abort(txn);
+	txn_abort(txn);
 	return rc;
 }
 
@@ -539,7 +558,7 @@ static int lmdb_unlock(struct store *st, const char *key, const char *owner)
 	}
 	return txn_commit(txn);
 fail:
-	mdb_txn_abort(txn);
+	txn_abort(txn);
 	return rc;
 }
 
@@ -571,8 +590,31 @@ static int lmdb_sweep(struct store *st)
 	rc = txn_commit(txn);
 	return rc < 0 ? rc : n;
 fail:
-	mdb_txn_abort(txn);
+	txn_abort(txn);
 	return lmdb_err(rc);
+}
+
+static int lmdb_batch(struct store *st, store_batch_fn fn, void *arg)
+{
+	struct lmdb_env *e = env_of(st);
+	MDB_txn *txn;
+
+	if (batch_txn)
+		return -EBUSY;
+	int rc = txn_begin(e, false, &txn);
+	if (rc < 0)
+		return rc;
+	batch_txn = txn;
+	batch_env = e;
+	rc = fn(st, arg);
+	batch_txn = NULL;
+	batch_env = NULL;
+	if (rc < 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	int c = lmdb_err(mdb_txn_commit(txn));
+	return c < 0 ? c : rc;
 }
 
 static const struct store_ops lmdb_ops = {
@@ -588,4 +630,5 @@ static const struct store_ops lmdb_ops = {
 	.lock = lmdb_lock,
 	.unlock = lmdb_unlock,
 	.sweep = lmdb_sweep,
+	.batch = lmdb_batch,
 };

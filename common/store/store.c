@@ -328,3 +328,13 @@ int store_sweep(struct store *st)
 {
 	return st->ops->sweep(st);
 }
+
+int store_batch(struct store *st, store_batch_fn fn, void *arg)
+{
+	return st->ops->batch ? st->ops->batch(st, fn, arg) : fn(st, arg);
+}
+
+bool store_batch_atomic(const struct store *st)
+{
+	return st->ops->batch != NULL;
+}

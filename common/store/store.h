@@ -69,6 +69,20 @@ int store_lock(struct store *st, const char *key, const char *owner, unsigned tt
 /* store_unlock() - release @key if @owner holds it. Return 0, STORE_NOTFOUND, -errno. */
 int store_unlock(struct store *st, const char *key, const char *owner);
 
+/* A group of store calls for store_batch(); return 0 or -errno (then nothing is kept when
+ * the backend is atomic). */
+typedef int (*store_batch_fn)(struct store *st, void *arg);
+/**
+ * store_batch() - run @fn, whose store calls on @st (made from this thread) form one
+ * write: on lmdb one transaction, committed once when @fn returns >= 0 and dropped when it
+ * returns an error (other threads' writes wait for it); on the other backends the calls
+ * take effect one by one. Not nestable (-EBUSY).
+ * Return: @fn's return, or -errno when the commit fails (nothing kept).
+ */
+int store_batch(struct store *st, store_batch_fn fn, void *arg);
+/* store_batch_atomic() - true when store_batch() keeps all of a failed batch's writes out. */
+bool store_batch_atomic(const struct store *st);
+
 /* store_sweep() - drop expired keys now (lmdb/memory; a no-op on redis). Return count or -errno. */
 int store_sweep(struct store *st);
 

@@ -26,6 +26,8 @@ struct store_ops {
 	int (*lock)(struct store *st, const char *key, const char *owner, unsigned ttl_s);
 	int (*unlock)(struct store *st, const char *key, const char *owner);
 	int (*sweep)(struct store *st);
+	/* batch - optional: run @fn as one all-or-nothing write (see store_batch()). */
+	int (*batch)(struct store *st, store_batch_fn fn, void *arg);
 };
 
 struct store {

@@ -686,6 +686,61 @@ START_TEST(multi_process)
 }
 END_TEST
 
-CHECK_MAIN("store", get_set_del, ttl_expiry, incrby, hash, scan_prefix, lock_unlock, binary_values,
-           size_limits, concurrency, bad_uris, redis_down, lmdb_modes, lmdb_shared_env,
-           multi_process)
+/* A batch: every kind of write, then a read inside it; @arg: return this after them. */
+static int batch_writes(struct store *st, void *arg)
+{
+	char *v = NULL;
+	size_t len;
+	ck_assert_int_eq(store_set(st, k("b1"), "one", 3, 0), 0);
+	ck_assert_int_eq(store_incrby(st, k("b2"), 3, NULL), 0);
+	ck_assert_int_eq(store_hincrby(st, k("b3"), "f", 4, NULL), 0);
+	ck_assert_int_eq(store_get(st, k("b1"), &v, &len), 0); /* its own write, before commit */
+	ck_assert_str_eq(v, "one");
+	free(v);
+	return *(int *)arg;
+}
+
+static long long hash_f;
+static int batch_hash_cb(const char *field, long long value, void *arg)
+{
+	(void)arg;
+	if (strcmp(field, "f") == 0)
+		hash_f = value;
+	return 0;
+}
+
+START_TEST(batch)
+{
+	struct store *st = open_store();
+	char *v = NULL;
+	size_t len;
+	int ok = 7, bad = -EIO;
+
+	ck_assert_int_eq(store_batch(st, batch_writes, &ok), 7);
+	ck_assert_int_eq(store_get(st, k("b1"), &v, &len), 0);
+	free(v);
+	hash_f = 0;
+	ck_assert_int_eq(store_hgetall(st, k("b3"), batch_hash_cb, NULL), 0);
+	ck_assert_int_eq(hash_f, 4);
+	ck_assert_int_eq(store_del(st, k("b1")), 0);
+	ck_assert_int_eq(store_del(st, k("b2")), 0);
+	ck_assert_int_eq(store_batch(st, batch_writes, &bad), -EIO);
+	if (store_batch_atomic(st)) {
+		/* nothing of the failed batch was kept */
+		ck_assert_int_eq(store_get(st, k("b1"), &v, &len), STORE_NOTFOUND);
+		ck_assert_int_eq(store_get(st, k("b2"), &v, &len), STORE_NOTFOUND);
+		hash_f = 0;
+		ck_assert_int_eq(store_hgetall(st, k("b3"), batch_hash_cb, NULL), 0);
+		ck_assert_int_eq(hash_f, 4);
+	} else {
+		ck_assert_int_eq(store_get(st, k("b1"), &v, &len), 0);
+		free(v);
+	}
+	ck_assert(store_batch_atomic(st) == is_backend("lmdb:"));
+	store_close(st);
+}
+END_TEST
+
+CHECK_MAIN("store", batch, get_set_del, ttl_expiry, incrby, hash, scan_prefix, lock_unlock,
+           binary_values, size_limits, concurrency, bad_uris, redis_down, lmdb_modes,
+           lmdb_shared_env, multi_process)

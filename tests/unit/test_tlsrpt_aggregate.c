@@ -1,7 +1,8 @@
 /* test_tlsrpt_aggregate: tlsrpt's counters (tlsrpt/aggregate.c) flushed to a memory: store:
  * sessions per day, domain and policy, failures per detail, the policy and detail JSON as
  * RFC 8460 names them; two tables flushing into one store add up (two collectors of a
- * fleet); a flush into a store that is down keeps every count for the next flush; a full
+ * fleet); a flush into a store that is down keeps every count for the next flush, and one
+ * lmdb cannot commit (map full) leaves nothing behind and keeps every count; a full
  * table drops and counts; events from threads at once are all counted.
  */
 #include <check.h>
@@ -217,6 +218,47 @@ START_TEST(test_store_down_keeps_counts)
 }
 END_TEST
 
+/* lmdb writes a flush in one transaction: when it cannot commit (the map is full), nothing
+ * of it is in the store and every count waits for the next flush. */
+START_TEST(test_lmdb_batch_all_or_nothing)
+{
+	char dir[] = "/tmp/test_tlsrpt_agg.XXXXXX", uri[128];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(uri, sizeof(uri), "lmdb:%s?mapsize=64K", dir);
+	struct store *small = store_open(uri);
+	struct store *st = store_open("memory:");
+	struct tlsrpt_agg *a = tlsrpt_agg_new(0);
+	struct tlsrpt_event ev;
+	struct buf err;
+	char dom[64], cnt[1024], json[2048];
+
+	ck_assert_ptr_nonnull(small);
+	buf_init(&err);
+	for (int i = 0; i < 2000; i++) { /* far more than 64 KiB of keys */
+		snprintf(dom, sizeof(dom), "domain-%04d.example.test", i);
+		sts_event(&ev, dom, DAY1, false);
+		ck_assert_int_eq(tlsrpt_agg_add(a, &ev), 0);
+	}
+	ck_assert_int_lt(tlsrpt_agg_flush(a, small, &err), 0);
+	struct scan_ctx c = { 0 };
+	store_scan(small, "pw:tlsrpt:", scan_one, &c);
+	ck_assert_int_eq(c.n, 0);
+	ck_assert_int_eq(tlsrpt_agg_flush(a, st, NULL), 2000);
+	policy_keys(st, "2025-12-04", "domain-1999.example.test", cnt, sizeof(cnt), json,
+	            sizeof(json));
+	struct hash_ctx h = counts(st, cnt);
+	ck_assert_int_eq(h.failure, 1);
+	ck_assert_int_eq(h.details, 1);
+	buf_fini(&err);
+	tlsrpt_agg_free(a);
+	store_close(st);
+	store_close(small);
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(test_full_table_drops)
 {
 	struct tlsrpt_agg *a = tlsrpt_agg_new(2);
@@ -271,4 +313,5 @@ START_TEST(test_threads)
 END_TEST
 
 CHECK_MAIN("tlsrpt_aggregate", test_counts_and_json, test_two_collectors_add_up,
-           test_store_down_keeps_counts, test_full_table_drops, test_threads)
+           test_store_down_keeps_counts, test_lmdb_batch_all_or_nothing, test_full_table_drops,
+           test_threads)
