@@ -31,4 +31,17 @@ void tlsrpt_tick(struct daemon *d, bool stopping);
 /* tlsrpt_flush() - add the counters to the store now; log one line on failure. */
 int tlsrpt_flush(struct store *st);
 
+/* follow.c: `logfile =` (a mail log followed like tail -F, or the journal), one thread
+ * feeding logscan into tlsrpt_counters(). tlsrpt_follow_start() - start it (from
+ * started()); Return 0 or -errno. tlsrpt_follow_join() - after a stop was requested: wait
+ * for the thread (it ends within one poll) and free it; a no-op when none runs. */
+int tlsrpt_follow_start(struct daemon *d, const char *path, const char *sending_ip);
+void tlsrpt_follow_join(void);
+
+struct tlsrpt_follow_stats {
+	bool active;
+	unsigned long long lines, sessions, malformed, dropped, skipped, rotations;
+};
+void tlsrpt_follow_stats(struct tlsrpt_follow_stats *s);
+
 #endif
