@@ -22,7 +22,7 @@ static const struct cfg_key tlsrpt_keys[] = {
 	{ "report_time", CFG_STRING, "00:30", 0, 0, 0, NULL,
 	  "when the daily reports go out (UTC)" },
 	{ "logfile", CFG_STRING, "", 0, 0, 0, NULL,
-	  "Postfix 3.7-3.9: a mail log to follow, or journal" },
+	  "Postfix 3.7-3.9: a mail log to follow (like tail -F), journal or journal:NAMESPACE" },
 	{ "sending_ip", CFG_STRING, "", 0, 0, 0, NULL,
 	  "this host's outgoing address, for failure details (logs do not show it)" },
 	{ "resolver", CFG_STRING, "", 0, 0, 0, NULL,

@@ -19,10 +19,14 @@
  *    crash loses up to one tick of sessions but never counts a line twice; a clean stop
  *    loses nothing but the sessions still waiting for their to= line (logscan_finish(),
  *    counted as dropped), which a restart cannot complete either.
- * `logfile = journal` reads the systemd journal with sd-journal (needs libsystemd at build
- * time): entries of SYSLOG_IDENTIFIER postfix/smtp and postfix/tlsproxy from the end of
- * the journal at start (no saved position), each rebuilt as a `journalctl -o short-iso`
- * line ("<ISO time> <host> <ident>[<pid>]: <message>") for logscan.
+ * `logfile = journal` reads the local system journal with sd-journal (needs libsystemd at
+ * build time; the service user must be allowed to read it, e.g. group systemd-journal or
+ * adm), `logfile = journal:NAMESPACE` the journal namespace a Postfix unit logs to with
+ * LogNamespace= (systemd >= 245): entries of SYSLOG_IDENTIFIER postfix/smtp and
+ * postfix/tlsproxy (a multi-instance syslog_name such as postfix-out/smtp is not matched),
+ * from the end of the journal at start (no saved position: sessions logged while the
+ * collector was down are not counted), each rebuilt as a `journalctl -o short-iso` line
+ * ("<UTC ISO time> <host> <ident>[<pid>]: <message>") for logscan.
  *
  * A stop (daemon_wait_stop()) wakes the thread; it reads once more what is already
  * written, saves its position and ends; tlsrpt_follow_join() (the final tick) waits for it
@@ -301,16 +305,19 @@ static const char *journal_field(sd_journal *j, const char *name, size_t *len)
 static void follow_journal(struct follow *f)
 {
 	sd_journal *j;
-	int r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+	const char *ns = f->path[strlen("journal")] == ':' ? f->path + strlen("journal:") : NULL;
+	int r = ns ? sd_journal_open_namespace(&j, ns, SD_JOURNAL_LOCAL_ONLY)
+	           : sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
 	if (r < 0) {
 		errno = -r;
-		log_err("journal: cannot open");
+		log_err("%s: cannot open", f->path);
 		return;
 	}
 	sd_journal_add_match(j, "SYSLOG_IDENTIFIER=postfix/smtp", 0);
 	sd_journal_add_match(j, "SYSLOG_IDENTIFIER=postfix/tlsproxy", 0);
 	sd_journal_seek_tail(j);
 	sd_journal_previous(j); /* the last entry: next() returns what comes after it */
+	log_info("%s: following from its end", f->path);
 	struct buf line;
 	buf_init(&line);
 	bool last = false;
@@ -354,7 +361,7 @@ static void follow_journal(struct follow *f)
 static void *follow_main(void *arg)
 {
 	struct follow *f = arg;
-	if (strcmp(f->path, "journal") == 0) {
+	if (strcmp(f->path, "journal") == 0 || strncmp(f->path, "journal:", 8) == 0) {
 #ifdef HAVE_SYSTEMD
 		follow_journal(f);
 #else
