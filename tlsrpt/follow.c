@@ -28,8 +28,9 @@
  * collector was down are not counted), each rebuilt as a `journalctl -o short-iso` line
  * ("<UTC ISO time> <host> <ident>[<pid>]: <message>") for logscan.
  *
- * A stop (daemon_wait_stop()) wakes the thread; it reads once more what is already
- * written, saves its position and ends; tlsrpt_follow_join() (the final tick) waits for it
+ * A stop (daemon_wait_stop()) wakes the thread (a long catch-up read yields to it); it
+ * reads once more what is already written (at most FOLLOW_STOP_READ bytes: the rest waits
+ * for the restart), saves its position and ends; tlsrpt_follow_join() (the final tick) waits for it
  * before the last flush. A reload does not change the file followed: restart for that.
  * Malformed lines are counted by logscan and never stop the thread.
  */
@@ -37,6 +38,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -61,6 +63,7 @@
 #define FOLLOW_READ 65536
 #define FOLLOW_LINE_MAX 65536 /* longer lines are skipped (counted as skipped) */
 #define FOLLOW_SAVE_S 1
+#define FOLLOW_STOP_READ (16LL << 20) /* read at most this much more once stopping */
 
 struct follow {
 	struct daemon *d;
@@ -71,8 +74,10 @@ struct follow {
 	/* the partial line */
 	char *pend;
 	size_t plen, pcap;
-	bool skipping; /* inside a line longer than FOLLOW_LINE_MAX */
-	long long saved_at;
+	bool skipping;                /* inside a line longer than FOLLOW_LINE_MAX */
+	long long saved_at;           /* when the position was last saved */
+	unsigned long long saved_ino; /* and what it was */
+	long long saved_off;
 };
 
 static struct follow *follower;   /* set and cleared by the main thread */
@@ -196,22 +201,27 @@ static void follow_pos_save(struct follow *f, unsigned long long ino, long long 
 	long long t = time(NULL);
 	char key[STORE_KEY_MAX], val[96];
 
-	if (!st || (!now && t - f->saved_at < FOLLOW_SAVE_S))
+	if (!st || (ino == f->saved_ino && off == f->saved_off) ||
+	    (!now && t - f->saved_at < FOLLOW_SAVE_S))
 		return;
 	f->saved_at = t;
+	f->saved_ino = ino;
+	f->saved_off = off;
 	follow_pos_key(f, key, sizeof(key));
 	int n = snprintf(val, sizeof(val), "{\"inode\":%llu,\"offset\":%lld}", ino, off);
 	if (store_set(st, key, val, (size_t)n, 0) < 0 && log_ratelimit(&stamp, 60))
 		log_errx("%s: cannot save the log position in the store", f->path);
 }
 
-/* Read @fd to its end. Return the bytes read. */
-static long long follow_drain(struct follow *f, int fd)
+/* Read @fd to its end, or until @limit bytes, or (@limit < 0) until a stop is requested.
+ * Return the bytes read. */
+static long long follow_drain(struct follow *f, int fd, long long limit)
 {
 	static char buf[FOLLOW_READ]; /* one follower thread */
 	long long total = 0;
-	ssize_t n;
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+	ssize_t n = 0;
+	while ((limit < 0 ? !daemon_stopping(f->d) : total < limit) &&
+	       (n = read(fd, buf, sizeof(buf))) > 0) {
 		follow_data(f, buf, (size_t)n);
 		total += n;
 	}
@@ -235,7 +245,11 @@ static void follow_file(struct follow *f)
 	for (;;) {
 		if (fd < 0) {
 			fd = open(f->path, O_RDONLY | O_CLOEXEC);
-			if (fd >= 0 && fstat(fd, &sb) == 0) {
+			if (fd >= 0 && fstat(fd, &sb) < 0) {
+				close(fd);
+				fd = -1;
+			}
+			if (fd >= 0) {
 				ino = (unsigned long long)sb.st_ino;
 				off = 0;
 				if (first && have_saved && saved_ino == ino &&
@@ -256,10 +270,19 @@ static void follow_file(struct follow *f)
 			}
 		}
 		if (fd >= 0) {
-			off += follow_drain(f, fd);
+			/* a catch-up (restart far behind) yields to a stop; the last pass after
+			 * it reads a bounded amount, the rest is read after the restart */
+			long long got = follow_drain(f, fd, last ? FOLLOW_STOP_READ : -1);
+			off += got;
 			struct stat ps;
+			if (last && got >= FOLLOW_STOP_READ) {
+				follow_pos_save(f, ino, off - (long long)f->plen, true);
+				break;
+			}
 			if (stat(f->path, &ps) == 0 && (unsigned long long)ps.st_ino != ino) {
-				off += follow_drain(f, fd); /* written before the rename */
+				/* what was written before the rename, all of it: a rotated file is
+				 * not read after a restart */
+				off += follow_drain(f, fd, LLONG_MAX);
 				if (f->plen && !f->skipping)
 					follow_line(f, f->pend, f->plen);
 				f->plen = 0;

@@ -12,6 +12,9 @@
 #  - lines 53-59 appended while the collector is down, a restart continues from the
 #    position it saved (pw:tlsrpt:logpos:<host>:<path>): after SIGTERM the counts equal
 #    ingest-log of 1-52 plus 53-59, so no line was counted twice or missed
+#  - while it runs, the log is emptied in place (copytruncate): the follower reads it
+#    again from its start; a malformed smtp line and lines 53-59 once more are appended
+#    and counted as ingest-log counts them; the malformed line is counted, not fatal
 # Bounded waits only.
 set -u
 . "$POSTWARDEN_HARNESS/lib.sh"
@@ -117,11 +120,23 @@ hn_check "lines 53-$total appended while the collector is down" append_lines <"$
 size1=$(($(stat -c %s "$LOGF") - $(stat -c %s "$D/part2.txt")))
 hn_check "the collector restarts" start
 hn_check "  and continues from the saved position ($size1)" following "$size1"
+hn_check "  has read lines 53-$total before the log is truncated" \
+	hn_wait 10 bash -c '"$0" -c "$1" status | grep -q "log: $2 lines"' "$T" "$D/t.conf" "$((total - 52))"
+: >"$LOGF"
+hn_check "copytruncate: the follower reads the emptied log from its start" \
+	hn_wait 10 grep -q "maillog: truncated: reading from the start" "$D/t.log"
+{
+	echo "$today_syslog 00:41:50 sender postfix/smtp[31000]: Verified TLS connection established to nohost"
+	cat "$D/part2.txt"
+} >"$D/part3.txt"
+hn_check "  a malformed smtp line and lines 53-$total again appended" append_lines <"$D/part3.txt"
 hn_check "  SIGTERM: exit 0" stop_wait
-hn_check "ingest-log of lines 53-$total into the separate store" ingest "$D/part2.txt"
+ingest23() { ingest "$D/part2.txt" && ingest "$D/part3.txt"; }
+hn_check "ingest-log of lines 53-$total, then of what followed the truncation, into the separate store" ingest23
 hn_check "  status: the same per-domain counts, nothing counted twice" \
 	bash -c 'rows() { "$T" -c "$1" status >"$2.full" 2>&1; grep -E "^  [^ ]+ +[^ ]+ +success [0-9]+, failure [0-9]+\$" "$2.full" | sort >"$2"; [ -s "$2" ]; }
 		T=$0; rows "$1/t.conf" "$1/s2" && rows "$1/ref.conf" "$1/r2" && diff "$1/s2" "$1/r2" >&2' "$T" "$D"
 hn_check "  the counts did grow with the new lines" bash -c '! cmp -s "$0/s1" "$0/s2"' "$D"
+hn_check "  the malformed line is counted" grep -qE "log: $((2 * (total - 52) + 1)) lines, [0-9]+ sessions, 1 malformed" "$D/s2.full"
 cat "$D/s2.full" "$D/ingest.out" >&2
 hn_summary
