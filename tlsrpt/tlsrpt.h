@@ -1,6 +1,6 @@
 /* tlsrpt: what tlsrpt's glue files share: the config table and snapshot (conf.c), the
- * datagram collector (collector.c), the counters (aggregate.h) and the subcommands
- * (commands.c). The pure parsers are datagram.h and logscan.h.
+ * datagram collector (collector.c), the log follower (follow.c), the counters (aggregate.h)
+ * and the subcommands (commands.c). The pure parsers are datagram.h and logscan.h.
  */
 #ifndef POSTWARDEN_TLSRPT_H
 #define POSTWARDEN_TLSRPT_H
