@@ -142,3 +142,11 @@ void tlsrpt_started(struct daemon *d)
 		log_errx("logfile = %s: cannot start the log follower", logfile);
 	daemon_conf_put(dc);
 }
+
+/* The follower keeps the log it started with: a reload only says so. */
+void tlsrpt_reloaded(struct daemon *d)
+{
+	struct daemon_conf *dc = daemon_conf_get(d);
+	tlsrpt_follow_reloaded(cfg_str(dc->cfg, NULL, "logfile"));
+	daemon_conf_put(dc);
+}

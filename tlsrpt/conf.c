@@ -1,7 +1,11 @@
 /* conf: tlsrpt's config table (tlsrpt.conf(5)) and the snapshot built from it. The report
  * keys (organization_name, contact_info, report_from, sendmail, report_time, resolver,
- * ca_file) are read and checked here; the collector uses listen_mode and sending_ip.
+ * ca_file) are read and checked here; the collector uses listen_mode and sending_ip, its
+ * log follower (follow.c) logfile: an absolute path, journal or journal:NAMESPACE (the
+ * journal forms only when built with libsystemd).
  */
+#include "config.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +71,21 @@ static int tlsrpt_check_key(const char *section, const char *key, const char *va
 	if (strcmp(key, "report_time") == 0 && tlsrpt_time_parse(value) < 0) {
 		buf_add_line(err, "report_time: '%s' is not HH:MM (UTC)", value);
 		return -EINVAL;
+	}
+	if (strcmp(key, "logfile") == 0 && *value && value[0] != '/') {
+		bool journal = strcmp(value, "journal") == 0 ||
+		               (strncmp(value, "journal:", 8) == 0 && value[8]);
+		if (!journal) {
+			buf_add_line(err,
+			             "logfile: '%s' is not an absolute path, journal or "
+			             "journal:NAMESPACE",
+			             value);
+			return -EINVAL;
+		}
+#ifndef HAVE_SYSTEMD
+		buf_add_line(err, "logfile: '%s': this tlsrpt is built without libsystemd", value);
+		return -EINVAL;
+#endif
 	}
 	if (strcmp(key, "contact_info") == 0 && strncmp(value, "mailto:", 7) == 0) {
 		buf_add_line(err, "contact_info: an address, without mailto:");

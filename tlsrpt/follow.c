@@ -338,8 +338,13 @@ static void follow_journal(struct follow *f)
 	}
 	sd_journal_add_match(j, "SYSLOG_IDENTIFIER=postfix/smtp", 0);
 	sd_journal_add_match(j, "SYSLOG_IDENTIFIER=postfix/tlsproxy", 0);
+	/* The last matching entry, so that next() returns what comes after it. The tail is
+	 * resolved lazily: with nothing there yet (a journal file that does not exist yet),
+	 * it would skip whatever the first file holds when it appears, so then start from
+	 * the head instead: every matching entry is new. */
 	sd_journal_seek_tail(j);
-	sd_journal_previous(j); /* the last entry: next() returns what comes after it */
+	if (sd_journal_previous(j) <= 0)
+		sd_journal_seek_head(j);
 	log_info("%s: following from its end", f->path);
 	struct buf line;
 	buf_init(&line);
@@ -421,6 +426,14 @@ int tlsrpt_follow_start(struct daemon *d, const char *path, const char *sending_
 	follower = f;
 	atomic_store(&follow_active, true);
 	return 0;
+}
+
+void tlsrpt_follow_reloaded(const char *logfile)
+{
+	const char *now = follower ? follower->path : "";
+	if (strcmp(now, logfile) != 0)
+		log_notice("logfile = %s takes effect at the next start (now: %s)", logfile,
+		           *now ? now : "none");
 }
 
 void tlsrpt_follow_join(void)

@@ -31,6 +31,7 @@ int main(int argc, char **argv)
 		.build = tlsrpt_build,
 		.release = tlsrpt_release,
 		.started = tlsrpt_started,
+		.reloaded = tlsrpt_reloaded,
 		.tick = tlsrpt_tick,
 		.tick_ms = 5000,
 		.commands = tlsrpt_commands,

@@ -37,6 +37,9 @@ int tlsrpt_flush(struct store *st);
  * for the thread (it ends within one poll) and free it; a no-op when none runs. */
 int tlsrpt_follow_start(struct daemon *d, const char *path, const char *sending_ip);
 void tlsrpt_follow_join(void);
+/* tlsrpt_follow_reloaded() - a reload: say when @logfile differs from the one followed. */
+void tlsrpt_follow_reloaded(const char *logfile);
+void tlsrpt_reloaded(struct daemon *d);
 
 struct tlsrpt_follow_stats {
 	bool active;

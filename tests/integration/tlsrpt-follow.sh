@@ -15,6 +15,7 @@
 #  - while it runs, the log is emptied in place (copytruncate): the follower reads it
 #    again from its start; a malformed smtp line and lines 53-59 once more are appended
 #    and counted as ingest-log counts them; the malformed line is counted, not fatal
+#  - a reload that changes logfile keeps following the same log and says so
 # Bounded waits only.
 set -u
 . "$POSTWARDEN_HARNESS/lib.sh"
@@ -130,6 +131,10 @@ hn_check "copytruncate: the follower reads the emptied log from its start" \
 	cat "$D/part2.txt"
 } >"$D/part3.txt"
 hn_check "  a malformed smtp line and lines 53-$total again appended" append_lines <"$D/part3.txt"
+sed -i "s|^logfile = .*|logfile = $D/log/other|" "$D/t.conf"
+kill -HUP "$PID"
+hn_check "a reload naming another log says it takes effect at the next start" \
+	hn_wait 10 grep -q "logfile = $D/log/other takes effect at the next start" "$D/t.log"
 hn_check "  SIGTERM: exit 0" stop_wait
 ingest23() { ingest "$D/part2.txt" && ingest "$D/part3.txt"; }
 hn_check "ingest-log of lines 53-$total, then of what followed the truncation, into the separate store" ingest23
