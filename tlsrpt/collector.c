@@ -84,22 +84,33 @@ static void tlsrpt_status_write(struct store *st)
 {
 	struct server_dgram_stats ds;
 	struct tlsrpt_agg_stats as;
+	struct tlsrpt_follow_stats fs;
 
 	server_dgram_stats(&ds);
 	tlsrpt_agg_stats(tlsrpt_counters(), &as);
-	status_record_write(st, "tlsrpt",
-	                    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "received",
-	                              (json_int_t)ds.received, "dropped_full",
-	                              (json_int_t)ds.dropped_full, "truncated",
-	                              (json_int_t)ds.truncated, "malformed",
-	                              (json_int_t)atomic_load(&tlsrpt_malformed), "sessions",
-	                              (json_int_t)as.sessions, "dropped", (json_int_t)as.dropped,
-	                              "flush_errors", (json_int_t)as.flush_errors));
+	json_t *rec = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "received",
+	                        (json_int_t)ds.received, "dropped_full",
+	                        (json_int_t)ds.dropped_full, "truncated", (json_int_t)ds.truncated,
+	                        "malformed", (json_int_t)atomic_load(&tlsrpt_malformed), "sessions",
+	                        (json_int_t)as.sessions, "dropped", (json_int_t)as.dropped,
+	                        "flush_errors", (json_int_t)as.flush_errors);
+	tlsrpt_follow_stats(&fs);
+	if (rec && fs.active)
+		json_object_set_new(
+		        rec, "log",
+		        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "lines", (json_int_t)fs.lines,
+		                  "sessions", (json_int_t)fs.sessions, "malformed",
+		                  (json_int_t)fs.malformed, "dropped", (json_int_t)fs.dropped,
+		                  "skipped", (json_int_t)fs.skipped, "rotations",
+		                  (json_int_t)fs.rotations));
+	status_record_write(st, "tlsrpt", rec);
 }
 
 void tlsrpt_tick(struct daemon *d, bool stopping)
 {
 	struct store *st = daemon_store(d);
+	if (stopping)
+		tlsrpt_follow_join(); /* its last lines are counted before the final flush */
 	tlsrpt_flush(st);
 	if (st)
 		tlsrpt_status_write(st);
@@ -128,5 +139,16 @@ void tlsrpt_started(struct daemon *d)
 	    ls.kind == LISTEN_UNIX && stat(ls.path, &sb) == 0 && sb.st_uid == geteuid() &&
 	    chmod(ls.path, c->listen_mode) < 0)
 		log_warn("%s: cannot set listen_mode %04o", ls.path, c->listen_mode);
+	const char *logfile = cfg_str(dc->cfg, NULL, "logfile");
+	if (*logfile && tlsrpt_follow_start(d, logfile, c->sending_ip) < 0)
+		log_errx("logfile = %s: cannot start the log follower", logfile);
+	daemon_conf_put(dc);
+}
+
+/* The follower keeps the log it started with: a reload only says so. */
+void tlsrpt_reloaded(struct daemon *d)
+{
+	struct daemon_conf *dc = daemon_conf_get(d);
+	tlsrpt_follow_reloaded(cfg_str(dc->cfg, NULL, "logfile"));
 	daemon_conf_put(dc);
 }

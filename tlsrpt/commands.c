@@ -214,6 +214,15 @@ static int status_collector(const char *key, const char *val, size_t len, void *
 	       json_integer_value(json_object_get(o, "malformed")),
 	       json_integer_value(json_object_get(o, "sessions")),
 	       json_integer_value(json_object_get(o, "dropped")));
+	json_t *lg = json_object_get(o, "log"); /* logfile = (follow.c) */
+	if (json_is_object(lg))
+		printf("    log: %lld lines, %lld sessions, %lld malformed, %lld dropped, %lld "
+		       "rotations\n",
+		       json_integer_value(json_object_get(lg, "lines")),
+		       json_integer_value(json_object_get(lg, "sessions")),
+		       json_integer_value(json_object_get(lg, "malformed")),
+		       json_integer_value(json_object_get(lg, "dropped")),
+		       json_integer_value(json_object_get(lg, "rotations")));
 	json_decref(o);
 	(*n)++;
 	return 0;

@@ -1,8 +1,12 @@
 /* conf: tlsrpt's config table (tlsrpt.conf(5)) and the snapshot built from it. The report
  * keys (organization_name, contact_info, report_from, sendmail, report_time, resolver,
  * ca_file) are read and checked here; the collector uses listen_mode and sending_ip, the
- * daily run (reporter.c) report_time, off without report_from.
+ * daily run (reporter.c) report_time (off without report_from), the log follower
+ * (follow.c) logfile: an absolute path, journal or journal:NAMESPACE (the journal forms
+ * only when built with libsystemd).
  */
+#include "config.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +28,7 @@ static const struct cfg_key tlsrpt_keys[] = {
 	{ "report_time", CFG_STRING, "00:30", 0, 0, 0, NULL,
 	  "when the daemon sends yesterday's reports (HH:MM, UTC), or off" },
 	{ "logfile", CFG_STRING, "", 0, 0, 0, NULL,
-	  "Postfix 3.7-3.9: a mail log to follow, or journal" },
+	  "Postfix 3.7-3.9: a mail log to follow (like tail -F), journal or journal:NAMESPACE" },
 	{ "sending_ip", CFG_STRING, "", 0, 0, 0, NULL,
 	  "this host's outgoing address, for failure details (logs do not show it)" },
 	{ "resolver", CFG_STRING, "", 0, 0, 0, NULL,
@@ -61,6 +65,21 @@ static int tlsrpt_check_key(const char *section, const char *key, const char *va
 	    tlsrpt_schedule_minute(value) < 0) {
 		buf_add_line(err, "report_time: '%s' is not HH:MM (UTC) or off", value);
 		return -EINVAL;
+	}
+	if (strcmp(key, "logfile") == 0 && *value && value[0] != '/') {
+		bool journal = strcmp(value, "journal") == 0 ||
+		               (strncmp(value, "journal:", 8) == 0 && value[8]);
+		if (!journal) {
+			buf_add_line(err,
+			             "logfile: '%s' is not an absolute path, journal or "
+			             "journal:NAMESPACE",
+			             value);
+			return -EINVAL;
+		}
+#ifndef HAVE_SYSTEMD
+		buf_add_line(err, "logfile: '%s': this tlsrpt is built without libsystemd", value);
+		return -EINVAL;
+#endif
 	}
 	if (strcmp(key, "contact_info") == 0 && strncmp(value, "mailto:", 7) == 0) {
 		buf_add_line(err, "contact_info: an address, without mailto:");

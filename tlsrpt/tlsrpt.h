@@ -1,6 +1,6 @@
 /* tlsrpt: what tlsrpt's glue files share: the config table and snapshot (conf.c), the
- * datagram collector (collector.c), the counters (aggregate.h) and the subcommands
- * (commands.c). The pure parsers are datagram.h and logscan.h.
+ * datagram collector (collector.c), the log follower (follow.c), the counters (aggregate.h)
+ * and the subcommands (commands.c). The pure parsers are datagram.h and logscan.h.
  */
 #ifndef POSTWARDEN_TLSRPT_H
 #define POSTWARDEN_TLSRPT_H
@@ -35,5 +35,21 @@ int tlsrpt_flush(struct store *st);
 /* reporter.c: the daily report run, started from the tick on a thread of its own; with
  * @stopping, the run in progress is stopped after its current domain and waited for. */
 void tlsrpt_reporter_tick(struct daemon *d, bool stopping);
+
+/* follow.c: `logfile =` (a mail log followed like tail -F, or the journal), one thread
+ * feeding logscan into tlsrpt_counters(). tlsrpt_follow_start() - start it (from
+ * started()); Return 0 or -errno. tlsrpt_follow_join() - after a stop was requested: wait
+ * for the thread (it ends within one poll) and free it; a no-op when none runs. */
+int tlsrpt_follow_start(struct daemon *d, const char *path, const char *sending_ip);
+void tlsrpt_follow_join(void);
+/* tlsrpt_follow_reloaded() - a reload: say when @logfile differs from the one followed. */
+void tlsrpt_follow_reloaded(const char *logfile);
+void tlsrpt_reloaded(struct daemon *d);
+
+struct tlsrpt_follow_stats {
+	bool active;
+	unsigned long long lines, sessions, malformed, dropped, skipped, rotations;
+};
+void tlsrpt_follow_stats(struct tlsrpt_follow_stats *s);
 
 #endif
