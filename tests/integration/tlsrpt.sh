@@ -5,7 +5,9 @@
 #    a blocking sender, then SIGTERM right away: exit 0, and `status` shows every one of
 #    them counted (failure 300 for d1.test with its policy type, success 300 for d2.test)
 #  - a malformed datagram is counted and logged, never fatal
-#  - a second collector process adds into the same store (two hosts of a fleet): counts sum
+#  - a second collector process adds into the same store (two hosts of a fleet): counts sum;
+#    and two collectors running at once on one Redis (redis-server from the harness): the
+#    counts of both are in the report of the day
 #  - ingest-log on the captured Postfix 3.7.11 log: the sessions of its day, per domain
 #    (a verified delivery, an expired certificate, a hostname mismatch, a self-signed
 #    certificate, STARTTLS not offered), on the day the log says.
@@ -38,18 +40,19 @@ SOCK=$D/run/tlsrpt.sock
 	echo "contact_info = tlsrpt@sender.test"
 } >"$D/t.conf"
 
+# start [CONF]: a collector with CONF (default t.conf); its pid in PID
 start() {
 	local mark
 	notify_up "$D" || return 1
 	mark=$(notify_mark "$D")
-	NOTIFY_SOCKET=$D/notify.sock "$T" -f -c "$D/t.conf" >>"$D/t.log" 2>&1 &
+	NOTIFY_SOCKET=$D/notify.sock "$T" -f -c "${1:-$D/t.conf}" >>"$D/t.log" 2>&1 &
 	PID=$!
 	hn_on_exit hn_stop "$PID"
 	notify_wait "$D" "$mark" READY=1 "$PID" 30
 }
-# send FILE COUNT: COUNT datagrams of FILE's bytes, blocking sender
+# send FILE COUNT [SOCKET]: COUNT datagrams of FILE's bytes, blocking sender
 send() {
-	python3 - "$SOCK" "$1" "$2" <<'PY'
+	python3 - "${3:-$SOCK}" "$1" "$2" <<'PY'
 import socket, sys
 path, f, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 data = open(f, "rb").read()
@@ -59,16 +62,17 @@ for _ in range(n):
     s.sendto(data, path)
 PY
 }
+# stop_wait [PID]: SIGTERM, then its exit status
 stop_wait() {
-	kill -TERM "$PID"
-	local i
-	for ((i = 0; i < 200; i++)); do hn_alive "$PID" || break; sleep 0.05; done
-	wait "$PID"
+	local p=${1:-$PID} i
+	kill -TERM "$p"
+	for ((i = 0; i < 200; i++)); do hn_alive "$p" || break; sleep 0.05; done
+	wait "$p"
 }
 today=$(date -u +%F)
-# row DOMAIN TYPE SUCCESS FAILURE: status shows that row for today
+# row DOMAIN TYPE SUCCESS FAILURE: status (config $CONF, default t.conf) shows that row for today
 row() {
-	"$T" -c "$D/t.conf" status >"$D/status.out" 2>&1
+	"$T" -c "${CONF:-$D/t.conf}" status >"$D/status.out" 2>&1
 	grep -qE "^  $1 +$2 +success $3, failure $4\$" "$D/status.out" || { cat "$D/status.out" >&2; return 1; }
 }
 
@@ -117,5 +121,26 @@ hn_check "  d4.test: the hostname mismatch (failure)" grep -qE "^  d4.test +no-p
 hn_check "  d2.test: STARTTLS not offered (failure)" grep -qE "^  d2.test +no-policy-found +success 0, failure [1-9]" "$D/day.out"
 hn_check "ingest-log of a missing file: exit 66" \
 	bash -c '"$0" -c "$1" ingest-log /nonexistent/log >/dev/null 2>&1; [ $? = 66 ]' "$T" "$D/t.conf"
+
+# two collectors at once on one Redis (two hosts of a fleet)
+. "$POSTWARDEN_HARNESS/redis.sh"
+redis_up "$D/redis"
+for i in 1 2; do
+	sed -e "s|^store = .*|store = redis+unix://$D/redis/redis.sock?db=0|" \
+		-e "s|^listen = .*|listen = unix:$D/run/r$i.sock|" "$D/t.conf" >"$D/r$i.conf"
+done
+hn_check "collector 1 on Redis starts" start "$D/r1.conf"
+P1=$PID
+hn_check "collector 2 on Redis starts" start "$D/r2.conf"
+P2=$PID
+hn_check "  150 STS failures to collector 1" send "$CORPUS/captured-d1-sts-failure" 150 "$D/run/r1.sock"
+hn_check "  250 STS failures to collector 2" send "$CORPUS/captured-d1-sts-failure" 250 "$D/run/r2.sock"
+hn_check "  50 successes to collector 2" send "$CORPUS/captured-d2-no-policy" 50 "$D/run/r2.sock"
+hn_check "  both stop on SIGTERM" bash -c 'kill -TERM "$0" "$1"; wait "$0" 2>/dev/null; wait "$1" 2>/dev/null;
+	for i in $(seq 200); do kill -0 "$0" 2>/dev/null || kill -0 "$1" 2>/dev/null || exit 0; sleep 0.05; done; exit 1' "$P1" "$P2"
+hn_check "  Redis holds the sum: d1.test failure 400" env CONF="$D/r1.conf" bash -c "$(declare -f row); T='$T' D='$D' row d1.test sts 0 400"
+hn_check "  d2.test success 50" env CONF="$D/r1.conf" bash -c "$(declare -f row); T='$T' D='$D' row d2.test no-policy-found 50 0"
+hn_check "  one report with the summed counts" bash -c '"$0" -c "$1" report --day "$2" --domain d1.test --dry-run 2>/dev/null |
+	grep -q "\"total-failure-session-count\": 400"' "$T" "$D/r1.conf" "$today"
 cat "$D/ingest.out" "$D/day.out" >&2
 hn_summary
