@@ -33,72 +33,26 @@
 #include "logscan.h"
 #include "report.h"
 #include "send.h"
+#include "seen.h"
 #include "store.h"
 #include "tlsrpt.h"
 #include "xalloc.h"
 
 #define TLSRPT_INGEST_FLUSH_EVENTS 100000
-#define TLSRPT_POLICY_CACHE 1024
 #define TLSRPT_EXIT_TEMPFAIL 75 /* EX_TEMPFAIL: not now (day not over, another host sends) */
-
-/* policyd-mtasts' record of a domain's policy on one day, kept for the sessions that follow. */
-struct ingest_policy {
-	char *key;   /* "<day>:<domain>" */
-	json_t *rec; /* NULL: none recorded */
-};
 
 struct ingest {
 	struct store *st;
 	struct tlsrpt_agg *agg;
 	unsigned long long events;
-	struct ingest_policy cache[TLSRPT_POLICY_CACHE];
-	size_t ncache;
-	long long day_time; /* time of the event being resolved */
+	struct tlsrpt_seen seen; /* the policies policyd-mtasts recorded, cached */
+	long long day_time;      /* the log's reference time: the day looked up */
 };
-
-static json_t *ingest_policy_record(struct ingest *in, const char *domain)
-{
-	char day[11], key[300];
-	tlsrpt_utc_day(in->day_time, day);
-	snprintf(key, sizeof(key), "%s:%s", day, domain);
-	for (size_t i = 0; i < in->ncache; i++)
-		if (strcmp(in->cache[i].key, key) == 0)
-			return in->cache[i].rec;
-	char skey[STORE_KEY_MAX], *val = NULL;
-	size_t len;
-	json_t *rec = NULL;
-	snprintf(skey, sizeof(skey), "pw:mtasts:seen:%s", key);
-	if (in->st && store_get(in->st, skey, &val, &len) == 0)
-		rec = json_loadb(val, len, 0, NULL);
-	free(val);
-	if (in->ncache == TLSRPT_POLICY_CACHE) { /* full: start over */
-		for (size_t i = 0; i < in->ncache; i++) {
-			free(in->cache[i].key);
-			json_decref(in->cache[i].rec);
-		}
-		in->ncache = 0;
-	}
-	in->cache[in->ncache].key = xstrdup(key);
-	in->cache[in->ncache].rec = rec;
-	in->ncache++;
-	return rec;
-}
 
 static void ingest_policy(const char *domain, struct tlsrpt_policy *p, void *arg)
 {
-	json_t *rec = ingest_policy_record(arg, domain);
-	json_t *lines = json_object_get(rec, "policy"), *mx = json_object_get(rec, "mx");
-	size_t i;
-	json_t *v;
-
-	if (!json_is_array(lines))
-		return;
-	p->type = TLSRPT_POLICY_STS;
-	json_array_foreach(lines, i,
-	                   v) if (json_is_string(v) && p->n_strings < TLSRPT_POLICY_STRINGS_MAX)
-	        p->strings[p->n_strings++] = json_string_value(v);
-	json_array_foreach(mx, i, v) if (json_is_string(v) && p->n_mx < TLSRPT_MX_HOSTS_MAX)
-	        p->mx[p->n_mx++] = json_string_value(v);
+	struct ingest *in = arg;
+	tlsrpt_seen_policy(&in->seen, in->day_time, domain, p);
 }
 
 static void ingest_emit(const struct tlsrpt_event *ev, void *arg)
@@ -126,6 +80,7 @@ static int tlsrpt_cmd_ingest(struct daemon *d, int argc, char **argv)
 	struct daemon_conf *dc = daemon_conf_get(d);
 	const struct tlsrpt_conf *c = dc->priv;
 	struct ingest in = { .st = daemon_store(d), .agg = tlsrpt_agg_new(0) };
+	in.seen.st = in.st;
 	long long ref =
 	        in_stdin || !S_ISREG(sb.st_mode) ? (long long)time(NULL) : (long long)sb.st_mtime;
 	struct logscan *ls = logscan_new(ref, c->sending_ip, ingest_emit, &in);
@@ -159,10 +114,7 @@ static int tlsrpt_cmd_ingest(struct daemon *d, int argc, char **argv)
 	free(line);
 	logscan_free(ls);
 	tlsrpt_agg_free(in.agg);
-	for (size_t i = 0; i < in.ncache; i++) {
-		free(in.cache[i].key);
-		json_decref(in.cache[i].rec);
-	}
+	tlsrpt_seen_fini(&in.seen);
 	if (!in_stdin)
 		fclose(f);
 	daemon_conf_put(dc);

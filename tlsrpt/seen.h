@@ -1,8 +1,8 @@
 /* seen: the policy policyd-mtasts recorded for a domain on a UTC day
  * (pw:mtasts:seen:<day>:<domain>), looked up for the sessions a Postfix 3.7-3.9 log shows
  * (logscan's policy callback) and cached, since a log names the same few domains again and
- * again. The log follower (follow.c) uses it; `ingest-log` (commands.c) has its own copy of
- * the same lookup for now. Not thread safe: one cache per log reader.
+ * again. The log follower (follow.c) and `ingest-log` (commands.c) use it. Not thread safe:
+ * one cache per log reader.
  */
 #ifndef POSTWARDEN_TLSRPT_SEEN_H
 #define POSTWARDEN_TLSRPT_SEEN_H
