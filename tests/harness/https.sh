@@ -13,6 +13,12 @@
 # /redirect answers 301; /echo (POST) answers 200 with the request body (text/plain), when
 # the echo module is installed. sserver is `openssl s_server -WWW`: HTTP/1.0, one connection
 # at a time, no Content-Length, "Content-type: text/plain" for .txt files.
+#   https_policy_hosts NETNS DIR CERT NAME...
+#                                  nginx inside network namespace NETNS on 127.0.0.1:443
+#                                  serving DIR/www/<host>/ for each server NAME (MTA-STS policy
+#                                  hosts: .txt as text/plain) with DIR/pki/CERT.crt/.key; waits
+#                                  until the first NAME answers (its CA: DIR/pki/ca.crt) and
+#                                  registers the stop. Temp files under DIR/nginx.
 # After https_up, DIR/env holds (and the shell has exported) HTTPS_ADDR=127.0.0.1:PORT,
 # HTTPS_PORT and HTTPS_CA (the CA file). Missing nginx/openssl/curl: exit 77.
 
@@ -95,6 +101,45 @@ https_up() {
 }
 
 https_down() { hn_stop_pidfile "$1/https.pid.shell"; }
+
+https_policy_hosts() {
+	local ns=$1 D=$2 cert=$3 first=$4
+	shift 3
+	hn_require nginx curl
+	mkdir -p "$D/nginx/tmp"
+	chmod -R a+rX "$D/www" 2>/dev/null
+	cat >"$D/nginx/nginx.conf" <<EOC
+daemon off;
+worker_processes 1;
+pid $D/nginx/nginx.pid;
+error_log $D/nginx/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log $D/nginx/access.log;
+  client_body_temp_path $D/nginx/tmp; proxy_temp_path $D/nginx/tmp;
+  fastcgi_temp_path $D/nginx/tmp; uwsgi_temp_path $D/nginx/tmp; scgi_temp_path $D/nginx/tmp;
+  types { text/plain txt; }
+  default_type application/octet-stream;
+  server {
+    listen 127.0.0.1:443 ssl;
+    server_name $*;
+    ssl_certificate $D/pki/$cert.crt;
+    ssl_certificate_key $D/pki/$cert.key;
+    root $D/www/\$host;
+  }
+}
+EOC
+	ip netns exec "$ns" nginx -e "$D/nginx/error.log" -p "$D/nginx" -c "$D/nginx/nginx.conf" \
+		>"$D/nginx/stdout" 2>&1 &
+	echo $! >"$D/nginx/pid.shell"
+	hn_on_exit hn_stop_pidfile "$D/nginx/pid.shell"
+	if ! hn_wait 10 ip netns exec "$ns" curl -s -o /dev/null --max-time 2 \
+		--cacert "$D/pki/ca.crt" --connect-to "::127.0.0.1:443" \
+		"https://$first/.well-known/mta-sts.txt"; then
+		cat "$D/nginx/stdout" "$D/nginx/error.log" >&2
+		hn_die "https: nginx in $ns not ready"
+	fi
+}
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	set -eu

@@ -26,6 +26,7 @@ hn_require ip postfix postconf postmap postqueue sendmail nginx openssl curl pyt
 . "$POSTWARDEN_HARNESS/netns.sh"
 . "$POSTWARDEN_HARNESS/dns.sh"
 . "$POSTWARDEN_HARNESS/pki.sh"
+. "$POSTWARDEN_HARNESS/https.sh"
 . "$POSTWARDEN_HARNESS/postfix.sh"
 . "$POSTWARDEN_HARNESS/notify.sh"
 
@@ -82,34 +83,7 @@ pol good "mx.good.$Z"
 pol bad "mx.bad.$Z"
 pol dane "nomatch.$Z" # STS alone would defer dane's mail: it must not be used
 chmod -R a+rX "$D"
-mkdir -p "$D/nginx/tmp"
-cat >"$D/nginx/nginx.conf" <<EOF
-daemon off;
-worker_processes 1;
-pid $D/nginx/nginx.pid;
-error_log $D/nginx/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log $D/nginx/access.log;
-  client_body_temp_path $D/nginx/tmp; proxy_temp_path $D/nginx/tmp;
-  fastcgi_temp_path $D/nginx/tmp; uwsgi_temp_path $D/nginx/tmp; scgi_temp_path $D/nginx/tmp;
-  types { text/plain txt; }
-  default_type application/octet-stream;
-  server {
-    listen 127.0.0.1:443 ssl;
-    server_name mta-sts.good.$Z mta-sts.bad.$Z mta-sts.dane.$Z;
-    ssl_certificate $D/pki/sts.crt;
-    ssl_certificate_key $D/pki/sts.key;
-    root $D/www/\$host;
-  }
-}
-EOF
-ip netns exec "$NS_A" nginx -e "$D/nginx/error.log" -p "$D/nginx" -c "$D/nginx/nginx.conf" >"$D/nginx/stdout" 2>&1 &
-echo $! >"$D/nginx/pid.shell"
-hn_on_exit hn_stop_pidfile "$D/nginx/pid.shell"
-ready() { A curl -s -o /dev/null --max-time 2 --cacert "$D/pki/ca.crt" \
-	--connect-to "::127.0.0.1:443" "https://mta-sts.good.$Z/.well-known/mta-sts.txt"; }
-hn_wait 10 ready || { cat "$D/nginx/stdout" "$D/nginx/error.log" >&2; hn_die "nginx not ready"; }
+https_policy_hosts "$NS_A" "$D" sts "mta-sts.good.$Z" "mta-sts.bad.$Z" "mta-sts.dane.$Z"
 phase nginx
 
 # --- the sending Postfix's configuration (policyd-mtasts' DANE check reads it too)
