@@ -27,6 +27,7 @@ hn_require ip postfix postconf postmap postqueue sendmail nginx openssl curl pyt
 . "$POSTWARDEN_HARNESS/dns.sh"
 . "$POSTWARDEN_HARNESS/pki.sh"
 . "$POSTWARDEN_HARNESS/https.sh"
+. "$(dirname "$0")/mtasts-nslib.sh"
 . "$POSTWARDEN_HARNESS/postfix.sh"
 . "$POSTWARDEN_HARNESS/notify.sh"
 
@@ -99,27 +100,11 @@ pf_make "$SND" 127.0.0.1:25 "myhostname = sender.$Z" "virtual_mailbox_domains ="
 	"smtp_tls_loglevel = 1" || hn_die "sender main.cf"
 
 # --- policyd-mtasts in A (A's resolv.conf, the sender's main.cf for its DANE check)
-cat >"$D/mt.conf" <<EOF
-listen = unix:$SOCK:0666
-user = nobody
-group = nogroup
-store = lmdb:$D/state
-trust_anchor = $DNS_TA
-ca_file = $D/pki/ca.crt
-connect_to = 127.0.0.1:443
-fetch_timeout = 5s
-EOF
-export MAIL_CONFIG=$SND/etc
-notify_up "$D" || hn_die "notify listener"
-mark=$(notify_mark "$D")
-NOTIFY_SOCKET=$D/notify.sock ip netns exec "$NS_A" "$MT" -f -d -c "$D/mt.conf" >>"$D/mt.log" 2>&1 &
-MTPID=$!
-hn_on_exit hn_stop "$MTPID" 10
+hn_check "policyd-mtasts starts in A (READY=1)" mt_ns_start "$NS_A" "$D" "$SOCK" "$SND/etc" -d
 hn_check "policyd-mtasts check in A: config, resolver, DANE preconditions, store" \
 	bash -c 'ip netns exec "$0" "$1" -c "$2" check >"$3/check.out" 2>&1 ||
 		{ cat "$3/check.out"; exit 1; }; grep -q "DANE: Postfix applies it" "$3/check.out"' \
 	"$NS_A" "$MT" "$D/mt.conf" "$D"
-hn_check "policyd-mtasts starts in A (READY=1)" notify_wait "$D" "$mark" READY=1 "$MTPID" 30
 hn_check "  no DANE precondition error logged" \
 	bash -c '! grep -q "DANE answers are off" "$0"' "$D/mt.log"
 phase "policyd (check, start)"

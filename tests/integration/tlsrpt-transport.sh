@@ -32,6 +32,7 @@ hn_require ip postfix postconf postmap postqueue sendmail nginx openssl curl pyt
 . "$POSTWARDEN_HARNESS/dns.sh"
 . "$POSTWARDEN_HARNESS/pki.sh"
 . "$POSTWARDEN_HARNESS/https.sh"
+. "$(dirname "$0")/mtasts-nslib.sh"
 . "$POSTWARDEN_HARNESS/postfix.sh"
 . "$POSTWARDEN_HARNESS/notify.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -100,23 +101,7 @@ hn_check "  the sender map gives tlsrpt-out: for $RF only" \
 	"$SND/etc" "$RF" "$Z"
 
 # --- policyd-mtasts in A
-cat >"$D/mt.conf" <<EOF
-listen = unix:$SOCK:0666
-user = nobody
-group = nogroup
-store = lmdb:$D/state
-trust_anchor = $DNS_TA
-ca_file = $D/pki/ca.crt
-connect_to = 127.0.0.1:443
-fetch_timeout = 5s
-EOF
-export MAIL_CONFIG=$SND/etc
-notify_up "$D" || hn_die "notify listener"
-mark=$(notify_mark "$D")
-NOTIFY_SOCKET=$D/notify.sock ip netns exec "$NS_A" "$MT" -f -c "$D/mt.conf" >>"$D/mt.log" 2>&1 &
-MTPID=$!
-hn_on_exit hn_stop "$MTPID" 10
-hn_check "policyd-mtasts starts in A (READY=1)" notify_wait "$D" "$mark" READY=1 "$MTPID" 30
+hn_check "policyd-mtasts starts in A (READY=1)" mt_ns_start "$NS_A" "$D" "$SOCK" "$SND/etc"
 answer() { A timeout 30 postmap -c "$SND/etc" -q "$BD" "socketmap:unix:$SOCK:postfix" 2>>"$D/postmap.err"; }
 hn_check "policy answer for $BD: secure match=mx.$BD" \
 	test "$(answer)" = "secure match=mx.$BD servername=hostname"
