@@ -344,9 +344,7 @@ int milter_probe_proc(pid_t pid, char *comm, size_t commsz, time_t *started)
 static void probe_record_key(const char *name, const char *listen, char *out, size_t outsz)
 {
 	char host[256];
-	if (gethostname(host, sizeof(host)) != 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
+	store_host_name(host, sizeof(host));
 	snprintf(out, outsz, "pw:daemon:%s:%s:%s", name, host, listen);
 }
 

@@ -16,9 +16,7 @@ int status_record_write(struct store *st, const char *ns, json_t *fields)
 
 	if (!fields)
 		return -ENOMEM;
-	if (gethostname(host, sizeof(host)) != 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
+	store_host_name(host, sizeof(host));
 	json_object_set_new(fields, "pid", json_integer(getpid()));
 	json_object_set_new(fields, "updated", json_integer((json_int_t)time(NULL)));
 	char *text = json_dumps(fields, JSON_COMPACT);

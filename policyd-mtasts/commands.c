@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "dns.h"
 #include "mtasts.h"
 #include "store.h"
@@ -123,10 +124,7 @@ static int mtasts_cmd_status(struct daemon *d, int argc, char **argv)
 	if (n == 0)
 		printf("  none: no policyd-mtasts has reported in the last minute\n");
 	char day[11], prefix[64];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	clock_utc_day(time(NULL), day);
 	snprintf(prefix, sizeof(prefix), "pw:mtasts:fail:%s:", day);
 	printf("policy fetch failures today (UTC %s):\n", day);
 	store_scan(st, prefix, mtasts_print_failure, NULL);

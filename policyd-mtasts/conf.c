@@ -13,9 +13,6 @@
 #include "mtasts.h"
 #include "xalloc.h"
 
-/* The root zone's trust anchor as Debian's dns-root-data installs it. */
-#define MTASTS_ROOT_KEY "/usr/share/dns/root.key"
-
 /* dane_mode's choices are in the order of enum dane_mode read by cfg_enum(). */
 static const struct cfg_key mtasts_keys[] = {
 	{ "resolver", CFG_STRING, "", 0, 0, 0, NULL,

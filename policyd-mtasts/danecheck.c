@@ -29,7 +29,6 @@
 #include "mtasts.h"
 
 #define MTASTS_POSTCONF "/usr/sbin/postconf"
-#define MTASTS_ROOT_KEY "/usr/share/dns/root.key"
 #define MTASTS_POSTCONF_TIMEOUT_MS 10000
 
 static atomic_bool mtasts_dane_ok;

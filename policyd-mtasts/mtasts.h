@@ -23,6 +23,9 @@ struct fetch;
 struct store;
 
 #define MTASTS_DOMAIN_MAX 256
+/* The root zone's trust anchor as Debian's dns-root-data installs it: `trust_anchor`'s
+ * default. */
+#define MTASTS_ROOT_KEY "/usr/share/dns/root.key"
 /* After a policy fetch fails, the next try for that domain waits this long (RFC 8461
  * section 3.3: at least 5 minutes per policy id). */
 #define MTASTS_RETRY_S 300

@@ -12,25 +12,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "mtasts.h"
 #include "store.h"
 
 #define MTASTS_SEEN_TTL_S (8 * 86400)
-
-static void record_day(int64_t t, char day[11])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(day, 11, "%Y-%m-%d", &tm);
-}
 
 int mtasts_record_failure(struct store *st, const char *domain, const char *fail_type,
                           int64_t now_s)
 {
 	char key[STORE_KEY_MAX], day[11];
 
-	record_day(now_s, day);
+	clock_utc_day(now_s, day);
 	snprintf(key, sizeof(key), "pw:mtasts:fail:%s:%s:%s", day, domain, fail_type);
 	return store_incrby(st, key, 1, NULL);
 }
@@ -55,7 +48,7 @@ int mtasts_record_policy(struct store *st, const char *domain, const struct mtas
 	json_decref(o);
 	if (!text)
 		return -ENOMEM;
-	record_day(now_s, day);
+	clock_utc_day(now_s, day);
 	snprintf(key, sizeof(key), "pw:mtasts:seen:%s:%s", day, domain);
 	int rc = store_set(st, key, text, strlen(text), MTASTS_SEEN_TTL_S);
 	free(text);

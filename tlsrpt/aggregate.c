@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "store.h"
 #include "xalloc.h"
 
@@ -51,14 +52,6 @@ static uint64_t agg_fnv(uint64_t h, const char *s)
 	for (; s && *s; s++)
 		h = (h ^ (unsigned char)*s) * FNV_PRIME;
 	return (h ^ 0xffu) * FNV_PRIME;
-}
-
-void tlsrpt_utc_day(long long t, char day[11])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(day, 11, "%Y-%m-%d", &tm);
 }
 
 struct tlsrpt_agg *tlsrpt_agg_new(size_t max_entries)
@@ -226,7 +219,7 @@ int tlsrpt_agg_add(struct tlsrpt_agg *a, const struct tlsrpt_event *ev)
 	char day[11];
 	int rc = 0;
 
-	tlsrpt_utc_day(ev->time, day);
+	clock_utc_day(ev->time, day);
 	pthread_mutex_lock(&a->lock);
 	a->st.events++;
 	for (size_t i = 0; i < ev->n_policies; i++) {

@@ -54,7 +54,4 @@ int tlsrpt_agg_flush(struct tlsrpt_agg *a, struct store *st, struct buf *err);
 
 void tlsrpt_agg_stats(struct tlsrpt_agg *a, struct tlsrpt_agg_stats *s);
 
-/* tlsrpt_utc_day() - "YYYY-MM-DD" of Unix time @t in UTC. */
-void tlsrpt_utc_day(long long t, char day[11]);
-
 #endif

@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "logscan.h"
 #include "report.h"
@@ -200,7 +201,7 @@ static int tlsrpt_cmd_status(struct daemon *d, int argc, char **argv)
 	if (argc == 2)
 		snprintf(day, sizeof(day), "%s", argv[1]);
 	else
-		tlsrpt_utc_day(time(NULL), day);
+		clock_utc_day(time(NULL), day);
 	snprintf(prefix, sizeof(prefix), "pw:tlsrpt:pol:%s:", day);
 	printf("sessions on %s (UTC; all hosts sharing store %s):\n", day, store_backend(st));
 	store_scan(st, prefix, status_policy, &s);

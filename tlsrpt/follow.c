@@ -165,9 +165,7 @@ static void follow_data(struct follow *f, const char *p, size_t n)
 static void follow_pos_key(const struct follow *f, char *key, size_t size)
 {
 	char host[256];
-	if (gethostname(host, sizeof(host)) != 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
+	store_host_name(host, sizeof(host));
 	snprintf(key, size, "pw:tlsrpt:logpos:%s:%s", host, f->path);
 }
 

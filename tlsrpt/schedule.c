@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "clock.h"
 #include "aggregate.h"
 #include "schedule.h"
 
@@ -30,7 +31,7 @@ bool tlsrpt_schedule_due(struct tlsrpt_schedule *s, long long now, int minute, c
 	if (now < at)
 		return false;
 	char y[11];
-	tlsrpt_utc_day(midnight - 1, y);
+	clock_utc_day(midnight - 1, y);
 	if (strcmp(s->day, y) != 0) {
 		memset(s, 0, sizeof(*s));
 		memcpy(s->day, y, sizeof(y));

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "aggregate.h"
 #include "seen.h"
 #include "store.h"
@@ -23,7 +24,7 @@ static json_t *seen_record(struct tlsrpt_seen *c, long long t, const char *domai
 	size_t len;
 	json_t *rec = NULL;
 
-	tlsrpt_utc_day(t, day);
+	clock_utc_day(t, day);
 	snprintf(key, sizeof(key), "%s:%s", day, domain);
 	for (size_t i = 0; i < c->n; i++)
 		if (strcmp(c->cache[i].key, key) == 0)

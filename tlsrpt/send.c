@@ -298,9 +298,7 @@ int tlsrpt_send_run(struct store *st, const struct cfg *cfg, const char *day, co
 	int rc = send_gate(st, cfg, day, now, err);
 	if (rc)
 		return rc;
-	if (gethostname(host, 256) != 0)
-		snprintf(host, 256, "localhost");
-	host[255] = '\0';
+	store_host_name(host, 256);
 	/* the process too: the daemon and a `report` command on one host must not both send */
 	snprintf(host + strlen(host), sizeof(host) - strlen(host), ":%ld", (long)getpid());
 	snprintf(lock, sizeof(lock), "pw:tlsrpt:lock:report:%s", day);

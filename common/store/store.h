@@ -33,6 +33,10 @@ struct store *store_open(const char *uri);
 void store_close(struct store *st);
 /* store_backend() - "lmdb", "redis" or "memory". */
 const char *store_backend(const struct store *st);
+/* store_host_name() - this host's name as per-host keys ("pw:...:<host>:...") name it:
+ * gethostname(), or "localhost" when it fails; always NUL-terminated in @out. */
+void store_host_name(char *out, size_t outsz);
+
 /* store_uri_is_remote() - @uri names a server (redis): store_open() succeeds while it is
  * down and the handle reconnects by itself. A local store (lmdb, memory) is not remote. */
 bool store_uri_is_remote(const char *uri);

@@ -7,13 +7,22 @@
  * No shared state: thread safe.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cfg_value.h"
 #include "store_backend.h"
 #include "xalloc.h"
+
+void store_host_name(char *out, size_t outsz)
+{
+	if (gethostname(out, outsz) != 0)
+		snprintf(out, outsz, "localhost");
+	out[outsz - 1] = '\0';
+}
 
 uint64_t store_now_ms(void)
 {
