@@ -174,8 +174,25 @@ hn_check "  example.test not marked sent" \
 if [ "$(date -u +%H%M)" -ge 0016 ]; then
 	yday=$(date -u -d yesterday +%F)
 	"$SEED" "lmdb:$D/state" events 1 sched.example.test 4 0 || hn_die "seed sched"
-	sed -e "s|^report_time = .*||" "$D/t.conf" >"$D/t3.conf"
+	sed -e "s|^report_time = .*||" -e "s|^report_delay = .*||" "$D/t.conf" >"$D/t3.conf"
+	# report_delay: a random wait of up to 12 hours after report_time, logged when the day
+	# starts (on an empty store of its own: whenever it is due, it has nothing to send)
+	grep -v "^store = " "$D/t3.conf" >"$D/t4.conf"
+	printf 'store = lmdb:%s\nreport_time = 00:00\nreport_delay = 12h\n' "$D/state4" >>"$D/t4.conf"
+	mkdir -p "$D/state4"
+	"$T" -f -c "$D/t4.conf" >"$D/delay.log" 2>&1 &
+	DPID=$!
+	hn_check "report_delay 12h: the day's due time is logged" \
+		hn_wait 10 grep -Eq "reports of $yday: due at $(date -u +%F) [0-9:]{8} UTC \(random delay [0-9]+s\)" "$D/delay.log"
+	delay_s=$(sed -nE 's/.*random delay ([0-9]+)s.*/\1/p' "$D/delay.log" | head -1)
+	hn_check "  the delay is within 0-43200 s" test "${delay_s:-99999}" -le 43200
+	due=$(sed -nE 's/.*due at ([0-9-]+ [0-9:]+) UTC.*/\1/p' "$D/delay.log" | head -1)
+	hn_check "  due = 00:15:05 (report_time 00:00 falls in the grace) + the delay" \
+		test "$(date -u -d "$due" +%s)" = $(($(date -u -d "$(date -u +%F) 00:15:05" +%s) + ${delay_s:-0}))
+	kill -TERM "$DPID"
+	wait "$DPID"
 	echo "report_time = 00:00" >>"$D/t3.conf"
+	echo "report_delay = 0" >>"$D/t3.conf"
 	"$T" -f -c "$D/t3.conf" >"$D/daemon.log" 2>&1 &
 	DPID=$!
 	hn_on_exit hn_stop "$DPID"
