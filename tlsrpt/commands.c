@@ -50,10 +50,11 @@ struct ingest {
 	long long day_time;      /* the log's reference time: the day looked up */
 };
 
-static void ingest_policy(const char *domain, struct tlsrpt_policy *p, void *arg)
+static void ingest_policy(const char *domain, const char *mx_host, struct tlsrpt_policy *p,
+                          void *arg)
 {
 	struct ingest *in = arg;
-	tlsrpt_seen_policy(&in->seen, in->day_time, domain, p);
+	tlsrpt_seen_policy(&in->seen, in->day_time, domain, mx_host, p);
 }
 
 static void ingest_emit(const struct tlsrpt_event *ev, void *arg)
