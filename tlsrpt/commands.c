@@ -126,6 +126,7 @@ static int tlsrpt_cmd_ingest(struct daemon *d, int argc, char **argv)
 struct status_ctx {
 	struct store *st;
 	int n;
+	size_t skip; /* prefix length of the keys scanned */
 };
 
 static int status_hash(const char *field, long long value, void *arg)
@@ -151,6 +152,19 @@ static int status_policy(const char *key, const char *val, size_t len, void *arg
 	       json_string_value(json_object_get(o, "policy-domain")),
 	       json_string_value(json_object_get(o, "policy-type")), sf[0], sf[1]);
 	json_decref(o);
+	s->n++;
+	return 0;
+}
+
+/* pw:mtasts:fail:<day>:<domain>:<result-type> = N (report.h) */
+static int status_fetch_failure(const char *key, const char *val, size_t len, void *arg)
+{
+	struct status_ctx *s = arg;
+	const char *rest = key + s->skip, *colon = strrchr(rest, ':');
+	if (!colon)
+		return 0;
+	printf("  %-40.*s %-16s failure %.*s (policy fetches by policyd-mtasts: %s)\n",
+	       (int)(colon - rest), rest, "sts", (int)len, val, colon + 1);
 	s->n++;
 	return 0;
 }
@@ -206,6 +220,9 @@ static int tlsrpt_cmd_status(struct daemon *d, int argc, char **argv)
 	snprintf(prefix, sizeof(prefix), "pw:tlsrpt:pol:%s:", day);
 	printf("sessions on %s (UTC; all hosts sharing store %s):\n", day, store_backend(st));
 	store_scan(st, prefix, status_policy, &s);
+	snprintf(prefix, sizeof(prefix), "%s%s:", TLSRPT_MTASTS_FAIL_PREFIX, day);
+	s.skip = strlen(prefix);
+	store_scan(st, prefix, status_fetch_failure, &s);
 	if (s.n == 0)
 		printf("  none yet\n");
 	printf("collectors (reports of the last minute):\n");
