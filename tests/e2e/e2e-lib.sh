@@ -85,6 +85,7 @@ e2e_store_up() {
 		mkdir -p "$D/state"
 		chown nobody:nogroup "$D/state"
 		chmod 2770 "$D/state"
+		# shellcheck disable=SC2034 # read by the tests
 		STORE="lmdb:$D/state"
 		;;
 	*) hn_die "store kind $1: want redis or lmdb" ;;
@@ -119,6 +120,7 @@ e2e_start() {
 e2e_stop() {
 	local pid=${E2E_PID[$1]}
 	kill -TERM "$pid" 2>/dev/null || return 1
+	# shellcheck disable=SC2016 # eval expands it
 	hn_wait 10 eval '! hn_alive "$pid"' || return 1
 	wait "$pid"
 }

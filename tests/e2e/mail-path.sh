@@ -24,7 +24,8 @@
 #   badtlsa    TLSA that matches nothing (dane-only)    : deferred 4.7.5
 #   down       policy host refuses connections           : NOTFOUND, delivered (RFC 8461)
 #   nopolicy   policy host answers 404                   : NOTFOUND, delivered (RFC 8461)
-# plus EICAR (rejected 5.7.1 at submission), no AUTH and a wrong password (refused). B's
+# plus EICAR (rejected 5.7.1 at submission), no AUTH and a wrong password (refused), and one
+# message through A's sendmail(1) to sts (signed, not scanned: non_smtpd_milters). B's
 # dkimpy verifies both signatures of every delivered message; the day's TLS-RPT reports
 # (`tlsrpt report --dry-run --out`) carry per domain the policy type, the session counts
 # and the failure result type (tests/e2e/e2e_report.py).
@@ -36,8 +37,8 @@ KIND=${1:?usage: mail-path.sh redis|lmdb}
 e2e_init "e2e-$KIND"
 T0=$(hn_ms)
 Z=example.test
-STS_DOMS="sts expired wrongname nostarttls" # enforce policies
-ALL_DOMS="sts dane expired wrongname nostarttls badtlsa down nopolicy"
+STS_DOMS=(sts expired wrongname nostarttls) # enforce policies
+ALL_DOMS=(sts dane expired wrongname nostarttls badtlsa down nopolicy)
 USER_NAME=alice@$Z
 PASS=e2e-$RANDOM-secret
 SND=$D/snd
@@ -53,7 +54,7 @@ PKI_DATES="20200101000000Z 20200201000000Z" pki_leaf "$D/pki" expired "mx.expire
 	>/dev/null 2>&1 || hn_die "expired certificate"
 pki_leaf "$D/pki" other "mx.other.$Z" 2>/dev/null
 sts_names=()
-for d in $STS_DOMS nopolicy; do sts_names+=("mta-sts.$d.$Z"); done
+for d in "${STS_DOMS[@]}" nopolicy; do sts_names+=("mta-sts.$d.$Z"); done
 pki_leaf "$D/pki" sts "${sts_names[@]}" 2>/dev/null
 pki_leaf "$D/pki" submit "sender.$Z" 127.0.0.1 2>/dev/null
 chmod 644 "$D"/pki/*.key
@@ -73,11 +74,11 @@ ip_of() { case $1 in expired) echo "$NS_NET.3" ;; wrongname) echo "$NS_NET.4" ;;
 	nostarttls) echo "$NS_NET.5" ;; *) echo "$NS_B_IP" ;; esac; }
 mkdir -p "$D/dns"
 {
-	for d in $ALL_DOMS; do
+	for d in "${ALL_DOMS[@]}"; do
 		echo "$d.$Z. 60 IN MX 10 mx.$d.$Z."
 		echo "mx.$d.$Z. 60 IN A $(ip_of "$d")"
 	done
-	for d in $STS_DOMS down nopolicy; do
+	for d in "${STS_DOMS[@]}" down nopolicy; do
 		echo "_mta-sts.$d.$Z. 60 IN TXT \"v=STSv1; id=${d}1\""
 		# down's policy host: an address nothing listens on (connection refused)
 		echo "mta-sts.$d.$Z. 60 IN A 127.0.0.$([ "$d" = down ] && echo 2 || echo 1)"
@@ -126,8 +127,8 @@ publish() {
 hn_check "milter-dkim dns: both selectors' TXT records published in the signed zone" publish
 
 # --- the MTA-STS policies (enforce), served by nginx in A; nopolicy's host has no file (404)
-for d in $STS_DOMS nopolicy; do mkdir -p "$D/www/mta-sts.$d.$Z/.well-known"; done
-for d in $STS_DOMS; do
+for d in "${STS_DOMS[@]}" nopolicy; do mkdir -p "$D/www/mta-sts.$d.$Z/.well-known"; done
+for d in "${STS_DOMS[@]}"; do
 	printf 'version: STSv1\r\nmode: enforce\r\nmx: mx.%s.%s\r\nmax_age: 86400\r\n' "$d" "$Z" \
 		>"$D/www/mta-sts.$d.$Z/.well-known/mta-sts.txt"
 done
@@ -135,11 +136,11 @@ https_policy_hosts "$NS_A" "$D" sts "${sts_names[@]}"
 
 # --- B: Postfix, STARTTLS on .2 (good), .3 (expired), .4 (other name); .5 without STARTTLS
 pf_make "$RCV" "$NS_B_IP:25" "myhostname = mx.sts.$Z" "inet_interfaces = all" \
-	"virtual_mailbox_domains = $(printf '%s.'"$Z"' ' $ALL_DOMS)" \
+	"virtual_mailbox_domains = $(printf '%s.'"$Z"' ' "${ALL_DOMS[@]}")" \
 	"smtpd_tls_security_level = may" "smtpd_tls_chain_files = $D/pki/mx.key $D/pki/mx.crt" \
 	"smtpd_tls_loglevel = 1" || hn_die "B main.cf"
 for s in "3 expired" "4 other" "5 -"; do
-	set -- $s
+	set -- "${s% *}" "${s#* }"
 	postconf -c "$RCV/etc" -Me "$NS_NET.$1:25/inet=$NS_NET.$1:25 inet n - n - - smtpd"
 	if [ "$2" = - ]; then
 		postconf -c "$RCV/etc" -Pe "$NS_NET.$1:25/inet/smtpd_tls_security_level=none"
@@ -225,6 +226,9 @@ hn_check "  policyd-mtasts check: DANE: Postfix applies it" \
 hn_check "  tlsrpt follows A's mail log" hn_wait 10 grep -q "following" "$D/tlsrpt.log"
 hn_check "milter-dkim: both selectors live in DNS (check-dns, 30 s)" \
 	hn_wait 30 A "$DKIM" -c "$D/milter-dkim.conf" check-dns
+hn_check "  check-dns: both sign, published, matching their keys, DNSSEC-validated" bash -c \
+	'[ "$(ip netns exec "$0" "$1" -c "$2" check-dns | grep -cE "^e2e-(rsa|ed)\._domainkey\.$3 +yes +signs +yes, matches key +validated")" = 2 ]' \
+	"$NS_A" "$DKIM" "$D/milter-dkim.conf" "$Z"
 hn_check "A: submission answers on 587" A bash -c "$(declare -f hn_banner); hn_banner 127.0.0.1 587"
 
 # --- policyd-mtasts' answers, as A's Postfix asks (postmap, socketmap)
@@ -238,7 +242,7 @@ answer() { # DOMAIN WANT (empty: NOTFOUND)
 	echo "$1.$Z: rc=$rc '$got', want '${2:-NOTFOUND}'" >&2
 	return 1
 }
-for d in $STS_DOMS; do
+for d in "${STS_DOMS[@]}"; do
 	hn_check "policy $d: secure match=mx.$d.$Z" answer "$d" "secure match=mx.$d.$Z servername=hostname"
 done
 for d in dane badtlsa; do hn_check "policy $d: dane-only" answer "$d" dane-only; done
@@ -284,6 +288,8 @@ hn_check "accepted: user@sts.$Z (2 of 2)" submit sts-2 "user@sts.$Z" "${auth[@]}
 for d in dane expired wrongname nostarttls badtlsa down nopolicy; do
 	hn_check "accepted: user@$d.$Z" submit "$d" "user@$d.$Z" "${auth[@]}"
 done
+hn_check "sendmail(1) in A: user@sts.$Z (non_smtpd_milters)" \
+	A sendmail -C "$SND/etc" -f "$USER_NAME" -- "user@sts.$Z" <"$(msg sts-local "user@sts.$Z")"
 if [ "$HN_FAILED" -gt "$f0" ]; then
 	hn_fail "not every message was accepted: the delivery checks cannot run"
 	tail -n 30 "$SND/maillog" "$D/dovecot/dovecot.log"
@@ -303,11 +309,16 @@ two_sigs() { # FILE: dkimpy passes an rsa-sha256 (e2e-rsa) and an ed25519-sha256
 	grep -q "s=e2e-rsa a=rsa-sha256: pass" <<<"$out" &&
 		grep -q "s=e2e-ed a=ed25519-sha256: pass" <<<"$out"
 }
-for t in sts-1 sts-2 dane down nopolicy; do
+for t in sts-1 sts-2 sts-local dane down nopolicy; do
 	hn_check "delivered to B's Maildir: e2e $t (30 s)" hn_wait 30 arrived "$t"
 	f=$(inbox "$t")
 	[ -n "$f" ] || continue
-	hn_check "  scanned by milter-av (X-Virus-Scanned)" grep -q '^X-Virus-Scanned: ' "$f"
+	if [ "$t" = sts-local ]; then
+		hn_check "  not scanned: local mail, non_smtpd_milters has milter-dkim only" \
+			bash -c '! grep -q "^X-Virus-Scanned: " "$0"' "$f"
+	else
+		hn_check "  scanned by milter-av (X-Virus-Scanned)" grep -q '^X-Virus-Scanned: ' "$f"
+	fi
 	hn_check "  dkimpy at B: two signatures pass, s=e2e-rsa rsa-sha256 and s=e2e-ed ed25519-sha256" \
 		two_sigs "$f"
 	hn_check "  B received it over TLS (ESMTPS)" grep -q "with ESMTPS id" "$f"
@@ -339,7 +350,7 @@ hn_check "  all four still in A's queue, nothing else" bash -c 'q=$(ip netns exe
 	[ "$(grep -c . <<<"$q")" = 4 ] &&
 	for d in expired wrongname nostarttls badtlsa; do grep -q "\"user@$d\.$2\"" <<<"$q" || exit 1; done' \
 	"$NS_A" "$SND/etc" "$Z"
-hn_check "B's Maildir holds exactly the 5 delivered messages" test "$(pf_mail_count "$RCV")" = 5
+hn_check "B's Maildir holds exactly the 6 delivered messages" test "$(pf_mail_count "$RCV")" = 6
 
 # --- A's Postfix stops (its log is final: every delivery attempt of the deferred mail is in it)
 hn_check "A: Postfix stopped" pf_down "$SND"
@@ -356,8 +367,8 @@ hn_check "tlsrpt report --day $TODAY --dry-run --out: exit 0" \
 	bash -c '"$0" -c "$1" report --day "$2" --dry-run --out "$3" >"$3.json" 2>"$3.err" ||
 		{ cat "$3.err"; exit 1; }' "$TLSRPT" "$D/tlsrpt.conf" "$TODAY" "$D/reports"
 rep() { /usr/bin/python3 "$E2E_DIR/e2e_report.py" "$D/reports" "$1.$Z" "${@:2}"; }
-hn_check "report sts: sts policy, 2 successful, 0 failed" \
-	rep sts sts 2 0 --policies 1 --string "mode: enforce" --mx "mx.sts.$Z"
+hn_check "report sts: sts policy, 3 successful, 0 failed" \
+	rep sts sts 3 0 --policies 1 --string "mode: enforce" --mx "mx.sts.$Z"
 hn_check "report dane: tlsa policy (B's TLSA record), 1 successful, 0 failed" \
 	rep dane tlsa 1 0 --policies 1 --string "3 1 1 ${SPKI^^}"
 hn_check "report expired: sts, 0 successful, one failure per attempt: certificate-expired" \
