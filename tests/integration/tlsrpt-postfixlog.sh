@@ -27,6 +27,10 @@
 #                 num=65:no matching DANE TLSA records: validation-failure
 #   Each message's last status line (sent, or deferred for the broken ones) is waited for
 #   (60 s), then every queued message must sit in the deferred queue (postqueue -j).
+#   With the argument "tlsproxy" (test tlsrpt-postfixlog-tlsproxy) the sender has
+#   smtp_tls_connection_reuse = yes and a tlsproxy service: tlsproxy(8) makes every TLS
+#   handshake and logs the certificate failures, smtp(8) still logs each handshake line;
+#   every count below must come out the same.
 #   Then `tlsrpt ingest-log D/snd/maillog`: `status` rows and the `report --dry-run --out`
 #   JSON (tlsrpt_report_check.py for the RFC 8460 shape, tlsrpt_postfixlog_check.py for
 #   the exact policy, counts and failure details of each domain).
@@ -34,7 +38,12 @@
 # shellcheck disable=SC2016 # the bash -c bodies expand in the child, on purpose
 set -u
 . "$POSTWARDEN_HARNESS/lib.sh"
-HN_NAME=tlsrpt-postfixlog
+MODE=${1:-smtp}
+case "$MODE" in
+smtp) HN_NAME=tlsrpt-postfixlog ;;
+tlsproxy) HN_NAME=tlsrpt-postfixlog-tlsproxy ;;
+*) echo "usage: tlsrpt-postfixlog.sh [smtp|tlsproxy]" >&2; exit 2 ;;
+esac
 MT=${POSTWARDEN_BUILD:-}/policyd-mtasts/policyd-mtasts
 T=${POSTWARDEN_BUILD:-}/tlsrpt/tlsrpt
 [ -x "$MT" ] || { echo "SKIP: policyd-mtasts not built ($MT)"; exit 77; }
@@ -54,7 +63,7 @@ export TZ=UTC # Postfix logs local time; tlsrpt reads it as local time: one cloc
 
 T0=$(hn_ms)
 ns_pair_up pwl # exits 77 when namespaces cannot be made
-hn_tmpdir D tlsrpt-postfixlog
+hn_tmpdir D "$HN_NAME"
 Z=example.test
 A() { ns_exec "$NS_A" "$@"; }
 
@@ -141,6 +150,12 @@ pf_make "$SND" 127.0.0.1:25 "myhostname = sender.$Z" "virtual_mailbox_domains ="
 	"smtp_tls_loglevel = 1" \
 	"queue_run_delay = 3600s" "minimal_backoff_time = 3600s" "maximal_backoff_time = 7200s" ||
 	hn_die "sender main.cf"
+if [ "$MODE" = tlsproxy ]; then
+	pf_set "$SND" "smtp_tls_connection_reuse = yes" || hn_die "sender main.cf"
+	# Debian's master.cf has tlsproxy commented out
+	echo "tlsproxy unix - - n - 0 tlsproxy" >>"$SND/etc/master.cf"
+	pf_backdate "$SND"
+fi
 
 # --- policyd-mtasts in A; every domain asked once before any mail (policies fetched)
 hn_check "policyd-mtasts starts in A (READY=1)" mt_ns_start "$NS_A" "$D" "$SOCK" "$SND/etc"
@@ -203,12 +218,13 @@ hn_check "  from A: plain receiver offers no STARTTLS" \
 
 # --- the mail
 send() { # DOMAIN RCPT...: one message from sender@sender.Z
-	local d=$1 r to=""
+	local d=$1 r to=() h
 	shift
-	for r in "$@"; do to="$to${to:+, }$r@$d.$Z"; done
+	for r in "$@"; do to+=("$r@$d.$Z"); done
+	h=$(printf '%s, ' "${to[@]}")
 	printf 'From: sender@sender.%s\nTo: %s\nSubject: postfixlog %s\nMessage-ID: <%s.%s@sender.%s>\nDate: %s\n\nto %s\n' \
-		"$Z" "$to" "$d" "$d" "$$" "$Z" "$(date -R)" "$to" |
-		A sendmail -C "$SND/etc" -f "sender@sender.$Z" -- $(for r in "$@"; do echo "$r@$d.$Z"; done)
+		"$Z" "${h%, }" "$d" "$d" "$$" "$Z" "$(date -R)" "${h%, }" |
+		A sendmail -C "$SND/etc" -f "sender@sender.$Z" -- "${to[@]}"
 }
 hn_check "sendmail in A: one message to a, b, c @good.$Z" send good a b c
 for d in expired plain; do
@@ -245,12 +261,19 @@ hn_check "  the queue: the 4 broken domains' messages, all deferred, none active
 hn_check "  B's Maildir: the 5 delivered copies (a, b, c@good; twomx; twoplain)" \
 	test "$(pf_mail_count "$RCV")" = 5
 sline() { grep -Eq "postfix/smtp\[[0-9]+\]: $1" "$SND/maillog"; }
+# vline PATTERN: a certificate check's line, from smtp(8) or (MODE tlsproxy) tlsproxy(8)
+vline() { grep -Eq "postfix/$MODE\[[0-9]+\]: $1" "$SND/maillog"; }
+OTHER=tlsproxy
+[ "$MODE" = smtp ] || OTHER=smtp
+hn_check "  log: certificate failures logged by $MODE, none by $OTHER" \
+	bash -c '! grep -Eq "postfix/$0\[[0-9]+\]: (server )?certificate verification failed" "$1"' \
+	"$OTHER" "$SND/maillog"
 hn_check "  log: one Verified handshake with mx.good.$Z" \
 	test "$(grep -Ec "postfix/smtp\[[0-9]+\]: Verified TLS connection established to mx\.good\.$Z\[$IP_GOOD\]:25" "$SND/maillog")" = 1
-hn_check "  log: mx.expired.$Z certificate has expired" \
-	sline "server certificate verification failed for mx\.expired\.$Z\[$IP_EXP\]:25: .*certificate has expired"
-hn_check "  log: mx.wrong.$Z hostname mismatch" \
-	sline "server certificate verification failed for mx\.wrong\.$Z\[$IP_WRONG\]:25: .*hostname mismatch"
+hn_check "  log ($MODE): mx.expired.$Z certificate has expired" \
+	vline "server certificate verification failed for mx\.expired\.$Z\[$IP_EXP\]:25: .*certificate has expired"
+hn_check "  log ($MODE): mx.wrong.$Z hostname mismatch" \
+	vline "server certificate verification failed for mx\.wrong\.$Z\[$IP_WRONG\]:25: .*hostname mismatch"
 hn_check "  log: mx.plain.$Z did not offer STARTTLS" \
 	sline "[0-9A-F]+: to=<user@plain\.$Z>.*TLS is required, but was not offered by host mx\.plain\.$Z\[$IP_PLAIN\]"
 hn_check "  log: twomx: mx1.twomx.$Z expired, then sent through mx2.twomx.$Z" \
@@ -261,8 +284,8 @@ hn_check "  log: twoplain: mx1.twoplain.$Z offered no STARTTLS (no to=), then se
 	bash -c 'grep -Eq "postfix/smtp\[[0-9]+\]: [0-9A-F]+: TLS is required, but was not offered by host mx1\.twoplain\.$1\[$2\]" "$0" &&
 		grep -Eq "to=<user@twoplain\.$1>, relay=mx2\.twoplain\.$1\[$3\]:25, .*status=sent" "$0"' \
 	"$SND/maillog" "$Z" "$IP_PLAIN" "$IP_GOOD"
-hn_check "  log: mx.dane.$Z no matching DANE TLSA records" \
-	sline "server certificate verification failed for mx\.dane\.$Z\[$IP_GOOD\]:25: num=65:no matching DANE TLSA records"
+hn_check "  log ($MODE): mx.dane.$Z no matching DANE TLSA records" \
+	vline "server certificate verification failed for mx\.dane\.$Z\[$IP_GOOD\]:25: num=65:no matching DANE TLSA records"
 
 # --- tlsrpt: ingest-log of that log, status, the day's reports
 cat >"$D/t.conf" <<EOF
@@ -314,22 +337,22 @@ stsp() { # MX...: "sts" and the lines of an enforce policy naming MX..., one a l
 }
 hn_check "  good.$Z: sts, the recorded policy strings and mx, 1 success, no failure details" \
 	chk "good.$Z" "$NS_A_IP" "$(stsp "mx.good.$Z")" 1 ""
-hn_check "  expired.$Z: certificate-expired at mx.expired.$Z[$IP_EXP]" \
+hn_check "  expired.$Z: certificate-expired at mx.expired.${Z}[$IP_EXP]" \
 	chk "expired.$Z" "$NS_A_IP" "$(stsp "mx.expired.$Z")" 0 \
 	"certificate-expired mx.expired.$Z $IP_EXP 1"
-hn_check "  wrong.$Z: certificate-host-mismatch at mx.wrong.$Z[$IP_WRONG]" \
+hn_check "  wrong.$Z: certificate-host-mismatch at mx.wrong.${Z}[$IP_WRONG]" \
 	chk "wrong.$Z" "$NS_A_IP" "$(stsp "mx.wrong.$Z")" 0 \
 	"certificate-host-mismatch mx.wrong.$Z $IP_WRONG 1"
-hn_check "  plain.$Z: starttls-not-supported at mx.plain.$Z[$IP_PLAIN]" \
+hn_check "  plain.$Z: starttls-not-supported at mx.plain.${Z}[$IP_PLAIN]" \
 	chk "plain.$Z" "$NS_A_IP" "$(stsp "mx.plain.$Z")" 0 \
 	"starttls-not-supported mx.plain.$Z $IP_PLAIN 1"
-hn_check "  twomx.$Z: 1 success, certificate-expired at mx1.twomx.$Z[$IP_EXP]" \
+hn_check "  twomx.$Z: 1 success, certificate-expired at mx1.twomx.${Z}[$IP_EXP]" \
 	chk "twomx.$Z" "$NS_A_IP" "$(stsp "mx1.twomx.$Z" "mx2.twomx.$Z")" 1 \
 	"certificate-expired mx1.twomx.$Z $IP_EXP 1"
-hn_check "  twoplain.$Z: 1 success, starttls-not-supported at mx1.twoplain.$Z[$IP_PLAIN]" \
+hn_check "  twoplain.$Z: 1 success, starttls-not-supported at mx1.twoplain.${Z}[$IP_PLAIN]" \
 	chk "twoplain.$Z" "$NS_A_IP" "$(stsp "mx1.twoplain.$Z" "mx2.twoplain.$Z")" 1 \
 	"starttls-not-supported mx1.twoplain.$Z $IP_PLAIN 1"
-hn_check "  dane.$Z: $DANE_TYPE, validation-failure at mx.dane.$Z[$IP_GOOD], no matching DANE TLSA records" \
+hn_check "  dane.$Z: $DANE_TYPE, validation-failure at mx.dane.${Z}[$IP_GOOD], no matching DANE TLSA records" \
 	chk "dane.$Z" "$NS_A_IP" "$DANE_TYPE" 0 \
 	"validation-failure mx.dane.$Z $IP_GOOD 1 no matching DANE TLSA records"
 hn_log "run time $(($(hn_ms) - T0)) ms"
