@@ -8,9 +8,10 @@
 #     smtp_tls_policy_maps = socketmap:unix:SOCK:postfix, smtp_dns_support_level = dnssec,
 #     smtp_tls_loglevel = 1, maillog_file = D/snd/maillog (postfix.sh: the postlog
 #     service), and backoff times of an hour, so that each message is tried exactly once.
-#   B, the receivers: one Postfix with four smtpd services on four addresses of B:
+#   B, the receivers: one Postfix with five smtpd services on five addresses of B:
 #     good (a certificate from the harness CA for its MX names), expired (its certificate
-#     expired in 2020), wrong (valid, for mx.other.example.test), plain (no STARTTLS).
+#     expired in 2020), wrong (valid, for mx.other.example.test), plain (no STARTTLS),
+#     old (TLS 1.2 at most, where the sender's smtp_tls_mandatory_protocols = >=TLSv1.3).
 #   Mail, one message per domain (STS enforce unless said):
 #     good        3 recipients, one message: ONE session, a success
 #     expired     2 recipients: ONE certificate-expired session at mx.expired[expired]
@@ -19,6 +20,8 @@
 #                 is on both to= lines)
 #     twomx       MX 10 mx1.twomx (expired), MX 20 mx2.twomx (good): one failure
 #                 (certificate-expired at mx1.twomx[expired]) and one success, both twomx's
+#     old         the handshake fails (SSL_connect error): validation-failure with the
+#                 reason tls-handshake-failure, at mx.old[old]
 #     twoplain    MX 10 mx1.twoplain (plain), MX 20 mx2.twoplain (good): one failure
 #                 (starttls-not-supported at mx1.twoplain[plain], logged as a non-final
 #                 "QUEUEID: TLS is required, but was not offered ...") and one success
@@ -67,20 +70,21 @@ hn_tmpdir D "$HN_NAME"
 Z=example.test
 A() { ns_exec "$NS_A" "$@"; }
 
-# --- B's four receiver addresses (B's veth holds them all)
+# --- B's five receiver addresses (B's veth holds them all)
 IP_GOOD=$NS_B_IP
 IP_EXP=$NS_NET.3
 IP_WRONG=$NS_NET.4
 IP_PLAIN=$NS_NET.5
+IP_OLD=$NS_NET.6
 DEV_B=$(ip -n "$NS_B" -o -4 addr show | awk -v ip="$NS_B_IP/24" '$4 == ip { print $2; exit }')
 [ -n "$DEV_B" ] || hn_die "no interface with $NS_B_IP in $NS_B"
-for ip in "$IP_EXP" "$IP_WRONG" "$IP_PLAIN"; do
+for ip in "$IP_EXP" "$IP_WRONG" "$IP_PLAIN" "$IP_OLD"; do
 	ip -n "$NS_B" addr add "$ip/24" dev "$DEV_B" || hn_die "ip addr add $ip"
 done
 
 # --- certificates: good (its MX names), expired, wrong name; nginx's for the policy hosts
-STS_DOMAINS="good expired wrong plain twomx twoplain"
-pki_leaf "$D/pki" good "mx.good.$Z" "mx2.twomx.$Z" "mx2.twoplain.$Z" "mx.dane.$Z" >/dev/null 2>&1 ||
+STS_DOMAINS="good expired wrong plain old twomx twoplain"
+pki_leaf "$D/pki" good "mx.good.$Z" "mx.old.$Z" "mx2.twomx.$Z" "mx2.twoplain.$Z" "mx.dane.$Z" >/dev/null 2>&1 ||
 	hn_die "good certificate"
 PKI_DATES="20200101000000Z 20200201000000Z" pki_leaf "$D/pki" expired "mx.expired.$Z" \
 	"mx1.twomx.$Z" >/dev/null 2>&1 || hn_die "expired certificate"
@@ -98,11 +102,12 @@ NOMATCH=$(openssl x509 -in "$D/pki/expired.crt" -noout -pubkey | openssl pkey -p
 # --- DNS in A
 mkdir -p "$D/dns"
 {
-	for d in good expired wrong plain dane; do echo "$d.$Z. 60 IN MX 10 mx.$d.$Z."; done
+	for d in good expired wrong plain old dane; do echo "$d.$Z. 60 IN MX 10 mx.$d.$Z."; done
 	echo "mx.good.$Z. 60 IN A $IP_GOOD"
 	echo "mx.expired.$Z. 60 IN A $IP_EXP"
 	echo "mx.wrong.$Z. 60 IN A $IP_WRONG"
 	echo "mx.plain.$Z. 60 IN A $IP_PLAIN"
+	echo "mx.old.$Z. 60 IN A $IP_OLD"
 	echo "mx.dane.$Z. 60 IN A $IP_GOOD"
 	echo "twomx.$Z. 60 IN MX 10 mx1.twomx.$Z."
 	echo "twomx.$Z. 60 IN MX 20 mx2.twomx.$Z."
@@ -130,7 +135,7 @@ pol() { # DOMAIN MX...: an enforce policy for DOMAIN.Z
 		printf 'max_age: 86400\r\n'
 	} >"$D/www/$h/.well-known/mta-sts.txt"
 }
-for d in good expired wrong plain; do pol "$d" "mx.$d.$Z"; done
+for d in good expired wrong plain old; do pol "$d" "mx.$d.$Z"; done
 pol twomx "mx1.twomx.$Z" "mx2.twomx.$Z"
 pol twoplain "mx1.twoplain.$Z" "mx2.twoplain.$Z"
 chmod -R a+rX "$D"
@@ -147,7 +152,7 @@ pf_make "$SND" 127.0.0.1:25 "myhostname = sender.$Z" "virtual_mailbox_domains ="
 	"smtp_tls_policy_maps = socketmap:unix:$SOCK:postfix" \
 	"smtp_dns_support_level = dnssec" "dnssec_probe = ns:$Z" \
 	"smtp_tls_security_level = may" "smtp_tls_CAfile = $D/pki/ca.crt" \
-	"smtp_tls_loglevel = 1" \
+	"smtp_tls_loglevel = 1" "smtp_tls_mandatory_protocols = >=TLSv1.3" \
 	"queue_run_delay = 3600s" "minimal_backoff_time = 3600s" "maximal_backoff_time = 7200s" ||
 	hn_die "sender main.cf"
 if [ "$MODE" = tlsproxy ]; then
@@ -168,7 +173,7 @@ is() { # DOMAIN WANT: postmap's answer in A is exactly WANT
 	echo "key $1: got rc=$rc '$got', want '$2'" >&2
 	return 1
 }
-for d in good expired wrong plain; do
+for d in good expired wrong plain old; do
 	hn_check "policy answer for $d.$Z: secure match=mx.$d.$Z" is "$d.$Z" \
 		"secure match=mx.$d.$Z servername=hostname"
 done
@@ -178,10 +183,10 @@ for d in twomx twoplain; do
 done
 hn_check "policy answer for dane.$Z: dane-only" is "dane.$Z" dane-only
 
-# --- the receivers in B: one Postfix, four smtpd services
+# --- the receivers in B: one Postfix, five smtpd services
 pf_make "$RCV" "$IP_GOOD:25" "myhostname = mx.good.$Z" \
-	"inet_interfaces = $IP_GOOD, $IP_EXP, $IP_WRONG, $IP_PLAIN" \
-	"virtual_mailbox_domains = good.$Z, expired.$Z, wrong.$Z, plain.$Z, twomx.$Z, twoplain.$Z, dane.$Z" \
+	"inet_interfaces = $IP_GOOD, $IP_EXP, $IP_WRONG, $IP_PLAIN, $IP_OLD" \
+	"virtual_mailbox_domains = good.$Z, expired.$Z, wrong.$Z, plain.$Z, old.$Z, twomx.$Z, twoplain.$Z, dane.$Z" \
 	"smtpd_tls_security_level = may" "smtpd_tls_cert_file = $D/pki/good.crt" \
 	"smtpd_tls_key_file = $D/pki/good.key" "smtpd_tls_loglevel = 1" || hn_die "receiver main.cf"
 cat >>"$RCV/etc/master.cf" <<EOF
@@ -191,10 +196,12 @@ $IP_WRONG:25 inet n - n - - smtpd
   -o smtpd_tls_cert_file=$D/pki/wrong.crt -o smtpd_tls_key_file=$D/pki/wrong.key
 $IP_PLAIN:25 inet n - n - - smtpd
   -o smtpd_tls_security_level=none
+$IP_OLD:25 inet n - n - - smtpd
+  -o smtpd_tls_protocols=<=TLSv1.2 -o smtpd_tls_mandatory_protocols=<=TLSv1.2
 EOF
 pf_backdate "$RCV"
 hn_check "receiver Postfix up in $NS_B ($IP_GOOD:25)" pf_up "$RCV" "$NS_B"
-for ip in "$IP_EXP" "$IP_WRONG" "$IP_PLAIN"; do
+for ip in "$IP_EXP" "$IP_WRONG" "$IP_PLAIN" "$IP_OLD"; do
 	hn_check "  smtpd answers on $ip:25" hn_wait 20 ip netns exec "$NS_B" \
 		bash -c "$(declare -f hn_banner); hn_banner $ip 25"
 done
@@ -230,7 +237,7 @@ hn_check "sendmail in A: one message to a, b, c @good.$Z" send good a b c
 for d in expired plain; do
 	hn_check "sendmail in A: one message to user, user2 @$d.$Z" send "$d" user user2
 done
-for d in wrong twomx twoplain dane; do
+for d in wrong old twomx twoplain dane; do
 	hn_check "sendmail in A: one message to user@$d.$Z" send "$d" user
 done
 # final ADDR STATUS: the sender logged ADDR's final status (sent, or deferred)
@@ -240,23 +247,23 @@ allfinal() {
 	for r in a b c; do final "$r@good\.$Z" sent || return 1; done
 	final "user@twomx\.$Z" sent || return 1
 	final "user@twoplain\.$Z" sent || return 1
-	for r in expired wrong plain dane; do final "user@$r\.$Z" deferred || return 1; done
+	for r in expired wrong plain old dane; do final "user@$r\.$Z" deferred || return 1; done
 	for r in expired plain; do final "user2@$r\.$Z" deferred || return 1; done
 }
 hn_check "every recipient has its final status in the sender's log (60 s)" hn_wait 60 allfinal
 grep -E "postfix/smtp\[" "$SND/maillog" >&2
-queued() { # the queue holds exactly the 4 broken domains' messages, all in 'deferred'
+queued() { # the queue holds exactly the 5 broken domains' messages, all in 'deferred'
 	A postqueue -c "$SND/etc" -j >"$D/queue.json" 2>&1
 	python3 - "$D/queue.json" "$Z" <<'PY'
 import json, sys
 q = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 got = sorted(r["address"] for m in q for r in m["recipients"])
-want = sorted(["user@%s.%s" % (d, sys.argv[2]) for d in ("expired", "wrong", "plain", "dane")] +
+want = sorted(["user@%s.%s" % (d, sys.argv[2]) for d in ("expired", "wrong", "plain", "old", "dane")] +
              ["user2@%s.%s" % (d, sys.argv[2]) for d in ("expired", "plain")])
 sys.exit(0 if got == want and all(m["queue_name"] == "deferred" for m in q) else 1)
 PY
 }
-hn_check "  the queue: the 4 broken domains' messages, all deferred, none active (10 s)" \
+hn_check "  the queue: the 5 broken domains' messages, all deferred, none active (10 s)" \
 	hn_wait 10 queued
 hn_check "  B's Maildir: the 5 delivered copies (a, b, c@good; twomx; twoplain)" \
 	test "$(pf_mail_count "$RCV")" = 5
@@ -280,6 +287,10 @@ hn_check "  log: twomx: mx1.twomx.$Z expired, then sent through mx2.twomx.$Z" \
 	bash -c 'grep -Eq "verification failed for mx1\.twomx\.$1\[$2\]:25: .*certificate has expired" "$0" &&
 		grep -Eq "to=<user@twomx\.$1>, relay=mx2\.twomx\.$1\[$3\]:25, .*status=sent" "$0"' \
 	"$SND/maillog" "$Z" "$IP_EXP" "$IP_GOOD"
+hn_check "  log: mx.old.$Z: SSL_connect error, Cannot start TLS" \
+	bash -c 'grep -Eq "postfix/smtp\[[0-9]+\]: SSL_connect error to mx\.old\.$1\[$2\]:25: " "$0" &&
+		grep -Eq "to=<user@old\.$1>, relay=mx\.old\.$1\[$2\]:25, .*status=deferred \(Cannot start TLS: handshake failure" "$0"' \
+	"$SND/maillog" "$Z" "$IP_OLD"
 hn_check "  log: twoplain: mx1.twoplain.$Z offered no STARTTLS (no to=), then sent through mx2" \
 	bash -c 'grep -Eq "postfix/smtp\[[0-9]+\]: [0-9A-F]+: TLS is required, but was not offered by host mx1\.twoplain\.$1\[$2\]" "$0" &&
 		grep -Eq "to=<user@twoplain\.$1>, relay=mx2\.twoplain\.$1\[$3\]:25, .*status=sent" "$0"' \
@@ -301,8 +312,8 @@ today=$(date -u +%F)
 hn_check "tlsrpt ingest-log $SND/maillog: exit 0" \
 	bash -c '"$0" -c "$1" ingest-log "$2" >"$3/ingest.out" 2>&1' "$T" "$D/t.conf" "$SND/maillog" "$D"
 cat "$D/ingest.out" >&2
-hn_check "  9 TLS sessions counted (1+1+1+1+2+2+1), none malformed, none dropped" \
-	grep -qE "[0-9]+ smtp lines, 9 TLS sessions counted, 0 malformed, 0 without a recipient domain" \
+hn_check "  10 TLS sessions counted (1+1+1+1+1+2+2+1), none malformed, none dropped" \
+	grep -qE "[0-9]+ smtp lines, 10 TLS sessions counted, 0 malformed, 0 without a recipient domain" \
 	"$D/ingest.out"
 "$T" -c "$D/t.conf" status >"$D/status.out" 2>&1
 cat "$D/status.out" >&2
@@ -311,17 +322,18 @@ hn_check "status: good.$Z sts success 1, failure 0 (3 recipients, one session)" 
 hn_check "status: expired.$Z sts success 0, failure 1" row expired sts 0 1
 hn_check "status: wrong.$Z sts success 0, failure 1" row wrong sts 0 1
 hn_check "status: plain.$Z sts success 0, failure 1" row plain sts 0 1
+hn_check "status: old.$Z sts success 0, failure 1" row old sts 0 1
 hn_check "status: twomx.$Z sts success 1, failure 1" row twomx sts 1 1
 hn_check "status: twoplain.$Z sts success 1, failure 1" row twoplain sts 1 1
 DANE_TYPE=no-policy-found
 hn_check "status: dane.$Z $DANE_TYPE success 0, failure 1" row dane "$DANE_TYPE" 0 1
-hn_check "status: these 7 domains and no other" \
-	test "$(grep -cE '^  [^ ]+ +[^ ]+ +success [0-9]+, failure [0-9]+$' "$D/status.out")" = 7
+hn_check "status: these 8 domains and no other" \
+	test "$(grep -cE '^  [^ ]+ +[^ ]+ +success [0-9]+, failure [0-9]+$' "$D/status.out")" = 8
 hn_check "report --day $today --dry-run --out: exit 0" \
 	bash -c '"$0" -c "$1" report --day "$2" --dry-run --out "$3/out" >"$3/report.out" 2>&1' \
 	"$T" "$D/t.conf" "$today" "$D"
 REF=$SRC/tests/data/tlsrpt-reporter-report-d1.json
-for x in "good 0 1" "expired 1 0" "wrong 1 0" "plain 1 0" "twomx 1 1" "twoplain 1 1" "dane 1 0"; do
+for x in "good 0 1" "expired 1 0" "wrong 1 0" "plain 1 0" "old 1 0" "twomx 1 1" "twoplain 1 1" "dane 1 0"; do
 	read -r d f s <<<"$x"
 	hn_check "  $d.$Z: RFC 8460 shape, failure $f, success $s, file name, gzip" \
 		python3 "$HERE/tlsrpt_report_check.py" "$D/out" "$REF" "$d.$Z" "$f" "$s"
@@ -346,6 +358,9 @@ hn_check "  wrong.$Z: certificate-host-mismatch at mx.wrong.${Z}[$IP_WRONG]" \
 hn_check "  plain.$Z: starttls-not-supported at mx.plain.${Z}[$IP_PLAIN]" \
 	chk "plain.$Z" "$NS_A_IP" "$(stsp "mx.plain.$Z")" 0 \
 	"starttls-not-supported mx.plain.$Z $IP_PLAIN 1"
+hn_check "  old.$Z: validation-failure (tls-handshake-failure) at mx.old.${Z}[$IP_OLD]" \
+	chk "old.$Z" "$NS_A_IP" "$(stsp "mx.old.$Z")" 0 \
+	"validation-failure mx.old.$Z $IP_OLD 1 tls-handshake-failure"
 hn_check "  twomx.$Z: 1 success, certificate-expired at mx1.twomx.${Z}[$IP_EXP]" \
 	chk "twomx.$Z" "$NS_A_IP" "$(stsp "mx1.twomx.$Z" "mx2.twomx.$Z")" 1 \
 	"certificate-expired mx1.twomx.$Z $IP_EXP 1"
