@@ -22,6 +22,10 @@
 #                 (certificate-expired at mx1.twomx[expired]) and one success, both twomx's
 #     old         the handshake fails (SSL_connect error): validation-failure with the
 #                 reason tls-handshake-failure, at mx.old[old]
+#     twoold      MX 10 mx1.twoold (old), MX 20 mx2.twoold (good): one failure (the
+#                 handshake, at [old]; logged "QUEUEID: Cannot start TLS: handshake failure"
+#                 without to=, which names no host: with tlsproxy the detail has no
+#                 receiving-mx-hostname) and one success
 #     twoplain    MX 10 mx1.twoplain (plain), MX 20 mx2.twoplain (good): one failure
 #                 (starttls-not-supported at mx1.twoplain[plain], logged as a non-final
 #                 "QUEUEID: TLS is required, but was not offered ...") and one success
@@ -83,8 +87,8 @@ for ip in "$IP_EXP" "$IP_WRONG" "$IP_PLAIN" "$IP_OLD"; do
 done
 
 # --- certificates: good (its MX names), expired, wrong name; nginx's for the policy hosts
-STS_DOMAINS="good expired wrong plain old twomx twoplain"
-pki_leaf "$D/pki" good "mx.good.$Z" "mx.old.$Z" "mx2.twomx.$Z" "mx2.twoplain.$Z" "mx.dane.$Z" >/dev/null 2>&1 ||
+STS_DOMAINS="good expired wrong plain old twomx twoold twoplain"
+pki_leaf "$D/pki" good "mx.good.$Z" "mx.old.$Z" "mx2.twoold.$Z" "mx2.twomx.$Z" "mx2.twoplain.$Z" "mx.dane.$Z" >/dev/null 2>&1 ||
 	hn_die "good certificate"
 PKI_DATES="20200101000000Z 20200201000000Z" pki_leaf "$D/pki" expired "mx.expired.$Z" \
 	"mx1.twomx.$Z" >/dev/null 2>&1 || hn_die "expired certificate"
@@ -113,6 +117,10 @@ mkdir -p "$D/dns"
 	echo "twomx.$Z. 60 IN MX 20 mx2.twomx.$Z."
 	echo "mx1.twomx.$Z. 60 IN A $IP_EXP"
 	echo "mx2.twomx.$Z. 60 IN A $IP_GOOD"
+	echo "twoold.$Z. 60 IN MX 10 mx1.twoold.$Z."
+	echo "twoold.$Z. 60 IN MX 20 mx2.twoold.$Z."
+	echo "mx1.twoold.$Z. 60 IN A $IP_OLD"
+	echo "mx2.twoold.$Z. 60 IN A $IP_GOOD"
 	echo "twoplain.$Z. 60 IN MX 10 mx1.twoplain.$Z."
 	echo "twoplain.$Z. 60 IN MX 20 mx2.twoplain.$Z."
 	echo "mx1.twoplain.$Z. 60 IN A $IP_PLAIN"
@@ -137,6 +145,7 @@ pol() { # DOMAIN MX...: an enforce policy for DOMAIN.Z
 }
 for d in good expired wrong plain old; do pol "$d" "mx.$d.$Z"; done
 pol twomx "mx1.twomx.$Z" "mx2.twomx.$Z"
+pol twoold "mx1.twoold.$Z" "mx2.twoold.$Z"
 pol twoplain "mx1.twoplain.$Z" "mx2.twoplain.$Z"
 chmod -R a+rX "$D"
 # shellcheck disable=SC2046 # one name per domain
@@ -177,7 +186,7 @@ for d in good expired wrong plain old; do
 	hn_check "policy answer for $d.$Z: secure match=mx.$d.$Z" is "$d.$Z" \
 		"secure match=mx.$d.$Z servername=hostname"
 done
-for d in twomx twoplain; do
+for d in twomx twoold twoplain; do
 	hn_check "policy answer for $d.$Z: secure match=mx1.$d.$Z:mx2.$d.$Z" is "$d.$Z" \
 		"secure match=mx1.$d.$Z:mx2.$d.$Z servername=hostname"
 done
@@ -186,7 +195,7 @@ hn_check "policy answer for dane.$Z: dane-only" is "dane.$Z" dane-only
 # --- the receivers in B: one Postfix, five smtpd services
 pf_make "$RCV" "$IP_GOOD:25" "myhostname = mx.good.$Z" \
 	"inet_interfaces = $IP_GOOD, $IP_EXP, $IP_WRONG, $IP_PLAIN, $IP_OLD" \
-	"virtual_mailbox_domains = good.$Z, expired.$Z, wrong.$Z, plain.$Z, old.$Z, twomx.$Z, twoplain.$Z, dane.$Z" \
+	"virtual_mailbox_domains = good.$Z, expired.$Z, wrong.$Z, plain.$Z, old.$Z, twomx.$Z, twoold.$Z, twoplain.$Z, dane.$Z" \
 	"smtpd_tls_security_level = may" "smtpd_tls_cert_file = $D/pki/good.crt" \
 	"smtpd_tls_key_file = $D/pki/good.key" "smtpd_tls_loglevel = 1" || hn_die "receiver main.cf"
 cat >>"$RCV/etc/master.cf" <<EOF
@@ -237,7 +246,7 @@ hn_check "sendmail in A: one message to a, b, c @good.$Z" send good a b c
 for d in expired plain; do
 	hn_check "sendmail in A: one message to user, user2 @$d.$Z" send "$d" user user2
 done
-for d in wrong old twomx twoplain dane; do
+for d in wrong old twomx twoold twoplain dane; do
 	hn_check "sendmail in A: one message to user@$d.$Z" send "$d" user
 done
 # final ADDR STATUS: the sender logged ADDR's final status (sent, or deferred)
@@ -246,6 +255,7 @@ allfinal() {
 	local r
 	for r in a b c; do final "$r@good\.$Z" sent || return 1; done
 	final "user@twomx\.$Z" sent || return 1
+	final "user@twoold\.$Z" sent || return 1
 	final "user@twoplain\.$Z" sent || return 1
 	for r in expired wrong plain old dane; do final "user@$r\.$Z" deferred || return 1; done
 	for r in expired plain; do final "user2@$r\.$Z" deferred || return 1; done
@@ -265,8 +275,8 @@ PY
 }
 hn_check "  the queue: the 5 broken domains' messages, all deferred, none active (10 s)" \
 	hn_wait 10 queued
-hn_check "  B's Maildir: the 5 delivered copies (a, b, c@good; twomx; twoplain)" \
-	test "$(pf_mail_count "$RCV")" = 5
+hn_check "  B's Maildir: the 6 delivered copies (a, b, c@good; twomx; twoold; twoplain)" \
+	test "$(pf_mail_count "$RCV")" = 6
 sline() { grep -Eq "postfix/smtp\[[0-9]+\]: $1" "$SND/maillog"; }
 # vline PATTERN: a certificate check's line, from smtp(8) or (MODE tlsproxy) tlsproxy(8)
 vline() { grep -Eq "postfix/$MODE\[[0-9]+\]: $1" "$SND/maillog"; }
@@ -287,10 +297,21 @@ hn_check "  log: twomx: mx1.twomx.$Z expired, then sent through mx2.twomx.$Z" \
 	bash -c 'grep -Eq "verification failed for mx1\.twomx\.$1\[$2\]:25: .*certificate has expired" "$0" &&
 		grep -Eq "to=<user@twomx\.$1>, relay=mx2\.twomx\.$1\[$3\]:25, .*status=sent" "$0"' \
 	"$SND/maillog" "$Z" "$IP_EXP" "$IP_GOOD"
-hn_check "  log: mx.old.$Z: SSL_connect error, Cannot start TLS" \
-	bash -c 'grep -Eq "postfix/smtp\[[0-9]+\]: SSL_connect error to mx\.old\.$1\[$2\]:25: " "$0" &&
-		grep -Eq "to=<user@old\.$1>, relay=mx\.old\.$1\[$2\]:25, .*status=deferred \(Cannot start TLS: handshake failure" "$0"' \
-	"$SND/maillog" "$Z" "$IP_OLD"
+if [ "$MODE" = smtp ]; then
+	hn_check "  log: mx.old.$Z: SSL_connect error" \
+		sline "SSL_connect error to mx\.old\.$Z\[$IP_OLD\]:25: "
+else
+	hn_check "  log: tlsproxy: CONNECT to [$IP_OLD]:25, TLS handshake failed for it" \
+		bash -c 'grep -Eq "postfix/tlsproxy\[[0-9]+\]: CONNECT to \[$1\]:25\$" "$0" &&
+			grep -Eq "postfix/tlsproxy\[[0-9]+\]: TLS handshake failed for service=[^ ]+ peer=\[$1\]:25\$" "$0"' \
+		"$SND/maillog" "$IP_OLD"
+fi
+hn_check "  log: mx.old.$Z: deferred, Cannot start TLS: handshake failure" \
+	sline "[0-9A-F]+: to=<user@old\.$Z>, relay=mx\.old\.$Z\[$IP_OLD\]:25, .*status=deferred \(Cannot start TLS: handshake failure"
+hn_check "  log: twoold: no TLS with mx1.twoold.$Z (no to=), then sent through mx2" \
+	bash -c 'grep -Eq "postfix/smtp\[[0-9]+\]: [0-9A-F]+: Cannot start TLS: handshake failure\$" "$0" &&
+		grep -Eq "to=<user@twoold\.$1>, relay=mx2\.twoold\.$1\[$2\]:25, .*status=sent" "$0"' \
+	"$SND/maillog" "$Z" "$IP_GOOD"
 hn_check "  log: twoplain: mx1.twoplain.$Z offered no STARTTLS (no to=), then sent through mx2" \
 	bash -c 'grep -Eq "postfix/smtp\[[0-9]+\]: [0-9A-F]+: TLS is required, but was not offered by host mx1\.twoplain\.$1\[$2\]" "$0" &&
 		grep -Eq "to=<user@twoplain\.$1>, relay=mx2\.twoplain\.$1\[$3\]:25, .*status=sent" "$0"' \
@@ -312,8 +333,8 @@ today=$(date -u +%F)
 hn_check "tlsrpt ingest-log $SND/maillog: exit 0" \
 	bash -c '"$0" -c "$1" ingest-log "$2" >"$3/ingest.out" 2>&1' "$T" "$D/t.conf" "$SND/maillog" "$D"
 cat "$D/ingest.out" >&2
-hn_check "  10 TLS sessions counted (1+1+1+1+1+2+2+1), none malformed, none dropped" \
-	grep -qE "[0-9]+ smtp lines, 10 TLS sessions counted, 0 malformed, 0 without a recipient domain" \
+hn_check "  12 TLS sessions counted (1+1+1+1+1+2+2+2+1), none malformed, none dropped" \
+	grep -qE "[0-9]+ smtp lines, 12 TLS sessions counted, 0 malformed, 0 without a recipient domain" \
 	"$D/ingest.out"
 "$T" -c "$D/t.conf" status >"$D/status.out" 2>&1
 cat "$D/status.out" >&2
@@ -324,16 +345,17 @@ hn_check "status: wrong.$Z sts success 0, failure 1" row wrong sts 0 1
 hn_check "status: plain.$Z sts success 0, failure 1" row plain sts 0 1
 hn_check "status: old.$Z sts success 0, failure 1" row old sts 0 1
 hn_check "status: twomx.$Z sts success 1, failure 1" row twomx sts 1 1
+hn_check "status: twoold.$Z sts success 1, failure 1" row twoold sts 1 1
 hn_check "status: twoplain.$Z sts success 1, failure 1" row twoplain sts 1 1
 DANE_TYPE=no-policy-found
 hn_check "status: dane.$Z $DANE_TYPE success 0, failure 1" row dane "$DANE_TYPE" 0 1
-hn_check "status: these 8 domains and no other" \
-	test "$(grep -cE '^  [^ ]+ +[^ ]+ +success [0-9]+, failure [0-9]+$' "$D/status.out")" = 8
+hn_check "status: these 9 domains and no other" \
+	test "$(grep -cE '^  [^ ]+ +[^ ]+ +success [0-9]+, failure [0-9]+$' "$D/status.out")" = 9
 hn_check "report --day $today --dry-run --out: exit 0" \
 	bash -c '"$0" -c "$1" report --day "$2" --dry-run --out "$3/out" >"$3/report.out" 2>&1' \
 	"$T" "$D/t.conf" "$today" "$D"
 REF=$SRC/tests/data/tlsrpt-reporter-report-d1.json
-for x in "good 0 1" "expired 1 0" "wrong 1 0" "plain 1 0" "old 1 0" "twomx 1 1" "twoplain 1 1" "dane 1 0"; do
+for x in "good 0 1" "expired 1 0" "wrong 1 0" "plain 1 0" "old 1 0" "twomx 1 1" "twoold 1 1" "twoplain 1 1" "dane 1 0"; do
 	read -r d f s <<<"$x"
 	hn_check "  $d.$Z: RFC 8460 shape, failure $f, success $s, file name, gzip" \
 		python3 "$HERE/tlsrpt_report_check.py" "$D/out" "$REF" "$d.$Z" "$f" "$s"
@@ -364,6 +386,11 @@ hn_check "  old.$Z: validation-failure (tls-handshake-failure) at mx.old.${Z}[$I
 hn_check "  twomx.$Z: 1 success, certificate-expired at mx1.twomx.${Z}[$IP_EXP]" \
 	chk "twomx.$Z" "$NS_A_IP" "$(stsp "mx1.twomx.$Z" "mx2.twomx.$Z")" 1 \
 	"certificate-expired mx1.twomx.$Z $IP_EXP 1"
+H1=mx1.twoold.$Z
+[ "$MODE" = smtp ] || H1=- # the non-final line names no host, tlsproxy's only the address
+hn_check "  twoold.$Z: 1 success, validation-failure (tls-handshake-failure) at $H1 [$IP_OLD]" \
+	chk "twoold.$Z" "$NS_A_IP" "$(stsp "mx1.twoold.$Z" "mx2.twoold.$Z")" 1 \
+	"validation-failure $H1 $IP_OLD 1 tls-handshake-failure"
 hn_check "  twoplain.$Z: 1 success, starttls-not-supported at mx1.twoplain.${Z}[$IP_PLAIN]" \
 	chk "twoplain.$Z" "$NS_A_IP" "$(stsp "mx1.twoplain.$Z" "mx2.twoplain.$Z")" 1 \
 	"starttls-not-supported mx1.twoplain.$Z $IP_PLAIN 1"

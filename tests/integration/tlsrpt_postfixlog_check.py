@@ -7,7 +7,8 @@ exactly:
               mx-host list must be the policy's "mx:" values
   SUCCESSES   total-successful-session-count
   DETAIL      "RESULT-TYPE MX-HOST RECEIVING-IP COUNT [FAILURE-REASON-CODE...]": the
-              failure-details, as a set (an empty DETAIL stands for none); every detail
+              failure-details, as a set (an empty DETAIL stands for none; MX-HOST "-": no
+              receiving-mx-hostname); every detail
               carries SENDING_IP as sending-mta-ip, and a failure-reason-code only when
               one is given; total-failure-session-count is the sum of the COUNTs
 Exit 1 with the reason on the first mismatch."""
@@ -54,6 +55,8 @@ for d in details:
     f = d.split(" ", 4)
     w = {"result-type": f[0], "receiving-mx-hostname": f[1], "receiving-ip": f[2],
          "sending-mta-ip": sending_ip, "failed-session-count": int(f[3])}
+    if f[1] == "-":
+        del w["receiving-mx-hostname"]
     if len(f) > 4:
         w["failure-reason-code"] = f[4]
     want.append(w)
