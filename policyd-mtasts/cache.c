@@ -58,7 +58,9 @@ struct mtasts_entry {
 	char *answer[2]; /* the whole OK reply (a netstring) per enum sts_format; NULL: NOTFOUND */
 	size_t answer_len[2];
 	int64_t serve_until, refresh_at, last_used; /* monotonic ms */
-	long recorded_day; /* UTC day the policy in force was last recorded */
+	long recorded_day;              /* UTC day the policy in force was last recorded */
+	enum mtasts_kind recorded_kind; /* the answer then */
+	char *recorded_dane;            /* a DANE answer's TLSA records then (res.dane_tlsa) */
 	struct mtasts_result res;
 };
 
@@ -127,6 +129,7 @@ static void mtasts_entry_free(struct mtasts_entry *e)
 	free(e->answer[0]);
 	free(e->answer[1]);
 	mtasts_result_fini(&e->res);
+	free(e->recorded_dane);
 	free(e);
 }
 
@@ -265,13 +268,29 @@ static void mtasts_write_back(struct mtasts_entry *e, struct store *st)
 		if (st)
 			mtasts_record_failure(st, e->domain, r->fail_type, now);
 	}
-	if (!st || !r->have_policy || r->kind == MTASTS_DANE || r->kind == MTASTS_DANE_ONLY)
+	if (st && (r->kind == MTASTS_DANE || r->kind == MTASTS_DANE_ONLY)) {
+		/* once a day, and again when the answer or the TLSA records change */
+		if (e->recorded_day != mtasts_utc_day(now) || !e->recorded_dane ||
+		    strcmp(e->recorded_dane, buf_cstr(&r->dane_tlsa)) != 0 ||
+		    e->recorded_kind != r->kind) {
+			if (mtasts_record_dane(st, e->domain, r, now) == 0) {
+				free(e->recorded_dane);
+				e->recorded_dane = xstrdup(buf_cstr(&r->dane_tlsa));
+				e->recorded_kind = r->kind;
+				e->recorded_day = mtasts_utc_day(now);
+			}
+		}
+		return;
+	}
+	if (!st || !r->have_policy)
 		return;
 	if (r->fetched_now)
 		mtasts_store_policy_put(st, e->domain, r);
-	if (r->fetched_now || e->recorded_day != mtasts_utc_day(now))
-		if (mtasts_record_policy(st, e->domain, r, now) == 0)
+	if (r->fetched_now || e->recorded_day != mtasts_utc_day(now) || e->recorded_kind != r->kind)
+		if (mtasts_record_policy(st, e->domain, r, now) == 0) {
 			e->recorded_day = mtasts_utc_day(now);
+			e->recorded_kind = r->kind;
+		}
 }
 
 static void mtasts_work(struct mtasts_entry *e)

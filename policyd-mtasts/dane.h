@@ -38,6 +38,8 @@ struct dane_host {
 	enum dane_fact tlsa;     /* _25._tcp.<name> TLSA; read only when addr is DANE_SECURE */
 	bool tlsa_denied;        /* secure NXDOMAIN/NODATA for the TLSA name */
 	size_t usable, unusable; /* TLSA records by dane_tlsa_usable() */
+	char *tlsa_text;         /* if not NULL: receives the TLSA records that fit, as lines
+	                          * "usage selector mtype HEX" (dane_probe; dane_decide ignores it) */
 };
 
 /* What DNS said about a destination. */

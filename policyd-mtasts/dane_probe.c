@@ -69,6 +69,25 @@ static bool same_name(const char *a, const char *b)
 	return an == bn && strncasecmp(a, b, an) == 0;
 }
 
+/* Append @t to @text (DANE_PROBE_TLSA_TEXT bytes) as a line "usage selector mtype HEX", the
+ * presentation form of RFC 6698 section 2.2, when it fits. */
+static void tlsa_text_add(char *text, const struct dns_tlsa *t)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t used = strlen(text), need = 12 + 2 * t->len + 1;
+
+	if (t->len == 0 || used + need >= DANE_PROBE_TLSA_TEXT)
+		return;
+	char *p = text + used;
+	p += sprintf(p, "%u %u %u ", t->usage, t->selector, t->mtype);
+	for (size_t i = 0; i < t->len; i++) {
+		*p++ = hex[t->data[i] >> 4];
+		*p++ = hex[t->data[i] & 15];
+	}
+	*p++ = '\n';
+	*p = '\0';
+}
+
 /* TLSA at _25._tcp.<base> into @h. Return: dns_query()'s return. */
 static int tlsa_lookup(struct dns *dns, const char *base, struct dane_host *h)
 {
@@ -88,6 +107,8 @@ static int tlsa_lookup(struct dns *dns, const char *base, struct dane_host *h)
 	h->tlsa = fact_of(rc, r);
 	h->tlsa_denied = denied(rc) && h->tlsa == DANE_SECURE;
 	h->usable = h->unusable = 0;
+	if (h->tlsa_text)
+		h->tlsa_text[0] = '\0';
 	if (rc == DNS_ANSWER) {
 		for (size_t i = 0; i < r->count; i++) {
 			const struct dns_tlsa *t = &r->tlsa[i];
@@ -95,6 +116,8 @@ static int tlsa_lookup(struct dns *dns, const char *base, struct dane_host *h)
 				h->usable++;
 			else
 				h->unusable++;
+			if (h->tlsa_text)
+				tlsa_text_add(h->tlsa_text, t);
 		}
 	}
 	dns_result_free(r);
@@ -170,6 +193,7 @@ static void host_add(struct dane_probe *out, const char *name)
 		return;
 	memset(h, 0, sizeof(*h));
 	h->name = out->names[i];
+	h->tlsa_text = out->tlsa_text[i];
 	h->addr = DANE_FAILED;
 	h->tlsa = DANE_INSECURE;
 	if (n < DANE_PROBE_NAME_MAX) {

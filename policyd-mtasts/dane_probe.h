@@ -14,9 +14,13 @@
 #define DANE_PROBE_HOSTS_MAX 16
 /* Longest host name kept (a longer one cannot be a valid name). */
 #define DANE_PROBE_NAME_MAX 256
+/* Room for one host's TLSA records as text (for tlsrpt's reports): a SHA-256 record is 71
+ * characters, a SHA-512 one 135; a record that does not fit (a full certificate, or too
+ * many records) is left out of the text, never out of the verdict. */
+#define DANE_PROBE_TLSA_TEXT 1024
 
 /* The facts for one destination, self-contained: facts.hosts points into hosts[], so the
- * struct must stay where dane_probe() filled it (do not copy it by value). ~5 KiB. */
+ * struct must stay where dane_probe() filled it (do not copy it by value). ~21 KiB. */
 struct dane_probe {
 	struct dane_facts facts;
 	struct dane_host hosts[DANE_PROBE_HOSTS_MAX];
@@ -26,6 +30,7 @@ struct dane_probe {
 	size_t mx_total;  /* MX hosts in the answer, before the DANE_PROBE_HOSTS_MAX cap */
 	int mx_error;     /* the MX lookup's -errno when it failed, else 0 */
 	bool name_cut[DANE_PROBE_HOSTS_MAX]; /* name too long: kept cut, not looked up */
+	char tlsa_text[DANE_PROBE_HOSTS_MAX][DANE_PROBE_TLSA_TEXT]; /* hosts[i].tlsa_text */
 };
 
 /**

@@ -72,6 +72,8 @@ struct mtasts_result {
 	bool dane_failed;      /* the DANE lookups failed: "dane" until they answer */
 	const char *fail_type; /* RFC 8460 result type of a failed fetch, or NULL */
 	struct buf how;        /* one line: DANE verdict, cache/fetch, errors */
+	struct buf dane_tlsa;  /* a DANE answer: each MX host's TLSA records, lines
+	                        * "host usage selector mtype HEX" (for tlsrpt's reports) */
 };
 
 void mtasts_result_init(struct mtasts_result *r);
@@ -144,6 +146,10 @@ int mtasts_record_failure(struct store *st, const char *domain, const char *fail
                           int64_t now_s);
 int mtasts_record_policy(struct store *st, const char *domain, const struct mtasts_result *r,
                          int64_t now_s);
+/* mtasts_record_dane() - the DANE answer in force (@r->kind dane or dane-only) and its TLSA
+ * records per MX host, in the same key as mtasts_record_policy(). */
+int mtasts_record_dane(struct store *st, const char *domain, const struct mtasts_result *r,
+                       int64_t now_s);
 
 /* danecheck.c: Postfix applies DANE only with smtp_dns_support_level = dnssec and a
  * resolv.conf resolver that sets the AD bit. */

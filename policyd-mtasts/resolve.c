@@ -23,6 +23,7 @@ void mtasts_result_init(struct mtasts_result *r)
 {
 	memset(r, 0, sizeof(*r));
 	buf_init(&r->how);
+	buf_init(&r->dane_tlsa);
 }
 
 void mtasts_result_fini(struct mtasts_result *r)
@@ -30,6 +31,7 @@ void mtasts_result_fini(struct mtasts_result *r)
 	if (r->have_policy)
 		sts_policy_fini(&r->policy);
 	buf_fini(&r->how);
+	buf_fini(&r->dane_tlsa);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -137,6 +139,13 @@ static bool mtasts_resolve_dane(const struct mtasts_conf *c, enum dane_mode mode
 	if (v == DANE_VERDICT_NONE)
 		return false;
 	r->kind = v == DANE_VERDICT_ONLY ? MTASTS_DANE_ONLY : MTASTS_DANE;
+	for (size_t i = 0; i < pr.facts.n_hosts; i++) {
+		const char *t = pr.hosts[i].tlsa_text;
+		for (size_t n; t && *t; t += n + 1) {
+			n = strcspn(t, "\n");
+			buf_printf(&r->dane_tlsa, "%s %.*s\n", pr.hosts[i].name, (int)n, t);
+		}
+	}
 	return true;
 }
 
@@ -148,6 +157,7 @@ void mtasts_resolve(const struct mtasts_conf *c, enum dane_mode dane_mode, const
 	r->dane_failed = false;
 	r->fail_type = NULL;
 	buf_reset(&r->how);
+	buf_reset(&r->dane_tlsa);
 	if (dane_mode != DANE_MODE_OFF && mtasts_resolve_dane(c, dane_mode, domain, r))
 		return;
 	mtasts_resolve_sts(c, domain, r);

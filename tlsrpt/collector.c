@@ -20,6 +20,7 @@
 #include "datagram.h"
 #include "listen.h"
 #include "log.h"
+#include "prune.h"
 #include "status_record.h"
 #include "store.h"
 #include "tlsrpt.h"
@@ -106,6 +107,31 @@ static void tlsrpt_status_write(struct store *st)
 	status_record_write(st, "tlsrpt", rec);
 }
 
+/* Once a UTC day (the first tick of the day): old counters deleted (prune.h). */
+static void tlsrpt_prune_daily(struct store *st)
+{
+	static long long pruned_day = -1;
+	static long stamp;
+	long long now = (long long)time(NULL), today = now / 86400;
+	unsigned long removed = 0;
+	struct buf err;
+
+	if (today == pruned_day)
+		return;
+	buf_init(&err);
+	if (tlsrpt_prune(st, now, &removed, &err) < 0) {
+		if (log_ratelimit(&stamp, 3600))
+			log_errx("deleting counters older than %d days: %s", TLSRPT_PRUNE_KEEP_DAYS,
+			         buf_cstr(&err));
+	} else {
+		pruned_day = today;
+	}
+	if (removed)
+		log_info("deleted %lu counters older than %d days", removed,
+		         TLSRPT_PRUNE_KEEP_DAYS);
+	buf_fini(&err);
+}
+
 void tlsrpt_tick(struct daemon *d, bool stopping)
 {
 	struct store *st = daemon_store(d);
@@ -114,6 +140,8 @@ void tlsrpt_tick(struct daemon *d, bool stopping)
 	tlsrpt_flush(st);
 	if (st)
 		tlsrpt_status_write(st);
+	if (st && !stopping)
+		tlsrpt_prune_daily(st);
 	tlsrpt_reporter_tick(d, stopping);
 	if (stopping) {
 		struct tlsrpt_agg_stats as;

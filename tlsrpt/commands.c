@@ -50,10 +50,11 @@ struct ingest {
 	long long day_time;      /* the log's reference time: the day looked up */
 };
 
-static void ingest_policy(const char *domain, struct tlsrpt_policy *p, void *arg)
+static void ingest_policy(const char *domain, const char *mx_host, struct tlsrpt_policy *p,
+                          void *arg)
 {
 	struct ingest *in = arg;
-	tlsrpt_seen_policy(&in->seen, in->day_time, domain, p);
+	tlsrpt_seen_policy(&in->seen, in->day_time, domain, mx_host, p);
 }
 
 static void ingest_emit(const struct tlsrpt_event *ev, void *arg)
@@ -125,6 +126,7 @@ static int tlsrpt_cmd_ingest(struct daemon *d, int argc, char **argv)
 struct status_ctx {
 	struct store *st;
 	int n;
+	size_t skip; /* prefix length of the keys scanned */
 };
 
 static int status_hash(const char *field, long long value, void *arg)
@@ -150,6 +152,19 @@ static int status_policy(const char *key, const char *val, size_t len, void *arg
 	       json_string_value(json_object_get(o, "policy-domain")),
 	       json_string_value(json_object_get(o, "policy-type")), sf[0], sf[1]);
 	json_decref(o);
+	s->n++;
+	return 0;
+}
+
+/* pw:mtasts:fail:<day>:<domain>:<result-type> = N (report.h) */
+static int status_fetch_failure(const char *key, const char *val, size_t len, void *arg)
+{
+	struct status_ctx *s = arg;
+	const char *rest = key + s->skip, *colon = strrchr(rest, ':');
+	if (!colon)
+		return 0;
+	printf("  %-40.*s %-16s failure %.*s (policy fetches by policyd-mtasts: %s)\n",
+	       (int)(colon - rest), rest, "sts", (int)len, val, colon + 1);
 	s->n++;
 	return 0;
 }
@@ -181,6 +196,44 @@ static int status_collector(const char *key, const char *val, size_t len, void *
 	return 0;
 }
 
+/* The last run of @day's reports (send.h's pw:tlsrpt:run:<day>), one line and one per
+ * failed domain. */
+static void status_run(struct store *st, const char *day)
+{
+	char key[STORE_KEY_MAX], *val = NULL, at[32] = "?";
+	size_t len;
+	snprintf(key, sizeof(key), "%s%s", TLSRPT_RUN_PREFIX, day);
+	if (store_get(st, key, &val, &len) != 0) {
+		printf("  %s: no run\n", day);
+		return;
+	}
+	json_t *o = json_loadb(val, len, 0, NULL), *failed = json_object_get(o, "failed"), *v;
+	time_t t = (time_t)json_integer_value(json_object_get(o, "at"));
+	struct tm tm;
+	if (t > 0)
+		strftime(at, sizeof(at), "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&t, &tm));
+	const char *by = json_string_value(json_object_get(o, "by"));
+	const char *refused = json_string_value(json_object_get(o, "refused"));
+	const char *dom;
+	if (refused) {
+		printf("  %s: %s by %s: REFUSED: %s\n", day, at, by ? by : "?", refused);
+	} else {
+		printf("  %s: %s by %s: %lld delivered, %lld already sent, %lld without a TLSRPT "
+		       "record, %zu FAILED\n",
+		       day, at, by ? by : "?", json_integer_value(json_object_get(o, "delivered")),
+		       json_integer_value(json_object_get(o, "already")),
+		       json_integer_value(json_object_get(o, "no_record")),
+		       json_object_size(failed));
+		json_object_foreach(failed, dom, v)
+		{
+			printf("    %s: %s\n", dom,
+			       json_string_value(v) ? json_string_value(v) : "?");
+		}
+	}
+	json_decref(o);
+	free(val);
+}
+
 static int tlsrpt_cmd_status(struct daemon *d, int argc, char **argv)
 {
 	struct tm tm;
@@ -205,8 +258,21 @@ static int tlsrpt_cmd_status(struct daemon *d, int argc, char **argv)
 	snprintf(prefix, sizeof(prefix), "pw:tlsrpt:pol:%s:", day);
 	printf("sessions on %s (UTC; all hosts sharing store %s):\n", day, store_backend(st));
 	store_scan(st, prefix, status_policy, &s);
+	snprintf(prefix, sizeof(prefix), "%s%s:", TLSRPT_MTASTS_FAIL_PREFIX, day);
+	s.skip = strlen(prefix);
+	store_scan(st, prefix, status_fetch_failure, &s);
 	if (s.n == 0)
 		printf("  none yet\n");
+	printf("report runs (the last of each day):\n");
+	if (argc == 2) {
+		status_run(st, day);
+	} else {
+		for (int ago = 1; ago <= 3; ago++) {
+			char past[11];
+			clock_utc_day(time(NULL) - (long long)ago * 86400, past);
+			status_run(st, past);
+		}
+	}
 	printf("collectors (reports of the last minute):\n");
 	store_scan(st, "pw:tlsrpt:status:", status_collector, &collectors);
 	if (collectors == 0)

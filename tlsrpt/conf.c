@@ -27,6 +27,8 @@ static const struct cfg_key tlsrpt_keys[] = {
 	  "the program report mail is handed to, with arguments if needed (no shell)" },
 	{ "report_time", CFG_STRING, "00:30", 0, 0, 0, NULL,
 	  "when the daemon sends yesterday's reports (HH:MM, UTC), or off" },
+	{ "report_delay", CFG_DURATION, "30m", 0, 0, 12 * 3600 * 1000LL, NULL,
+	  "longest random wait after report_time before the reports go out (0: none)" },
 	{ "logfile", CFG_STRING, "", 0, 0, 0, NULL,
 	  "Postfix 3.7-3.9: a mail log to follow (like tail -F), journal or journal:NAMESPACE" },
 	{ "sending_ip", CFG_STRING, "", 0, 0, 0, NULL,
@@ -115,6 +117,7 @@ struct tlsrpt_conf *tlsrpt_conf_build(const struct cfg *cfg, struct buf *err)
 	                           : -1;
 	if (c->report_minute < 0)
 		c->report_minute = -1;
+	c->report_delay_s = (long long)(cfg_duration_ms(cfg, NULL, "report_delay") / 1000);
 	return c;
 }
 

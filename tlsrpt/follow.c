@@ -104,10 +104,11 @@ static void follow_emit(const struct tlsrpt_event *ev, void *arg)
 		log_errx("counter table full (the store has not taken counts): dropping");
 }
 
-static void follow_policy(const char *domain, struct tlsrpt_policy *p, void *arg)
+static void follow_policy(const char *domain, const char *mx_host, struct tlsrpt_policy *p,
+                          void *arg)
 {
 	struct follow *f = arg;
-	tlsrpt_seen_policy(&f->seen, time(NULL), domain, p);
+	tlsrpt_seen_policy(&f->seen, time(NULL), domain, mx_host, p);
 }
 
 /* The logscan counters, published for the status record. */

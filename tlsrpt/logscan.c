@@ -337,7 +337,11 @@ static void ls_emit(struct logscan *ls, const struct ls_session *s, const char *
 	pol->n_strings = 0;
 	pol->n_mx = 0;
 	if (ls->policy)
-		ls->policy(domain, pol, ls->policy_arg);
+		ls->policy(domain, s->peer.host[0] ? s->peer.host : NULL, pol, ls->policy_arg);
+	if (pol->type == TLSRPT_POLICY_NONE && !s->success &&
+	    (s->result == TLSRPT_DANE_REQUIRED ||
+	     ls_contains(s->reason, strlen(s->reason), "DANE TLSA")))
+		pol->type = TLSRPT_POLICY_TLSA;
 	if (pol->n_strings > TLSRPT_POLICY_STRINGS_MAX)
 		pol->n_strings = TLSRPT_POLICY_STRINGS_MAX;
 	if (pol->n_mx > TLSRPT_MX_HOSTS_MAX)

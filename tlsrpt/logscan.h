@@ -21,11 +21,15 @@ struct logscan;
 /* logscan_emit_fn() - receives each event; @ev and its strings live until it returns. */
 typedef void (*logscan_emit_fn)(const struct tlsrpt_event *ev, void *arg);
 
-/* logscan_policy_fn() - the policy a session to @domain (lower case) was judged under.
+/* logscan_policy_fn() - the policy a session to @domain (lower case) was judged under;
+ * @mx_host: the MX host the session reached as logged, or NULL (none was reached).
  * @p arrives as TLSRPT_POLICY_NONE with no strings; the callee may set type, n_strings,
  * strings, n_mx and mx (pointers it owns, valid until the emit callback returns). Leave
- * success and details alone: logscan fills them. */
-typedef void (*logscan_policy_fn)(const char *domain, struct tlsrpt_policy *p, void *arg);
+ * success and details alone: logscan fills them. A session the log shows to be DANE (a
+ * DANE TLSA mismatch, dane-required) that the callee left TLSRPT_POLICY_NONE is reported
+ * as a tlsa policy without strings. */
+typedef void (*logscan_policy_fn)(const char *domain, const char *mx_host, struct tlsrpt_policy *p,
+                                  void *arg);
 
 struct logscan_stats {
 	unsigned long long lines;      /* every line passed in */

@@ -72,6 +72,11 @@ int tlsrpt_report_domains(struct store *st, const char *day, char ***out, size_t
 	snprintf(prefix, sizeof(prefix), "pw:tlsrpt:pol:%s:", day);
 	nm.skip = strlen(prefix);
 	int rc = store_scan(st, prefix, names_add, &nm);
+	if (rc >= 0) { /* domains with only failed policy fetches report those */
+		snprintf(prefix, sizeof(prefix), "%s%s:", TLSRPT_MTASTS_FAIL_PREFIX, day);
+		nm.skip = strlen(prefix);
+		rc = store_scan(st, prefix, names_add, &nm);
+	}
 	if (rc < 0) {
 		for (size_t i = 0; i < nm.n; i++)
 			free(nm.v[i]);
@@ -235,6 +240,57 @@ static int report_policy(const char *key, const char *val, size_t len, void *arg
 	return 0;
 }
 
+/* pw:mtasts:fail:<day>:<domain>:<result-type> = N: N failed policy fetches by policyd-mtasts,
+ * reported as failed sessions of an sts policy with no policy string (none was fetched). */
+static int report_fetch_failure(const char *key, const char *val, size_t len, void *arg)
+{
+	struct policies *ps = arg;
+	const char *type = strrchr(key, ':') + 1;
+	long long n = 0;
+
+	if (len == 0 || len > 19 || strspn(val, "0123456789") != len || (n = atoll(val)) <= 0 ||
+	    (strcmp(type, "sts-policy-fetch-error") != 0 &&
+	     strcmp(type, "sts-policy-invalid") != 0 && strcmp(type, "sts-webpki-invalid") != 0))
+		return 0; /* not one of policyd-mtasts' counters: ignored */
+	json_t *policy = json_pack("{s:s,s:s}", "policy-type", "sts", "policy-domain", ps->domain);
+	json_t *entry = NULL, *e;
+	size_t i;
+	json_array_foreach(ps->arr, i, e)
+	{
+		if (json_equal(json_object_get(e, "policy"), policy))
+			entry = e;
+	}
+	if (!entry) {
+		entry = json_pack("{s:o,s:{s:I,s:I},s:[]}", "policy", policy, "summary",
+		                  "total-successful-session-count", (json_int_t)0,
+		                  "total-failure-session-count", (json_int_t)0, "failure-details");
+		json_array_append_new(ps->arr, entry);
+	} else {
+		json_decref(policy);
+	}
+	json_t *sum = json_object_get(entry, "summary");
+	json_t *fail = json_object_get(sum, "total-failure-session-count");
+	json_object_set_new(sum, "total-failure-session-count",
+	                    json_integer(json_integer_value(fail) + n));
+	json_t *details = json_object_get(entry, "failure-details");
+	if (!details) {
+		details = json_array();
+		json_object_set_new(entry, "failure-details", details);
+	}
+	size_t at = 0; /* in result-type order: the store's scan order is not defined */
+	json_array_foreach(details, i, e)
+	{
+		const char *t = json_string_value(json_object_get(e, "result-type"));
+		if (t && strcmp(t, type) < 0)
+			at = i + 1;
+	}
+	json_array_insert_new(
+	        details, at,
+	        json_pack("{s:s,s:I}", "result-type", type, "failed-session-count", (json_int_t)n));
+	ps->sessions += n;
+	return 0;
+}
+
 static int policy_cmp(const void *a, const void *b)
 {
 	char *x = json_dumps(json_object_get(*(json_t *const *)a, "policy"), JSON_SORT_KEYS);
@@ -272,6 +328,11 @@ int tlsrpt_report_build(struct store *st, const char *day, const char *domain, c
 	}
 	snprintf(prefix, sizeof(prefix), "pw:tlsrpt:pol:%s:%s:", day, domain);
 	int rc = store_scan(st, prefix, report_policy, &ps);
+	if (rc >= 0 && ps.err == 0) {
+		snprintf(prefix, sizeof(prefix), "%s%s:%s:", TLSRPT_MTASTS_FAIL_PREFIX, day,
+		         domain);
+		rc = store_scan(st, prefix, report_fetch_failure, &ps);
+	}
 	if (rc < 0 || ps.err < 0) {
 		buf_add_line(err, "store: %s", strerror(-(rc < 0 ? rc : ps.err)));
 		json_decref(ps.arr);

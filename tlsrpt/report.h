@@ -18,7 +18,12 @@ struct tlsrpt_report_meta {
 	const char *contact_info; /* an address; its domain is the submitter */
 };
 
-/* tlsrpt_report_domains() - the policy domains with counters on @day, sorted, unique, into
+/* policyd-mtasts' failed policy fetches: <prefix><day>:<domain>:<result-type> = count
+ * (doc/store-schema.md). A report includes them as failed sessions of an sts policy. */
+#define TLSRPT_MTASTS_FAIL_PREFIX "pw:mtasts:fail:"
+
+/* tlsrpt_report_domains() - the policy domains with counters on @day, or with failed policy
+ * fetches recorded by policyd-mtasts, sorted, unique, into
  * *@out (NULL-terminated; free with tlsrpt_report_domains_free()), *@n their count.
  * Return 0 or -errno. */
 int tlsrpt_report_domains(struct store *st, const char *day, char ***out, size_t *n);

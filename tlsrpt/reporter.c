@@ -1,7 +1,8 @@
 /* reporter: the daemon's daily report run (tlsrpt.conf(5) report_time), on its own thread so
  * the tick goes on flushing counters while reports go out. The tick asks schedule.c whether
- * yesterday is due, starts one run (send.c's tlsrpt_send_run(), the same as `tlsrpt report
- * --day D`) when none is running, and records its result for the retries when it is over.
+ * yesterday is due (report_time plus a random delay of up to report_delay, drawn for each
+ * day), starts one run (send.c's tlsrpt_send_run(), the same as `tlsrpt report --day D`)
+ * when none is running, and records its result for the retries when it is over.
  * No schedule without report_from, or with report_time = off. At a stop the run is asked to
  * stop after the domain in hand and is waited for. Each domain tried is logged (info when
  * delivered, error when not); a run refused before any domain (no DKIM selector, another
@@ -11,6 +12,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "log.h"
@@ -72,6 +74,15 @@ static void reporter_reap(void)
 		         reporter_sched.attempts);
 }
 
+/* A random delay of 0 to @max seconds (getrandom(); 0 when it fails). */
+static long long reporter_delay(long long max)
+{
+	unsigned long long r = 0;
+	if (max <= 0 || getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		return 0;
+	return (long long)(r % (unsigned long long)(max + 1));
+}
+
 void tlsrpt_reporter_tick(struct daemon *d, bool stopping)
 {
 	if (stopping) {
@@ -86,11 +97,20 @@ void tlsrpt_reporter_tick(struct daemon *d, bool stopping)
 		return;
 	struct daemon_conf *dc = daemon_conf_get(d);
 	const struct tlsrpt_conf *c = dc->priv;
-	char day[11];
-	bool due =
-	        c->report_minute >= 0 &&
-	        tlsrpt_schedule_due(&reporter_sched, (long long)time(NULL), c->report_minute, day);
+	char day[11], before[11];
+	long long now = (long long)time(NULL), delay = reporter_delay(c->report_delay_s);
+	memcpy(before, reporter_sched.day, sizeof(before));
+	bool due = c->report_minute >= 0 &&
+	           tlsrpt_schedule_due(&reporter_sched, now, c->report_minute, delay, day);
 	daemon_conf_put(dc);
+	if (strcmp(before, reporter_sched.day) != 0) {
+		char at[32];
+		time_t next = (time_t)reporter_sched.next;
+		struct tm tm;
+		strftime(at, sizeof(at), "%Y-%m-%d %H:%M:%S", gmtime_r(&next, &tm));
+		log_info("reports of %s: due at %s UTC (random delay %llds)", reporter_sched.day,
+		         at, delay);
+	}
 	if (!due)
 		return;
 	memcpy(reporter_day, day, sizeof(day));

@@ -1,11 +1,12 @@
 /* schedule: the daemon's daily report run and its retries, as pure functions of a small
  * struct and the time. The day to report is always yesterday (UTC): a run starts at
- * report_time, or after the day's grace when report_time is earlier; a restart after
- * report_time runs at once (the sent marks in the store keep what went out from going
- * twice). A failed run (a domain not delivered, the lock of another host, no DKIM selector)
- * is tried again after 5 minutes, then 10, 20, ... at most 4 hours apart, and not 24 hours
- * or more after the first try (RFC 8460 section 5.4: redelivery SHOULD be attempted for up
- * to 24 hours after the initial attempt, ideally with exponential backoff).
+ * report_time plus a random delay (report_delay: the reports of every sender do not reach
+ * their receivers in the same minute), or after the day's grace when report_time is
+ * earlier; a restart after that time runs at once (the sent marks in the store keep what went out
+ * from going twice). A failed run (a domain not delivered, the lock of another host, no DKIM
+ * selector) is tried again after 5 minutes, then 10, 20, ... at most 4 hours apart, and not 24
+ * hours or more after the first try (RFC 8460 section 5.4: redelivery SHOULD be attempted for up to
+ * 24 hours after the initial attempt, ideally with exponential backoff).
  */
 #include <errno.h>
 #include <string.h>
@@ -22,7 +23,8 @@ int tlsrpt_schedule_minute(const char *s)
 	return h < 24 && m < 60 ? h * 60 + m : -EINVAL;
 }
 
-bool tlsrpt_schedule_due(struct tlsrpt_schedule *s, long long now, int minute, char day[11])
+bool tlsrpt_schedule_due(struct tlsrpt_schedule *s, long long now, int minute, long long delay_s,
+                         char day[11])
 {
 	long long midnight = now - ((now % 86400) + 86400) % 86400;
 	long long at = midnight + (long long)minute * 60;
@@ -35,6 +37,7 @@ bool tlsrpt_schedule_due(struct tlsrpt_schedule *s, long long now, int minute, c
 	if (strcmp(s->day, y) != 0) {
 		memset(s, 0, sizeof(*s));
 		memcpy(s->day, y, sizeof(y));
+		s->next = at + (delay_s > 0 ? delay_s : 0);
 	}
 	if (s->done || now < s->next)
 		return false;

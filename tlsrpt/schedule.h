@@ -16,7 +16,7 @@ struct tlsrpt_schedule {
 	char day[11]; /* the day being sent; "" before the first */
 	int attempts;
 	long long first; /* time of the first try */
-	long long next;  /* no try before */
+	long long next;  /* no try before (report_time plus the day's random delay, then backoff) */
 	bool done;       /* sent, or given up */
 };
 
@@ -26,12 +26,15 @@ int tlsrpt_schedule_minute(const char *hhmm);
 /**
  * tlsrpt_schedule_due() - should a run start at @now, and for which day?
  * @minute: report_time in minutes after 00:00 UTC
+ * @delay_s: the random delay for a day that starts now (the caller draws it, 0 to
+ *           report_delay): read only when this call starts a new day
  * @day: receives the day (yesterday, UTC) when true is returned
- * Yesterday is due from today's @minute on (and never before its end plus
- * TLSRPT_SCHEDULE_GRACE_S); a new day starts a new @s. Not when @s says it is done or its
- * next try is later.
+ * Yesterday is due from today's @minute plus the day's delay on (and never before its end
+ * plus TLSRPT_SCHEDULE_GRACE_S); a new day starts a new @s. Not when @s says it is done or
+ * its next try is later.
  */
-bool tlsrpt_schedule_due(struct tlsrpt_schedule *s, long long now, int minute, char day[11]);
+bool tlsrpt_schedule_due(struct tlsrpt_schedule *s, long long now, int minute, long long delay_s,
+                         char day[11]);
 
 /**
  * tlsrpt_schedule_result() - record the end of a run of @s->day at @now: @ok (nothing left to

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "clock.h"
 #include "aggregate.h"
@@ -41,13 +42,40 @@ static json_t *seen_record(struct tlsrpt_seen *c, long long t, const char *domai
 	return rec;
 }
 
-void tlsrpt_seen_policy(struct tlsrpt_seen *c, long long t, const char *domain,
+/* A DANE record: {"type":"tlsa","hosts":{"<mx host>":["3 1 1 <HEX>",...],...}}. */
+static void seen_tlsa(json_t *rec, const char *mx_host, struct tlsrpt_policy *p)
+{
+	json_t *hosts = json_object_get(rec, "hosts"), *list = NULL, *v;
+	const char *h;
+	size_t i;
+
+	p->type = TLSRPT_POLICY_TLSA;
+	if (!mx_host || !json_is_object(hosts))
+		return;
+	json_object_foreach(hosts, h, v)
+	{
+		if (strcasecmp(h, mx_host) == 0)
+			list = v;
+	}
+	json_array_foreach(list, i, v)
+	{
+		if (json_is_string(v) && p->n_strings < TLSRPT_POLICY_STRINGS_MAX)
+			p->strings[p->n_strings++] = json_string_value(v);
+	}
+}
+
+void tlsrpt_seen_policy(struct tlsrpt_seen *c, long long t, const char *domain, const char *mx_host,
                         struct tlsrpt_policy *p)
 {
 	json_t *rec = seen_record(c, t, domain);
 	json_t *lines = json_object_get(rec, "policy"), *mx = json_object_get(rec, "mx"), *v;
+	const char *type = json_string_value(json_object_get(rec, "type"));
 	size_t i;
 
+	if (type && strcmp(type, "tlsa") == 0) {
+		seen_tlsa(rec, mx_host, p);
+		return;
+	}
 	if (!json_is_array(lines))
 		return;
 	p->type = TLSRPT_POLICY_STS;

@@ -26,10 +26,13 @@ struct tlsrpt_seen {
 	size_t n;
 };
 
-/* tlsrpt_seen_policy() - fill @p (as logscan_policy_fn allows) with the STS policy seen for
- * @domain on the UTC day of @t; leave it TLSRPT_POLICY_NONE when none was recorded. The
- * strings live in the cache until the next call or tlsrpt_seen_fini(). */
-void tlsrpt_seen_policy(struct tlsrpt_seen *c, long long t, const char *domain,
+/* tlsrpt_seen_policy() - fill @p (as logscan_policy_fn allows) with the policy recorded for
+ * @domain on the UTC day of @t: an STS policy (its lines and MX patterns), or a DANE answer
+ * (type tlsa, the TLSA records of @mx_host as policy strings, none when @mx_host is NULL or
+ * has none recorded; no mx-host, as Postfix 3.10 reports DANE policies); leave it
+ * TLSRPT_POLICY_NONE when none was recorded. The strings live in the cache until the next
+ * call or tlsrpt_seen_fini(). */
+void tlsrpt_seen_policy(struct tlsrpt_seen *c, long long t, const char *domain, const char *mx_host,
                         struct tlsrpt_policy *p);
 void tlsrpt_seen_fini(struct tlsrpt_seen *c);
 

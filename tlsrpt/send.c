@@ -272,6 +272,22 @@ static int send_gate(struct store *st, const struct cfg *cfg, const char *day, l
 	return 0;
 }
 
+/* What a run of the whole day did, for `tlsrpt status` (pw:tlsrpt:run:<day>, JSON):
+ * {"at":T,"by":"<host>:<pid>","delivered":N,"already":N,"no_record":N,"failed":{"<domain>":
+ * "<what>",...}} or, when it was refused before any domain, {"at":T,"by":...,"refused":"<why>"}.
+ * Takes @o. Best effort: a store error here changes nothing of the run. */
+static void send_run_record(struct store *st, const char *day, json_t *o)
+{
+	char key[STORE_KEY_MAX];
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!text)
+		return;
+	snprintf(key, sizeof(key), "%s%s", TLSRPT_RUN_PREFIX, day);
+	store_set(st, key, text, strlen(text), TLSRPT_RUN_TTL_S);
+	free(text);
+}
+
 /* The domains to try: @only, or the day's. Return 0 or -errno. */
 static int send_domains(struct store *st, const char *day, const char *only, char ***out, size_t *n)
 {
@@ -292,15 +308,19 @@ int tlsrpt_send_run(struct store *st, const struct cfg *cfg, const char *day, co
                     unsigned *sent, struct buf *err)
 {
 	char host[300], lock[STORE_KEY_MAX];
-	unsigned ok = 0, failed = 0;
+	unsigned ok = 0, failed = 0, already = 0, no_record = 0;
 	if (sent)
 		*sent = 0;
-	int rc = send_gate(st, cfg, day, now, err);
-	if (rc)
-		return rc;
 	store_host_name(host, 256);
 	/* the process too: the daemon and a `report` command on one host must not both send */
 	snprintf(host + strlen(host), sizeof(host) - strlen(host), ":%ld", (long)getpid());
+	int rc = send_gate(st, cfg, day, now, err);
+	if (rc == TLSRPT_RUN_CONFIG || rc == TLSRPT_RUN_NO_DKIM)
+		send_run_record(st, day,
+		                json_pack("{s:I,s:s,s:s}", "at", (json_int_t)now, "by", host,
+		                          "refused", buf_cstr(err)));
+	if (rc)
+		return rc;
 	snprintf(lock, sizeof(lock), "pw:tlsrpt:lock:report:%s", day);
 	rc = store_lock(st, lock, host, TLSRPT_SEND_LOCK_TTL_S);
 	if (rc == STORE_EXISTS) {
@@ -340,6 +360,7 @@ int tlsrpt_send_run(struct store *st, const struct cfg *cfg, const char *day, co
 	} else if ((rc = send_domains(st, day, only, &domains, &n)) < 0) {
 		buf_add_line(err, "store: the domains of %s: %s", day, strerror(-rc));
 	}
+	json_t *failures = json_object();
 	for (size_t i = 0; rc == 0 && i < n && !(stop && atomic_load(stop)); i++) {
 		struct buf what;
 		buf_init(&what);
@@ -348,6 +369,10 @@ int tlsrpt_send_run(struct store *st, const struct cfg *cfg, const char *day, co
 			cb(domains[i], r, buf_cstr(&what), arg);
 		failed += r < 0;
 		ok += r == TLSRPT_SEND_DELIVERED;
+		already += r == TLSRPT_SEND_ALREADY;
+		no_record += r == TLSRPT_SEND_NOT_WANTED;
+		if (r < 0)
+			json_object_set_new(failures, domains[i], json_string(buf_cstr(&what)));
 		buf_fini(&what);
 		if (i + 1 < n && i % 16 == 15)
 			store_lock(st, lock, host,
@@ -355,6 +380,17 @@ int tlsrpt_send_run(struct store *st, const struct cfg *cfg, const char *day, co
 	}
 	if (rc == 0 && stop && atomic_load(stop) && n)
 		failed++; /* stopped before the end: not done */
+	if (rc < 0)
+		send_run_record(st, day,
+		                json_pack("{s:I,s:s,s:s}", "at", (json_int_t)now, "by", host,
+		                          "refused", buf_cstr(err)));
+	else if (!only)
+		send_run_record(st, day,
+		                json_pack("{s:I,s:s,s:I,s:I,s:I,s:O}", "at", (json_int_t)now, "by",
+		                          host, "delivered", (json_int_t)ok, "already",
+		                          (json_int_t)already, "no_record", (json_int_t)no_record,
+		                          "failed", failures));
+	json_decref(failures);
 	tlsrpt_report_domains_free(domains);
 	store_unlock(st, lock, host);
 	fetch_free(s.fetch);

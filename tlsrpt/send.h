@@ -64,6 +64,10 @@ enum {
 	TLSRPT_RUN_CONFIG = 5,  /* report_from or contact_info not set */
 };
 
+/* pw:tlsrpt:run:<day>: what the last run of a whole day did (tlsrpt status). */
+#define TLSRPT_RUN_PREFIX "pw:tlsrpt:run:"
+#define TLSRPT_RUN_TTL_S (40 * 86400)
+
 /* Called once per domain tried, with tlsrpt_send_domain()'s return and line. */
 typedef void (*tlsrpt_send_cb)(const char *domain, int rc, const char *what, void *arg);
 

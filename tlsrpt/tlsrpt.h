@@ -18,8 +18,9 @@ extern const struct server_dgram_ops tlsrpt_dgram_ops;
 struct tlsrpt_conf {
 	char *sending_ip; /* NULL when not configured */
 	unsigned listen_mode;
-	int report_minute; /* report_time in minutes after 00:00 UTC; -1: no daily run
-	                    * (report_time = off, or report_from not set) */
+	int report_minute;        /* report_time in minutes after 00:00 UTC; -1: no daily run
+	                           * (report_time = off, or report_from not set) */
+	long long report_delay_s; /* report_delay: the day's random delay is 0 to this */
 };
 
 struct tlsrpt_conf *tlsrpt_conf_build(const struct cfg *cfg, struct buf *err);

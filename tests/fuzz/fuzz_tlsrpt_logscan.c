@@ -45,11 +45,13 @@ static void fz_emit(const struct tlsrpt_event *ev, void *arg)
 	}
 }
 
-static void fz_policy(const char *domain, struct tlsrpt_policy *p, void *arg)
+static void fz_policy(const char *domain, const char *mx_host, struct tlsrpt_policy *p, void *arg)
 {
 	static const char *const s[] = { "version: STSv1", "mode: enforce" };
 
 	(void)arg;
+	if (mx_host && !mx_host[0])
+		abort(); /* NULL when no MX host was reached, never empty */
 	if (domain[0] == 'a') {
 		p->type = TLSRPT_POLICY_STS;
 		p->n_strings = 2;

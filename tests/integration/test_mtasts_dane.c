@@ -77,6 +77,13 @@ START_TEST(all_hosts_usable)
 		ck_assert_uint_eq(p.hosts[i].unusable, 0);
 	}
 	ck_assert(!p.implicit_mx && !p.null_mx);
+	/* the records as text, for tlsrpt: RFC 6698 presentation form, upper-case hex */
+	ck_assert_str_eq(p.hosts[0].tlsa_text,
+	                 "3 1 1 8A1A5FB9F00A4D2A1B5FBD3BF3E5A07F7F6A53D2C0D5B7"
+	                 "BD2F6F0C9F1E7C3A21\n");
+	ck_assert_str_eq(p.hosts[1].tlsa_text,
+	                 "2 0 1 8A1A5FB9F00A4D2A1B5FBD3BF3E5A07F7F6A53D2C0D5B7"
+	                 "BD2F6F0C9F1E7C3A21\n");
 	/* the harness's own domain: mx.example.test with A, AAAA and TLSA 3 1 1 */
 	probe("example.test", &p, DANE_VERDICT_ONLY, DANE_VERDICT_DANE);
 	ck_assert_uint_eq(p.facts.n_hosts, 1);
@@ -91,6 +98,7 @@ START_TEST(one_host_without_tlsa)
 	ck_assert_uint_eq(p.hosts[0].usable, 1);
 	ck_assert_int_eq(p.hosts[1].tlsa, DANE_SECURE);
 	ck_assert(p.hosts[1].tlsa_denied);
+	ck_assert_str_eq(p.hosts[1].tlsa_text, "");
 }
 END_TEST
 
@@ -101,6 +109,9 @@ START_TEST(only_unusable_tlsa)
 	probe("unusable.example.test", &p, DANE_VERDICT_DANE, DANE_VERDICT_DANE);
 	ck_assert_uint_eq(p.hosts[0].usable, 0);
 	ck_assert_uint_eq(p.hosts[0].unusable, 2);
+	/* unusable records are kept in the text too (RFC 8460: the policy is the TLSA RRset) */
+	ck_assert_ptr_nonnull(strstr(p.hosts[0].tlsa_text, "0 0 1 8A1A5FB9"));
+	ck_assert_ptr_nonnull(strstr(p.hosts[0].tlsa_text, "1 1 1 8A1A5FB9"));
 }
 END_TEST
 

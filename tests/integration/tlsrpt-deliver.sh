@@ -103,6 +103,10 @@ run nodkim --day "$day"
 hn_check "no DKIM selector for sender.test: exit 78" rc_is nodkim 78
 hn_check "  the domain named" grep -q "no active DKIM selector for sender.test" "$D/nodkim.out"
 hn_check "  nothing sent" nothing_sent
+# status DAY: the last run of the day, refused or what it did per domain
+status_has() { "$T" -c "$D/t.conf" status "$day" | tee "$D/status.out" >&2; grep -qE "$1" "$D/status.out"; }
+hn_check "  status: the run REFUSED, and why" \
+	status_has "^  $day: [0-9-]{10} [0-9:]{8} UTC by [^ ]+:[0-9]+: REFUSED: no active DKIM selector"
 
 "$SEED" "lmdb:$D/state" dkim sender.test s2026 || hn_die "seed dkim"
 "$SEED" "lmdb:$D/state" lock "pw:tlsrpt:lock:report:$day" other-host || hn_die "seed lock"
@@ -140,6 +144,9 @@ hn_check "  fail.example.test not marked sent" \
 hn_check "  the day's lock released" \
 	bash -c '! "$0" "lmdb:$1/state" get "pw:tlsrpt:lock:report:$2"' "$SEED" "$D" "$day"
 
+hn_check "  status: 2 delivered, 1 without a TLSRPT record, 1 FAILED" \
+	status_has "^  $day: .* 2 delivered, 0 already sent, 1 without a TLSRPT record, 1 FAILED$"
+hn_check "  status: the failed domain and its endpoint" status_has "^    fail.example.test: $U/fail FAILED"
 run second --day "$day"
 hn_check "a second run: exit 1 (fail.example.test tried again)" rc_is second 1
 hn_check "  rpt.example.test already sent" grep -qE "^rpt.example.test: already sent$" "$D/second.out"
@@ -150,6 +157,8 @@ hn_check "  no new upload" test "$(ls "$D/posts"/*.body | wc -l)" = 1
 run third --day "$day" --domain rpt.example.test
 hn_check "--domain rpt.example.test: exit 0, already sent" \
 	bash -c '[ "$(cat "$1/third.rc")" = 0 ] && grep -q "^rpt.example.test: already sent$" "$1/third.out"' _ "$D"
+hn_check "  status: the second run's record (a --domain run leaves it)" \
+	status_has "^  $day: .* 0 delivered, 2 already sent, 1 without a TLSRPT record, 1 FAILED$"
 cat >"$D/fake-sendmail" <<'SH'
 #!/bin/sh
 printf '%s\n' "$@" >"$(dirname "$0")/fake.args"
@@ -174,8 +183,25 @@ hn_check "  example.test not marked sent" \
 if [ "$(date -u +%H%M)" -ge 0016 ]; then
 	yday=$(date -u -d yesterday +%F)
 	"$SEED" "lmdb:$D/state" events 1 sched.example.test 4 0 || hn_die "seed sched"
-	sed -e "s|^report_time = .*||" "$D/t.conf" >"$D/t3.conf"
+	sed -e "s|^report_time = .*||" -e "s|^report_delay = .*||" "$D/t.conf" >"$D/t3.conf"
+	# report_delay: a random wait of up to 12 hours after report_time, logged when the day
+	# starts (on an empty store of its own: whenever it is due, it has nothing to send)
+	grep -v "^store = " "$D/t3.conf" >"$D/t4.conf"
+	printf 'store = lmdb:%s\nreport_time = 00:00\nreport_delay = 12h\n' "$D/state4" >>"$D/t4.conf"
+	mkdir -p "$D/state4"
+	"$T" -f -c "$D/t4.conf" >"$D/delay.log" 2>&1 &
+	DPID=$!
+	hn_check "report_delay 12h: the day's due time is logged" \
+		hn_wait 10 grep -Eq "reports of $yday: due at $(date -u +%F) [0-9:]{8} UTC \(random delay [0-9]+s\)" "$D/delay.log"
+	delay_s=$(sed -nE 's/.*random delay ([0-9]+)s.*/\1/p' "$D/delay.log" | head -1)
+	hn_check "  the delay is within 0-43200 s" test "${delay_s:-99999}" -le 43200
+	due=$(sed -nE 's/.*due at ([0-9-]+ [0-9:]+) UTC.*/\1/p' "$D/delay.log" | head -1)
+	hn_check "  due = 00:15:05 (report_time 00:00 falls in the grace) + the delay" \
+		test "$(date -u -d "$due" +%s)" = $(($(date -u -d "$(date -u +%F) 00:15:05" +%s) + ${delay_s:-0}))
+	kill -TERM "$DPID"
+	wait "$DPID"
 	echo "report_time = 00:00" >>"$D/t3.conf"
+	echo "report_delay = 0" >>"$D/t3.conf"
 	"$T" -f -c "$D/t3.conf" >"$D/daemon.log" 2>&1 &
 	DPID=$!
 	hn_on_exit hn_stop "$DPID"

@@ -551,6 +551,11 @@ START_TEST(verification_results)
 	         "c.test fail 204 mx1.c.test 192.0.2.3", "e.test ok",
 	         "f.test fail 205 mx1.f.test 192.0.2.5 tls-handshake-failure",
 	         "g.test fail 306 - -");
+	/* with no policy recorded, what the log shows to be DANE is a tlsa policy */
+	ck_assert_int_eq(t_type[0], TLSRPT_POLICY_TLSA);
+	for (int i = 1; i < 5; i++)
+		ck_assert_int_eq(t_type[i], TLSRPT_POLICY_NONE);
+	ck_assert_int_eq(t_type[5], TLSRPT_POLICY_TLSA);
 	logscan_free(ls);
 }
 END_TEST
@@ -584,13 +589,19 @@ START_TEST(unfinished_handshakes)
 }
 END_TEST
 
-static void t_policy(const char *domain, struct tlsrpt_policy *p, void *arg)
+static char t_policy_mx[T_EVENTS_MAX][64]; /* the MX host each policy call got, "-": NULL */
+static int t_policy_calls;
+
+static void t_policy(const char *domain, const char *mx_host, struct tlsrpt_policy *p, void *arg)
 {
 	static const char *const lines[] = { "version: STSv1", "mode: enforce", "mx: mx1.d1.test",
 		                             "max_age: 86400" };
 	static const char *const mx[] = { "mx1.d1.test" };
 
 	(void)arg;
+	if (t_policy_calls < T_EVENTS_MAX)
+		snprintf(t_policy_mx[t_policy_calls++], sizeof(t_policy_mx[0]), "%s",
+		         mx_host ? mx_host : "-");
 	if (strcmp(domain, "d1.test") != 0)
 		return;
 	p->type = TLSRPT_POLICY_STS;
@@ -620,6 +631,9 @@ START_TEST(policy_and_sending_ip)
 	ck_assert_int_eq(t_type[0], TLSRPT_POLICY_STS);
 	ck_assert_int_eq(t_type[1], TLSRPT_POLICY_NONE);
 	ck_assert_str_eq(t_sip[0], "198.51.100.9");
+	ck_assert_int_eq(t_policy_calls, 2);
+	ck_assert_str_eq(t_policy_mx[0], "mx1.d1.test");
+	ck_assert_str_eq(t_policy_mx[1], "mx1.other.test");
 	logscan_free(ls);
 }
 END_TEST

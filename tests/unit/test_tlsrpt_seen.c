@@ -2,7 +2,8 @@
  * (tlsrpt/seen.c) against a memory: store: an STS record gives its policy lines and MX
  * names; another day or another domain, or no store, gives no-policy-found; a record that
  * changes in the store after the first look-up is not seen again (cached); a cache that
- * fills up starts over and still answers.
+ * fills up starts over and still answers; a DANE record gives type tlsa and the TLSA records
+ * of the session's MX host.
  */
 #include <check.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@ static const char rec[] = "{\"policy\":[\"version: STSv1\",\"mode: enforce\",\"m
 static struct tlsrpt_policy lookup(struct tlsrpt_seen *c, long long t, const char *domain)
 {
 	struct tlsrpt_policy p = { .type = TLSRPT_POLICY_NONE };
-	tlsrpt_seen_policy(c, t, domain, &p);
+	tlsrpt_seen_policy(c, t, domain, NULL, &p);
 	return p;
 }
 
@@ -63,6 +64,47 @@ START_TEST(test_sts_record)
 }
 END_TEST
 
+/* a DANE answer policyd-mtasts recorded: type tlsa, the TLSA records of the MX host the
+ * session reached (any case), none for another host or no host; no mx-host */
+START_TEST(test_tlsa_record)
+{
+	static const char dane[] =
+	        "{\"type\":\"tlsa\",\"mode\":\"dane-only\",\"hosts\":{\"mx1.d3.test\":"
+	        "[\"3 1 1 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF\","
+	        "\"2 0 1 FEDCBA9876543210FEDCBA9876543210FEDCBA9876543210FEDCBA9876543210\"],"
+	        "\"mx2.d3.test\":[\"3 1 2 00\"]}}";
+	struct store *st = store_open("memory:");
+	static struct tlsrpt_seen c;
+	memset(&c, 0, sizeof(c));
+	c.st = st;
+	ck_assert_int_eq(store_set(st, "pw:mtasts:seen:2025-12-04:d3.test", dane, strlen(dane), 0),
+	                 0);
+	struct tlsrpt_policy p = { .type = TLSRPT_POLICY_NONE };
+	tlsrpt_seen_policy(&c, DAY1, "d3.test", "MX1.d3.test", &p);
+	ck_assert_int_eq(p.type, TLSRPT_POLICY_TLSA);
+	ck_assert_uint_eq(p.n_strings, 2);
+	ck_assert_str_eq(p.strings[0],
+	                 "3 1 1 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF");
+	ck_assert_str_eq(p.strings[1],
+	                 "2 0 1 FEDCBA9876543210FEDCBA9876543210FEDCBA9876543210FEDCBA9876543210");
+	ck_assert_uint_eq(p.n_mx, 0);
+	memset(&p, 0, sizeof(p));
+	tlsrpt_seen_policy(&c, DAY1, "d3.test", "mx2.d3.test", &p);
+	ck_assert_uint_eq(p.n_strings, 1);
+	ck_assert_str_eq(p.strings[0], "3 1 2 00");
+	memset(&p, 0, sizeof(p));
+	tlsrpt_seen_policy(&c, DAY1, "d3.test", "mx9.d3.test", &p);
+	ck_assert_int_eq(p.type, TLSRPT_POLICY_TLSA);
+	ck_assert_uint_eq(p.n_strings, 0);
+	memset(&p, 0, sizeof(p));
+	tlsrpt_seen_policy(&c, DAY1, "d3.test", NULL, &p);
+	ck_assert_int_eq(p.type, TLSRPT_POLICY_TLSA);
+	ck_assert_uint_eq(p.n_strings, 0);
+	tlsrpt_seen_fini(&c);
+	store_close(st);
+}
+END_TEST
+
 START_TEST(test_no_store)
 {
 	static struct tlsrpt_seen c;
@@ -72,4 +114,4 @@ START_TEST(test_no_store)
 }
 END_TEST
 
-CHECK_MAIN("tlsrpt_seen", test_sts_record, test_no_store)
+CHECK_MAIN("tlsrpt_seen", test_sts_record, test_tlsa_record, test_no_store)
