@@ -30,8 +30,10 @@
 #                 (starttls-not-supported at mx1.twoplain[plain], logged as a non-final
 #                 "QUEUEID: TLS is required, but was not offered ...") and one success
 #     dane        no STS; a DNSSEC-signed TLSA 3 1 1 for its MX that does not match the
-#                 good receiver's key: policyd-mtasts answers dane-only, Postfix logs
-#                 num=65:no matching DANE TLSA records: validation-failure
+#                 good receiver's key: policyd-mtasts answers dane-only (and records it:
+#                 pw:mtasts:seen, type tlsa), Postfix logs num=65:no matching DANE TLSA
+#                 records: validation-failure, policy type tlsa with that TLSA record
+#                 (presentation form, hex in upper case, as policyd-mtasts recorded it)
 #   Each message's last status line (sent, or deferred for the broken ones) is waited for
 #   (60 s), then every queued message must sit in the deferred queue (postqueue -j).
 #   With the argument "tlsproxy" (test tlsrpt-postfixlog-tlsproxy) the sender has
@@ -347,8 +349,7 @@ hn_check "status: old.$Z sts success 0, failure 1" row old sts 0 1
 hn_check "status: twomx.$Z sts success 1, failure 1" row twomx sts 1 1
 hn_check "status: twoold.$Z sts success 1, failure 1" row twoold sts 1 1
 hn_check "status: twoplain.$Z sts success 1, failure 1" row twoplain sts 1 1
-DANE_TYPE=no-policy-found
-hn_check "status: dane.$Z $DANE_TYPE success 0, failure 1" row dane "$DANE_TYPE" 0 1
+hn_check "status: dane.$Z tlsa success 0, failure 1" row dane tlsa 0 1
 hn_check "status: these 9 domains and no other" \
 	test "$(grep -cE '^  [^ ]+ +[^ ]+ +success [0-9]+, failure [0-9]+$' "$D/status.out")" = 9
 hn_check "report --day $today --dry-run --out: exit 0" \
@@ -394,8 +395,8 @@ hn_check "  twoold.$Z: 1 success, validation-failure (tls-handshake-failure) at 
 hn_check "  twoplain.$Z: 1 success, starttls-not-supported at mx1.twoplain.${Z}[$IP_PLAIN]" \
 	chk "twoplain.$Z" "$NS_A_IP" "$(stsp "mx1.twoplain.$Z" "mx2.twoplain.$Z")" 1 \
 	"starttls-not-supported mx1.twoplain.$Z $IP_PLAIN 1"
-hn_check "  dane.$Z: $DANE_TYPE, validation-failure at mx.dane.${Z}[$IP_GOOD], no matching DANE TLSA records" \
-	chk "dane.$Z" "$NS_A_IP" "$DANE_TYPE" 0 \
+hn_check "  dane.$Z: tlsa, mx.dane.$Z's TLSA record, validation-failure at mx.dane.${Z}[$IP_GOOD], no matching DANE TLSA records" \
+	chk "dane.$Z" "$NS_A_IP" "$(printf 'tlsa\n3 1 1 %s' "${NOMATCH^^}")" 0 \
 	"validation-failure mx.dane.$Z $IP_GOOD 1 no matching DANE TLSA records"
 hn_log "run time $(($(hn_ms) - T0)) ms"
 hn_summary
