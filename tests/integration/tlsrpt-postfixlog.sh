@@ -38,8 +38,9 @@
 #   (60 s), then every queued message must sit in the deferred queue (postqueue -j).
 #   With the argument "tlsproxy" (test tlsrpt-postfixlog-tlsproxy) the sender has
 #   smtp_tls_connection_reuse = yes and a tlsproxy service: tlsproxy(8) makes every TLS
-#   handshake and logs the certificate failures, smtp(8) still logs each handshake line;
-#   every count below must come out the same.
+#   handshake and logs the certificate and handshake failures (no SSL_connect error from
+#   smtp), smtp(8) still logs each completed handshake and the deferrals; every count must
+#   come out the same, only twoold's failure detail loses its MX host name.
 #   Then `tlsrpt ingest-log D/snd/maillog`: `status` rows and the `report --dry-run --out`
 #   JSON (tlsrpt_report_check.py for the RFC 8460 shape, tlsrpt_postfixlog_check.py for
 #   the exact policy, counts and failure details of each domain).
@@ -88,10 +89,10 @@ for ip in "$IP_EXP" "$IP_WRONG" "$IP_PLAIN" "$IP_OLD"; do
 	ip -n "$NS_B" addr add "$ip/24" dev "$DEV_B" || hn_die "ip addr add $ip"
 done
 
-# --- certificates: good (its MX names), expired, wrong name; nginx's for the policy hosts
+# --- certificates: good (its MX names, old's too), expired, wrong name; the policy hosts'
 STS_DOMAINS="good expired wrong plain old twomx twoold twoplain"
-pki_leaf "$D/pki" good "mx.good.$Z" "mx.old.$Z" "mx2.twoold.$Z" "mx2.twomx.$Z" "mx2.twoplain.$Z" "mx.dane.$Z" >/dev/null 2>&1 ||
-	hn_die "good certificate"
+pki_leaf "$D/pki" good "mx.good.$Z" "mx.old.$Z" "mx2.twomx.$Z" "mx2.twoold.$Z" \
+	"mx2.twoplain.$Z" "mx.dane.$Z" >/dev/null 2>&1 || hn_die "good certificate"
 PKI_DATES="20200101000000Z 20200201000000Z" pki_leaf "$D/pki" expired "mx.expired.$Z" \
 	"mx1.twomx.$Z" >/dev/null 2>&1 || hn_die "expired certificate"
 pki_leaf "$D/pki" wrong "mx.other.$Z" >/dev/null 2>&1 || hn_die "wrong-name certificate"
@@ -197,7 +198,7 @@ hn_check "policy answer for dane.$Z: dane-only" is "dane.$Z" dane-only
 # --- the receivers in B: one Postfix, five smtpd services
 pf_make "$RCV" "$IP_GOOD:25" "myhostname = mx.good.$Z" \
 	"inet_interfaces = $IP_GOOD, $IP_EXP, $IP_WRONG, $IP_PLAIN, $IP_OLD" \
-	"virtual_mailbox_domains = good.$Z, expired.$Z, wrong.$Z, plain.$Z, old.$Z, twomx.$Z, twoold.$Z, twoplain.$Z, dane.$Z" \
+	"virtual_mailbox_domains = $(for d in $STS_DOMAINS dane; do printf '%s.%s ' "$d" "$Z"; done)" \
 	"smtpd_tls_security_level = may" "smtpd_tls_cert_file = $D/pki/good.crt" \
 	"smtpd_tls_key_file = $D/pki/good.key" "smtpd_tls_loglevel = 1" || hn_die "receiver main.cf"
 cat >>"$RCV/etc/master.cf" <<EOF
@@ -287,8 +288,8 @@ OTHER=tlsproxy
 hn_check "  log: certificate failures logged by $MODE, none by $OTHER" \
 	bash -c '! grep -Eq "postfix/$0\[[0-9]+\]: (server )?certificate verification failed" "$1"' \
 	"$OTHER" "$SND/maillog"
-hn_check "  log: one Verified handshake with mx.good.$Z" \
-	test "$(grep -Ec "postfix/smtp\[[0-9]+\]: Verified TLS connection established to mx\.good\.$Z\[$IP_GOOD\]:25" "$SND/maillog")" = 1
+good_hs() { grep -Ec "postfix/smtp\[[0-9]+\]: Verified TLS connection established to mx\.good\.$Z\[" "$SND/maillog"; }
+hn_check "  log: one Verified handshake with mx.good.$Z" test "$(good_hs)" = 1
 hn_check "  log ($MODE): mx.expired.$Z certificate has expired" \
 	vline "server certificate verification failed for mx\.expired\.$Z\[$IP_EXP\]:25: .*certificate has expired"
 hn_check "  log ($MODE): mx.wrong.$Z hostname mismatch" \
@@ -395,7 +396,7 @@ hn_check "  twoold.$Z: 1 success, validation-failure (tls-handshake-failure) at 
 hn_check "  twoplain.$Z: 1 success, starttls-not-supported at mx1.twoplain.${Z}[$IP_PLAIN]" \
 	chk "twoplain.$Z" "$NS_A_IP" "$(stsp "mx1.twoplain.$Z" "mx2.twoplain.$Z")" 1 \
 	"starttls-not-supported mx1.twoplain.$Z $IP_PLAIN 1"
-hn_check "  dane.$Z: tlsa, mx.dane.$Z's TLSA record, validation-failure at mx.dane.${Z}[$IP_GOOD], no matching DANE TLSA records" \
+hn_check "  dane.$Z: tlsa, its TLSA record, validation-failure (no matching DANE TLSA records) at mx.dane.${Z}[$IP_GOOD]" \
 	chk "dane.$Z" "$NS_A_IP" "$(printf 'tlsa\n3 1 1 %s' "${NOMATCH^^}")" 0 \
 	"validation-failure mx.dane.$Z $IP_GOOD 1 no matching DANE TLSA records"
 hn_log "run time $(($(hn_ms) - T0)) ms"
