@@ -11,7 +11,10 @@
 #    a socket is SocketUser= the daemon, SocketGroup=postfix, SocketMode=0660, wanted by
 #    sockets.target; sysusers.d makes each user, in group postwarden; tmpfiles.d makes the
 #    store 2770 root:postwarden; sysctl.d raises net.unix.max_dgram_qlen, and tlsrpt.socket
-#    is ordered after systemd-sysctl.service.
+#    is ordered after systemd-sysctl.service;
+#  - as root: systemd-sysusers and systemd-tmpfiles --create applied to a scratch root (a
+#    copy of /etc/passwd and /etc/group; the host is not touched): the users, groups,
+#    memberships (tlsrpt in postdrop) and directories with their modes and owners.
 set -u
 . "${POSTWARDEN_HARNESS:-$(dirname "$0")/../harness}/lib.sh"
 HN_NAME=systemd-units
@@ -74,6 +77,45 @@ hn_check "tmpfiles.d: the store 2770 root:postwarden" grep -Eq \
 	'^d /var/lib/postwarden/state +2770 +root +postwarden ' "$P/tmpfiles.d/postwarden.conf"
 hn_check "sysctl.d: net.unix.max_dgram_qlen raised" grep -Eq \
 	'^net\.unix\.max_dgram_qlen = ([5-9][0-9]|[1-9][0-9]{2,})$' "$P/sysctl.d/postwarden.conf"
+# sysusers.d and tmpfiles.d applied to a scratch root (a copy of /etc/passwd and /etc/group):
+# what they make there, and that neither prints a warning
+if [ "$(id -u)" = 0 ] && command -v systemd-sysusers >/dev/null && command -v systemd-tmpfiles >/dev/null; then
+	R=$D/root
+	mkdir -p "$R/etc"
+	cp /etc/passwd /etc/group "$R/etc/"
+	systemd-sysusers --root="$R" "$P/sysusers.d/postwarden.conf" >"$D/sysusers.out" 2>&1
+	hn_check "systemd-sysusers --root: exit 0" test $? = 0
+	systemd-tmpfiles --root="$R" --create "$P/tmpfiles.d/postwarden.conf" >"$D/tmpfiles.out" 2>&1
+	hn_check "systemd-tmpfiles --root --create: exit 0, no warning" test $? = 0 -a ! -s "$D/tmpfiles.out"
+	cat "$D/tmpfiles.out"
+	# made PATH MODE OWNER GROUP: PATH in the scratch root has that mode, owner and group
+	made() {
+		local u g
+		u=$(awk -F: -v n="$3" '$1 == n {print $3}' "$R/etc/passwd")
+		g=$(awk -F: -v n="$4" '$1 == n {print $3}' "$R/etc/group")
+		[ -n "$u" ] && [ -n "$g" ] && [ "$(stat -c %a:%u:%g "$R$1")" = "$2:$u:$g" ]
+	}
+	for d in "$@"; do
+		hn_check "sysusers.d: user $d, member of postwarden" bash -c \
+			'grep -q "^$2:" "$1/etc/passwd" && grep -Eq "^postwarden:[^:]*:[^:]*:(.*,)?$2(,|\$)" "$1/etc/group"' \
+			_ "$R" "$d"
+	done
+	hn_check "tmpfiles.d: /var/lib/postwarden 0750 root:postwarden" made /var/lib/postwarden 750 root postwarden
+	hn_check "tmpfiles.d: /var/lib/postwarden/state 2770 root:postwarden" \
+		made /var/lib/postwarden/state 2770 root postwarden
+	hn_check "tmpfiles.d: /var/lib/milter-dkim/keys 0700 milter-dkim" \
+		made /var/lib/milter-dkim/keys 700 milter-dkim postwarden
+	hn_check "tmpfiles.d: the milter socket directories, group postfix" bash -c \
+		'[ "$(stat -c %a:%G "$1/var/spool/postfix/milter-dkim")" = 750:postfix ] &&
+		 [ "$(stat -c %a:%G "$1/var/spool/postfix/milter-av")" = 750:postfix ]' _ "$R"
+	hn_check "tmpfiles.d: tlsrpt's socket directory, group postfix" \
+		test "$(stat -c %a:%G "$R/var/spool/postfix/run/tlsrpt")" = 750:postfix
+	hn_check "sysusers.d: tlsrpt in postdrop" grep -Eq '^postdrop:[^:]*:[^:]*:(.*,)?tlsrpt(,|$)' \
+		"$R/etc/group"
+else
+	hn_skip "sysusers.d and tmpfiles.d in a scratch root" "needs root, systemd-sysusers, systemd-tmpfiles"
+fi
+
 case " $* " in
 *" tlsrpt "*)
 	hn_check "tlsrpt.socket: After=systemd-sysctl.service" \
