@@ -31,8 +31,9 @@ done
 hn_tmpdir D systemd-activation
 NOUSER=pw-no-such-user
 NOGROUP=pw-no-such-group
-! getent passwd "$NOUSER" >/dev/null && ! getent group "$NOGROUP" >/dev/null ||
+if getent passwd "$NOUSER" >/dev/null || getent group "$NOGROUP" >/dev/null; then
 	hn_die "$NOUSER or $NOGROUP exists"
+fi
 
 # as_nobody CMD...: CMD as nobody:nogroup, no supplementary groups (systemd's User=)
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
