@@ -122,7 +122,7 @@ case " $* " in
 		key "$D/tlsrpt.socket" Unit After=systemd-sysctl.service
 	hn_check "tlsrpt.service: postdrop group, maildrop writable (sendmail)" bash -c \
 		'grep -qx SupplementaryGroups=postdrop "$1" &&
-		 grep -qx ReadWritePaths=/var/spool/postfix/maildrop "$1"' _ "$D/tlsrpt.service"
+		 grep -qx ReadWritePaths=-/var/spool/postfix/maildrop "$1"' _ "$D/tlsrpt.service"
 	hn_check "sysusers.d: tlsrpt in postdrop" grep -qx "m tlsrpt postdrop" "$P/sysusers.d/postwarden.conf"
 	;;
 esac
