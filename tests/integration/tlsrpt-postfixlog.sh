@@ -29,6 +29,8 @@
 #     twoplain    MX 10 mx1.twoplain (plain), MX 20 mx2.twoplain (good): one failure
 #                 (starttls-not-supported at mx1.twoplain[plain], logged as a non-final
 #                 "QUEUEID: TLS is required, but was not offered ...") and one success
+#     nopol       an STS record whose policy host answers 404: no policy, one failed fetch
+#                 recorded by policyd-mtasts, in the report as sts-policy-invalid sessions
 #     dane        no STS; a DNSSEC-signed TLSA 3 1 1 for its MX that does not match the
 #                 good receiver's key: policyd-mtasts answers dane-only (and records it:
 #                 pw:mtasts:seen, type tlsa), Postfix logs num=65:no matching DANE TLSA
@@ -97,7 +99,7 @@ PKI_DATES="20200101000000Z 20200201000000Z" pki_leaf "$D/pki" expired "mx.expire
 	"mx1.twomx.$Z" >/dev/null 2>&1 || hn_die "expired certificate"
 pki_leaf "$D/pki" wrong "mx.other.$Z" >/dev/null 2>&1 || hn_die "wrong-name certificate"
 # shellcheck disable=SC2046 # one name per domain
-pki_leaf "$D/pki" sts $(for d in $STS_DOMAINS; do echo "mta-sts.$d.$Z"; done) \
+pki_leaf "$D/pki" sts $(for d in $STS_DOMAINS nopol; do echo "mta-sts.$d.$Z"; done) \
 	>/dev/null 2>&1 || hn_die "policy host certificate"
 chmod 644 "$D"/pki/*.key
 # dane's TLSA: DANE-EE SPKI SHA-256 of the EXPIRED certificate's key, served by the good
@@ -130,6 +132,8 @@ mkdir -p "$D/dns"
 	echo "mx2.twoplain.$Z. 60 IN A $IP_GOOD"
 	for d in $STS_DOMAINS; do echo "_mta-sts.$d.$Z. 60 IN TXT \"v=STSv1; id=${d}1\""; done
 	echo "_25._tcp.mx.dane.$Z. 60 IN TLSA 3 1 1 $NOMATCH"
+	# nopol: an STS record whose policy host answers 404: a failed fetch, no mail
+	echo "_mta-sts.nopol.$Z. 60 IN TXT \"v=STSv1; id=nopol1\""
 } >"$D/dns/$Z.extra"
 ns_resolv "$NS_A" 127.0.0.1
 ns_resolv "$NS_B" 127.0.0.1 # nothing listens there: B's reverse lookups fail at once
@@ -152,7 +156,7 @@ pol twoold "mx1.twoold.$Z" "mx2.twoold.$Z"
 pol twoplain "mx1.twoplain.$Z" "mx2.twoplain.$Z"
 chmod -R a+rX "$D"
 # shellcheck disable=SC2046 # one name per domain
-https_policy_hosts "$NS_A" "$D" sts $(for d in $STS_DOMAINS; do echo "mta-sts.$d.$Z"; done)
+https_policy_hosts "$NS_A" "$D" sts $(for d in $STS_DOMAINS nopol; do echo "mta-sts.$d.$Z"; done)
 
 # --- the sending Postfix's configuration (policyd-mtasts' DANE check reads it too)
 SND=$D/snd
@@ -194,6 +198,12 @@ for d in twomx twoold twoplain; do
 		"secure match=mx1.$d.$Z:mx2.$d.$Z servername=hostname"
 done
 hn_check "policy answer for dane.$Z: dane-only" is "dane.$Z" dane-only
+notfound() { # DOMAIN: postmap finds nothing (exit 1, no output)
+	local got
+	got=$(A timeout 30 postmap -c "$SND/etc" -q "$1" "socketmap:unix:$SOCK:postfix" 2>>"$D/postmap.err")
+	[ $? = 1 ] && [ -z "$got" ]
+}
+hn_check "policy answer for nopol.$Z: NOTFOUND (its policy host answers 404)" notfound "nopol.$Z"
 
 # --- the receivers in B: one Postfix, five smtpd services
 pf_make "$RCV" "$IP_GOOD:25" "myhostname = mx.good.$Z" \
@@ -351,6 +361,8 @@ hn_check "status: twomx.$Z sts success 1, failure 1" row twomx sts 1 1
 hn_check "status: twoold.$Z sts success 1, failure 1" row twoold sts 1 1
 hn_check "status: twoplain.$Z sts success 1, failure 1" row twoplain sts 1 1
 hn_check "status: dane.$Z tlsa success 0, failure 1" row dane tlsa 0 1
+hn_check "status: nopol.$Z: policyd-mtasts' failed fetches (sts-policy-invalid)" \
+	grep -qE "^  nopol\.$Z +sts +failure [1-9][0-9]* \(policy fetches by policyd-mtasts: sts-policy-invalid\)$" "$D/status.out"
 hn_check "status: these 9 domains and no other" \
 	test "$(grep -cE '^  [^ ]+ +[^ ]+ +success [0-9]+, failure [0-9]+$' "$D/status.out")" = 9
 hn_check "report --day $today --dry-run --out: exit 0" \
@@ -399,5 +411,23 @@ hn_check "  twoplain.$Z: 1 success, starttls-not-supported at mx1.twoplain.${Z}[
 hn_check "  dane.$Z: tlsa, its TLSA record, validation-failure (no matching DANE TLSA records) at mx.dane.${Z}[$IP_GOOD]" \
 	chk "dane.$Z" "$NS_A_IP" "$(printf 'tlsa\n3 1 1 %s' "${NOMATCH^^}")" 0 \
 	"validation-failure mx.dane.$Z $IP_GOOD 1 no matching DANE TLSA records"
+# policyd-mtasts' failed fetches in the report: an sts policy with no string (none was
+# fetched), the count as failed sessions, no MX or address (no SMTP session was made)
+nopol_report() {
+	python3 - "$D/out" "nopol.$Z" <<'PY'
+import glob, gzip, json, sys
+files = glob.glob("%s/*!%s!*.json.gz" % (sys.argv[1], sys.argv[2]))
+assert len(files) == 1, files
+pols = json.loads(gzip.open(files[0]).read())["policies"]
+assert len(pols) == 1, pols
+p = pols[0]
+assert p["policy"] == {"policy-type": "sts", "policy-domain": sys.argv[2]}, p["policy"]
+n = p["summary"]["total-failure-session-count"]
+assert n >= 1 and p["summary"]["total-successful-session-count"] == 0, p["summary"]
+assert p["failure-details"] == [{"result-type": "sts-policy-invalid",
+                                 "failed-session-count": n}], p["failure-details"]
+PY
+}
+hn_check "  nopol.$Z: sts without policy strings, sts-policy-invalid as failed sessions" nopol_report
 hn_log "run time $(($(hn_ms) - T0)) ms"
 hn_summary
