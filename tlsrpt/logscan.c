@@ -5,7 +5,10 @@
  * session is recorded per "... TLS connection established to", per certificate
  * verification failure (merged with the "Untrusted ... established" line of the same
  * handshake), per "SSL_connect error" and per "TLS is required, but was not offered" (once
- * per process, queue id and relay); a session waits in its process's entry until that
+ * per process, queue id and relay), and, with connection reuse (tlsproxy makes the
+ * handshake, smtp logs no SSL_connect error), per smtp "Cannot start TLS: handshake failure"
+ * that finds tlsproxy's "TLS handshake failed for ... peer=[IP]:PORT" after its "CONNECT to"
+ * that endpoint; a session waits in its process's entry until that
  * process logs a "QUEUEID: to=<...@domain>" line, which names the policy domain of every
  * session waiting there, and is then emitted. Postfix >= 3.10 "TLSRPT:" lines are events
  * of their own and switch the stream to them alone. doc/protocols.md, "Postfix 3.7 smtp
@@ -17,6 +20,7 @@
  * One thread.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,7 +36,9 @@
 #define LS_QID_MAX 32
 #define LS_KEY_MAX (LS_QID_MAX + LS_HOST_MAX + LS_IP_MAX + 2)
 #define LS_SLOTS (2 * LOGSCAN_PIDS_MAX) /* open addressing, at most half full */
+#define LS_EP_MAX (LS_IP_MAX + 8)       /* "[IP]:PORT" */
 #define LS_PROXY_RING 32
+#define LS_PROXY_CONNS 256   /* tlsproxy "CONNECT to" endpoints remembered */
 #define LS_PROXY_SECONDS 60  /* a tlsproxy failure matches smtp's handshake line this soon */
 #define LS_SWEEP_EVERY 65536 /* smtp lines between sweeps of stale sessions */
 
@@ -55,6 +61,7 @@ struct ls_proc {
 	int pid;
 	unsigned long long used; /* ls->smtp_seq when last touched */
 	bool vf;                 /* a verification failure waiting for its handshake line */
+	bool ssl_err;            /* an SSL_connect error whose "Cannot start TLS" is to come */
 	struct ls_session vf_sess;
 	size_t n;
 	struct ls_session pending[LOGSCAN_SESSIONS_MAX];
@@ -63,7 +70,17 @@ struct ls_proc {
 
 struct ls_proxy_fail {
 	bool live;
+	bool handshake; /* "TLS handshake failed": for smtp's "Cannot start TLS" line */
 	struct ls_session s;
+};
+
+/* tlsproxy "CONNECT to [IP]:PORT": a client-role connection (the server role logs
+ * "CONNECT from"), so that its "TLS handshake failed" is known to be a delivery's */
+struct ls_proxy_conn {
+	bool live;
+	int pid;
+	long long time;
+	char ep[LS_EP_MAX];
 };
 
 struct logscan {
@@ -81,6 +98,9 @@ struct logscan {
 	struct ls_proc *slots[LS_SLOTS];
 	struct ls_proxy_fail proxy[LS_PROXY_RING];
 	size_t proxy_next;
+	struct ls_proxy_conn conns[LS_PROXY_CONNS];
+	size_t conn_next;
+	long long hs_last;             /* time of the last tlsproxy handshake failure kept */
 	struct ls_session tlsrpt_sess; /* a TLSRPT: line's session */
 	char domain[TLSRPT_DOMAIN_MAX + 1];
 	struct tlsrpt_event ev;
@@ -145,6 +165,28 @@ static size_t ls_peer_port_parse(const char *p, size_t n, struct ls_peer *peer)
 	for (d = u + 1; d < n && p[d] >= '0' && p[d] <= '9'; d++)
 		;
 	return d > u + 1 ? d : 0;
+}
+
+/* ls_endpoint_parse() - tlsproxy's "[IP]:PORT" at @p (no host name: @peer->host is "");
+ * Return: bytes used, or 0. */
+static size_t ls_endpoint_parse(const char *p, size_t n, struct ls_peer *peer)
+{
+	size_t i, d;
+
+	if (n < 2 || p[0] != '[')
+		return 0;
+	for (i = 1; i < n && p[i] != ']'; i++)
+		if (p[i] == '[' || p[i] == ' ')
+			return 0;
+	if (i >= n || i == 1 || i + 1 >= n || p[i + 1] != ':')
+		return 0;
+	for (d = i + 2; d < n && p[d] >= '0' && p[d] <= '9'; d++)
+		;
+	if (d == i + 2)
+		return 0;
+	peer->host[0] = '\0';
+	ls_copy(peer->ip, sizeof(peer->ip), p + 1, i - 1);
+	return d;
 }
 
 static bool ls_peer_eq(const struct ls_peer *a, const struct ls_peer *b)
@@ -251,6 +293,7 @@ static struct ls_proc *ls_proc_get(struct logscan *ls, int pid)
 	p->pid = pid;
 	p->used = ls->smtp_seq;
 	p->vf = false;
+	p->ssl_err = false;
 	p->n = 0;
 	p->key[0] = '\0';
 	*slot = p;
@@ -396,6 +439,7 @@ static int ls_tls_conn(struct logscan *ls, struct ls_proc *p, const char *m, siz
 	off += sizeof("TLS connection established to ") - 1;
 	if (ls_peer_port_parse(m + off, n - off, &s.peer) == 0)
 		return -EINVAL;
+	p->ssl_err = false;
 	if (p->vf && ls_peer_eq(&p->vf_sess.peer, &s.peer)) {
 		ls_flush_vf(ls, p);
 		return 1;
@@ -403,7 +447,7 @@ static int ls_tls_conn(struct logscan *ls, struct ls_proc *p, const char *m, siz
 	ls_flush_vf(ls, p);
 	for (size_t i = 0; i < LS_PROXY_RING; i++) {
 		struct ls_proxy_fail *f = &ls->proxy[i];
-		if (f->live && t - f->s.time <= LS_PROXY_SECONDS &&
+		if (f->live && !f->handshake && t - f->s.time <= LS_PROXY_SECONDS &&
 		    ls_peer_eq(&f->s.peer, &s.peer)) {
 			f->live = false;
 			ls_push(ls, p, &f->s);
@@ -439,6 +483,7 @@ static int ls_verify_fail(struct logscan *ls, struct ls_proc *p, const char *m, 
 		struct ls_proxy_fail *f = &ls->proxy[ls->proxy_next];
 		ls->proxy_next = (ls->proxy_next + 1) % LS_PROXY_RING;
 		f->live = true;
+		f->handshake = false;
 		f->s = s;
 		return 1;
 	}
@@ -459,6 +504,7 @@ static int ls_handshake_fail(struct logscan *ls, struct ls_proc *p, const char *
 
 	if (ls_peer_port_parse(m + off, n - off, &s.peer) == 0)
 		return -EINVAL;
+	p->ssl_err = true;
 	if (p->vf && ls_peer_eq(&p->vf_sess.peer, &s.peer)) {
 		ls_flush_vf(ls, p);
 		return 1;
@@ -470,12 +516,74 @@ static int ls_handshake_fail(struct logscan *ls, struct ls_proc *p, const char *
 	return 1;
 }
 
-/* A refusal (no STARTTLS, no TLSA) counted once per process, queue id and relay. */
-static void ls_refusal(struct logscan *ls, struct ls_proc *p, const char *qid, size_t qn,
-                       const struct ls_peer *peer, enum tlsrpt_result r, long long t)
+/* "CONNECT to [IP]:PORT" (tlsproxy): a client-role connection, remembered. */
+static int ls_proxy_connect(struct logscan *ls, int pid, const char *m, size_t n, long long t)
+{
+	struct ls_peer peer;
+	size_t off = sizeof("CONNECT to ") - 1;
+
+	if (ls_endpoint_parse(m + off, n - off, &peer) != n - off)
+		return -EINVAL;
+	struct ls_proxy_conn *c = &ls->conns[ls->conn_next];
+	ls->conn_next = (ls->conn_next + 1) % LS_PROXY_CONNS;
+	c->live = true;
+	c->pid = pid;
+	c->time = t;
+	ls_copy(c->ep, sizeof(c->ep), m + off, n - off);
+	return 1;
+}
+
+/* "TLS handshake failed for service=S peer=[IP]:PORT" (tlsproxy): when the same process
+ * connected to that endpoint (client role) in the last LS_PROXY_SECONDS, kept for smtp's
+ * "Cannot start TLS" line; the server role's failures are left alone. */
+static int ls_proxy_hs_fail(struct logscan *ls, int pid, const char *m, size_t n, long long t)
+{
+	const char *pe = memmem(m, n, " peer=", 6);
+	struct ls_peer peer;
+
+	if (!pe)
+		return -EINVAL;
+	size_t off = (size_t)(pe + 6 - m), en = n - off;
+	if (ls_endpoint_parse(m + off, en, &peer) != en)
+		return -EINVAL;
+	for (size_t i = 0; i < LS_PROXY_CONNS; i++) {
+		struct ls_proxy_conn *c = &ls->conns[i];
+		if (!c->live || c->pid != pid || t - c->time > LS_PROXY_SECONDS ||
+		    strlen(c->ep) != en || memcmp(c->ep, m + off, en) != 0)
+			continue;
+		c->live = false;
+		struct ls_proxy_fail *f = &ls->proxy[ls->proxy_next];
+		ls->proxy_next = (ls->proxy_next + 1) % LS_PROXY_RING;
+		f->live = true;
+		f->handshake = true;
+		ls_session_fail(&f->s, t, TLSRPT_VALIDATION_FAILURE, &peer);
+		ls_copy(f->s.reason, sizeof(f->s.reason), "tls-handshake-failure", 21);
+		ls->hs_last = t;
+		return 1;
+	}
+	return 1;
+}
+
+/* ls_proxy_hs_take() - the oldest tlsproxy handshake failure of the last LS_PROXY_SECONDS
+ * with IP @ip (any, when NULL), consumed. Return: it, or NULL. */
+static struct ls_proxy_fail *ls_proxy_hs_take(struct logscan *ls, const char *ip, long long t)
+{
+	for (size_t k = 0; k < LS_PROXY_RING; k++) {
+		struct ls_proxy_fail *f = &ls->proxy[(ls->proxy_next + k) % LS_PROXY_RING];
+		if (f->live && f->handshake && t - f->s.time <= LS_PROXY_SECONDS &&
+		    (!ip || strcmp(f->s.peer.ip, ip) == 0)) {
+			f->live = false;
+			return f;
+		}
+	}
+	return NULL;
+}
+
+/* ls_key_repeat() - whether queue id @qid and relay @peer are those of the process's last
+ * counted refusal or handshake failure; if not, they become it. */
+static bool ls_key_repeat(struct ls_proc *p, const char *qid, size_t qn, const struct ls_peer *peer)
 {
 	char key[LS_KEY_MAX];
-	struct ls_session s;
 
 	ls_copy(key, sizeof(key), qid, qn);
 	size_t k = strlen(key);
@@ -485,8 +593,46 @@ static void ls_refusal(struct logscan *ls, struct ls_proc *p, const char *qid, s
 	key[k++] = '[';
 	ls_copy(key + k, sizeof(key) - k, peer->ip, strlen(peer->ip));
 	if (strcmp(key, p->key) == 0)
-		return;
+		return true;
 	memcpy(p->key, key, sizeof(key));
+	return false;
+}
+
+static const char ls_cannot_start[] = "Cannot start TLS: handshake failure";
+
+/* smtp's "Cannot start TLS: handshake failure" about relay @peer (NULL: a non-final MX,
+ * which the line does not name). After an SSL_connect error of this process that error
+ * was the session; else it is tlsproxy's handshake failure for that relay's IP (the oldest
+ * one, when not named), once per process, queue id and relay. */
+static void ls_cannot_start_tls(struct logscan *ls, struct ls_proc *p, const char *qid, size_t qn,
+                                const struct ls_peer *peer, long long t)
+{
+	if (peer && ls_key_repeat(p, qid, qn, peer))
+		return;
+	if (p->ssl_err) {
+		p->ssl_err = false;
+		return;
+	}
+	if (t - ls->hs_last > LS_PROXY_SECONDS)
+		return;
+	struct ls_proxy_fail *f = ls_proxy_hs_take(ls, peer ? peer->ip : NULL, t);
+	if (!f)
+		return;
+	struct ls_session s = f->s;
+	if (peer)
+		s.peer = *peer;
+	ls_flush_vf(ls, p);
+	ls_push(ls, p, &s);
+}
+
+/* A refusal (no STARTTLS, no TLSA) counted once per process, queue id and relay. */
+static void ls_refusal(struct logscan *ls, struct ls_proc *p, const char *qid, size_t qn,
+                       const struct ls_peer *peer, enum tlsrpt_result r, long long t)
+{
+	struct ls_session s;
+
+	if (ls_key_repeat(p, qid, qn, peer))
+		return;
 	ls_flush_vf(ls, p);
 	ls_session_fail(&s, t, r, peer);
 	ls_push(ls, p, &s);
@@ -530,6 +676,11 @@ static int ls_to(struct logscan *ls, struct ls_proc *p, const char *qid, size_t 
 	           ls_contains(relay, reln, "no TLSA records found")) {
 		struct ls_peer none = { "", "" };
 		ls_refusal(ls, p, qid, qn, &none, TLSRPT_DANE_REQUIRED, t);
+	} else if ((p->ssl_err || t - ls->hs_last <= LS_PROXY_SECONDS) &&
+	           ls_contains(relay, reln, ls_cannot_start)) {
+		struct ls_peer peer;
+		if (ls_peer_port_parse(relay, reln, &peer) > 0)
+			ls_cannot_start_tls(ls, p, qid, qn, &peer, t);
 	}
 	ls_flush_vf(ls, p);
 	if (p->n == 0)
@@ -659,6 +810,9 @@ enum ls_kind {
 	LS_TO,
 	LS_NOT_OFFERED,
 	LS_NOT_VERIFIED,
+	LS_CANNOT_START,
+	LS_PROXY_CONNECT,
+	LS_PROXY_HS_FAIL,
 };
 
 /* ls_classify() - the kind of message @m; a queue id's length goes to @qn. */
@@ -671,6 +825,8 @@ static enum ls_kind ls_classify(const char *m, size_t n, size_t *qn)
 	case 'U':
 		if (LS_PREFIX(m, n, "TLSRPT: "))
 			return LS_TLSRPT;
+		if (LS_PREFIX(m, n, "TLS handshake failed for "))
+			return LS_PROXY_HS_FAIL;
 		if (LS_PREFIX(m, n, "Anonymous TLS connection ") ||
 		    LS_PREFIX(m, n, "Verified TLS connection ") ||
 		    LS_PREFIX(m, n, "Trusted TLS connection ") ||
@@ -684,6 +840,10 @@ static enum ls_kind ls_classify(const char *m, size_t n, size_t *qn)
 	case 'c':
 		if (LS_PREFIX(m, n, "certificate verification failed for "))
 			return LS_VERIFY_FAIL;
+		break;
+	case 'C':
+		if (LS_PREFIX(m, n, "CONNECT to "))
+			return LS_PROXY_CONNECT;
 		break;
 	case 'S':
 		if (LS_PREFIX(m, n, "SSL_connect error to "))
@@ -708,6 +868,8 @@ static enum ls_kind ls_classify(const char *m, size_t n, size_t *qn)
 		return LS_NOT_OFFERED;
 	if (LS_PREFIX(r, rn, "Server certificate not verified"))
 		return LS_NOT_VERIFIED;
+	if (LS_PREFIX(r, rn, ls_cannot_start))
+		return LS_CANNOT_START;
 	return LS_SKIP;
 }
 
@@ -742,7 +904,9 @@ int logscan_line(struct logscan *ls, const char *line, size_t len)
 	enum ls_kind kind = ls_classify(m, mn, &qn);
 	if (kind == LS_SKIP)
 		return 0;
-	if (prog == LS_PROG_TLSPROXY && kind != LS_VERIFY_FAIL && kind != LS_TLSRPT)
+	if (prog == LS_PROG_TLSPROXY ? kind != LS_VERIFY_FAIL && kind != LS_TLSRPT &&
+	                                       kind != LS_PROXY_CONNECT && kind != LS_PROXY_HS_FAIL
+	                             : kind == LS_PROXY_CONNECT || kind == LS_PROXY_HS_FAIL)
 		return 0;
 
 	size_t tn = logtime_parse(&ls->clock, line, b, &t);
@@ -779,6 +943,15 @@ int logscan_line(struct logscan *ls, const char *line, size_t len)
 	case LS_NOT_OFFERED:
 		rc = ls_not_offered_at(ls, p, m, qn, m + qn + 2, mn - qn - 2, t);
 		break;
+	case LS_CANNOT_START:
+		ls_cannot_start_tls(ls, p, m, qn, NULL, t);
+		break;
+	case LS_PROXY_CONNECT:
+		rc = ls_proxy_connect(ls, pid, m, mn, t);
+		break;
+	case LS_PROXY_HS_FAIL:
+		rc = ls_proxy_hs_fail(ls, pid, m, mn, t);
+		break;
 	case LS_NOT_VERIFIED:
 	case LS_SKIP:
 		break;
@@ -810,6 +983,7 @@ struct logscan *logscan_new(long long ref_time, const char *sending_ip, logscan_
 	ls->sending_ip = sending_ip ? xstrdup(sending_ip) : NULL;
 	ls->emit = emit;
 	ls->emit_arg = arg;
+	ls->hs_last = LLONG_MIN / 2;
 	logscan_set_ref_time(ls, ref_time);
 	return ls;
 }
@@ -831,6 +1005,7 @@ void logscan_finish(struct logscan *ls)
 	}
 	ls->n_procs = 0;
 	memset(ls->proxy, 0, sizeof(ls->proxy));
+	memset(ls->conns, 0, sizeof(ls->conns));
 }
 
 void logscan_free(struct logscan *ls)

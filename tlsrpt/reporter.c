@@ -4,9 +4,11 @@
  * day), starts one run (send.c's tlsrpt_send_run(), the same as `tlsrpt report --day D`)
  * when none is running, and records its result for the retries when it is over.
  * No schedule without report_from, or with report_time = off. At a stop the run is asked to
- * stop after the domain in hand and is waited for. Each domain tried is logged (info when
- * delivered, error when not); a run refused before any domain (no DKIM selector, another
- * host's lock) once per try.
+ * stop after the domain in hand and is waited for. A run first sends, oldest first, the days
+ * of the TLSRPT_CATCHUP_DAYS before yesterday that have counters but no run record (the
+ * daemon was down on their day; a run refused before any domain counts as none), once
+ * each. Each domain tried is logged (info when delivered, error when not); a run refused
+ * before any domain (no DKIM selector, another host's lock) once per try.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -15,10 +17,16 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
+#include "report.h"
 #include "schedule.h"
 #include "send.h"
+#include "store.h"
 #include "tlsrpt.h"
+
+/* Days before yesterday a daily run also sends when no run covered them. */
+#define TLSRPT_CATCHUP_DAYS 6
 
 static struct tlsrpt_schedule reporter_sched;
 static pthread_t reporter_thread;
@@ -29,30 +37,67 @@ static char reporter_day[11];
 
 static void reporter_log(const char *domain, int rc, const char *what, void *arg)
 {
-	(void)arg;
+	const char *day = arg;
 	if (rc < 0)
-		log_errx("report %s %s: %s", reporter_day, domain, what);
+		log_errx("report %s %s: %s", day, domain, what);
 	else
-		log_info("report %s %s: %s", reporter_day, domain, what);
+		log_info("report %s %s: %s", day, domain, what);
+}
+
+/* One day's run, logged. @retried: failed domains are tried again later (yesterday). */
+static int reporter_day_run(struct daemon *d, const struct cfg *cfg, const char *day, bool retried)
+{
+	struct buf err;
+	unsigned sent = 0;
+	buf_init(&err);
+	int rc = tlsrpt_send_run(daemon_store(d), cfg, day, NULL, (long long)time(NULL),
+	                         &reporter_stop, reporter_log, (void *)day, &sent, &err);
+	if (err.len)
+		log_errx("reports of %s: %s", day, buf_cstr(&err));
+	else
+		log_info("reports of %s: %u sent%s", day, sent,
+		         rc != TLSRPT_RUN_FAILED ? ""
+		         : retried               ? ", some domains failed (tried again later)"
+		                                 : ", some domains failed (see tlsrpt status)");
+	buf_fini(&err);
+	return rc;
+}
+
+/* Whether @day is one the daemon missed: it has counters but no run record, or a run that
+ * was refused before any domain (no DKIM selector, no report_from then). */
+static bool reporter_missed(struct store *st, const char *day)
+{
+	char key[STORE_KEY_MAX], *val = NULL, **domains = NULL;
+	size_t len, n = 0;
+	snprintf(key, sizeof(key), "%s%s", TLSRPT_RUN_PREFIX, day);
+	int rc = store_get(st, key, &val, &len);
+	bool refused = rc == 0 && memmem(val, len, "\"refused\"", 9) != NULL;
+	free(val);
+	if (rc < 0 || (rc == 0 && !refused))
+		return false;
+	if (tlsrpt_report_domains(st, day, &domains, &n) < 0)
+		n = 0;
+	tlsrpt_report_domains_free(domains);
+	return n > 0;
 }
 
 static void *reporter_run(void *arg)
 {
 	struct daemon *d = arg;
 	struct daemon_conf *dc = daemon_conf_get(d);
-	struct buf err;
-	unsigned sent = 0;
-	buf_init(&err);
-	int rc =
-	        tlsrpt_send_run(daemon_store(d), dc->cfg, reporter_day, NULL, (long long)time(NULL),
-	                        &reporter_stop, reporter_log, NULL, &sent, &err);
-	if (err.len)
-		log_errx("reports of %s: %s", reporter_day, buf_cstr(&err));
-	else
-		log_info("reports of %s: %u sent%s", reporter_day, sent,
-		         rc == TLSRPT_RUN_FAILED ? ", some domains failed (tried again later)"
-		                                 : "");
-	buf_fini(&err);
+	long long begin, end;
+
+	/* the days before yesterday that no run covered (the daemon was down), oldest first */
+	if (tlsrpt_day_bounds(reporter_day, &begin, &end) == 0) {
+		for (int ago = TLSRPT_CATCHUP_DAYS; ago >= 1 && !atomic_load(&reporter_stop);
+		     ago--) {
+			char day[11];
+			clock_utc_day(begin - (long long)ago * 86400, day);
+			if (reporter_missed(daemon_store(d), day))
+				reporter_day_run(d, dc->cfg, day, false);
+		}
+	}
+	int rc = reporter_day_run(d, dc->cfg, reporter_day, true);
 	daemon_conf_put(dc);
 	atomic_store(&reporter_rc, rc);
 	atomic_store(&reporter_busy, false);

@@ -53,6 +53,7 @@ mkdir -p "$D/dns"
 	echo "_smtp._tls.part.example.test. TXT \"v=TLSRPTv1;rua=$U/fail , mailto:tlsrpt@example.test\""
 	echo "_smtp._tls.fail.example.test. TXT \"v=TLSRPTv1;rua=$U/fail\""
 	echo "_smtp._tls.sched.example.test. TXT \"v=TLSRPTv1;rua=mailto:tlsrpt@example.test\""
+	echo "_smtp._tls.missed.example.test. TXT \"v=TLSRPTv1;rua=mailto:tlsrpt@example.test\""
 } >"$D/dns/example.test.extra"
 dns_up "$D/dns"
 
@@ -183,6 +184,9 @@ hn_check "  example.test not marked sent" \
 if [ "$(date -u +%H%M)" -ge 0016 ]; then
 	yday=$(date -u -d yesterday +%F)
 	"$SEED" "lmdb:$D/state" events 1 sched.example.test 4 0 || hn_die "seed sched"
+	# a day no run covered (the daemon was down): sent first, by the same run
+	d4=$(date -u -d '4 days ago' +%F)
+	"$SEED" "lmdb:$D/state" events 4 missed.example.test 2 1 || hn_die "seed missed"
 	sed -e "s|^report_time = .*||" -e "s|^report_delay = .*||" "$D/t.conf" >"$D/t3.conf"
 	# report_delay: a random wait of up to 12 hours after report_time, logged when the day
 	# starts (on an empty store of its own: whenever it is due, it has nothing to send)
@@ -205,8 +209,21 @@ if [ "$(date -u +%H%M)" -ge 0016 ]; then
 	"$T" -f -c "$D/t3.conf" >"$D/daemon.log" 2>&1 &
 	DPID=$!
 	hn_on_exit hn_stop "$DPID"
-	hn_check "the daemon sends yesterday's report at once (report_time 00:00)" pf_wait_mail "$PF" 3 30
+	hn_check "the daemon sends yesterday's report at once (report_time 00:00), and a missed day's" \
+		pf_wait_mail "$PF" 4 30
 	hn_check "  logged" hn_wait 10 grep -q "report $yday sched.example.test: mailto:tlsrpt@example.test delivered" "$D/daemon.log"
+	missed_first() {
+		local a b
+		a=$(grep -n "report $d4 missed.example.test: mailto:tlsrpt@example.test delivered" "$D/daemon.log" | cut -d: -f1)
+		b=$(grep -n "report $yday sched.example.test: mailto" "$D/daemon.log" | cut -d: -f1)
+		[ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]
+	}
+	hn_check "  $d4 (no run record) sent before yesterday: oldest first" missed_first
+	hn_check "  the missed day's mail is missed.example.test's" \
+		python3 "$HERE/tlsrpt_mail_check.py" "$(mail_of missed.example.test)" missed.example.test \
+		sender.test tlsrpt-noreply@sender.test 2 1
+	hn_check "  $day (its run record exists) not run again" \
+		bash -c '! grep -q "reports of $1:" "$2"' _ "$day" "$D/daemon.log"
 	hn_check "  the mail is sched.example.test's" \
 		python3 "$HERE/tlsrpt_mail_check.py" "$(mail_of sched.example.test)" sched.example.test \
 		sender.test tlsrpt-noreply@sender.test 4 0
@@ -216,7 +233,7 @@ if [ "$(date -u +%H%M)" -ge 0016 ]; then
 		wait "$DPID"
 	}
 	hn_check "  SIGTERM: exit 0" stop_daemon
-	hn_check "  nothing sent twice" test "$(pf_mail_count "$PF")" = 3
+	hn_check "  nothing sent twice" test "$(pf_mail_count "$PF")" = 4
 	cat "$D/daemon.log" >&2
 else
 	hn_skip "the daemon's daily run" "yesterday's grace is not over before 00:16 UTC"

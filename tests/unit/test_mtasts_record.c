@@ -42,13 +42,20 @@ static struct tlsrpt_policy lookup(const char *domain, const char *mx_host)
 	return p;
 }
 
-START_TEST(test_dane)
+/* A memory: store, the look-up cache on it, an empty result. */
+static struct store *setup(struct mtasts_result *r)
 {
 	struct store *st = store_open("memory:");
-	struct mtasts_result r;
 	memset(&seen, 0, sizeof(seen));
 	seen.st = st;
-	result_init(&r);
+	result_init(r);
+	return st;
+}
+
+START_TEST(test_dane)
+{
+	struct mtasts_result r;
+	struct store *st = setup(&r);
 	r.kind = MTASTS_DANE_ONLY;
 	buf_puts(&r.dane_tlsa, "MX1.d.test 3 1 1 AABB\n"
 	                       "MX1.d.test 2 0 1 CCDD\n"
@@ -99,11 +106,8 @@ END_TEST
 
 START_TEST(test_sts_and_failure)
 {
-	struct store *st = store_open("memory:");
 	struct mtasts_result r;
-	memset(&seen, 0, sizeof(seen));
-	seen.st = st;
-	result_init(&r);
+	struct store *st = setup(&r);
 	const char *text = "version: STSv1\nmode: enforce\nmx: mx1.s.test\nmx: *.s.test\n"
 	                   "max_age: 86400\n";
 	ck_assert_int_eq(sts_policy_parse(text, strlen(text), &r.policy, NULL), 0);

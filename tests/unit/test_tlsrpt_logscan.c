@@ -1,9 +1,9 @@
 /* Unit tests for tlsrpt/logscan.c: the captured Postfix 3.7.11 log
  * (tests/data/postfix-3.7.11-tls-maillog.txt) gives its expected events; synthetic lines
  * in the same formats cover the timestamp forms, the year and time zone, several
- * recipients, MX fallback, tlsproxy, reuse, STARTTLS refusal, TLSRPT: lines, interleaved
- * processes, bounds and garbage. Each event is rendered as one string for comparison:
- * "DOMAIN ok" or "DOMAIN fail RESULT MX IP [REASON]". */
+ * recipients, MX fallback, tlsproxy (its handshake failures too), reuse, STARTTLS refusal, TLSRPT:
+ * lines, interleaved processes, bounds and garbage. Each event is rendered as one string for
+ * comparison: "DOMAIN ok" or "DOMAIN fail RESULT MX IP [REASON]". */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,6 +295,87 @@ START_TEST(tlsproxy)
 	       "\n" H "[402]: 6C4: to=<u@d3.test>, relay=mx1.d3.test[127.0.18.27]:25, " DELAYS
 	       ", dsn=4.7.5, status=deferred (Server certificate not verified)\n");
 	T_EXPECT("d1.test ok", "d3.test fail 204 mx1.d3.test 127.0.18.27");
+	logscan_free(ls);
+}
+END_TEST
+
+#define PX "Dec  2 23:55:00 sender postfix/tlsproxy"
+
+START_TEST(tlsproxy_handshake_failure)
+{
+	struct logscan *ls = t_new(T_REF);
+	struct logscan_stats st;
+
+	t_tz("UTC");
+	/* reuse on (as tlsrpt-postfixlog-tlsproxy logs it): tlsproxy makes the handshake and
+	 * smtp logs no SSL_connect error; the last MX, two recipients: one session, its host
+	 * from smtp's relay */
+	t_feed(ls,
+	       PX "[700]: CONNECT to [192.0.2.6]:25\n" PX
+	          "[700]: warning: TLS library problem: error:0A00042E:SSL routines::tlsv1 "
+	          "alert protocol version:../ssl/record/rec_layer_s3.c:1602:SSL alert number "
+	          "70:\n" PX "[700]: TLS handshake failed for service=smtp peer=[192.0.2.6]:25\n" PX
+	          "[700]: DISCONNECT [192.0.2.6]:25\n" H
+	          "[701]: H1: to=<a@h.test>, relay=mx1.h.test[192.0.2.6]:25, " DELAYS
+	          ", dsn=4.7.5, status=deferred (Cannot start TLS: handshake failure)\n" H
+	          "[701]: H1: to=<b@h.test>, relay=mx1.h.test[192.0.2.6]:25, " DELAYS
+	          ", dsn=4.7.5, status=deferred (Cannot start TLS: handshake failure)\n");
+	T_EXPECT("h.test fail 205 mx1.h.test 192.0.2.6 tls-handshake-failure");
+	/* a non-final MX: smtp's line names no host, tlsproxy's only the address */
+	t_feed(ls, PX
+	       "[700]: CONNECT to [192.0.2.6]:25\n" PX
+	       "[700]: TLS handshake failed for service=smtp peer=[192.0.2.6]:25\n" H
+	       "[702]: H2: Cannot start TLS: handshake failure\n" PX
+	       "[700]: CONNECT to [192.0.2.7]:25\n" PX
+	       "[700]: Verified TLS connection established to mx2.i.test[192.0.2.7]:25: " EST "\n" H
+	       "[702]: Verified TLS connection established to mx2.i.test[192.0.2.7]:25: " EST "\n" H
+	       "[702]: H2: to=<u@i.test>, relay=mx2.i.test[192.0.2.7]:25, " DELAYS
+	       ", dsn=2.0.0, status=sent (250 2.0.0 Ok)\n");
+	T_EXPECT("h.test fail 205 mx1.h.test 192.0.2.6 tls-handshake-failure",
+	         "i.test fail 205 - 192.0.2.6 tls-handshake-failure", "i.test ok");
+	/* not a delivery's: the server role ("CONNECT from"), a failure without its CONNECT,
+	 * one whose CONNECT another tlsproxy process logged; and without tlsproxy at all a
+	 * "Cannot start TLS" is a local problem: nothing counted */
+	t_feed(ls, PX "[700]: CONNECT from [198.51.100.9]:41234\n" PX
+	              "[700]: TLS handshake failed for service=smtpd peer=[198.51.100.9]:41234\n" PX
+	              "[700]: TLS handshake failed for service=smtp peer=[192.0.2.8]:25\n" PX
+	              "[703]: CONNECT to [192.0.2.9]:25\n" PX
+	              "[704]: TLS handshake failed for service=smtp peer=[192.0.2.9]:25\n" H
+	              "[705]: H3: Cannot start TLS: handshake failure\n" H
+	              "[705]: H3: to=<u@j.test>, relay=mx1.j.test[192.0.2.8]:25, " DELAYS
+	              ", dsn=4.7.5, status=deferred (Cannot start TLS: handshake failure)\n" H
+	              "[706]: warning: connect to private/tlsproxy service: No such file or "
+	              "directory\n" H
+	              "[706]: H4: to=<u@k.test>, relay=mx1.k.test[192.0.2.9]:25, " DELAYS
+	              ", dsn=4.7.5, status=deferred (Cannot start TLS: handshake failure)\n");
+	ck_assert_uint_eq(t_n, 3);
+	/* no reuse: the SSL_connect error is the session, its "Cannot start TLS" lines (non-final
+	 * and final) add none and leave a tlsproxy failure for the same address waiting, which
+	 * a proxied delivery then takes */
+	t_feed(ls, PX "[700]: CONNECT to [192.0.2.11]:25\n" PX
+	              "[700]: TLS handshake failed for service=smtp peer=[192.0.2.11]:25\n" H
+	              "[707]: SSL_connect error to mx1.l.test[192.0.2.11]:25: -1\n" H
+	              "[707]: H5: Cannot start TLS: handshake failure\n" H
+	              "[707]: SSL_connect error to mx2.l.test[192.0.2.12]:25: -1\n" H
+	              "[707]: H5: to=<u@l.test>, relay=mx2.l.test[192.0.2.12]:25, " DELAYS
+	              ", dsn=4.7.5, status=deferred (Cannot start TLS: handshake failure)\n" H
+	              "[708]: H6: to=<u@m.test>, relay=mx1.m.test[192.0.2.11]:25, " DELAYS
+	              ", dsn=4.7.5, status=deferred (Cannot start TLS: handshake failure)\n");
+	T_EXPECT("h.test fail 205 mx1.h.test 192.0.2.6 tls-handshake-failure",
+	         "i.test fail 205 - 192.0.2.6 tls-handshake-failure", "i.test ok",
+	         "l.test fail 205 mx1.l.test 192.0.2.11 tls-handshake-failure",
+	         "l.test fail 205 mx2.l.test 192.0.2.12 tls-handshake-failure",
+	         "m.test fail 205 mx1.m.test 192.0.2.11 tls-handshake-failure");
+	/* a tlsproxy failure two minutes old is not taken */
+	t_feed(ls, "Dec  2 23:53:00 sender postfix/tlsproxy[700]: CONNECT to [192.0.2.13]:25\n"
+	           "Dec  2 23:53:00 sender postfix/tlsproxy[700]: TLS handshake failed for "
+	           "service=smtp peer=[192.0.2.13]:25\n" H
+	           "[709]: H7: to=<u@n.test>, relay=mx1.n.test[192.0.2.13]:25, " DELAYS
+	           ", dsn=4.7.5, status=deferred (Cannot start TLS: handshake failure)\n");
+	logscan_finish(ls);
+	logscan_stats(ls, &st);
+	ck_assert_uint_eq(st.events, 6);
+	ck_assert_uint_eq(st.malformed, 0);
 	logscan_free(ls);
 }
 END_TEST
@@ -671,6 +752,13 @@ START_TEST(garbage)
 		H "[12]: A1: to=<u@d.test",
 		H "[12]: A1: to=<u@d.test>, no relay here",
 		H "[12]: A1: TLS is required, but was not offered by host ",
+		"Dec  2 23:55:00 sender postfix/tlsproxy[12]: CONNECT to nowhere",
+		"Dec  2 23:55:00 sender postfix/tlsproxy[12]: CONNECT to [192.0.2.1]:",
+		"Dec  2 23:55:00 sender postfix/tlsproxy[12]: TLS handshake failed for "
+		"service=smtp",
+		"Dec  2 23:55:00 sender postfix/tlsproxy[12]: TLS handshake failed for "
+		"service=smtp "
+		"peer=[]:25",
 		"Xyz  2 23:55:00 sender postfix/smtp[12]: Verified TLS connection established to "
 		"x.test[1]:25: y",
 		"Dec 32 23:55:00 sender postfix/smtp[12]: Verified TLS connection established to "
@@ -694,6 +782,10 @@ START_TEST(garbage)
 		H "[12]: connect to mx1.d.test[192.0.2.1]:25: Connection refused",
 		H "[12]: warning: something",
 		H "[12]: A1: host mx1.d.test[192.0.2.1] said: 450 try later",
+		H "[12]: CONNECT to [192.0.2.1]:25",
+		H "[12]: TLS handshake failed for service=smtp peer=[192.0.2.1]:25",
+		"Dec  2 23:55:00 sender postfix/tlsproxy[12]: CONNECT from [192.0.2.1]:4321",
+		"Dec  2 23:55:00 sender postfix/tlsproxy[12]: DISCONNECT [192.0.2.1]:25",
 		"Dec  2 23:55:00 sender postfix/tlsproxy[12]: A1: to=<u@d.test>, relay=x[1]:25, "
 		"status=sent",
 	};
@@ -724,6 +816,7 @@ START_TEST(garbage)
 END_TEST
 
 CHECK_MAIN("tlsrpt_logscan", captured_log, timestamp_forms, year_rollover, time_zone,
-           three_recipients, mx_fallback, tlsproxy, reused, starttls_not_offered, tlsrpt_lines,
-           interleaved, verification_results, unfinished_handshakes, policy_and_sending_ip,
-           service_names, stale_and_finish, bounded, garbage)
+           three_recipients, mx_fallback, tlsproxy, tlsproxy_handshake_failure, reused,
+           starttls_not_offered, tlsrpt_lines, interleaved, verification_results,
+           unfinished_handshakes, policy_and_sending_ip, service_names, stale_and_finish, bounded,
+           garbage)
