@@ -202,8 +202,8 @@ fetch_timeout = 5s
 EOF
 cat >"$D/tlsrpt.conf" <<EOF
 listen = unix:$SPOOL/run/tlsrpt/tlsrpt.sock
-user = root
-group = root
+user = nobody
+group = nogroup
 store = $STORE
 organization_name = postwarden e2e
 contact_info = tlsrpt@$Z
@@ -363,6 +363,7 @@ done
 # --- the collector stops (it reads what the log holds, then flushes); the day's reports
 hn_check "tlsrpt: SIGTERM, exit 0" e2e_stop tlsrpt
 mkdir -p "$D/reports"
+chown nobody:nogroup "$D/reports" # report runs as tlsrpt's user
 hn_check "tlsrpt report --day $TODAY --dry-run --out: exit 0" \
 	bash -c '"$0" -c "$1" report --day "$2" --dry-run --out "$3" >"$3.json" 2>"$3.err" ||
 		{ cat "$3.err"; exit 1; }' "$TLSRPT" "$D/tlsrpt.conf" "$TODAY" "$D/reports"
