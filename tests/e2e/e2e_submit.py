@@ -14,14 +14,14 @@ import sys
 
 
 def main():
-    p = argparse.ArgumentParser()
-    for a in ("host", "port", "sender", "rcpt", "file"):
-        p.add_argument(a)
+    p = argparse.ArgumentParser(usage=__doc__.split(":", 1)[0])
+    p.add_argument("where", nargs=5, metavar="HOST PORT FROM TO FILE")
     p.add_argument("--user")
     p.add_argument("--password", default="")
     p.add_argument("--cafile")
     a = p.parse_args()
-    msg = open(a.file, "rb").read()
+    a.host, a.port, a.sender, a.rcpt, path = a.where
+    msg = open(path, "rb").read()
     try:
         with smtplib.SMTP(a.host, int(a.port), local_hostname="client.example.org",
                           timeout=60) as s:
