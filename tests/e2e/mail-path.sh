@@ -92,7 +92,7 @@ DNS_UNBOUND_PORT=53 dns_up_netns "$NS_A" "$D/dns"
 
 # --- milter-dkim's keys, published as `milter-dkim dns` prints them (knot re-signs the zone)
 cat >"$D/milter-dkim.conf" <<EOF
-listen = unix:$SPOOL/milter-dkim/milter.sock:0666
+listen = unix:$SPOOL/milter-dkim/milter.sock
 user = nobody
 group = nogroup
 store = $STORE
@@ -185,14 +185,14 @@ hn_check "Dovecot auth service up: $SPOOL/private/auth" \
 	e2e_dovecot "$D/dovecot" "$SPOOL/private/auth" "$USER_NAME" "$PASS"
 clamd_up "$D/clamd" || hn_die "clamd did not start"
 cat >"$D/milter-av.conf" <<EOF
-listen = unix:$SPOOL/milter-av/milter.sock:0666
+listen = unix:$SPOOL/milter-av/milter.sock
 user = nobody
 group = nogroup
 store = $STORE
 clamd = unix:$D/clamd/clamd.sock
 EOF
 cat >"$D/policyd-mtasts.conf" <<EOF
-listen = unix:$SPOOL/private/mtasts:0666
+listen = unix:$SPOOL/private/mtasts
 user = nobody
 group = nogroup
 store = $STORE
@@ -221,6 +221,9 @@ for n in milter-av milter-dkim policyd-mtasts tlsrpt; do
 			"$NS_A" "$b" "$D/$n.conf" "$D/$n.check"
 	hn_check "$n up in A (READY=1)" e2e_start "$n" "$b" "$D/$n.conf"
 done
+hn_check "  sockets in A's queue directory, mode 0660, group postfix" bash -c 'cd "$0" &&
+	for s in milter-dkim/milter.sock milter-av/milter.sock private/mtasts run/tlsrpt/tlsrpt.sock; do
+		[ "$(stat -c %a:%G "$s")" = 660:postfix ] || { stat -c "%a:%G %n" "$s"; exit 1; }; done' "$SPOOL"
 hn_check "  policyd-mtasts check: DANE: Postfix applies it" \
 	grep -q "DANE: Postfix applies it" "$D/policyd-mtasts.check"
 hn_check "  tlsrpt follows A's mail log" hn_wait 10 grep -q "following" "$D/tlsrpt.log"
