@@ -66,6 +66,7 @@ struct ls_proc {
 	size_t n;
 	struct ls_session pending[LOGSCAN_SESSIONS_MAX];
 	char key[LS_KEY_MAX]; /* queue id and relay of the last counted refusal */
+	long long key_time;   /* when it was logged */
 };
 
 struct ls_proxy_fail {
@@ -580,8 +581,11 @@ static struct ls_proxy_fail *ls_proxy_hs_take(struct logscan *ls, const char *ip
 }
 
 /* ls_key_repeat() - whether queue id @qid and relay @peer are those of the process's last
- * counted refusal or handshake failure; if not, they become it. */
-static bool ls_key_repeat(struct ls_proc *p, const char *qid, size_t qn, const struct ls_peer *peer)
+ * counted refusal or handshake failure, logged at @t or the second before (one delivery
+ * attempt logs every recipient's status at once; a retry of the same message by the same
+ * process, after a backoff or a flush, comes later); if not, they become it. */
+static bool ls_key_repeat(struct ls_proc *p, const char *qid, size_t qn, const struct ls_peer *peer,
+                          long long t)
 {
 	char key[LS_KEY_MAX];
 
@@ -592,9 +596,10 @@ static bool ls_key_repeat(struct ls_proc *p, const char *qid, size_t qn, const s
 	k = strlen(key);
 	key[k++] = '[';
 	ls_copy(key + k, sizeof(key) - k, peer->ip, strlen(peer->ip));
-	if (strcmp(key, p->key) == 0)
+	if (strcmp(key, p->key) == 0 && t >= p->key_time && t - p->key_time <= 1)
 		return true;
 	memcpy(p->key, key, sizeof(key));
+	p->key_time = t;
 	return false;
 }
 
@@ -607,7 +612,7 @@ static const char ls_cannot_start[] = "Cannot start TLS: handshake failure";
 static void ls_cannot_start_tls(struct logscan *ls, struct ls_proc *p, const char *qid, size_t qn,
                                 const struct ls_peer *peer, long long t)
 {
-	if (peer && ls_key_repeat(p, qid, qn, peer))
+	if (peer && ls_key_repeat(p, qid, qn, peer, t))
 		return;
 	if (p->ssl_err) {
 		p->ssl_err = false;
@@ -631,7 +636,7 @@ static void ls_refusal(struct logscan *ls, struct ls_proc *p, const char *qid, s
 {
 	struct ls_session s;
 
-	if (ls_key_repeat(p, qid, qn, peer))
+	if (ls_key_repeat(p, qid, qn, peer, t))
 		return;
 	ls_flush_vf(ls, p);
 	ls_session_fail(&s, t, r, peer);

@@ -427,6 +427,18 @@ START_TEST(starttls_not_offered)
 	             ", dsn=4.7.4, status=deferred (TLS is required, but was not offered by host "
 	             "mx1.d2.test[127.0.18.26])\n");
 	ck_assert_uint_eq(t_n, 4);
+	/* ... and again, with no line of that process in between: 4.5 minutes later, a new
+	 * attempt; its recipients' lines in that second and the next: the same attempt */
+#define R1                                                                                         \
+	"[600]: 8E1: to=<a@d2.test>, relay=mx1.d2.test[127.0.18.26]:25, " DELAYS                   \
+	", dsn=4.7.4, status=deferred (TLS is required, but was not offered by host "              \
+	"mx1.d2.test[127.0.18.26])\n"
+	t_feed(ls, "Dec  2 23:59:30 sender postfix/smtp" R1);
+	ck_assert_uint_eq(t_n, 5);
+	t_feed(ls,
+	       "Dec  2 23:59:30 sender postfix/smtp" R1 "Dec  2 23:59:31 sender postfix/smtp" R1);
+	ck_assert_uint_eq(t_n, 5);
+#undef R1
 	logscan_free(ls);
 }
 END_TEST
