@@ -28,8 +28,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
+#include "deliver.h"
 #include "log.h"
 #include "logscan.h"
 #include "report.h"
@@ -430,6 +432,101 @@ static int tlsrpt_cmd_report(struct daemon *d, int argc, char **argv)
 	return rc < 0 ? 1 : DAEMON_EXIT_OK;
 }
 
+/* check: report settings, the sendmail program, the log to follow. */
+static void check_settings(const struct cfg *cfg, struct daemon_check *ck)
+{
+	const char *from = cfg_str(cfg, NULL, "report_from");
+	const char *contact = cfg_str(cfg, NULL, "contact_info");
+	const char *sm = cfg_str(cfg, NULL, "sendmail");
+	const char *logfile = cfg_str(cfg, NULL, "logfile");
+	char prog[4096];
+
+	if (!*from)
+		printf("report_from is not set: this host collects, and sends no reports\n");
+	else if (!strchr(from, '@'))
+		daemon_check_problem(ck, DAEMON_EXIT_CONFIG, "report_from = %s: not an address",
+		                     from);
+	if (*from && (!*contact || !strchr(contact, '@')))
+		daemon_check_problem(ck, DAEMON_EXIT_CONFIG,
+		                     "contact_info = %s: an address is needed to send reports",
+		                     contact);
+	snprintf(prog, sizeof(prog), "%.*s", (int)strcspn(sm, " \t"), sm);
+	if (*from && access(prog, X_OK) < 0)
+		daemon_check_problem(ck, DAEMON_EXIT_UNAVAIL, "sendmail = %s: %s: %s", sm, prog,
+		                     strerror(errno));
+	if (*logfile && strncmp(logfile, "journal", 7) != 0) {
+		if (access(logfile, R_OK) == 0)
+			printf("logfile %s: readable\n", logfile);
+		else if (errno == ENOENT)
+			printf("logfile %s: not there yet (followed once it appears)\n", logfile);
+		else
+			daemon_check_problem(ck, DAEMON_EXIT_UNAVAIL,
+			                     "logfile = %s: %s (the service user must be able to "
+			                     "read it: tlsrpt(8), SYSTEMD)",
+			                     logfile, strerror(errno));
+	}
+}
+
+/* check: an active DKIM selector of report_from's domain (RFC 8460 section 3), when the
+ * store can be opened without creating it. */
+static void check_dkim(const struct cfg *cfg, struct daemon_check *ck)
+{
+	const char *from = cfg_str(cfg, NULL, "report_from"), *uri = cfg_str(cfg, NULL, "store");
+	const char *at = strrchr(from, '@');
+	struct stat sb;
+	char dom[256], sel[STORE_KEY_MAX], dir[4096];
+
+	if (!at || !*uri)
+		return;
+	if (strncmp(uri, "lmdb:", 5) == 0) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)strcspn(uri + 5, "?"), uri + 5);
+		if (stat(dir, &sb) < 0) {
+			printf("DKIM: not checked (the store is not made yet)\n");
+			return;
+		}
+	}
+	struct store *st = store_open(uri);
+	if (!st)
+		return;
+	snprintf(dom, sizeof(dom), "%s", at + 1);
+	for (char *p = dom; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	int rc = tlsrpt_dkim_selector(st, dom, sel, sizeof(sel));
+	char *colon = strrchr(sel, ':'); /* "<d>:<selector>" */
+	if (rc == 0 && colon)
+		printf("DKIM: milter-dkim signs %s as d=%.*s, selector %s\n", dom,
+		       (int)(colon - sel), sel, colon + 1);
+	else if (rc == 1)
+		daemon_check_problem(
+		        ck, DAEMON_EXIT_UNAVAIL,
+		        "DKIM: no active selector for %s in the store: report mail "
+		        "must be DKIM-signed (RFC 8460 section 3), reports are refused",
+		        dom);
+	store_close(st);
+}
+
+static int tlsrpt_cmd_check(struct daemon *d, int argc, char **argv)
+{
+	struct daemon_check ck = { 0 };
+
+	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, "usage: tlsrpt check\n");
+		return DAEMON_EXIT_USAGE;
+	}
+	if (daemon_check_begin(d, &ck) < 0)
+		return daemon_check_end(d, &ck);
+	struct daemon_conf *dc = daemon_conf_get(d);
+	check_settings(dc->cfg, &ck);
+	unsigned before = ck.problems;
+	daemon_check_store(d, &ck);
+	if (ck.problems == before)
+		check_dkim(dc->cfg, &ck);
+	daemon_conf_put(dc);
+	return daemon_check_end(d, &ck);
+}
+
 const struct daemon_cmd tlsrpt_commands[] = {
 	{ "report", "--day YYYY-MM-DD [--domain D] [--dry-run [--out DIR]]",
 	  "send the RFC 8460 reports of a past day (dry run: print them, gzip files in DIR)",
@@ -438,5 +535,9 @@ const struct daemon_cmd tlsrpt_commands[] = {
 	  tlsrpt_cmd_ingest, DAEMON_NEEDS_CONF | DAEMON_NEEDS_STORE, NULL },
 	{ "status", "[YYYY-MM-DD]", "a day's sessions per policy domain and the running collectors",
 	  tlsrpt_cmd_status, DAEMON_NEEDS_STORE, NULL },
+	{ "check", "",
+	  "as the service user: report settings, sendmail, the log, store, DKIM selector of "
+	  "report_from; create nothing",
+	  tlsrpt_cmd_check, 0, NULL },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };

@@ -109,7 +109,18 @@ status_has() { "$T" -c "$D/t.conf" status "$day" | tee "$D/status.out" >&2; grep
 hn_check "  status: the run REFUSED, and why" \
 	status_has "^  $day: [0-9-]{10} [0-9:]{8} UTC by [^ ]+:[0-9]+: REFUSED: no active DKIM selector"
 
+check_out() { # RC PATTERN: tlsrpt check exits RC and prints a line matching PATTERN
+	"$T" -c "$D/t.conf" check >"$D/check.out" 2>&1
+	local rc=$?
+	cat "$D/check.out" >&2
+	[ "$rc" = "$1" ] && grep -qE "$2" "$D/check.out"
+}
+hn_check "check: no DKIM selector for report_from's domain: exit 69, said" \
+	check_out 69 "DKIM: no active selector for sender.test in the store"
 "$SEED" "lmdb:$D/state" dkim sender.test s2026 || hn_die "seed dkim"
+hn_check "check: the selector found, all well: exit 0" \
+	check_out 0 "DKIM: milter-dkim signs sender.test as d=sender.test, selector s2026$"
+hn_check "  and the summary line" grep -q ": ok$" "$D/check.out"
 "$SEED" "lmdb:$D/state" lock "pw:tlsrpt:lock:report:$day" other-host || hn_die "seed lock"
 run locked --day "$day"
 hn_check "another host holds the day's lock: exit 75" rc_is locked 75
