@@ -9,9 +9,9 @@ ASAN_BUILD ?= build-asan
 MESON_OPTS ?= $(if $(CI),-Dwerror=true,)
 MESON_TEST_OPTS ?= --print-errorlogs
 NINJA_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-# e.g. --clean-build (build again in a chroot with only the Build-Depends), --boot (boot the
-# installed packages with systemd-nspawn: real socket activation), --no-rpm
-PACKAGES_TEST_OPTS ?=
+# --boot (default): boot the installed packages with systemd-nspawn (real socket activation);
+# also --clean-build (build again in a chroot with only the Build-Depends), --no-rpm; or empty
+PACKAGES_TEST_OPTS ?= --boot
 
 .PHONY: all deps demo-deps bench-deps packages-deps build test demo bench packages fuzz sanitize format clean
 
