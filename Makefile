@@ -2,13 +2,18 @@
 #   make demo   install what the demo needs, build, run it (private Postfix + daemons)
 #   make test   install build and test packages, build, run every test suite
 #   make bench  install those plus the peer tools it measures, build, run the benchmarks
+#   make packages  install the packaging tools, build the .debs and rpms from HEAD into
+#               build-packages/, lint them, install the .debs in a clean Debian 12 chroot
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 MESON_OPTS ?= $(if $(CI),-Dwerror=true,)
 MESON_TEST_OPTS ?= --print-errorlogs
 NINJA_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# --boot (default): boot the installed packages with systemd-nspawn (real socket activation);
+# also --clean-build (build again in a chroot with only the Build-Depends), --no-rpm; or empty
+PACKAGES_TEST_OPTS ?= --boot
 
-.PHONY: all deps demo-deps bench-deps build test demo bench fuzz sanitize format clean
+.PHONY: all deps demo-deps bench-deps packages-deps build test demo bench packages fuzz sanitize format clean
 
 all: build
 
@@ -20,6 +25,9 @@ demo-deps:
 
 bench-deps:
 	scripts/install-deps --peers
+
+packages-deps:
+	scripts/install-deps --packages
 
 build:
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) $(MESON_OPTS)
@@ -34,6 +42,9 @@ demo: demo-deps build
 bench: bench-deps build
 	scripts/bench $(BUILD)
 
+packages: packages-deps
+	scripts/packages-test $(PACKAGES_TEST_OPTS) build-packages
+
 fuzz:
 	scripts/fuzz
 
@@ -44,4 +55,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz build-packages
