@@ -64,6 +64,11 @@ void server_dgram_stats(struct server_dgram_stats *s)
 	s->handled = atomic_load(&dg.handled);
 }
 
+bool server_dgram_bound(void)
+{
+	return dg.bound;
+}
+
 size_t server_dgram_queued(void)
 {
 	pthread_mutex_lock(&dg.lock);

@@ -20,6 +20,7 @@
 #ifndef POSTWARDEN_SERVER_DGRAM_H
 #define POSTWARDEN_SERVER_DGRAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/uio.h>
 
@@ -59,5 +60,9 @@ void server_dgram_stats(struct server_dgram_stats *s);
 
 /* server_dgram_queued() - datagrams waiting for the worker now. Thread safe. */
 size_t server_dgram_queued(void);
+
+/* server_dgram_bound() - true when the runner bound `listen =` itself, false when it took
+ * systemd's socket (whose owner and mode the socket unit set) or before it started. */
+bool server_dgram_bound(void);
 
 #endif

@@ -163,9 +163,9 @@ void tlsrpt_started(struct daemon *d)
 	struct stat sb;
 
 	tlsrpt_counters();
-	if (cfg_is_set(dc->cfg, NULL, "listen_mode") && n == 1 && listen_parse(l[0], &ls) == 0 &&
-	    ls.kind == LISTEN_UNIX && stat(ls.path, &sb) == 0 && sb.st_uid == geteuid() &&
-	    chmod(ls.path, c->listen_mode) < 0)
+	if (server_dgram_bound() && cfg_is_set(dc->cfg, NULL, "listen_mode") && n == 1 &&
+	    listen_parse(l[0], &ls) == 0 && ls.kind == LISTEN_UNIX && stat(ls.path, &sb) == 0 &&
+	    sb.st_uid == geteuid() && chmod(ls.path, c->listen_mode) < 0)
 		log_warn("%s: cannot set listen_mode %04o", ls.path, c->listen_mode);
 	const char *logfile = cfg_str(dc->cfg, NULL, "logfile");
 	if (*logfile && tlsrpt_follow_start(d, logfile, c->sending_ip) < 0)

@@ -245,6 +245,7 @@ mkdirs "$TR"
 {
 	common_conf "$TR"
 	echo "report_time = off"
+	echo "listen_mode = 0660"
 } >"$TR/tlsrpt.conf"
 TLSRPT=$BUILD/tlsrpt/tlsrpt
 DGRAM=$SRC/tests/fuzz/corpus/tlsrpt_datagram/captured-d2-no-policy
@@ -267,11 +268,17 @@ counted() {
 hn_check "tlsrpt: socket made by systemd-socket-activate --datagram" \
 	activate tlsrpt "$TR" "$TR/run/tlsrpt.sock" --datagram -- "$TLSRPT" -f -c "$TR/tlsrpt.conf"
 hn_check "tlsrpt:   not started before the first datagram" test "$(notify_mark "$TR")" = "$MARK"
+# as with SocketUser=tlsrpt, SocketMode=0640: the socket is the daemon's user's, its mode
+# systemd's; listen_mode is for a socket the daemon binds itself
+chown nobody "$TR/run/tlsrpt.sock" && chmod 0640 "$TR/run/tlsrpt.sock"
 hn_check "tlsrpt: first datagram sent" send_dgram
 hn_check "tlsrpt:   READY=1" notify_wait "$TR" "$MARK" READY=1 "$PID" 30
 hn_check "tlsrpt:   took the socket from systemd (LISTEN_FDS)" \
 	grep -q 'listening on systemd datagram socket fd 3' "$TR/tlsrpt.log"
 hn_check "tlsrpt:   the datagram is counted (tlsrpt status)" hn_wait 20 counted 1
+hn_check "tlsrpt:   listen_mode left to the socket unit: still 0640, no chmod tried" bash -c \
+	'test "$(stat -c %a "$1")" = 640 && ! grep -q "cannot set listen_mode" "$2"' \
+	_ "$TR/run/tlsrpt.sock" "$TR/tlsrpt.log"
 serve_tlsrpt() { send_dgram && hn_wait 20 counted 2; }
 lifecycle tlsrpt "$TR" serve_tlsrpt
 hn_check "tlsrpt: counted once more after the stop's flush, nothing lost" counted 2
