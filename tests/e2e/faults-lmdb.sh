@@ -9,30 +9,35 @@
 # dkimpy; none the client saw refused is delivered.
 #
 #  2. clamd killed (SIGKILL) mid-load (60 messages) and started again: what arrives while
-#     it is down gets 451 4.7.1 at submission (none accepted unscanned); then mail flows
-#     again, no daemon restarted; submitted = delivered + tempfailed at the client.
+#     it is down is refused 4xx at submission (milter-av: on_error = tempfail; none accepted
+#     unscanned); then mail flows again, no daemon restarted; submitted = delivered +
+#     tempfailed at the client.
 #     Daemon level: tests/integration/av-failure.sh (a private Postfix, no submission path).
 #  3. The resolver hangs (unbound SIGSTOPped: queries are dropped): milter-dkim reloads
 #     (its DNS gate check fails) and goes on signing with both selectors; policyd-mtasts
-#     answers the enforce domain from its cache, and a domain it has not seen within
-#     fetch_timeout; mail submitted meanwhile waits in A's queue (Postfix needs DNS too)
-#     and is delivered signed once unbound answers again (SIGCONT), when a domain not seen
-#     before is also discovered again, with no restart.
+#     answers the enforce domain from its cache at once, and a domain it has not seen
+#     within fetch_timeout: `dane`, as doc/operations.md says for a failed MX lookup with
+#     DANE on (the domain's real answer is dane-only). Mail submitted meanwhile waits in
+#     A's queue (Postfix needs DNS too) and is delivered signed once unbound answers again
+#     (SIGCONT); then milter-dkim's gate check gets answers again, and a domain not seen
+#     before is discovered (dane-only), with no restart.
 #     Daemon level: mtasts.sh (NXDOMAIN, host down after caching), dkim-dns.sh.
 #  4. A policy host that accepts and never answers (slowloris, a python listener on
 #     127.0.0.3:443 in A): policyd-mtasts answers NOTFOUND within fetch_timeout, answers
 #     other domains at once meanwhile, records the fetch failure for TLS-RPT; mail to the
 #     domain is delivered (RFC 8461: a failed fetch never holds mail).
 #     Daemon level: mtasts.sh has no hanging host.
-#  5. The LMDB file system full (tmpfs filled with a file): mail still flows signed and
-#     scanned; store write errors logged at most once a minute; after the file is removed
-#     the counters are written again, by themselves.
+#  5. The LMDB file system full (a 16 MB tmpfs filled with a file): mail still flows signed
+#     and scanned. LMDB reuses pages it freed, so at first no write fails (logged only);
+#     then a reader holds a snapshot (mdb_copy stalled on its output) so every commit must
+#     grow the file: ENOSPC, logged by milter-av and milter-dkim at most once a minute,
+#     mail still flows; after the file is removed the counters are written again.
 # (Faults 1, 6, 7 are in faults-redis.sh.) Needs root; exits 77 when namespaces cannot be made.
 # shellcheck disable=SC2016 # bash -c bodies expand in the child
 set -u
 if [ -z "${E2E_UNSHARED:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (namespaces, Postfix)"; exit 77; }
-	command -v unshare >/dev/null || { echo "SKIP: unshare not installed"; exit 77; }
+	unshare -m true 2>/dev/null || { echo "SKIP: cannot make a mount namespace (unshare -m)"; exit 77; }
 	E2E_UNSHARED=1 exec unshare -m --propagation private "$0" "$@"
 fi
 . "$(dirname "$0")/e2e-lib.sh"

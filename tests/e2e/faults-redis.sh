@@ -200,6 +200,7 @@ sigterm_milter() { # NAME TAG
 	hn_check "7: $1: 40 submitted = accepted + refused 4xx, none lost, none delivered unsigned/unscanned, none refused and delivered" \
 		e2e_audit "$2"
 	hn_log "$1: $E2E_AUDIT"
+	hn_log "$1: the client's first refusal: $(grep -m1 " refused " "$D/load.$2")"
 	hn_check "7: $1: the messages sent while it was down were refused 4xx ($(e2e_n refused4))" \
 		test "$(e2e_n refused4)" -ge 1
 	hn_check "7: $1: A's Postfix refused them with 451 4.7.1 (milter_default_action = tempfail)" \
