@@ -163,23 +163,29 @@ void tags_strip_b(const char *value, struct buf *out)
 	}
 }
 
+const char *tags_list_next(const char **pos, char sep, size_t *len)
+{
+	const char *p = *pos;
+	if (!p)
+		return NULL;
+	const char *end = strchr(p, sep);
+	*pos = end ? end + 1 : NULL;
+	if (!end)
+		end = p + strlen(p);
+	while (p < end && is_fws(*p))
+		p++;
+	while (end > p && is_fws(end[-1]))
+		end--;
+	*len = (size_t)(end - p);
+	return p;
+}
+
 bool tags_list_has(const char *list, char sep, const char *want)
 {
-	size_t wlen = strlen(want);
-	const char *p = list;
-	for (;;) {
-		const char *end = strchr(p, sep);
-		if (!end)
-			end = p + strlen(p);
-		const char *a = p, *z = end;
-		while (a < z && is_fws(*a))
-			a++;
-		while (z > a && is_fws(z[-1]))
-			z--;
-		if ((size_t)(z - a) == wlen && strncasecmp(a, want, wlen) == 0)
+	size_t wlen = strlen(want), len;
+	const char *pos = list;
+	for (const char *a; (a = tags_list_next(&pos, sep, &len));)
+		if (len == wlen && strncasecmp(a, want, wlen) == 0)
 			return true;
-		if (!*end)
-			return false;
-		p = end + 1;
-	}
+	return false;
 }

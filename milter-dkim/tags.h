@@ -59,6 +59,16 @@ bool tags_base64(const char *s, struct buf *out);
 void tags_strip_b(const char *value, struct buf *out);
 
 /**
+ * tags_list_next() - the next item of a @sep-separated list, FWS trimmed.
+ * @pos: where to go on (start: the list); NULL after the last item
+ * @sep: the separator
+ * @len: receives the item's length
+ *
+ * Return: the item's start (not NUL-terminated), or NULL when there is none left.
+ */
+const char *tags_list_next(const char **pos, char sep, size_t *len);
+
+/**
  * tags_list_has() - is @want one of the @sep-separated items of @list (FWS trimmed,
  * case-insensitive)?
  */
