@@ -4,7 +4,8 @@
  * DKIM-Signature (RFC 6376 6.1.1) is parsed and asks the body hash set
  * (bodyhash.c) for its canonicalization and l=, so the body is hashed once per
  * distinct pair while it streams. At the end of the message every signature is
- * verified (verify.c), with its key from the caller's lookup. Only the topmost
+ * verified (verify.c), with its key from the caller's lookup, and the ARC chain
+ * validated (arc.c), which auth_seal() then extends. Only the topmost
  * AUTH_DKIM_MAX signatures are looked at (bounded DNS and crypto work per
  * message). One object per message; no shared state.
  */
@@ -32,6 +33,7 @@ struct auth {
 	int relaxed; /* bodyhash slot for sealing, or -errno */
 	struct dkim_slot dkim[AUTH_DKIM_MAX];
 	size_t ndkim;
+	struct arc_chain arc;
 };
 
 struct auth *auth_new(void)
@@ -40,6 +42,8 @@ struct auth *auth_new(void)
 	a->fields = fields_new();
 	a->bh = bodyhash_new();
 	a->relaxed = -ENOENT;
+	buf_init(&a->arc.why);
+	a->arc.ams_parsed = -EINVAL;
 	return a;
 }
 
@@ -55,6 +59,7 @@ void auth_free(struct auth *a)
 		buf_fini(&d->res.why);
 		sig_fini(&d->sig);
 	}
+	arc_fini(&a->arc);
 	fields_free(a->fields);
 	bodyhash_free(a->bh);
 	free(a);
@@ -107,6 +112,8 @@ void auth_headers_done(struct auth *a, bool sealing)
 	for (size_t i = 0; i < n && a->ndkim < AUTH_DKIM_MAX; i++)
 		if (name_is(fields_name(a->fields, i), "DKIM-Signature"))
 			dkim_prepare(a, &a->dkim[a->ndkim++], i);
+	buf_fini(&a->arc.why);
+	arc_collect(&a->arc, a->fields, a->bh);
 	if (sealing)
 		a->relaxed = bodyhash_want(a->bh, CANON_RELAXED, -1);
 }
@@ -140,6 +147,27 @@ void auth_run(struct auth *a, const struct verify_keys *keys, time_t now)
 {
 	for (size_t i = 0; i < a->ndkim; i++)
 		dkim_run(a, &a->dkim[i], keys, now);
+	if (a->too_many) {
+		a->arc.cv = SIG_CV_FAIL;
+		buf_add_line(&a->arc.why, "more than %d header fields", FIELDS_MAX);
+		return;
+	}
+	arc_validate(&a->arc, a->fields, a->bh, keys, now);
+}
+
+const struct arc_chain *auth_arc(const struct auth *a)
+{
+	return &a->arc;
+}
+
+int auth_seal(struct auth *a, const struct arc_seal_params *p, struct arc_new_set *out,
+              struct buf *why)
+{
+	unsigned char body[CANON_DIGEST_LEN];
+	int r = auth_relaxed_body(a, body);
+	if (r < 0)
+		return r;
+	return arc_seal(&a->arc, a->fields, body, p, out, why);
 }
 
 size_t auth_dkim_count(const struct auth *a)

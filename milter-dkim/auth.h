@@ -1,10 +1,11 @@
-/* auth: verify one inbound message: its DKIM-Signatures (and ARC chain, arc.h). */
+/* auth: verify one inbound message: its DKIM-Signatures and its ARC chain. */
 #ifndef POSTWARDEN_DKIM_AUTH_H
 #define POSTWARDEN_DKIM_AUTH_H
 
 #include <stddef.h>
 #include <time.h>
 
+#include "arc.h"
 #include "bodyhash.h"
 #include "fields.h"
 #include "verify.h"
@@ -60,6 +61,21 @@ void auth_run(struct auth *a, const struct verify_keys *keys, time_t now);
 /* auth_dkim_count()/auth_dkim_get() - the DKIM results, top to bottom. */
 size_t auth_dkim_count(const struct auth *a);
 const struct auth_dkim *auth_dkim_get(const struct auth *a, size_t i);
+
+/* auth_arc() - the message's ARC chain; its cv is set by auth_run(). */
+const struct arc_chain *auth_arc(const struct auth *a);
+
+/**
+ * auth_seal() - make the next ARC set for the message (arc_seal()).
+ * @a: verifier, after auth_run(), made with auth_headers_done(@sealing = true)
+ * @p: the sealer's parameters
+ * @out: receives the set
+ * @why: on ARC_NOT_SEALED, why; may be NULL
+ *
+ * Return: 0, ARC_NOT_SEALED, -errno.
+ */
+int auth_seal(struct auth *a, const struct arc_seal_params *p, struct arc_new_set *out,
+              struct buf *why);
 
 /* auth_fields() - the message's header fields. */
 const struct fields *auth_fields(const struct auth *a);

@@ -4,8 +4,10 @@
 #ifndef POSTWARDEN_TEST_DKIM_TESTMSG_H
 #define POSTWARDEN_TEST_DKIM_TESTMSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "auth.h"
 #include "buf.h"
 
 struct testmsg {
@@ -19,8 +21,12 @@ struct testmsg {
 };
 
 /* testmsg_vectors() - run dkim_vectors.py once; the dir with zone, cases, *.eml, or
- * NULL when /usr/bin/python3 with dkimpy, pynacl and authres is missing. */
-const char *testmsg_vectors(void);
+ * NULL (after printing a SKIP line) when /usr/bin/python3 with dkimpy, pynacl and
+ * authres is missing. @zone (512 bytes) receives the zone file's path. */
+const char *testmsg_vectors(char *zone);
+
+/* testmsg_auth() - a verifier fed @m (body in 7-byte chunks, CRLFs split), headers done. */
+struct auth *testmsg_auth(const struct testmsg *m, bool sealing);
 
 /* testmsg_load() - read @dir/@name.eml; aborts the test on error. */
 void testmsg_load(struct testmsg *m, const char *dir, const char *name);
