@@ -112,6 +112,8 @@ void arc_collect(struct arc_chain *c, const struct fields *f, struct bodyhash *b
 	c->ams_parsed = sig_parse(&c->ams, SIG_AMS, fields_value(f, c->set[c->n].ams), &c->why);
 	if (c->ams_parsed == 0)
 		c->body = bodyhash_want(bh, c->ams.bcanon, c->ams.l);
+	else
+		sig_fini(&c->ams);
 }
 
 /* AS(i)'s signed data: sets 1..i relaxed, AS(i) last with b= empty and no CRLF. */

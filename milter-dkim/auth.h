@@ -43,7 +43,8 @@ int auth_header(struct auth *a, const char *name, const char *value);
  * auth_headers_done() - parse the signature fields and ask for the body hashes
  * they need; after the last header, before the body.
  * @a: verifier
- * @sealing: also hash the body relaxed (for an ARC-Message-Signature to come)
+ * @sealing: also hash the whole body relaxed (for an ARC-Message-Signature or a
+ *           DKIM-Signature to come: auth_relaxed_body())
  */
 void auth_headers_done(struct auth *a, bool sealing);
 

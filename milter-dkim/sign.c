@@ -52,6 +52,21 @@ struct sign *sign_new(void)
 	return s;
 }
 
+struct sign *sign_new_shared(void)
+{
+	struct sign *s = xcalloc(1, sizeof(*s));
+	s->headers = headers_new();
+	buf_init(&s->hlist);
+	buf_init(&s->hblock);
+	return s;
+}
+
+void sign_set_body_hash(struct sign *s, const unsigned char digest[CANON_DIGEST_LEN])
+{
+	EVP_EncodeBlock((unsigned char *)s->bh, digest, CANON_DIGEST_LEN);
+	s->body_done = true;
+}
+
 void sign_free(struct sign *s)
 {
 	if (!s)
@@ -70,7 +85,7 @@ void sign_header(struct sign *s, const char *name, const char *value)
 
 int sign_body(struct sign *s, const void *data, size_t len)
 {
-	if (s->body_done)
+	if (s->body_done || !s->body)
 		return -EINVAL;
 	return canon_body_update(s->body, data, len);
 }
@@ -213,6 +228,8 @@ static int body_hash(struct sign *s)
 {
 	if (s->body_done)
 		return 0;
+	if (!s->body)
+		return -EINVAL;
 	unsigned char digest[CANON_DIGEST_LEN];
 	int r = canon_body_final(s->body, digest);
 	if (r < 0)

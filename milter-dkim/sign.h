@@ -33,6 +33,16 @@ struct sign_params {
  */
 struct sign *sign_new(void);
 
+/**
+ * sign_new_shared() - start signing one message whose relaxed body hash is computed
+ * elsewhere (one hash for signing and verifying): sign_set_body_hash() replaces
+ * sign_body(). Never NULL.
+ */
+struct sign *sign_new_shared(void);
+
+/* sign_set_body_hash() - the SHA-256 of the relaxed canonical body, before sign_make(). */
+void sign_set_body_hash(struct sign *s, const unsigned char digest[32]);
+
 /* sign_free() - free @s (NULL is fine). */
 void sign_free(struct sign *s);
 
