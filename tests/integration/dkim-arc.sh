@@ -40,29 +40,8 @@ hn_check "keygen creates the sealing keys" "$DKIM" -c "$D/arc.conf" keygen
 hn_check "fwd1.example.test/a1 published" dk_publish_selector "$D/arc.conf" a1 fwd1.example.test
 hn_check "fwd2.plain.test/a2 published" dk_publish_selector "$D/arc.conf" a2 fwd2.plain.test
 
-# the origin: a message signed by dkimpy with a key published as origin._domainkey.origin.example.test
-/usr/bin/python3 - "$D" <<'PY' || { echo "FAIL: origin message"; exit 1; }
-import base64, subprocess, sys
-import dkim
-d = sys.argv[1]
-pem = subprocess.run(["openssl", "genrsa", "-traditional", "2048"], capture_output=True,
-                     check=True).stdout
-der = subprocess.run(["openssl", "rsa", "-pubout", "-outform", "DER"], input=pem,
-                     capture_output=True, check=True).stdout
-b64 = base64.b64encode(der).decode()
-rdata = " ".join('"%s"' % s for s in
-                 [("v=DKIM1; k=rsa; p=" + b64)[i:i + 200] for i in range(0, len(b64) + 18, 200)])
-open(d + "/origin.rr", "w").write("origin._domainkey.origin.example.test. 5 TXT %s\n" % rdata)
-msg = (b"Authentication-Results: mx.fwd.example.test; dkim=pass header.d=forged.test\r\n"
-       b"Authentication-Results: spf.fwd.example.test; spf=pass smtp.mailfrom=origin.example.test\r\n"
-       b"From: Ann <ann@origin.example.test>\r\nTo: list@fwd1.example.test\r\n"
-       b"Subject: forwarded  twice\r\nDate: Tue, 24 Nov 2026 12:00:00 +0000\r\n"
-       b"Message-ID: <arc-1@origin.example.test>\r\n\r\nHello  list,\r\n\r\nbody text\r\n")
-sig = dkim.sign(msg, b"origin", b"origin.example.test", pem, canonicalize=(b"relaxed", b"relaxed"),
-                include_headers=[b"from", b"to", b"subject", b"date", b"message-id"])
-open(d + "/origin.eml", "wb").write(sig + msg)
-open(d + "/nokey.eml", "wb").write(sig.replace(b"s=origin", b"s=gone") + msg)
-PY
+# the origin: a message signed by dkimpy, its key published in the harness DNS
+/usr/bin/python3 "$DK_SRC/dkim_origin.py" "$D" || { echo "FAIL: origin message"; exit 1; }
 hn_check "origin key published" dk_add "$(cat "$D/origin.rr")"
 hn_check "daemon starts" dk_start "$D/arc.conf"
 

@@ -12,6 +12,7 @@
 #include <openssl/sha.h>
 
 #include "auth.h"
+#include "authres.h"
 #include "check_common.h"
 #include "dkim_testmsg.h"
 #include "keys.h"
@@ -383,6 +384,62 @@ START_TEST(dkimpy_vectors_agree)
 }
 END_TEST
 
-CHECK_MAIN("dkim_verify", tags_parse_lists, tags_base64_and_strip, sig_checks, fields_bottom_up,
-           canon_body_length_limit, rfc8463_vector_verifies, own_signatures_verify,
-           dkimpy_vectors_agree)
+/* Authentication-Results: the id of existing fields; our results, values from the
+ * message quoted so a forged signature cannot add results. */
+START_TEST(authres_read_and_write)
+{
+	struct buf id;
+	buf_init(&id);
+	const char *rest = NULL;
+	ck_assert_int_eq(authres_id(" (comment (nested)) mx.example.org 1 ; dkim=pass", &id, &rest),
+	                 0);
+	ck_assert_str_eq(id.data, "mx.example.org");
+	ck_assert_str_eq(rest, "dkim=pass");
+	buf_reset(&id);
+	ck_assert_int_eq(authres_id("mx.example.org; none", &id, &rest), 0);
+	ck_assert_str_eq(rest, "none");
+	buf_reset(&id);
+	ck_assert_int_eq(authres_id("mx.example.org", &id, &rest), 0);
+	ck_assert_ptr_null(rest);
+	buf_reset(&id);
+	ck_assert_int_eq(authres_id("  ; dkim=pass", &id, NULL), -EINVAL);
+	ck_assert(authres_id_is("MX.Example.ORG;spf=pass", "mx.example.org"));
+	ck_assert(!authres_id_is("mx.example.org.evil; spf=pass", "mx.example.org"));
+	buf_fini(&id);
+
+	struct auth *a = auth_new();
+	auth_header(a, "DKIM-Signature",
+	            " v=1; a=rsa-sha256; d=evil\" dkim=pass (x); s=s1; h=from; bh=AAAA; "
+	            "b=abcdefghijkl");
+	auth_header(a, "DKIM-Signature", " v=1; a=rsa-sha1; d=example.org; s=s2; h=from; bh=A; b=");
+	auth_header(a, "From", " a@example.org");
+	auth_headers_done(a, false);
+	auth_body(a, "x\r\n", 3);
+	struct verify_keys keys = { testmsg_lookup, "/dev/null" };
+	auth_run(a, &keys, 0);
+	struct buf r;
+	buf_init(&r);
+	authres_results(&r, a);
+	ck_assert_str_eq(
+	        r.data,
+	        "dkim=permerror reason=\"bh= is not a SHA-256 in base64\" "
+	        "header.d=\"evil\\\" dkim=pass (x)\" header.s=s1 header.a=rsa-sha256 "
+	        "header.b=abcdefgh;\n\t"
+	        "dkim=permerror reason=\"a=rsa-sha1 is not supported\" header.d=example.org "
+	        "header.s=s2;\n\tarc=none");
+	buf_fini(&r);
+	auth_free(a);
+	a = auth_new();
+	auth_headers_done(a, false);
+	auth_run(a, &keys, 0);
+	buf_init(&r);
+	authres_results(&r, a);
+	ck_assert_str_eq(r.data, "dkim=none;\n\tarc=none");
+	buf_fini(&r);
+	auth_free(a);
+}
+END_TEST
+
+CHECK_MAIN("dkim_verify", authres_read_and_write, tags_parse_lists, tags_base64_and_strip,
+           sig_checks, fields_bottom_up, canon_body_length_limit, rfc8463_vector_verifies,
+           own_signatures_verify, dkimpy_vectors_agree)
