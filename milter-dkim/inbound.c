@@ -203,10 +203,11 @@ void inbound_eom(struct inbound *in, SMFICTX *ctx, const struct dkim_conf *c, co
 	buf_printf(&ar, "%s;\n\t%s", c->authserv_id, buf_cstr(&res));
 	if (smfi_insheader(ctx, 0, "Authentication-Results", ar.data) != MI_SUCCESS)
 		log_warnx("%s: cannot insert Authentication-Results", qid);
-	char *line = xstrdup(buf_cstr(&res));
-	for (char *p = line; *p; p++)
-		if (*p == '\n' || *p == '\t')
-			*p = ' ';
+	char *line = xstrdup(buf_cstr(&res)), *o = line;
+	for (const char *p = line; *p; p++)
+		if (*p != '\t')
+			*o++ = *p == '\n' ? ' ' : *p;
+	*o = '\0';
 	log_info("%s: verified: %s (%d DNS lookups)%s", qid, line, km.used,
 	         in->nforged ? ", forged Authentication-Results deleted" : "");
 	free(line);
