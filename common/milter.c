@@ -393,6 +393,7 @@ const struct daemon_runner *milter_runner_ops(const struct milter_ops *ops)
 		.xxfi_flags = ops->actions,
 		.xxfi_connect = ops->connect,
 		.xxfi_envfrom = ops->envfrom,
+		.xxfi_envrcpt = ops->envrcpt,
 		.xxfi_header = ops->header ? milter_header : NULL,
 		.xxfi_eoh = ops->eoh ? milter_eoh : NULL,
 		.xxfi_body = ops->body ? milter_body : NULL,

@@ -32,7 +32,7 @@
  * @steps:        SMFIP_* protocol steps wanted, as far as offered
  * @message_end:  frees the per-message state of a session, which stays: called by
  *                milter_message_begin(), at abort and at close
- * @connect, @envfrom: libmilter's xxfi_* callbacks (NULL when not wanted)
+ * @connect, @envfrom, @envrcpt: libmilter's xxfi_* callbacks (NULL when not wanted)
  * @eom:          xxfi_eom on an existing session, given the queue id (a message without a
  *                session is accepted); it ends with @message_end
  * @header, @eoh, @body: the work of those stages on an existing session (NULL when not
@@ -47,6 +47,7 @@ struct milter_ops {
 	void (*message_end)(void *session);
 	sfsistat (*connect)(SMFICTX *ctx, char *host, _SOCK_ADDR *sa);
 	sfsistat (*envfrom)(SMFICTX *ctx, char **argv);
+	sfsistat (*envrcpt)(SMFICTX *ctx, char **argv);
 	sfsistat (*eom)(SMFICTX *ctx, void *session, const char *qid);
 	void (*header)(void *session, const char *name, const char *value);
 	void (*eoh)(void *session);

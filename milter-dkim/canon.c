@@ -1,13 +1,15 @@
 /* canon: DKIM canonicalization, RFC 6376 section 3.4.
  *
  * Header fields: the relaxed algorithm (3.4.2) over the name and value Postfix
- * hands a milter (no leading space, folds as bare "\n"). Body: relaxed (3.4.4)
+ * hands a milter (no leading space, folds as bare "\n"), and simple (3.4.1) for
+ * verifying, byte for byte with bare LF folds as CRLF. Body: relaxed (3.4.4)
  * or simple (3.4.3), streamed into a SHA-256 context. Chunks may split a line
  * anywhere, including between CR and LF (doc/protocols.md, "Body chunks"), so the
  * state carried between chunks is a pending CR, a pending WSP run and the count
  * of pending empty lines: memory is constant and work is linear in the input
  * (never buffer the trailing empty lines themselves). Bare LF ends a line as CRLF
- * does; a lone CR is an ordinary character.
+ * does; a lone CR is an ordinary character. A verifier's l= (3.5) limits the
+ * bytes hashed, never the bytes counted.
  *
  * Threads: a canon_body belongs to one message; no shared state.
  */
@@ -32,6 +34,8 @@ struct canon_body {
 	bool failed;
 	size_t empty_lines;
 	struct buf *copy;
+	unsigned long long limit;
+	unsigned long long total;
 	size_t staged;
 	unsigned char stage[CANON_STAGE];
 };
@@ -70,6 +74,21 @@ void canon_header_relaxed(struct buf *out, const char *name, const char *value)
 	}
 }
 
+void canon_header(struct buf *out, enum canon_mode mode, const char *name, const char *value)
+{
+	if (mode == CANON_RELAXED) {
+		canon_header_relaxed(out, name, value);
+		return;
+	}
+	buf_puts(out, name);
+	buf_putc(out, ':');
+	for (const char *p = value; *p; p++) {
+		if (*p == '\n' && (p == value || p[-1] != '\r'))
+			buf_putc(out, '\r');
+		buf_putc(out, *p);
+	}
+}
+
 struct canon_body *canon_body_new(enum canon_mode mode)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -85,7 +104,18 @@ struct canon_body *canon_body_new(enum canon_mode mode)
 	struct canon_body *cb = xcalloc(1, sizeof(*cb));
 	cb->md = md;
 	cb->mode = mode;
+	cb->limit = ~0ULL;
 	return cb;
+}
+
+void canon_body_limit(struct canon_body *cb, unsigned long long limit)
+{
+	cb->limit = limit;
+}
+
+unsigned long long canon_body_length(const struct canon_body *cb)
+{
+	return cb->total;
 }
 
 void canon_body_copy_to(struct canon_body *cb, struct buf *copy)
@@ -106,10 +136,12 @@ static void stage_flush(struct canon_body *cb)
 
 static void emit(struct canon_body *cb, unsigned char c)
 {
+	cb->emitted = true;
+	if (cb->total++ >= cb->limit)
+		return;
 	if (cb->staged == CANON_STAGE)
 		stage_flush(cb);
 	cb->stage[cb->staged++] = c;
-	cb->emitted = true;
 }
 
 static void emit_crlf(struct canon_body *cb)

@@ -28,6 +28,16 @@ struct canon_body;
 void canon_header_relaxed(struct buf *out, const char *name, const char *value);
 
 /**
+ * canon_header() - append one header field in @mode's form (no CRLF).
+ * @out: receives the field
+ * @mode: CANON_RELAXED (canon_header_relaxed()) or CANON_SIMPLE: "name:value"
+ *        byte for byte, a bare LF fold written as CRLF (RFC 6376 3.4.1)
+ * @name: field name
+ * @value: field value; for simple, exactly as received (leading space included)
+ */
+void canon_header(struct buf *out, enum canon_mode mode, const char *name, const char *value);
+
+/**
  * canon_body_new() - start a body hash.
  * @mode: CANON_RELAXED or CANON_SIMPLE
  *
@@ -42,6 +52,16 @@ struct canon_body *canon_body_new(enum canon_mode mode);
  * @copy: buffer owned by the caller, alive until canon_body_final(); NULL stops copying
  */
 void canon_body_copy_to(struct canon_body *cb, struct buf *copy);
+
+/**
+ * canon_body_limit() - hash only the first @limit canonical bytes (DKIM l=).
+ * @cb: body canonicalizer, before the first update
+ * @limit: byte count; bytes past it are counted (canon_body_length()) but not hashed
+ */
+void canon_body_limit(struct canon_body *cb, unsigned long long limit);
+
+/* canon_body_length() - canonical bytes produced so far (after final: the whole body). */
+unsigned long long canon_body_length(const struct canon_body *cb);
 
 /**
  * canon_body_update() - feed the next chunk of the body.

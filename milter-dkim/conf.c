@@ -51,6 +51,20 @@ static const struct cfg_key dkim_global_keys[] = {
 	{ "expire", CFG_DURATION, "", 0, 0, 0, NULL, "signature lifetime (x= tag); empty: none" },
 	{ "allow_group_readable", CFG_BOOL, "no", 0, 0, 0, NULL,
 	  "accept key files readable by their group" },
+	{ "verify", CFG_BOOL, "no", 0, 0, 0, NULL,
+	  "verify DKIM signatures and ARC chains of every message, add Authentication-Results" },
+	{ "authserv_id", CFG_STRING, "", 0, 0, 0, NULL,
+	  "authserv-id of Authentication-Results; empty: the host name" },
+	{ "trusted_authserv_ids", CFG_LIST, "", 0, 0, 0, NULL,
+	  "Authentication-Results ids whose results are carried into the ARC seal" },
+	{ "verify_lookups", CFG_INT, "10", 0, 1, 100, NULL,
+	  "DNS key lookups one message may cause (cached answers are free)" },
+	{ "arc_seal", CFG_ENUM, "relay", 0, 0, 0, "relay|always|no",
+	  "add an ARC set: to mail relayed onward, to all mail, or never" },
+	{ "arc_domain", CFG_STRING, "", 0, 0, 0, NULL,
+	  "d= of ARC sets (a configured domain); empty: no sealing" },
+	{ "arc_selector", CFG_STRING, "", 0, 0, 0, NULL,
+	  "selector of arc_domain that seals (it must pass the DNS gate)" },
 	CFG_KEY_END,
 };
 
@@ -162,6 +176,7 @@ void dkim_conf_free(struct dkim_conf *c)
 	}
 	free(c->dom);
 	free(c->sections);
+	free(c->authserv_id);
 	free(c);
 }
 
@@ -416,6 +431,40 @@ static int dkim_generate(struct dkim_conf *c, struct buf *made, struct buf *err)
 	return r;
 }
 
+/* authserv_id, or the host name when empty. */
+static char *dkim_authserv_id(const struct cfg *cfg)
+{
+	const char *id = cfg_str(cfg, NULL, "authserv_id");
+	char host[256] = "localhost";
+	if (!*id && gethostname(host, sizeof(host) - 1) == 0)
+		host[sizeof(host) - 1] = '\0';
+	return xstrdup(*id ? id : host);
+}
+
+/* arc_domain must be a domain section and arc_selector one of its selectors. */
+static int dkim_arc_build(struct dkim_conf *c, struct buf *err)
+{
+	const char *d = cfg_str(c->cfg, NULL, "arc_domain");
+	const char *sel = cfg_str(c->cfg, NULL, "arc_selector");
+	if (!*d)
+		return 0;
+	const struct dkim_domain *dom = dkim_conf_domain(c, d);
+	for (size_t j = 0; dom && j < dom->nsel; j++) {
+		if (dom->sel[j].name && strcmp(dom->sel[j].name, sel) == 0) {
+			c->arc_dom = dom;
+			c->arc_sel = j;
+			return 0;
+		}
+	}
+	if (!dom)
+		dkim_problem(err, "%s:%u: arc_domain %s: no [%s] section", cfg_path(c->cfg),
+		             cfg_line(c->cfg, NULL, "arc_domain"), d, d);
+	else
+		dkim_problem(err, "%s:%u: arc_selector '%s' is not a selector of [%s]",
+		             cfg_path(c->cfg), cfg_line(c->cfg, NULL, "arc_selector"), sel, d);
+	return -EINVAL;
+}
+
 struct dkim_conf *dkim_conf_build(const struct cfg *cfg, enum dkim_keys mode, struct buf *made,
                                   struct buf *err)
 {
@@ -429,6 +478,11 @@ struct dkim_conf *dkim_conf_build(const struct cfg *cfg, enum dkim_keys mode, st
 	c->retire_grace_ms = cfg_duration_ms(cfg, NULL, "retire_grace");
 	c->expire_ms = cfg_duration_ms(cfg, NULL, "expire");
 	c->on_error_accept = cfg_enum(cfg, NULL, "on_error") == DKIM_ON_ERROR_ACCEPT;
+	c->verify = cfg_bool(cfg, NULL, "verify");
+	c->verify_lookups = (int)cfg_int(cfg, NULL, "verify_lookups");
+	c->arc_seal = (enum dkim_arc_seal)cfg_enum(cfg, NULL, "arc_seal");
+	c->trusted_ids = cfg_list(cfg, NULL, "trusted_authserv_ids", &c->ntrusted);
+	c->authserv_id = dkim_authserv_id(cfg);
 	c->dom = xcalloc(ns ? ns : 1, sizeof(*c->dom));
 	c->sections = xcalloc(ns ? ns : 1, sizeof(*c->sections));
 
@@ -478,6 +532,8 @@ struct dkim_conf *dkim_conf_build(const struct cfg *cfg, enum dkim_keys mode, st
 			bad = true;
 		}
 	}
+	if (dkim_arc_build(c, err) < 0)
+		bad = true;
 	if (bad || (mode == DKIM_KEYS_CREATE && dkim_generate(c, made, err) < 0))
 		goto fail;
 	for (size_t i = 0; i < c->ndom; i++)

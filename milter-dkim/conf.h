@@ -41,6 +41,13 @@ struct dkim_domain {
 	bool is_default; /* no `selectors =`: the default selector "mail" */
 };
 
+/* arc_seal: which mail gets an ARC set (cfg_enum order). */
+enum dkim_arc_seal {
+	DKIM_ARC_RELAY,  /* a recipient is not delivered here ({rcpt_mailer}) */
+	DKIM_ARC_ALWAYS, /* every message */
+	DKIM_ARC_NO,
+};
+
 struct dkim_conf {
 	const struct cfg *cfg;
 	struct dkim_domain *dom;
@@ -51,6 +58,14 @@ struct dkim_conf {
 	uint64_t retire_grace_ms;
 	uint64_t expire_ms; /* 0: no x= */
 	bool on_error_accept;
+	bool verify;                    /* DKIM/ARC verification, Authentication-Results */
+	int verify_lookups;             /* DNS key lookups per message */
+	char *authserv_id;              /* ours: authserv_id, or the host name */
+	const char *const *trusted_ids; /* trusted_authserv_ids */
+	size_t ntrusted;
+	enum dkim_arc_seal arc_seal;
+	const struct dkim_domain *arc_dom; /* arc_domain, NULL: no sealing */
+	size_t arc_sel;                    /* arc_selector's index in arc_dom->sel */
 };
 
 extern const struct cfg_schema dkim_schema;

@@ -23,6 +23,7 @@
 #include <openssl/x509.h>
 
 #include "keys.h"
+#include "tags.h"
 #include "xalloc.h"
 
 #define KEYS_MAX_FILE (64 * 1024)
@@ -387,157 +388,74 @@ void keys_txt_quote(const char *record, struct buf *out)
 	buf_putc(out, '"');
 }
 
-static int b64_value(char c)
+int keys_txt_parse(const char *txt, EVP_PKEY **pub, int *type)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Strict base64 (padding optional), no whitespace; false on any other byte. */
-static bool base64_decode(const char *s, size_t n, struct buf *out)
-{
-	unsigned acc = 0, bits = 0;
-	size_t pad = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '=') {
-			pad++;
-			continue;
-		}
-		int v = b64_value(s[i]);
-		if (v < 0 || pad)
-			return false;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf_putc(out, (char)((acc >> bits) & 0xff));
+	enum keys_txt_result res = KEYS_TXT_MALFORMED;
+	struct tags t = { 0 };
+	struct buf raw;
+	buf_init(&raw);
+	*pub = NULL;
+	*type = -1;
+	if (tags_parse(&t, txt, NULL) < 0)
+		goto out;
+	const char *v = tags_get(&t, "v");
+	if (v && (strcmp(t.v[0].name, "v") != 0 || strcmp(v, "DKIM1") != 0))
+		goto out;
+	const char *p = tags_get(&t, "p");
+	if (!p)
+		goto out;
+	res = KEYS_TXT_WRONG_TYPE;
+	const char *k = tags_get(&t, "k");
+	if (!k || strcmp(k, "rsa") == 0)
+		*type = KEYS_RSA;
+	else if (strcmp(k, "ed25519") == 0)
+		*type = KEYS_ED25519;
+	else
+		goto out;
+	const char *h = tags_get(&t, "h");
+	if (h && !tags_list_has(h, ':', "sha256"))
+		goto out;
+	const char *s = tags_get(&t, "s");
+	if (s && !tags_list_has(s, ':', "email") && !tags_list_has(s, ':', "*"))
+		goto out;
+	res = KEYS_TXT_MALFORMED;
+	if (!tags_base64(p, &raw))
+		goto out;
+	if (raw.len == 0) {
+		res = *p ? KEYS_TXT_MALFORMED : KEYS_TXT_REVOKED;
+		goto out;
+	}
+	if (*type == KEYS_ED25519) {
+		if (raw.len == 32)
+			*pub = EVP_PKEY_new_raw_public_key(
+			        EVP_PKEY_ED25519, NULL, (const unsigned char *)raw.data, raw.len);
+	} else {
+		const unsigned char *der = (const unsigned char *)raw.data;
+		*pub = d2i_PUBKEY(NULL, &der, (long)raw.len);
+		if (*pub && EVP_PKEY_get_base_id(*pub) != EVP_PKEY_RSA) {
+			EVP_PKEY_free(*pub);
+			*pub = NULL;
 		}
 	}
-	return pad <= 2 && bits < 6;
-}
-
-static bool is_fws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* Find tag @name in @txt; its value without any whitespace goes to @value. */
-static int tag_find(const char *txt, const char *name, struct buf *value, bool *first)
-{
-	size_t nlen = strlen(name);
-	const char *p = txt;
-	bool is_first = true;
-	while (*p) {
-		while (is_fws(*p))
-			p++;
-		const char *n0 = p;
-		while (*p && *p != '=' && *p != ';' && !is_fws(*p))
-			p++;
-		size_t len = (size_t)(p - n0);
-		while (is_fws(*p))
-			p++;
-		if (*p != '=') {
-			if (len == 0 && (*p == ';' || !*p)) {
-				if (*p)
-					p++;
-				continue;
-			}
-			return -EINVAL;
-		}
-		p++;
-		bool match = len == nlen && strncmp(n0, name, nlen) == 0;
-		for (; *p && *p != ';'; p++)
-			if (match && !is_fws(*p))
-				buf_putc(value, *p);
-		if (*p)
-			p++;
-		if (match) {
-			if (first)
-				*first = is_first;
-			return 1;
-		}
-		is_first = false;
-	}
-	return 0;
-}
-
-static bool list_has(const char *list, const char *want)
-{
-	char *copy = xstrdup(list);
-	bool found = false;
-	for (char *save = NULL, *w = strtok_r(copy, ":", &save); w && !found;
-	     w = strtok_r(NULL, ":", &save))
-		found = strcmp(w, want) == 0;
-	free(copy);
-	return found;
+	if (*pub)
+		res = KEYS_TXT_MATCH;
+out:
+	tags_fini(&t);
+	buf_fini(&raw);
+	return (int)res;
 }
 
 enum keys_txt_result keys_txt_check(const char *txt, EVP_PKEY *key)
 {
-	enum keys_txt_result res = KEYS_TXT_MALFORMED;
-	bool ed = EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519;
-	struct buf v, k, h, s, p, raw;
-	buf_init(&v);
-	buf_init(&k);
-	buf_init(&h);
-	buf_init(&s);
-	buf_init(&p);
-	buf_init(&raw);
-	bool v_first = false;
-	int vr = tag_find(txt, "v", &v, &v_first);
-	if (vr < 0 || (vr == 1 && (!v_first || strcmp(buf_cstr(&v), "DKIM1") != 0)))
-		goto out;
-	int pr = tag_find(txt, "p", &p, NULL);
-	if (pr != 1)
-		goto out;
-	res = KEYS_TXT_WRONG_TYPE;
-	int kr = tag_find(txt, "k", &k, NULL);
-	if (kr < 0 || strcmp(kr == 1 ? buf_cstr(&k) : "rsa", ed ? "ed25519" : "rsa") != 0)
-		goto out;
-	if (tag_find(txt, "h", &h, NULL) == 1 && !list_has(buf_cstr(&h), "sha256"))
-		goto out;
-	if (tag_find(txt, "s", &s, NULL) == 1 && !list_has(buf_cstr(&s), "email") &&
-	    !list_has(buf_cstr(&s), "*"))
-		goto out;
-	if (p.len == 0) {
-		res = KEYS_TXT_REVOKED;
-		goto out;
-	}
-	res = KEYS_TXT_MALFORMED;
-	if (!base64_decode(p.data, p.len, &raw) || raw.len == 0)
-		goto out;
-	res = KEYS_TXT_MISMATCH;
-	if (ed) {
-		size_t n = 0;
-		unsigned char *pub = public_bytes(key, &n);
-		if (pub && n == raw.len && memcmp(pub, raw.data, n) == 0)
-			res = KEYS_TXT_MATCH;
-		free(pub);
-	} else {
-		const unsigned char *der = (const unsigned char *)raw.data;
-		EVP_PKEY *pk = d2i_PUBKEY(NULL, &der, (long)raw.len);
-		if (!pk)
-			res = KEYS_TXT_MALFORMED;
-		else if (EVP_PKEY_eq(pk, key) == 1)
-			res = KEYS_TXT_MATCH;
-		EVP_PKEY_free(pk);
-	}
-out:
-	buf_fini(&v);
-	buf_fini(&k);
-	buf_fini(&h);
-	buf_fini(&s);
-	buf_fini(&p);
-	buf_fini(&raw);
+	EVP_PKEY *pub = NULL;
+	int type = -1;
+	int want = EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 ? KEYS_ED25519 : KEYS_RSA;
+	enum keys_txt_result res = (enum keys_txt_result)keys_txt_parse(txt, &pub, &type);
+	if (type >= 0 && type != want)
+		res = KEYS_TXT_WRONG_TYPE;
+	else if (res == KEYS_TXT_MATCH && EVP_PKEY_eq(pub, key) != 1)
+		res = KEYS_TXT_MISMATCH;
+	EVP_PKEY_free(pub);
 	return res;
 }
 

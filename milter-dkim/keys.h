@@ -91,6 +91,18 @@ void keys_txt_quote(const char *record, struct buf *out);
  */
 enum keys_txt_result keys_txt_check(const char *txt, EVP_PKEY *key);
 
+/**
+ * keys_txt_parse() - the public key a DKIM key record publishes (RFC 6376 3.6.1, RFC 8463 4.2).
+ * @txt: the record, its character-strings already concatenated
+ * @pub: receives the key on KEYS_TXT_MATCH (caller frees), else NULL
+ * @type: receives KEYS_RSA or KEYS_ED25519 once k= is known, else -1
+ *
+ * Return: KEYS_TXT_MATCH (a usable key), KEYS_TXT_REVOKED (empty p=),
+ * KEYS_TXT_WRONG_TYPE (k= unknown; h= without sha256; s= without email),
+ * KEYS_TXT_MALFORMED.
+ */
+int keys_txt_parse(const char *txt, EVP_PKEY **pub, int *type);
+
 /* keys_txt_result_name() - "matches", "mismatch", "revoked", "wrong type", "malformed". */
 const char *keys_txt_result_name(enum keys_txt_result r);
 

@@ -5,7 +5,9 @@
  * is trusted (sign_networks, or Postfix's emulated local submission: host
  * "localhost", port 0: doc/protocols.md, "Local submissions"). At MAIL, mail that is neither
  * authenticated ({auth_authen}) nor trusted gets SMFIS_ACCEPT: Postfix sends
- * nothing more of it and nothing is logged. Eligible mail is hashed as it
+ * nothing more of it and nothing is logged, unless verify = yes: then every
+ * message is verified and maybe ARC-sealed (inbound.c; RCPT gives {rcpt_mailer}).
+ * Eligible mail is hashed as it
  * streams; at end of message one DKIM-Signature per active selector is
  * inserted at the top (smfi_insheader index 0, folded with LF+TAB), or one info
  * line says why it went out unsigned. The time each selector signed and per-domain
@@ -23,6 +25,7 @@
 #include <time.h>
 
 #include "dkim.h"
+#include "inbound.h"
 #include "log.h"
 #include "milter.h"
 #include "sign.h"
@@ -31,7 +34,9 @@
 struct dkim_session {
 	struct milter_session base; /* config snapshot, negotiated steps */
 	bool trusted;               /* sign_networks or local submission */
-	struct sign *msg;           /* the message being signed, or NULL */
+	bool signing;               /* the message is to be signed */
+	struct sign *msg;           /* the message being signed, or NULL after a digest failure */
+	struct inbound *in;         /* the message being verified (verify = yes), or NULL */
 };
 
 static bool dkim_local_submission(const char *host, const struct sockaddr *sa)
@@ -58,14 +63,19 @@ static void dkim_message_end(void *session)
 	struct dkim_session *s = session;
 	sign_free(s->msg);
 	s->msg = NULL;
+	s->signing = false;
+	inbound_free(s->in);
+	s->in = NULL;
 }
 
 static sfsistat dkim_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct dkim_session *s = milter_message_begin(ctx);
+	s->in = inbound_new(s->base.conf->priv);
 	if (!s->trusted && !milter_macro(ctx, "{auth_authen}"))
-		return SMFIS_ACCEPT;
-	s->msg = sign_new();
+		return s->in ? SMFIS_CONTINUE : SMFIS_ACCEPT;
+	s->signing = true;
+	s->msg = s->in ? sign_new_shared() : sign_new();
 	if (!s->msg) {
 		log_warn("%s: cannot start signing", milter_queue_id(ctx));
 		return SMFIS_TEMPFAIL;
@@ -73,17 +83,27 @@ static sfsistat dkim_envfrom(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
+static sfsistat dkim_envrcpt(SMFICTX *ctx, char **argv)
+{
+	(void)argv;
+	struct dkim_session *s = milter_session(ctx);
+	inbound_rcpt(s->in, milter_macro(ctx, "{rcpt_mailer}"));
+	return milter_continue(s, SMFIP_NR_RCPT);
+}
+
 static void dkim_header(void *session, const char *name, const char *value)
 {
 	struct dkim_session *s = session;
 	if (s->msg)
 		sign_header(s->msg, name, value);
+	inbound_header(s->in, name, value);
 }
 
 static void dkim_body(void *session, const unsigned char *chunk, size_t len)
 {
 	struct dkim_session *s = session;
-	if (s->msg && sign_body(s->msg, chunk, len) < 0) {
+	inbound_body(s->in, chunk, len);
+	if (s->msg && !s->in && sign_body(s->msg, chunk, len) < 0) {
 		/* a digest failure: end of message reports it */
 		sign_free(s->msg);
 		s->msg = NULL;
@@ -111,6 +131,18 @@ static sfsistat dkim_eom(SMFICTX *ctx, void *session, const char *qid)
 	struct buf reason;
 	buf_init(&reason);
 
+	inbound_eom(s->in, ctx, c, qid);
+	if (!s->signing)
+		goto out;
+	unsigned char bh[32];
+	if (s->msg && s->in) {
+		if (inbound_body_hash(s->in, bh) == 0) {
+			sign_set_body_hash(s->msg, bh);
+		} else {
+			sign_free(s->msg);
+			s->msg = NULL;
+		}
+	}
 	if (!s->msg) {
 		rc = dkim_fail(ctx, c, qid, "message digest failed");
 		goto out;
@@ -179,12 +211,13 @@ const struct milter_ops dkim_milter_ops = {
 	.name = "milter-dkim",
 	.session_size = sizeof(struct dkim_session),
 	.need = SMFIF_ADDHDRS,
-	.actions = SMFIF_ADDHDRS,
-	.steps = SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN | SMFIP_NOEOH |
-	         SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_BODY,
+	.actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+	.steps = SMFIP_NOHELO | SMFIP_NODATA | SMFIP_NOUNKNOWN | SMFIP_NOEOH | SMFIP_NR_CONN |
+	         SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_BODY,
 	.message_end = dkim_message_end,
 	.connect = dkim_connect,
 	.envfrom = dkim_envfrom,
+	.envrcpt = dkim_envrcpt,
 	.header = dkim_header,
 	.body = dkim_body,
 	.eom = dkim_eom,

@@ -23,13 +23,12 @@
 #include "xalloc.h"
 
 #define SIGN_LINE 76
-#define SIGN_FIELD_PREFIX "DKIM-Signature: "
 
 struct sign {
 	struct headers *headers;
 	struct canon_body *body;
 	bool body_done;
-	char bh[EVP_ENCODE_LENGTH(CANON_DIGEST_LEN) + 1];
+	char bh[SIGN_BH_LEN];
 	bool selected;
 	struct buf hlist;
 	struct buf hblock;
@@ -53,6 +52,21 @@ struct sign *sign_new(void)
 	return s;
 }
 
+struct sign *sign_new_shared(void)
+{
+	struct sign *s = xcalloc(1, sizeof(*s));
+	s->headers = headers_new();
+	buf_init(&s->hlist);
+	buf_init(&s->hblock);
+	return s;
+}
+
+void sign_set_body_hash(struct sign *s, const unsigned char digest[CANON_DIGEST_LEN])
+{
+	EVP_EncodeBlock((unsigned char *)s->bh, digest, CANON_DIGEST_LEN);
+	s->body_done = true;
+}
+
 void sign_free(struct sign *s)
 {
 	if (!s)
@@ -71,7 +85,7 @@ void sign_header(struct sign *s, const char *name, const char *value)
 
 int sign_body(struct sign *s, const void *data, size_t len)
 {
-	if (s->body_done)
+	if (s->body_done || !s->body)
 		return -EINVAL;
 	return canon_body_update(s->body, data, len);
 }
@@ -93,12 +107,26 @@ const char *sign_algorithm(const EVP_PKEY *key)
 	}
 }
 
+/* Ed25519 signs and verifies the SHA-256 of the data (RFC 8463 3); RSA the data. */
+static const void *signing_input(EVP_PKEY *key, const void *data, size_t *len,
+                                 unsigned char digest[SHA256_DIGEST_LENGTH])
+{
+	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_ED25519)
+		return data;
+	SHA256(data, *len, digest);
+	*len = SHA256_DIGEST_LENGTH;
+	return digest;
+}
+
+static const EVP_MD *signing_md(EVP_PKEY *key)
+{
+	return EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 ? NULL : EVP_sha256();
+}
+
 int sign_data(EVP_PKEY *key, const void *data, size_t len, struct buf *b64)
 {
-	const char *alg = sign_algorithm(key);
-	if (!alg)
+	if (!sign_algorithm(key))
 		return -EINVAL;
-	bool ed = EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519;
 	unsigned char digest[SHA256_DIGEST_LENGTH];
 	int ret = -EIO;
 	unsigned char *sig = NULL;
@@ -106,12 +134,8 @@ int sign_data(EVP_PKEY *key, const void *data, size_t len, struct buf *b64)
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	if (!ctx)
 		return -ENOMEM;
-	if (ed) {
-		SHA256(data, len, digest);
-		data = digest;
-		len = sizeof(digest);
-	}
-	if (EVP_DigestSignInit(ctx, NULL, ed ? NULL : EVP_sha256(), NULL, key) != 1)
+	data = signing_input(key, data, &len, digest);
+	if (EVP_DigestSignInit(ctx, NULL, signing_md(key), NULL, key) != 1)
 		goto out;
 	if (EVP_DigestSign(ctx, NULL, &siglen, data, len) != 1)
 		goto out;
@@ -127,6 +151,22 @@ int sign_data(EVP_PKEY *key, const void *data, size_t len, struct buf *b64)
 out:
 	EVP_MD_CTX_free(ctx);
 	free(sig);
+	return ret;
+}
+
+int sign_verify_data(EVP_PKEY *pub, const void *data, size_t len, const void *sig, size_t siglen)
+{
+	if (!sign_algorithm(pub))
+		return -EINVAL;
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (!ctx)
+		return -ENOMEM;
+	data = signing_input(pub, data, &len, digest);
+	int ret = -EIO;
+	if (EVP_DigestVerifyInit(ctx, NULL, signing_md(pub), NULL, pub) == 1)
+		ret = EVP_DigestVerify(ctx, sig, siglen, data, len) == 1;
+	EVP_MD_CTX_free(ctx);
 	return ret;
 }
 
@@ -188,6 +228,8 @@ static int body_hash(struct sign *s)
 {
 	if (s->body_done)
 		return 0;
+	if (!s->body)
+		return -EINVAL;
 	unsigned char digest[CANON_DIGEST_LEN];
 	int r = canon_body_final(s->body, digest);
 	if (r < 0)
@@ -195,6 +237,54 @@ static int body_hash(struct sign *s)
 	EVP_EncodeBlock((unsigned char *)s->bh, digest, CANON_DIGEST_LEN);
 	s->body_done = true;
 	return 0;
+}
+
+int sign_field(const struct sign_field *sf, EVP_PKEY *key, const struct buf *block, char **value)
+{
+	*value = NULL;
+	struct buf v, data, b64;
+	buf_init(&v);
+	buf_init(&data);
+	buf_init(&b64);
+	struct fold f = { &v, strlen(sf->name) + 2 };
+	for (const char *const *t = sf->tags; *t; t++)
+		fold_tag(&f, "%s", *t);
+	if (sf->hlist)
+		fold_hlist(&f, sf->hlist);
+	if (sf->bh)
+		fold_tag(&f, "bh=%s;", sf->bh);
+	fold_tag(&f, "b=", NULL);
+
+	if (block)
+		buf_append(&data, block->data ? block->data : "", block->len);
+	canon_header_relaxed(&data, sf->name, buf_cstr(&v));
+	int r = sign_data(key, data.data, data.len, &b64);
+	if (r == 0) {
+		fold_b64(&f, buf_cstr(&b64));
+		*value = buf_steal(&v, NULL);
+	}
+	buf_fini(&b64);
+	buf_fini(&data);
+	buf_fini(&v);
+	return r;
+}
+
+int sign_body_hash(struct sign *s, char bh[SIGN_BH_LEN])
+{
+	int r = body_hash(s);
+	if (r == 0)
+		memcpy(bh, s->bh, SIGN_BH_LEN);
+	return r;
+}
+
+const struct buf *sign_selected(struct sign *s, const char **hlist)
+{
+	if (!s->selected) {
+		headers_select(s->headers, &s->hlist, &s->hblock);
+		s->selected = true;
+	}
+	*hlist = buf_cstr(&s->hlist);
+	return &s->hblock;
 }
 
 int sign_make(struct sign *s, const struct sign_params *p, char **value)
@@ -206,41 +296,21 @@ int sign_make(struct sign *s, const struct sign_params *p, char **value)
 	int r = body_hash(s);
 	if (r < 0)
 		return r;
-	if (!s->selected) {
-		headers_select(s->headers, &s->hlist, &s->hblock);
-		s->selected = true;
-	}
-	struct buf v, data;
-	buf_init(&v);
-	buf_init(&data);
-	struct fold f = { &v, strlen(SIGN_FIELD_PREFIX) };
-	char num[32];
-	fold_tag(&f, "v=1;", NULL);
-	fold_tag(&f, "a=%s;", alg);
-	fold_tag(&f, "c=relaxed/relaxed;", NULL);
-	fold_tag(&f, "d=%s;", p->domain);
-	fold_tag(&f, "s=%s;", p->selector);
-	snprintf(num, sizeof(num), "%lld", (long long)p->t);
-	fold_tag(&f, "t=%s;", num);
-	if (p->x > p->t) {
-		snprintf(num, sizeof(num), "%lld", (long long)p->x);
-		fold_tag(&f, "x=%s;", num);
-	}
-	fold_hlist(&f, buf_cstr(&s->hlist));
-	fold_tag(&f, "bh=%s;", s->bh);
-	fold_tag(&f, "b=", NULL);
-
-	buf_append(&data, s->hblock.data ? s->hblock.data : "", s->hblock.len);
-	canon_header_relaxed(&data, "DKIM-Signature", buf_cstr(&v));
-	struct buf b64;
-	buf_init(&b64);
-	r = sign_data(p->key, data.data, data.len, &b64);
-	if (r == 0) {
-		fold_b64(&f, buf_cstr(&b64));
-		*value = buf_steal(&v, NULL);
-	}
-	buf_fini(&b64);
-	buf_fini(&data);
-	buf_fini(&v);
+	const char *hlist;
+	const struct buf *block = sign_selected(s, &hlist);
+	char *tags[8] = { NULL };
+	size_t n = 0;
+	tags[n++] = xstrdup("v=1;");
+	tags[n++] = xasprintf("a=%s;", alg);
+	tags[n++] = xstrdup("c=relaxed/relaxed;");
+	tags[n++] = xasprintf("d=%s;", p->domain);
+	tags[n++] = xasprintf("s=%s;", p->selector);
+	tags[n++] = xasprintf("t=%lld;", (long long)p->t);
+	if (p->x > p->t)
+		tags[n++] = xasprintf("x=%lld;", (long long)p->x);
+	struct sign_field sf = { "DKIM-Signature", (const char *const *)tags, hlist, s->bh };
+	r = sign_field(&sf, p->key, block, value);
+	for (size_t i = 0; i < n; i++)
+		free(tags[i]);
 	return r;
 }

@@ -14,6 +14,9 @@
 
 struct sign;
 
+/* Room for a base64 SHA-256 body hash and its NUL. */
+#define SIGN_BH_LEN 45
+
 /* What one DKIM-Signature is made with. */
 struct sign_params {
 	const char *domain;   /* d= */
@@ -29,6 +32,16 @@ struct sign_params {
  * Return: a new signer (free with sign_free()), or NULL with errno set.
  */
 struct sign *sign_new(void);
+
+/**
+ * sign_new_shared() - start signing one message whose relaxed body hash is computed
+ * elsewhere (one hash for signing and verifying): sign_set_body_hash() replaces
+ * sign_body(). Never NULL.
+ */
+struct sign *sign_new_shared(void);
+
+/* sign_set_body_hash() - the SHA-256 of the relaxed canonical body, before sign_make(). */
+void sign_set_body_hash(struct sign *s, const unsigned char digest[32]);
 
 /* sign_free() - free @s (NULL is fine). */
 void sign_free(struct sign *s);
@@ -76,6 +89,50 @@ int sign_from_domain(const struct sign *s, char **domain, struct buf *err);
 int sign_make(struct sign *s, const struct sign_params *p, char **value);
 
 /**
+ * struct sign_field - one signature field to make (DKIM-Signature, or an ARC field).
+ * @name:  the field name, as it will be inserted
+ * @tags:  the leading tags, each a complete "t=value;" word, NULL-terminated
+ * @hlist: the h= names joined with ':' (or NULL for no h=)
+ * @bh:    the base64 body hash (or NULL for no bh=)
+ */
+struct sign_field {
+	const char *name;
+	const char *const *tags;
+	const char *hlist;
+	const char *bh;
+};
+
+/**
+ * sign_field() - fold @sf's tags, then sign @block followed by the field itself
+ * (relaxed, b= empty, no CRLF), and append b=.
+ * @sf: the field
+ * @key: RSA or Ed25519 private key
+ * @block: the header hash input before the field (NULL: none)
+ * @value: receives the value folded with "\n\t" (caller frees)
+ *
+ * Return: 0, -EINVAL for a key of another type, -EIO when OpenSSL fails.
+ */
+int sign_field(const struct sign_field *sf, EVP_PKEY *key, const struct buf *block, char **value);
+
+/**
+ * sign_body_hash() - the base64 relaxed body hash (after the whole body).
+ * @s: signer
+ * @bh: receives it, NUL-terminated
+ *
+ * Return: 0, or -EIO.
+ */
+int sign_body_hash(struct sign *s, char bh[SIGN_BH_LEN]);
+
+/**
+ * sign_selected() - the signed header set (headers_select()) of the message.
+ * @s: signer, after all headers
+ * @hlist: receives the h= list (owned by @s)
+ *
+ * Return: the relaxed header block (owned by @s).
+ */
+const struct buf *sign_selected(struct sign *s, const char **hlist);
+
+/**
  * sign_data() - sign a canonical header block and append b= (base64) to @b64.
  * @key: RSA or Ed25519 private key
  * @data: the bytes the header hash is computed over
@@ -85,6 +142,18 @@ int sign_make(struct sign *s, const struct sign_params *p, char **value);
  * Return: 0, -EINVAL for a key of another type, -EIO when OpenSSL fails.
  */
 int sign_data(EVP_PKEY *key, const void *data, size_t len, struct buf *b64);
+
+/**
+ * sign_verify_data() - check a signature made the way sign_data() makes them.
+ * @pub: RSA or Ed25519 public key
+ * @data: the canonical header block
+ * @len: its length
+ * @sig: the decoded b= bytes
+ * @siglen: their length
+ *
+ * Return: 1 when it verifies, 0 when not, -EINVAL for a key of another type, -EIO.
+ */
+int sign_verify_data(EVP_PKEY *pub, const void *data, size_t len, const void *sig, size_t siglen);
 
 /**
  * sign_algorithm() - the a= name for @key: "rsa-sha256", "ed25519-sha256", or NULL.

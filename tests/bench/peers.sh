@@ -8,6 +8,8 @@
 #   bench_nullmilter_up VAR DIR [CLAMDSOCK MSG]  tests/bench/nullmilter (with CLAMDSOCK and MSG:
 #                                                its scan mode, the libmilter AV ceiling)
 #   bench_opendkim_up VAR DIR SELECTOR KEY ALG   Debian's opendkim, signing only
+#   bench_opendkim_verify_up VAR DIR RECORDS     Debian's opendkim, verifying only (Mode v),
+#                                                keys from the file RECORDS (TestPublicKeys)
 #   bench_rspamd_up VAR DIR SELECTOR KEY         rspamd 3.4 as a DKIM-only milter
 #   bench_clamav_milter_up VAR DIR CLAMDSOCK     Debian's clamav-milter, OnInfected Reject
 #   bench_ours_up VAR DIR BINARY CONF            milter-dkim / milter-av, -f -c CONF
@@ -53,6 +55,28 @@ bench_opendkim_up() {
 		Canonicalization relaxed/relaxed
 		SignatureAlgorithm $alg
 		InternalHosts 127.0.0.1
+	EOF
+	opendkim -f -x "$d/opendkim.conf" >"$d/out.log" 2>&1 &
+	bench__started "$1" $! "$d/milter.sock" "$d/out.log" 15
+}
+
+# OpenDKIM verifying: keys from RECORDS ("NAME TXT-value" lines) through its own
+# TestPublicKeys option, not DNS: with ResolverConfiguration (its libunbound pointed at the
+# harness resolver) it re-read that file for every message, logged syntax errors from
+# concurrent reads and died under load (observed with 2.11.0~beta2, 16 connections).
+# 127.0.0.1 is not an internal host, so local mail is verified, never signed.
+bench_opendkim_verify_up() {
+	local d=$2
+	mkdir -p "$d"
+	cat >"$d/opendkim.conf" <<-EOF
+		Syslog no
+		Socket local:$d/milter.sock
+		PidFile $d/opendkim.pid
+		UMask 000
+		Mode v
+		AuthservID bench.example
+		InternalHosts 192.0.2.1
+		TestPublicKeys $3
 	EOF
 	opendkim -f -x "$d/opendkim.conf" >"$d/out.log" 2>&1 &
 	bench__started "$1" $! "$d/milter.sock" "$d/out.log" 15

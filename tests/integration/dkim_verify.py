@@ -5,7 +5,11 @@ milter-dkim, against a DNS server at ADDR@PORT (the harness's validating unbound
 usage: dkim_verify.py ADDR@PORT [MIN_SIGS] < message
 Prints one line per signature ("dkimpy: sig N d=.. s=.. a=..: pass|FAIL").
 Exit 0 when there are at least MIN_SIGS (default 1) signatures and every one passes,
-1 otherwise, 2 on usage errors. Runs with Debian's /usr/bin/python3 (python3-dkim,
+1 otherwise, 2 on usage errors.
+usage: dkim_verify.py --arc ADDR@PORT CV < message
+Validates the ARC chain with dkim.arc_verify; prints "dkimpy: arc cv=.. i=N: reason";
+exit 0 when the chain validation status is CV (none, pass, fail; "ended" when the last
+seal said cv=fail), 1 otherwise. Runs with Debian's /usr/bin/python3 (python3-dkim,
 python3-dnspython)."""
 import re
 import sys
@@ -15,11 +19,12 @@ import dns.resolver
 
 
 def main():
-    if len(sys.argv) not in (2, 3) or "@" not in sys.argv[1]:
+    arc = len(sys.argv) == 4 and sys.argv[1] == "--arc"
+    args = sys.argv[2:] if arc else sys.argv[1:]
+    if len(args) not in (1, 2) or "@" not in args[0]:
         print(__doc__, file=sys.stderr)
         return 2
-    addr, port = sys.argv[1].split("@", 1)
-    want = int(sys.argv[2]) if len(sys.argv) == 3 else 1
+    addr, port = args[0].split("@", 1)
     res = dns.resolver.Resolver(configure=False)
     res.nameservers = [addr]
     res.port = int(port)
@@ -34,6 +39,12 @@ def main():
         return b"".join(ans[0].strings)
 
     msg = sys.stdin.buffer.read()
+    if arc:
+        cv, results, reason = dkim.arc_verify(msg, dnsfunc=dnsfunc)
+        got = cv.decode() if cv else "ended"
+        print("dkimpy: arc cv=%s i=%d: %s" % (got, len(results), reason))
+        return 0 if got == args[1] else 1
+    want = int(args[1]) if len(args) == 2 else 1
     d = dkim.DKIM(msg)
     sigs = [v for (k, v) in d.headers if k.lower() == b"dkim-signature"]
     ok = len(sigs) >= want

@@ -1,21 +1,33 @@
 #!/usr/bin/python3
-# Verify every DKIM-Signature of a message with dkimpy (an independent verifier).
+# Verify a message with dkimpy (an independent verifier).
 # usage: dkim_dkimpy_verify.py MESSAGE ZONEFILE
-# ZONEFILE lines: "<selector>._domainkey.<domain>. TXT-value" (one record per line).
+#        every DKIM-Signature: one "signature N: pass|FAIL" line each, exit 0 when all pass
+# usage: dkim_dkimpy_verify.py --arc MESSAGE ZONEFILE
+#        the ARC chain: prints "<cv> <reason>", cv none, pass, fail, or "ended" (the
+#        last seal said cv=fail); exit 0
+# ZONEFILE lines: "<selector>._domainkey.<domain>[.] TXT-value" (one record per line).
 import sys
 
 import dkim
 
-msg = open(sys.argv[1], "rb").read()
+arc = sys.argv[1] == "--arc"
+args = sys.argv[2:] if arc else sys.argv[1:]
+msg = open(args[0], "rb").read()
 zone = {}
-for line in open(sys.argv[2], "rb"):
+for line in open(args[1], "rb"):
     name, _, value = line.rstrip(b"\n").partition(b" ")
-    zone[name] = value
+    zone[name.rstrip(b".")] = value
 
 
 def dnsfunc(name, timeout=5):
-    return zone.get(name.encode() if isinstance(name, str) else name)
+    name = name.encode() if isinstance(name, str) else name
+    return zone.get(name.rstrip(b"."))
 
+
+if arc:
+    cv, results, reason = dkim.arc_verify(msg, dnsfunc=dnsfunc)
+    print(cv.decode() if cv else "ended", reason)
+    sys.exit(0)
 
 n = msg.count(b"DKIM-Signature:")
 if n == 0:

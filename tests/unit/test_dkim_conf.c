@@ -295,5 +295,49 @@ START_TEST(selector_limit)
 }
 END_TEST
 
+/* verify / ARC keys: defaults, the sealing selector found, and its errors. */
+START_TEST(verify_and_arc_keys)
+{
+	mkdir_tmp();
+	struct cfg *cfg = NULL;
+	struct buf err;
+	buf_init(&err);
+	struct dkim_conf *c = build("[example.org]\nselectors = a\n", &cfg, NULL, &err);
+	ck_assert_msg(c != NULL, "%s", buf_cstr(&err));
+	ck_assert(!c->verify);
+	ck_assert_int_eq(c->arc_seal, DKIM_ARC_RELAY);
+	ck_assert_ptr_null(c->arc_dom);
+	ck_assert_int_eq(c->verify_lookups, 10);
+	ck_assert_uint_eq(c->ntrusted, 0);
+	ck_assert_str_ne(c->authserv_id, "");
+	dkim_conf_free(c);
+	cfg_free(cfg);
+	c = build("verify = yes\nauthserv_id = mx.example.org\ntrusted_authserv_ids = a.example "
+	          "b.example\narc_seal = always\narc_domain = example.org\narc_selector = b\n"
+	          "verify_lookups = 3\n[example.org]\nselectors = a b\n",
+	          &cfg, NULL, &err);
+	ck_assert_msg(c != NULL, "%s", buf_cstr(&err));
+	ck_assert(c->verify);
+	ck_assert_str_eq(c->authserv_id, "mx.example.org");
+	ck_assert_uint_eq(c->ntrusted, 2);
+	ck_assert_str_eq(c->trusted_ids[1], "b.example");
+	ck_assert_int_eq(c->arc_seal, DKIM_ARC_ALWAYS);
+	ck_assert_ptr_nonnull(c->arc_dom);
+	ck_assert_str_eq(c->arc_dom->d, "example.org");
+	ck_assert_str_eq(c->arc_dom->sel[c->arc_sel].name, "b");
+	ck_assert_int_eq(c->verify_lookups, 3);
+	dkim_conf_free(c);
+	cfg_free(cfg);
+	expect_error("arc_domain = example.net\narc_selector = a\n[example.org]\nselectors = a\n",
+	             "t.conf:4: arc_domain example.net: no [example.net] section");
+	expect_error("arc_domain = example.org\narc_selector = z\n[example.org]\nselectors = a\n",
+	             "t.conf:5: arc_selector 'z' is not a selector of [example.org]");
+	expect_error("arc_seal = sometimes\n", "t.conf:4: key 'arc_seal'");
+	buf_fini(&err);
+	rm_tmp();
+}
+END_TEST
+
 CHECK_MAIN("dkim_conf", domains_selectors_and_generated_keys, legacy_default_selector,
-           config_errors, refused_config_creates_no_key, check_mode_creates_nothing, selector_limit)
+           config_errors, refused_config_creates_no_key, check_mode_creates_nothing, selector_limit,
+           verify_and_arc_keys)
