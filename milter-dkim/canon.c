@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/evp.h>
 
@@ -191,11 +192,54 @@ static void body_char(struct canon_body *cb, unsigned char c)
 		text_char(cb, c);
 }
 
+/* A run of @n bytes that body_char() would each pass to text_char() with nothing pending
+ * (no CR, no whitespace, no empty line held back): emitted at once, as emit() would. */
+static void emit_run(struct canon_body *cb, const unsigned char *s, size_t n)
+{
+	unsigned long long room = cb->total >= cb->limit ? 0 : cb->limit - cb->total;
+	size_t take = (unsigned long long)n < room ? n : (size_t)room;
+
+	cb->emitted = true;
+	cb->line_has_text = true;
+	cb->total += n;
+	while (take) {
+		if (cb->staged == CANON_STAGE)
+			stage_flush(cb);
+		size_t k = CANON_STAGE - cb->staged;
+		if (k > take)
+			k = take;
+		memcpy(cb->stage + cb->staged, s, k);
+		cb->staged += k;
+		s += k;
+		take -= k;
+	}
+}
+
+/* Bytes body_char() treats specially: CR and LF; in relaxed mode also SP and HTAB. */
+static bool body_special(const struct canon_body *cb, unsigned char c)
+{
+	return c == '\r' || c == '\n' || (cb->mode == CANON_RELAXED && is_wsp(c));
+}
+
 int canon_body_update(struct canon_body *cb, const void *data, size_t len)
 {
 	const unsigned char *p = data;
-	for (size_t i = 0; i < len; i++)
-		body_char(cb, p[i]);
+	size_t i = 0;
+
+	while (i < len) {
+		/* fast path: ordinary bytes with nothing pending go out as one run */
+		if (!cb->pending_cr && !cb->pending_wsp && cb->empty_lines == 0) {
+			size_t j = i;
+			while (j < len && !body_special(cb, p[j]))
+				j++;
+			if (j > i) {
+				emit_run(cb, p + i, j - i);
+				i = j;
+				continue;
+			}
+		}
+		body_char(cb, p[i++]);
+	}
 	return cb->failed ? -EIO : 0;
 }
 
