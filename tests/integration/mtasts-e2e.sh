@@ -21,15 +21,7 @@ set -u
 HN_NAME=mtasts-e2e
 MT=${POSTWARDEN_BUILD:-}/policyd-mtasts/policyd-mtasts
 [ -x "$MT" ] || { echo "FAIL: policyd-mtasts not built ($MT)"; exit 1; }
-hn_require ip postfix postconf postmap postqueue sendmail nginx openssl curl python3 \
-	knotd keymgr knotc unbound dig
-. "$POSTWARDEN_HARNESS/netns.sh"
-. "$POSTWARDEN_HARNESS/dns.sh"
-. "$POSTWARDEN_HARNESS/pki.sh"
-. "$POSTWARDEN_HARNESS/https.sh"
-. "$(dirname "$0")/mtasts-nslib.sh"
-. "$POSTWARDEN_HARNESS/postfix.sh"
-. "$POSTWARDEN_HARNESS/notify.sh"
+. "$(dirname "$0")/mtasts-nslib.sh" # the harness parts, required tools checked
 
 T0=$(hn_ms)
 TP=$T0

@@ -60,15 +60,7 @@ MT=${POSTWARDEN_BUILD:-}/policyd-mtasts/policyd-mtasts
 T=${POSTWARDEN_BUILD:-}/tlsrpt/tlsrpt
 [ -x "$MT" ] || { echo "SKIP: policyd-mtasts not built ($MT)"; exit 77; }
 [ -x "$T" ] || { echo "SKIP: tlsrpt not built ($T)"; exit 77; }
-hn_require ip postfix postconf postmap postqueue sendmail nginx openssl curl python3 \
-	knotd keymgr knotc unbound dig
-. "$POSTWARDEN_HARNESS/netns.sh"
-. "$POSTWARDEN_HARNESS/dns.sh"
-. "$POSTWARDEN_HARNESS/pki.sh"
-. "$POSTWARDEN_HARNESS/https.sh"
-. "$(dirname "$0")/mtasts-nslib.sh"
-. "$POSTWARDEN_HARNESS/postfix.sh"
-. "$POSTWARDEN_HARNESS/notify.sh"
+. "$(dirname "$0")/mtasts-nslib.sh" # the harness parts, required tools checked
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=${POSTWARDEN_SOURCE:-$HERE/../..}
 export TZ=UTC # Postfix logs local time; tlsrpt reads it as local time: one clock for both

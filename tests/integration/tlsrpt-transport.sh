@@ -26,15 +26,7 @@ T=${POSTWARDEN_BUILD:-}/tlsrpt/tlsrpt
 [ -x "$MT" ] || { echo "SKIP: policyd-mtasts not built ($MT)"; exit 77; }
 [ -x "$T" ] || { echo "SKIP: tlsrpt not built ($T)"; exit 77; }
 [ -x "$SEED" ] || { echo "SKIP: tlsrpt_seed not built ($SEED)"; exit 77; }
-hn_require ip postfix postconf postmap postqueue sendmail nginx openssl curl python3 \
-	knotd keymgr knotc unbound dig
-. "$POSTWARDEN_HARNESS/netns.sh"
-. "$POSTWARDEN_HARNESS/dns.sh"
-. "$POSTWARDEN_HARNESS/pki.sh"
-. "$POSTWARDEN_HARNESS/https.sh"
-. "$(dirname "$0")/mtasts-nslib.sh"
-. "$POSTWARDEN_HARNESS/postfix.sh"
-. "$POSTWARDEN_HARNESS/notify.sh"
+. "$(dirname "$0")/mtasts-nslib.sh" # the harness parts, required tools checked
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 ns_pair_up pwr # exits 77 when namespaces cannot be made
