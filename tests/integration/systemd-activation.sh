@@ -153,6 +153,22 @@ milter_session() {
 	timeout 60 miltertest -D SOCK="unix:$2" -s "$D/session.lua" >>"$1/mt.log" 2>&1
 }
 
+# activated_milter NAME DIR BIN CONF: BIN -f -c CONF under systemd-socket-activate on
+# DIR/run/milter.sock; not started before the first connection, which is a milter session;
+# READY=1; libmilter took the inherited socket (fd:3)
+activated_milter() {
+	local name=$1 dir=$2 bin=$3 conf=$4
+	hn_check "$name: socket made by systemd-socket-activate" \
+		activate "$name" "$dir" "$dir/run/milter.sock" -- "$bin" -f -c "$conf"
+	hn_check "$name:   not started before the first connection" \
+		test "$(notify_mark "$dir")" = "$MARK"
+	hn_check "$name: first connection: a milter session" \
+		milter_session "$dir" "$dir/run/milter.sock"
+	hn_check "$name:   READY=1" notify_wait "$dir" "$MARK" READY=1 "$PID" 30
+	hn_check "$name:   took the socket from systemd (libmilter fd:3)" \
+		grep -q 'listening on systemd socket fd 3' "$dir/$name.log"
+}
+
 # --- milter-dkim: keys made (as nobody) by keygen, the socket as fd:3 through libmilter
 DK=$D/dkim
 mkdirs "$DK"
@@ -175,15 +191,7 @@ rc=$?
 hn_check "control: started as root, user = $NOUSER stops the start (78)" test $rc = 78
 hn_check "control:   the log names the failed drop" grep -q "cannot drop privileges" "$DK/root.log"
 rm -f "$DK/run/own.sock"
-hn_check "milter-dkim: socket made by systemd-socket-activate" \
-	activate milter-dkim "$DK" "$DK/run/milter.sock" -- "$DKIM" -f -c "$DK/dkim.conf"
-hn_check "milter-dkim:   not started before the first connection" \
-	test "$(notify_mark "$DK")" = "$MARK"
-hn_check "milter-dkim: first connection: a milter session" \
-	milter_session "$DK" "$DK/run/milter.sock"
-hn_check "milter-dkim:   READY=1" notify_wait "$DK" "$MARK" READY=1 "$PID" 30
-hn_check "milter-dkim:   took the socket from systemd (libmilter fd:3)" \
-	grep -q 'listening on systemd socket fd 3' "$DK/milter-dkim.log"
+activated_milter milter-dkim "$DK" "$DKIM" "$DK/dkim.conf"
 serve_dkim() { milter_session "$DK" "$DK/run/milter.sock"; }
 lifecycle milter-dkim "$DK" serve_dkim
 
@@ -198,14 +206,7 @@ hn_check "milter-av: clamd up" clamd_up "$D/clamd"
 MAV=$BUILD/milter-av/milter-av
 hn_check "milter-av: the unit listens where main.cf looks" \
 	test "$(unit_listen milter-av)" = "ListenStream=/var/spool/postfix/milter-av/milter.sock"
-hn_check "milter-av: socket made by systemd-socket-activate" \
-	activate milter-av "$AV" "$AV/run/milter.sock" -- "$MAV" -f -c "$AV/av.conf"
-hn_check "milter-av:   not started before the first connection" test "$(notify_mark "$AV")" = "$MARK"
-hn_check "milter-av: first connection: a milter session" \
-	milter_session "$AV" "$AV/run/milter.sock"
-hn_check "milter-av:   READY=1" notify_wait "$AV" "$MARK" READY=1 "$PID" 30
-hn_check "milter-av:   took the socket from systemd (libmilter fd:3)" \
-	grep -q 'listening on systemd socket fd 3' "$AV/milter-av.log"
+activated_milter milter-av "$AV" "$MAV" "$AV/av.conf"
 serve_av() { milter_session "$AV" "$AV/run/milter.sock"; }
 lifecycle milter-av "$AV" serve_av
 
