@@ -491,3 +491,28 @@ e2e_restart() {
 	tlsrpt) b=$TLSRPT ;; *) return 1 ;; esac
 	e2e_start "$1" "$b" "$D/$1.conf"
 }
+
+# --- for the fault tests (faults-*.sh)
+# e2e_pids_keep: note each daemon's pid now; same_pids: they are all still those, alive
+e2e_pids_keep() {
+	local n
+	declare -gA PID0
+	for n in milter-av milter-dkim policyd-mtasts tlsrpt; do PID0[$n]=${E2E_PID[$n]}; done
+}
+same_pids() {
+	local n
+	for n in milter-av milter-dkim policyd-mtasts tlsrpt; do
+		if [ "${E2E_PID[$n]}" != "${PID0[$n]}" ] || ! hn_alive "${PID0[$n]}"; then
+			echo "$n: pid ${PID0[$n]} -> ${E2E_PID[$n]}"
+			return 1
+		fi
+	done
+}
+logmark() { wc -l <"$D/$1.log"; }                      # NAME: lines in D/NAME.log now
+since() { tail -n +"$(($2 + 1))" "$D/$1.log"; }        # NAME MARK: its lines after MARK
+audit_ok() { # TAG ACCEPTED REFUSED4 [audit args]: the audit passes with these counts
+	local tag=$1 acc=$2 r4=$3
+	shift 3
+	e2e_audit "$tag" -- "$@" || return 1
+	[ "$(e2e_n accepted)" = "$acc" ] && [ "$(e2e_n refused4)" = "$r4" ]
+}

@@ -47,26 +47,8 @@ E2E_STATE_TMPFS=16m e2e_site_up lmdb
 pf_set "$SND" "queue_run_delay = 1s" "minimal_backoff_time = 1s" "maximal_backoff_time = 2s"
 A postfix -c "$SND/etc" reload >/dev/null 2>&1
 RCPT=user@sts.$Z
-declare -A PID0
-for n in milter-av milter-dkim policyd-mtasts tlsrpt; do PID0[$n]=${E2E_PID[$n]}; done
+e2e_pids_keep
 
-logmark() { wc -l <"$D/$1.log"; }
-since() { tail -n +"$(($2 + 1))" "$D/$1.log"; }
-same_pids() {
-	local n
-	for n in milter-av milter-dkim policyd-mtasts tlsrpt; do
-		if [ "${E2E_PID[$n]}" != "${PID0[$n]}" ] || ! hn_alive "${PID0[$n]}"; then
-			echo "$n: pid ${PID0[$n]} -> ${E2E_PID[$n]}"
-			return 1
-		fi
-	done
-}
-audit_ok() { # TAG ACCEPTED REFUSED4 [audit args]
-	local tag=$1 acc=$2 r4=$3
-	shift 3
-	e2e_audit "$tag" -- "$@" || return 1
-	[ "$(e2e_n accepted)" = "$acc" ] && [ "$(e2e_n refused4)" = "$r4" ]
-}
 # lmdb_hget KEY FIELD: a counter of the store's hash db (value: 8-byte expiry, then digits)
 lmdb_hget() {
 	mdb_dump -p -s hash "$D/state" 2>/dev/null | sed -n '/^HEADER=END/,$p' |

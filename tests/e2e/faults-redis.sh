@@ -36,8 +36,7 @@ e2e_site_up redis
 pf_set "$SND" "queue_run_delay = 1s" "minimal_backoff_time = 1s" "maximal_backoff_time = 2s"
 A postfix -c "$SND/etc" reload >/dev/null 2>&1
 RCPT=user@sts.$Z
-declare -A PID0
-for n in milter-av milter-dkim policyd-mtasts tlsrpt; do PID0[$n]=${E2E_PID[$n]}; done
+e2e_pids_keep
 
 hget() { redis_cli "$D/redis" hget "$1" "$2" 2>/dev/null | tr -dc 0-9; }
 at_least() { [ "$(hget "$1" "$2")" -ge "$3" ] 2>/dev/null; }
@@ -50,23 +49,6 @@ rpt_success() {
 	echo "$n"
 }
 rpt_at_least() { [ "$(rpt_success)" -ge "$1" ]; }
-logmark() { wc -l <"$D/$1.log"; }
-since() { tail -n +"$(($2 + 1))" "$D/$1.log"; } # NAME MARK: the log lines after MARK
-same_pids() {
-	local n
-	for n in milter-av milter-dkim policyd-mtasts tlsrpt; do
-		if [ "${E2E_PID[$n]}" != "${PID0[$n]}" ] || ! hn_alive "${PID0[$n]}"; then
-			echo "$n: pid ${PID0[$n]} -> ${E2E_PID[$n]}"
-			return 1
-		fi
-	done
-}
-audit_ok() { # TAG ACCEPTED REFUSED4 [audit args]: the audit passes with these counts
-	local tag=$1 acc=$2 r4=$3
-	shift 3
-	e2e_audit "$tag" -- "$@" || return 1
-	[ "$(e2e_n accepted)" = "$acc" ] && [ "$(e2e_n refused4)" = "$r4" ]
-}
 
 # --- 1. Redis killed and restarted mid-load
 hn_log "--- 1. redis killed (SIGKILL) and restarted mid-load"
