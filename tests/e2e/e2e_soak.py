@@ -11,8 +11,8 @@ FILE_KB its RssAnon and RssFile (printed, for telling heap from mapped files suc
 
 Prints a table: per daemon the fds at start, mid (the middle load sample), end and the
 most seen under load; RSS at start, mid and end; the medians of the first and of the last
-third of the load samples and the limit the rule gives; RssAnon and RssFile at start and
-end. Then checks, per daemon:
+third of the load samples and the limit the rule gives; the RSS trend under load (least
+squares slope, MB per hour: a figure, not a rule); RssAnon and RssFile at start and end. Then checks, per daemon:
   fds   end <= start + N (default 2): the same quiet daemon holds no more descriptors
         after the load than before it (in-flight sessions are gone at both points; N
         allows a lazily reopened store or resolver socket);
@@ -54,8 +54,8 @@ def main():
     bad = []
     mb = lambda kb: "%.1f" % (kb / 1024.0)  # noqa: E731
     hdr = ("daemon", "fds start", "mid", "end", "max", "RSS MB start", "mid", "end",
-           "1st third", "last third", "limit", "")
-    fmt = "%-15s %9s %4s %4s %4s %12s %6s %6s %9s %10s %6s  %s"
+           "1st third", "last third", "limit", "MB/h", "")
+    fmt = "%-15s %9s %4s %4s %4s %12s %6s %6s %9s %10s %6s %6s  %s"
     print(fmt % hdr)
     for name in order:
         r = rows[name]
@@ -86,9 +86,17 @@ def main():
                            "the first third x %.2f + %s MB)" % (
                                name, mb(last), mb(limit), mb(first), a.rss_factor,
                                mb(a.rss_slack_kb)))
+        slope = "-"
+        if len(ld) >= 2 and ld[-1][0] > ld[0][0]:
+            mt = statistics.fmean(x[0] for x in ld)
+            mr = statistics.fmean(x[2] for x in ld)
+            var = sum((x[0] - mt) ** 2 for x in ld)
+            if var > 0:
+                kb_s = sum((x[0] - mt) * (x[2] - mr) for x in ld) / var
+                slope = "%+.1f" % (kb_s * 3600 / 1024)
         print(fmt % (name, s[1], mid[1], e[1], max(x[1] for x in ld), mb(s[2]), mb(mid[2]),
                      mb(e[2]), mb(first) if first else "-", mb(last) if last else "-",
-                     mb(limit) if limit else "-", ", ".join(verdict) or "ok"))
+                     mb(limit) if limit else "-", slope, ", ".join(verdict) or "ok"))
     print("RssAnon / RssFile MB, start -> end: " + "; ".join(
         "%s %s -> %s / %s -> %s" % (n, mb(rows[n]["start"][-1][3]), mb(rows[n]["end"][-1][3]),
                                      mb(rows[n]["start"][-1][4]), mb(rows[n]["end"][-1][4]))
