@@ -37,10 +37,12 @@
 #   e2e_msg TAG RCPT [BODY]  a message file "Subject: e2e TAG" from alice; its path
 #   e2e_send TAG RCPT ARGS   e2e_submit of e2e_msg TAG RCPT over 587 with STARTTLS, plus ARGS
 #   e2e_refused RC PAT CMD   CMD exits RC and its output matches PAT (grep -E)
-#   e2e_load TAG COUNT SECS INTERVAL RCPT
+#   e2e_load TAG COUNT SECS INTERVAL RCPT [LOAD-ARGS...]
 #                            tests/e2e/e2e_load.py load in A: up to COUNT messages as alice
 #                            ("e2e TAG-<i>"), one session each, INTERVAL s apart, at most SECS
-#                            seconds; outcomes in $D/load.TAG (run it with & to inject a fault)
+#                            seconds; outcomes in $D/load.TAG (run it with & to inject a fault);
+#                            LOAD-ARGS: more of its options (--rcpt, --size, --eicar,
+#                            --concurrency, --rate: mixed traffic, soak.sh)
 #   e2e_load_wait TAG N SECS until $D/load.TAG has N outcomes (SECS max)
 #   e2e_load_delivered TAG SECS
 #                            until every message of TAG accepted at submission is in B's
@@ -450,7 +452,7 @@ e2e_refused() {
 e2e_load() {
 	A /usr/bin/python3 "$E2E_DIR/e2e_load.py" load --tag "$1" --count "$2" --seconds "$3" \
 		--interval "$4" --rcpt "$5" --sender "$USER_NAME" --cafile "$D/pki/ca.crt" \
-		--user "$USER_NAME" --password "$PASS" --out "$D/load.$1"
+		--user "$USER_NAME" --password "$PASS" --out "$D/load.$1" "${@:6}"
 }
 
 e2e_load_wait() {
@@ -462,7 +464,7 @@ e2e_load_wait() {
 e2e__all_delivered() {
 	local want got
 	want=$(awk '$2 == "accepted" { print "Subject: e2e " $1 }' "$D/load.$1" | sort -u)
-	got=$(grep -h "^Subject: e2e $1-" "$RCV"/mail/inbox/new/* 2>/dev/null | sort -u)
+	got=$(grep -h -m1 "^Subject: e2e $1-" "$RCV"/mail/inbox/new/* 2>/dev/null | sort -u)
 	! comm -23 <(printf '%s\n' "$want") <(printf '%s\n' "$got") | grep -q .
 }
 
