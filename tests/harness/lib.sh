@@ -139,6 +139,16 @@ hn_stop() {
 	return 1
 }
 
+# hn_term_wait PID: SIGTERM to a child of this shell, wait up to 10 s for it to exit;
+# return its exit status (1 if it is still alive).
+hn_term_wait() {
+	local i
+	kill -TERM "$1"
+	for ((i = 0; i < 200; i++)); do hn_alive "$1" || break; sleep 0.05; done
+	hn_alive "$1" && return 1
+	wait "$1"
+}
+
 # hn_stop_pidfile FILE [SECONDS]: hn_stop the PID written in FILE, then remove FILE.
 hn_stop_pidfile() {
 	local pid

@@ -14,6 +14,10 @@
 #                         matching FIELD (a shell pattern: READY=1, STATUS=serving*).
 #                         Returns 1 at once if PID (when not empty) exits first.
 #   notify_fields DIR MARK  every field received after MARK, one per line, in order
+#   notify_start DIR LOG CMD...
+#                         start CMD in the background with NOTIFY_SOCKET=DIR/notify.sock,
+#                         output appended to LOG; its pid in PID (stopped at exit); wait
+#                         30 s for its READY=1 (as notify_wait)
 #
 # Sourced after lib.sh. Needs python3.
 
@@ -73,4 +77,15 @@ notify_wait() {
 		[ "$(date +%s%N)" -lt "$end" ] || { hn_log "no $field within ${secs}s"; return 1; }
 		sleep 0.01
 	done
+}
+
+notify_start() {
+	local dir=$1 log=$2 mark
+	shift 2
+	notify_up "$dir" || return 1
+	mark=$(notify_mark "$dir")
+	NOTIFY_SOCKET=$dir/notify.sock "$@" >>"$log" 2>&1 &
+	PID=$!
+	hn_on_exit hn_stop "$PID"
+	notify_wait "$dir" "$mark" READY=1 "$PID" 30
 }

@@ -52,23 +52,8 @@ total=$(wc -l <"$D/all.txt")
 sed -n 1,52p "$D/all.txt" >"$D/part1.txt"
 sed -n "53,${total}p" "$D/all.txt" >"$D/part2.txt"
 
-start() {
-	local mark
-	notify_up "$D" || return 1
-	mark=$(notify_mark "$D")
-	: >"$D/t.log"
-	NOTIFY_SOCKET=$D/notify.sock "$T" -f -c "$D/t.conf" >>"$D/t.log" 2>&1 &
-	PID=$!
-	hn_on_exit hn_stop "$PID"
-	notify_wait "$D" "$mark" READY=1 "$PID" 30
-}
-stop_wait() {
-	kill -TERM "$PID"
-	local i
-	for ((i = 0; i < 200; i++)); do hn_alive "$PID" || break; sleep 0.05; done
-	hn_alive "$PID" && return 1
-	wait "$PID"
-}
+start() { : >"$D/t.log" && notify_start "$D" "$D/t.log" "$T" -f -c "$D/t.conf"; }
+stop_wait() { hn_term_wait "$PID"; }
 # following OFFSET-REGEX: the follower has opened the log
 following() { hn_wait 10 grep -qE "maillog: following from offset $1\$" "$D/t.log"; }
 # rows CONF OUT: today's per-domain rows of `status`

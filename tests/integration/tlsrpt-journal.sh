@@ -47,22 +47,8 @@ hn_on_exit hn_stop "$JPID"
 SOCK=/run/systemd/journal.$NS/dev-log
 hn_check "a journald instance for namespace $NS" hn_wait 10 test -S "$SOCK"
 
-start() {
-	local mark
-	notify_up "$D" || return 1
-	mark=$(notify_mark "$D")
-	NOTIFY_SOCKET=$D/notify.sock "$T" -f -c "$D/t.conf" >>"$D/t.log" 2>&1 &
-	PID=$!
-	hn_on_exit hn_stop "$PID"
-	notify_wait "$D" "$mark" READY=1 "$PID" 30
-}
-stop_wait() {
-	kill -TERM "$PID"
-	local i
-	for ((i = 0; i < 200; i++)); do hn_alive "$PID" || break; sleep 0.05; done
-	hn_alive "$PID" && return 1
-	wait "$PID"
-}
+start() { notify_start "$D" "$D/t.log" "$T" -f -c "$D/t.conf"; }
+stop_wait() { hn_term_wait "$PID"; }
 rows() { # rows CONF OUT
 	"$T" -c "$1" status >"$2.full" 2>&1
 	grep -E '^  [^ ]+ +[^ ]+ +success [0-9]+, failure [0-9]+$' "$2.full" | sort >"$2"

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "check_common.h"
+#include "testtime.h"
 #include "logscan.h"
 
 #define T_EVENTS_MAX 64
@@ -86,23 +87,6 @@ static void t_expect(const char *const *want, size_t n)
 		const char *const w_[] = { __VA_ARGS__ };                                          \
 		t_expect(w_, sizeof(w_) / sizeof(w_[0]));                                          \
 	} while (0)
-
-static long long t_utc(int y, int mo, int d, int h, int mi, int s)
-{
-	struct tm tm = { .tm_year = y - 1900,
-		         .tm_mon = mo - 1,
-		         .tm_mday = d,
-		         .tm_hour = h,
-		         .tm_min = mi,
-		         .tm_sec = s };
-	return (long long)timegm(&tm);
-}
-
-static void t_tz(const char *tz)
-{
-	setenv("TZ", tz, 1);
-	tzset();
-}
 
 #define EST                                                                                        \
 	"TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 "           \

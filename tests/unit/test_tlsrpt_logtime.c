@@ -6,24 +6,8 @@
 #include <time.h>
 
 #include "check_common.h"
+#include "testtime.h"
 #include "logtime.h"
-
-static long long t_utc(int y, int mo, int d, int h, int mi, int s)
-{
-	struct tm tm = { .tm_year = y - 1900,
-		         .tm_mon = mo - 1,
-		         .tm_mday = d,
-		         .tm_hour = h,
-		         .tm_min = mi,
-		         .tm_sec = s };
-	return (long long)timegm(&tm);
-}
-
-static void t_tz(const char *tz)
-{
-	setenv("TZ", tz, 1);
-	tzset();
-}
 
 /* t_parse() - parse @s (with a host after it) against @ref; check the bytes taken. */
 static long long t_parse(long long ref, const char *s, size_t want_len)
