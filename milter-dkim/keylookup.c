@@ -4,7 +4,10 @@
  * One resolver (common/dns.h, libunbound) for the process, made on first use
  * from the configuration then current (resolver, trust_anchor: a change needs a
  * restart to reach verification). Answers are cached for their TTL, between 60 s
- * and 1 h, names without a record for 5 min; failures are not cached. Each
+ * and 1 h, names without a record for 5 min; failures are not cached. A cached
+ * record that is a usable key is kept parsed too, and handed out as a new reference
+ * (EVP_PKEYs are shared read-only between threads): decoding an RSA key costs more
+ * than verifying a signature with it. Each
  * message has a budget of DNS lookups (verify_lookups), so a message carrying
  * many signatures cannot make many queries. Threads: libmilter's, one per
  * connection; the cache and the resolver's creation are under one mutex, the
@@ -18,6 +21,7 @@
 
 #include "dns.h"
 #include "keylookup.h"
+#include "keys.h"
 #include "verify.h"
 #include "xalloc.h"
 
@@ -27,7 +31,8 @@
 
 struct cache_entry {
 	char *name;
-	char *txt; /* NULL: no record */
+	char *txt;     /* NULL: no record */
+	EVP_PKEY *pub; /* txt parsed, when it is a usable key; else NULL */
 	time_t expires;
 };
 
@@ -36,15 +41,18 @@ static struct dns *keylookup_dns;
 static struct cache_entry keylookup_cache[KEYLOOKUP_CACHE];
 static size_t keylookup_next;
 
-/* 1: found in the cache (0 or VERIFY_KEY_NONE in *r), 0: not cached. */
-static int cache_get(const char *name, struct buf *txt, int *r, time_t now)
+/* 1: found in the cache (0 or VERIFY_KEY_NONE in *r; the key in *pub, or the record in
+ * txt), 0: not cached. */
+static int cache_get(const char *name, struct buf *txt, EVP_PKEY **pub, int *r, time_t now)
 {
 	int found = 0;
 	pthread_mutex_lock(&keylookup_lock);
 	for (size_t i = 0; i < KEYLOOKUP_CACHE; i++) {
 		struct cache_entry *e = &keylookup_cache[i];
 		if (e->name && e->expires > now && strcmp(e->name, name) == 0) {
-			if (e->txt)
+			if (e->pub && EVP_PKEY_up_ref(e->pub) == 1)
+				*pub = e->pub;
+			else if (e->txt)
 				buf_puts(txt, e->txt);
 			*r = e->txt ? 0 : VERIFY_KEY_NONE;
 			found = 1;
@@ -57,13 +65,21 @@ static int cache_get(const char *name, struct buf *txt, int *r, time_t now)
 
 static void cache_put(const char *name, const char *txt, time_t expires)
 {
+	EVP_PKEY *pub = NULL;
+	int type;
+	if (txt && keys_txt_parse(txt, &pub, &type) != KEYS_TXT_MATCH) {
+		EVP_PKEY_free(pub);
+		pub = NULL;
+	}
 	pthread_mutex_lock(&keylookup_lock);
 	struct cache_entry *e = &keylookup_cache[keylookup_next];
 	keylookup_next = (keylookup_next + 1) % KEYLOOKUP_CACHE;
 	free(e->name);
 	free(e->txt);
+	EVP_PKEY_free(e->pub);
 	e->name = xstrdup(name);
 	e->txt = txt ? xstrdup(txt) : NULL;
+	e->pub = pub;
 	e->expires = expires;
 	pthread_mutex_unlock(&keylookup_lock);
 }
@@ -78,12 +94,12 @@ static struct dns *resolver(const struct dkim_conf *c)
 	return d;
 }
 
-int keylookup_txt(void *arg, const char *name, struct buf *txt)
+int keylookup_txt(void *arg, const char *name, struct buf *txt, EVP_PKEY **parsed)
 {
 	struct keylookup_msg *m = arg;
 	time_t now = time(NULL);
 	int r;
-	if (cache_get(name, txt, &r, now))
+	if (cache_get(name, txt, parsed, &r, now))
 		return r;
 	if (m->left <= 0)
 		return -EDQUOT;
@@ -120,6 +136,7 @@ void keylookup_fini(void)
 	for (size_t i = 0; i < KEYLOOKUP_CACHE; i++) {
 		free(keylookup_cache[i].name);
 		free(keylookup_cache[i].txt);
+		EVP_PKEY_free(keylookup_cache[i].pub);
 		keylookup_cache[i] = (struct cache_entry){ 0 };
 	}
 	pthread_mutex_unlock(&keylookup_lock);

@@ -3,6 +3,8 @@
 #ifndef POSTWARDEN_DKIM_KEYLOOKUP_H
 #define POSTWARDEN_DKIM_KEYLOOKUP_H
 
+#include <openssl/evp.h>
+
 #include "buf.h"
 #include "conf.h"
 
@@ -21,12 +23,14 @@ struct keylookup_msg {
  * @arg: a struct keylookup_msg
  * @name: "<s>._domainkey.<d>"
  * @txt: receives the record (its character-strings joined)
+ * @parsed: receives instead a new reference to the key, when the record is cached and
+ *          is a usable key
  *
  * A cached answer costs nothing; a DNS lookup costs one of @arg's budget.
  * Return: 0, VERIFY_KEY_NONE (NXDOMAIN, no TXT), -EDQUOT (budget spent), or
  * -errno (resolver failure, DNSSEC bogus).
  */
-int keylookup_txt(void *arg, const char *name, struct buf *txt);
+int keylookup_txt(void *arg, const char *name, struct buf *txt, EVP_PKEY **parsed);
 
 /* keylookup_fini() - free the resolver and the cache (at exit). */
 void keylookup_fini(void);

@@ -42,7 +42,11 @@ enum verify_result verify_key(const struct sig *sig, const struct verify_keys *k
 	buf_init(&txt);
 	*pub = NULL;
 	buf_printf(&name, "%s._domainkey.%s", sig->s, sig->d);
-	int r = keys->lookup(keys->arg, buf_cstr(&name), &txt);
+	int r = keys->lookup(keys->arg, buf_cstr(&name), &txt, pub);
+	if (r != 0 && *pub) { /* a source breaking its contract: drop the key */
+		EVP_PKEY_free(*pub);
+		*pub = NULL;
+	}
 	if (r < 0) {
 		buf_add_line(why, "key lookup %s failed", buf_cstr(&name));
 		res = VERIFY_TEMPERROR;
@@ -53,7 +57,11 @@ enum verify_result verify_key(const struct sig *sig, const struct verify_keys *k
 		goto out;
 	}
 	int type = -1;
-	enum keys_txt_result k = (enum keys_txt_result)keys_txt_parse(buf_cstr(&txt), pub, &type);
+	enum keys_txt_result k = KEYS_TXT_MATCH;
+	if (*pub)
+		type = EVP_PKEY_get_base_id(*pub) == EVP_PKEY_ED25519 ? KEYS_ED25519 : KEYS_RSA;
+	else
+		k = (enum keys_txt_result)keys_txt_parse(buf_cstr(&txt), pub, &type);
 	if (k != KEYS_TXT_MATCH) {
 		buf_add_line(why, "key %s: %s", buf_cstr(&name), keys_txt_result_name(k));
 		goto out;

@@ -27,11 +27,15 @@ enum verify_result {
  * struct verify_keys - where key records come from.
  * @lookup: put the TXT record of @name ("<s>._domainkey.<d>"), character-strings
  *          joined, into @txt; return 0, VERIFY_KEY_NONE, or -errno (a temporary
- *          failure, the lookup budget spent included)
+ *          failure, the lookup budget spent included). A source that keeps records
+ *          already parsed may instead, on 0, set *@parsed to a new reference to the
+ *          record's key (keys_txt_parse() gave KEYS_TXT_MATCH for it) and leave @txt
+ *          empty: parsing a key (d2i_PUBKEY) costs more than verifying with it.
+ *          *@parsed is NULL on entry.
  * @arg:    passed to @lookup
  */
 struct verify_keys {
-	int (*lookup)(void *arg, const char *name, struct buf *txt);
+	int (*lookup)(void *arg, const char *name, struct buf *txt, EVP_PKEY **parsed);
 	void *arg;
 };
 

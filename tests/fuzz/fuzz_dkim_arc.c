@@ -22,9 +22,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static EVP_PKEY *fuzz_key;
 static char fuzz_record[128];
 
-static int lookup(void *arg, const char *name, struct buf *txt)
+static int lookup(void *arg, const char *name, struct buf *txt, EVP_PKEY **parsed)
 {
 	(void)arg;
+	(void)parsed;
 	if (name[0] == 'n')
 		return VERIFY_KEY_NONE;
 	buf_puts(txt, fuzz_record);

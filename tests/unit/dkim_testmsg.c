@@ -114,8 +114,9 @@ const char *testmsg_case(const char *dir, const char *name)
 	return found;
 }
 
-int testmsg_lookup(void *arg, const char *name, struct buf *txt)
+int testmsg_lookup(void *arg, const char *name, struct buf *txt, EVP_PKEY **parsed)
 {
+	(void)parsed;
 	if (strncmp(name, "tempfail", 8) == 0)
 		return -EAGAIN;
 	FILE *f = fopen(arg, "r");

@@ -38,6 +38,6 @@ const char *testmsg_case(const char *dir, const char *name);
 
 /* testmsg_lookup() - a verify_keys lookup over @arg = a zone file path (0,
  * VERIFY_KEY_NONE); names starting with "tempfail" give -EAGAIN. */
-int testmsg_lookup(void *arg, const char *name, struct buf *txt);
+int testmsg_lookup(void *arg, const char *name, struct buf *txt, EVP_PKEY **parsed);
 
 #endif

@@ -271,6 +271,17 @@ START_TEST(rfc8463_vector_verifies)
 }
 END_TEST
 
+/* A verify_keys source with the records already parsed: every name gives the key @arg
+ * (a new reference), "tempfail..." gives it too but with -EAGAIN. */
+static int parsed_lookup(void *arg, const char *name, struct buf *txt, EVP_PKEY **parsed)
+{
+	(void)txt;
+	ck_assert_ptr_null(*parsed);
+	ck_assert_int_eq(EVP_PKEY_up_ref(arg), 1);
+	*parsed = arg;
+	return strncmp(name, "tempfail", 8) == 0 ? -EAGAIN : 0;
+}
+
 /* Our signer's output (RSA, Ed25519, x=) verifies; a lookup failure is temperror. */
 START_TEST(own_signatures_verify)
 {
@@ -320,6 +331,23 @@ START_TEST(own_signatures_verify)
 	auth_run(a, &src, 5001);
 	ck_assert_int_eq(auth_dkim_get(a, 0)->result, VERIFY_FAIL);
 	ck_assert_str_eq(buf_cstr(&auth_dkim_get(a, 0)->why), "signature expired");
+	auth_free(a);
+	/* a source handing out parsed keys (the daemon's cache): the key is used as given,
+	 * one of the wrong type is refused, and one given with a failure is dropped */
+	a = auth_new();
+	for (int k = 0; k < 3; k++)
+		auth_header(a, "DKIM-Signature", values[k]);
+	for (int i = 0; i < 2; i++)
+		auth_header(a, hdr[i][0], hdr[i][1]);
+	auth_headers_done(a, false);
+	auth_body(a, body, sizeof(body) - 1);
+	struct verify_keys parsed = { parsed_lookup, keys[0] };
+	auth_run(a, &parsed, 2000);
+	ck_assert_int_eq(auth_dkim_get(a, 0)->result, VERIFY_PASS);
+	ck_assert_int_eq(auth_dkim_get(a, 1)->result, VERIFY_PERMERROR);
+	ck_assert_str_eq(buf_cstr(&auth_dkim_get(a, 1)->why),
+	                 "key e._domainkey.example.org: not for ed25519-sha256");
+	ck_assert_int_eq(auth_dkim_get(a, 2)->result, VERIFY_TEMPERROR);
 	auth_free(a);
 	for (int k = 0; k < 3; k++) {
 		free(values[k]);
