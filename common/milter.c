@@ -70,6 +70,26 @@ void *milter_session(SMFICTX *ctx)
 	return s;
 }
 
+int milter_insheader(SMFICTX *ctx, int index, const char *name, const char *value)
+{
+	const struct milter_session *s = smfi_getpriv(ctx);
+	if (!s || !(s->proto & SMFIP_HDR_LEADSPC))
+		return smfi_insheader(ctx, index, (char *)name, (char *)value);
+	char *v = xasprintf(" %s", value);
+	int r = smfi_insheader(ctx, index, (char *)name, v);
+	free(v);
+	return r;
+}
+
+const char *milter_header_raw(const void *session, const char *value, char **tofree)
+{
+	const struct milter_session *s = session;
+	*tofree = NULL;
+	if (s && (s->proto & SMFIP_HDR_LEADSPC))
+		return value;
+	return *tofree = xasprintf(" %s", value);
+}
+
 void *milter_message_begin(SMFICTX *ctx)
 {
 	void *s = milter_session(ctx);

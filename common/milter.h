@@ -100,6 +100,23 @@ void *milter_message_begin(SMFICTX *ctx);
  * stage, else SMFIS_CONTINUE. @session may be NULL. */
 sfsistat milter_continue(const void *session, unsigned long nr_flag);
 
+/**
+ * milter_insheader() - smfi_insheader(@ctx, @index, @name, @value), the value as the MTA
+ * must write it after the colon: with SMFIP_HDR_LEADSPC negotiated the MTA writes
+ * "name:" and the value verbatim, so one space is put in front; without it the MTA
+ * writes "name: " itself.
+ * Return: MI_SUCCESS or MI_FAILURE.
+ */
+int milter_insheader(SMFICTX *ctx, int index, const char *name, const char *value);
+
+/**
+ * milter_header_raw() - a header value as it followed the colon in the message: as
+ * given with SMFIP_HDR_LEADSPC negotiated, else with the one space the MTA dropped put
+ * back (the best guess: "Name:value" and "Name:  value" are then told apart only by
+ * an MTA that offers HDR_LEADSPC). Free *@tofree after use.
+ */
+const char *milter_header_raw(const void *session, const char *value, char **tofree);
+
 /* milter_macro() - macro @name ("i", "{auth_authen}") or NULL. */
 const char *milter_macro(SMFICTX *ctx, const char *name);
 

@@ -2,9 +2,9 @@
  * at the milter.
  *
  * The body is hashed once per canonicalization (the relaxed hash also serves the
- * signer, sign_new_shared()). Every header field goes to the verifier with one
- * space put back after the colon
- * (Postfix drops it; simple header canonicalization needs it). Fields named
+ * signer, sign_new_shared()). Every header field goes to the verifier as it followed
+ * the colon (milter.c negotiates SMFIP_HDR_LEADSPC: simple header canonicalization
+ * needs every byte). Fields named
  * Authentication-Results that claim our authserv-id are forged (RFC 8601 5) and
  * deleted at end of message (highest index first, so the others keep theirs);
  * those of a trusted_authserv_ids id are carried into the ARC-Authentication-Results.
@@ -26,6 +26,7 @@
 #include "inbound.h"
 #include "keylookup.h"
 #include "log.h"
+#include "milter.h"
 #include "xalloc.h"
 
 /* At most this many forged Authentication-Results fields are deleted. */
@@ -110,9 +111,7 @@ void inbound_header(struct inbound *in, const char *name, const char *value)
 			inbound_trusted(in, value);
 		}
 	}
-	char *v = xasprintf(" %s", value);
-	auth_header(in->auth, name, v);
-	free(v);
+	auth_header(in->auth, name, value);
 }
 
 static void inbound_headers_done(struct inbound *in)
@@ -170,9 +169,9 @@ static void inbound_seal(struct inbound *in, SMFICTX *ctx, const char *qid, cons
 		log_info("%s: not sealed: %s", qid, buf_cstr(&why));
 	} else if (r < 0) {
 		log_warnx("%s: not sealed: the ARC set could not be made", qid);
-	} else if (smfi_insheader(ctx, 0, "ARC-Authentication-Results", set.aar) != MI_SUCCESS ||
-	           smfi_insheader(ctx, 0, "ARC-Message-Signature", set.ams) != MI_SUCCESS ||
-	           smfi_insheader(ctx, 0, "ARC-Seal", set.as) != MI_SUCCESS) {
+	} else if (milter_insheader(ctx, 0, "ARC-Authentication-Results", set.aar) != MI_SUCCESS ||
+	           milter_insheader(ctx, 0, "ARC-Message-Signature", set.ams) != MI_SUCCESS ||
+	           milter_insheader(ctx, 0, "ARC-Seal", set.as) != MI_SUCCESS) {
 		log_warnx("%s: not sealed: cannot insert the ARC set", qid);
 	} else {
 		log_info("%s: sealed i=%d cv=%s d=%s s=%s", qid, set.instance,
@@ -201,7 +200,7 @@ void inbound_eom(struct inbound *in, SMFICTX *ctx, const struct dkim_conf *c, co
 	buf_init(&ar);
 	authres_results(&res, in->auth);
 	buf_printf(&ar, "%s;\n\t%s", c->authserv_id, buf_cstr(&res));
-	if (smfi_insheader(ctx, 0, "Authentication-Results", ar.data) != MI_SUCCESS)
+	if (milter_insheader(ctx, 0, "Authentication-Results", ar.data) != MI_SUCCESS)
 		log_warnx("%s: cannot insert Authentication-Results", qid);
 	char *line = xstrdup(buf_cstr(&res)), *o = line;
 	for (const char *p = line; *p; p++)

@@ -18,7 +18,8 @@ void inbound_free(struct inbound *in);
 /* inbound_rcpt() - note a recipient's {rcpt_mailer} (NULL when Postfix sent none). */
 void inbound_rcpt(struct inbound *in, const char *mailer);
 
-/* inbound_header()/inbound_body() - the message as it streams. */
+/* inbound_header()/inbound_body() - the message as it streams; a header value as it
+ * followed the colon (leading white space included: milter_header_raw()). */
 void inbound_header(struct inbound *in, const char *name, const char *value);
 void inbound_body(struct inbound *in, const unsigned char *chunk, size_t len);
 

@@ -14,7 +14,9 @@
  * signed/unsigned/failed counts are kept in memory (selector_table.c, stats.c) for the
  * background thread to write to the store. Stages that never return a verdict are
  * negotiated no-reply (SMFIP_NR_*), never MAIL (doc/protocols.md, "Milter
- * negotiation and no-reply stages").
+ * negotiation and no-reply stages"). Header values come with the space after the
+ * colon (SMFIP_HDR_LEADSPC, so that simple header canonicalization verifies), and the
+ * headers inserted get one (milter_insheader()).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -94,9 +96,12 @@ static sfsistat dkim_envrcpt(SMFICTX *ctx, char **argv)
 static void dkim_header(void *session, const char *name, const char *value)
 {
 	struct dkim_session *s = session;
+	char *tofree;
+	const char *raw = milter_header_raw(s, value, &tofree);
 	if (s->msg)
-		sign_header(s->msg, name, value);
-	inbound_header(s->in, name, value);
+		sign_header(s->msg, name, raw);
+	inbound_header(s->in, name, raw);
+	free(tofree);
 }
 
 static void dkim_body(void *session, const unsigned char *chunk, size_t len)
@@ -179,7 +184,7 @@ static sfsistat dkim_eom(SMFICTX *ctx, void *session, const char *qid)
 		};
 		char *value = NULL;
 		int r = sign_make(s->msg, &p, &value);
-		if (r < 0 || smfi_insheader(ctx, 0, "DKIM-Signature", value) != MI_SUCCESS) {
+		if (r < 0 || milter_insheader(ctx, 0, "DKIM-Signature", value) != MI_SUCCESS) {
 			free(value);
 			buf_fini(&done);
 			dkim_stats_count(dom->d, DKIM_STATS_FAILED);
@@ -213,7 +218,7 @@ const struct milter_ops dkim_milter_ops = {
 	.need = SMFIF_ADDHDRS,
 	.actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
 	.steps = SMFIP_NOHELO | SMFIP_NODATA | SMFIP_NOUNKNOWN | SMFIP_NOEOH | SMFIP_NR_CONN |
-	         SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_BODY,
+	         SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_BODY | SMFIP_HDR_LEADSPC,
 	.message_end = dkim_message_end,
 	.connect = dkim_connect,
 	.envfrom = dkim_envfrom,

@@ -50,7 +50,8 @@ void sign_free(struct sign *s);
  * sign_header() - feed the next header field, top to bottom.
  * @s: signer
  * @name: field name
- * @value: field value as Postfix gives it (no leading space, folds as "\n")
+ * @value: field value, folds as "\n"; leading white space or none (the signer
+ *         canonicalizes relaxed)
  */
 void sign_header(struct sign *s, const char *name, const char *value);
 

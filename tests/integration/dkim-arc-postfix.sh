@@ -7,6 +7,8 @@
 #     Authentication-Results (dkim=pass) and the ARC set, which dkimpy validates (cv=pass),
 #     the origin's DKIM signature still passing; the forged Authentication-Results (our
 #     authserv-id) is gone, the trusted one is still there
+#   - a message signed simple/simple over "Subject:tight" and "X-Wide:   wide": dkim=pass
+#     (the value after the colon byte for byte: SMFIP_HDR_LEADSPC), the spacing kept
 #   - the same message to a local (virtual) recipient: verified, not sealed, the reason
 #     logged with Postfix's queue id
 set -u
@@ -67,6 +69,19 @@ hn_check "  our Authentication-Results: dkim=pass" bash -c \
 hn_check "  the forged Authentication-Results is gone" dk_fails \
 	grep -q 'header.d=forged.example.test' "$out"
 hn_check "  the trusted one is kept" grep -q '^Authentication-Results: spf.fwd.example.test;' "$out"
+
+# c=simple header canonicalization: "Subject:tight" and "X-Wide:   wide" reach the
+# verifier byte for byte only with SMFIP_HDR_LEADSPC negotiated
+hn_check "simple/simple signature over 'Subject:tight': accepted" \
+	pf_send_smtp 127.0.0.1 "$FPORT" ann@origin.example.test rcpt@relay.example.test "$D/simple.eml"
+hn_check "  delivered at the next hop" pf_wait_mail "$NEXT" 2 60
+simple_out=$(grep -l 'arc-2@origin' "$NEXT"/mail/inbox/new/* 2>/dev/null | head -n 1)
+hn_check "  our Authentication-Results: dkim=pass" bash -c \
+	'grep -A2 "^Authentication-Results: mx.fwd.example.test;" "$1" |
+	 grep -q "dkim=pass header.d=origin.example.test"' _ "$simple_out"
+hn_check "  the fields kept their spacing" bash -c \
+	'grep -q "^Subject:tight" "$1" && grep -q "^X-Wide:   wide" "$1"' _ "$simple_out"
+hn_check "  dkimpy at the next hop: the simple signature passes" dk_verify "$simple_out" 1
 
 hn_check "local recipient: accepted" \
 	pf_send_smtp 127.0.0.1 "$FPORT" ann@origin.example.test local@example.test "$D/origin.eml"

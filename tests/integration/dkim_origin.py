@@ -29,3 +29,13 @@ sig = dkim.sign(msg, b"origin", b"origin.example.test", pem,
                 include_headers=[b"from", b"to", b"subject", b"date", b"message-id"])
 open(d + "/origin.eml", "wb").write(sig + msg)
 open(d + "/nokey.eml", "wb").write(sig.replace(b"s=origin", b"s=gone") + msg)
+# simple.eml: header fields without a space after the colon and with three, signed
+# simple/simple: only a verifier that gets every byte after the colon (SMFIP_HDR_LEADSPC)
+# gets dkim=pass
+simple = (b"From: Ann <ann@origin.example.test>\r\nTo: list@fwd1.example.test\r\n"
+          b"Subject:tight\r\nX-Wide:   wide\r\nDate: Tue, 24 Nov 2026 12:00:00 +0000\r\n"
+          b"Message-ID: <arc-2@origin.example.test>\r\n\r\nsimple body\r\n")
+sig = dkim.sign(simple, b"origin", b"origin.example.test", pem,
+                canonicalize=(b"simple", b"simple"),
+                include_headers=[b"from", b"to", b"subject", b"x-wide", b"date", b"message-id"])
+open(d + "/simple.eml", "wb").write(sig + simple)
