@@ -2,8 +2,10 @@
  * <s>._domainkey.<d>; several records: the first is used).
  *
  * One resolver (common/dns.h, libunbound) for the process, made on first use
- * from the configuration then current (resolver, trust_anchor: a change needs a
- * restart to reach verification). Answers are cached for their TTL, between 60 s
+ * from the message's configuration (resolver, trust_anchor). The first DNS lookup
+ * under a configuration naming another resolver or trust anchor (a reload changed
+ * them) replaces it and empties the cache; the old one is freed by its last user.
+ * Answers are cached for their TTL, between 60 s
  * and 1 h, names without a record for 5 min; failures are not cached. A cached
  * record that is a usable key is kept parsed too, and handed out as a new reference
  * (EVP_PKEYs are shared read-only between threads): decoding an RSA key costs more
@@ -11,14 +13,17 @@
  * message has a budget of DNS lookups (verify_lookups), so a message carrying
  * many signatures cannot make many queries. Threads: libmilter's, one per
  * connection; the cache and the resolver's creation are under one mutex, the
- * lookups themselves run unlocked (the resolver is thread safe).
+ * lookups themselves run unlocked (the resolver is thread safe; each lookup holds
+ * a use count on it).
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "cfg.h"
 #include "dns.h"
 #include "keylookup.h"
 #include "keys.h"
@@ -36,8 +41,17 @@ struct cache_entry {
 	time_t expires;
 };
 
+/* A resolver and the settings it was made from. */
+struct resolver {
+	struct dns *dns;
+	char *forwarder;    /* resolver =, or NULL */
+	char *trust_anchor; /* trust_anchor =, or NULL */
+	int users;          /* lookups running on it */
+	bool retired;       /* replaced: the last user frees it */
+};
+
 static pthread_mutex_t keylookup_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct dns *keylookup_dns;
+static struct resolver *keylookup_res;
 static struct cache_entry keylookup_cache[KEYLOOKUP_CACHE];
 static size_t keylookup_next;
 
@@ -84,14 +98,65 @@ static void cache_put(const char *name, const char *txt, time_t expires)
 	pthread_mutex_unlock(&keylookup_lock);
 }
 
-static struct dns *resolver(const struct dkim_conf *c)
+static void resolver_free(struct resolver *r)
+{
+	dns_free(r->dns);
+	free(r->forwarder);
+	free(r->trust_anchor);
+	free(r);
+}
+
+static bool same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static void cache_clear_locked(void)
+{
+	for (size_t i = 0; i < KEYLOOKUP_CACHE; i++) {
+		free(keylookup_cache[i].name);
+		free(keylookup_cache[i].txt);
+		EVP_PKEY_free(keylookup_cache[i].pub);
+		keylookup_cache[i] = (struct cache_entry){ 0 };
+	}
+}
+
+/* The resolver for @c's settings, with a use count taken (resolver_put()), or NULL. */
+static struct resolver *resolver_get(const struct dkim_conf *c)
+{
+	const char *fw = cfg_str(c->cfg, NULL, "resolver");
+	const char *ta = cfg_str(c->cfg, NULL, "trust_anchor");
+	pthread_mutex_lock(&keylookup_lock);
+	struct resolver *r = keylookup_res;
+	if (r && (!same(r->forwarder, fw) || !same(r->trust_anchor, ta))) {
+		r->retired = true;
+		if (r->users == 0)
+			resolver_free(r);
+		keylookup_res = r = NULL;
+		cache_clear_locked(); /* answers of the old resolver */
+	}
+	if (!r) {
+		struct dns *dns = dkim_conf_resolver(c);
+		if (dns) {
+			r = xcalloc(1, sizeof(*r));
+			r->dns = dns;
+			r->forwarder = fw ? xstrdup(fw) : NULL;
+			r->trust_anchor = ta ? xstrdup(ta) : NULL;
+			keylookup_res = r;
+		}
+	}
+	if (r)
+		r->users++;
+	pthread_mutex_unlock(&keylookup_lock);
+	return r;
+}
+
+static void resolver_put(struct resolver *r)
 {
 	pthread_mutex_lock(&keylookup_lock);
-	if (!keylookup_dns)
-		keylookup_dns = dkim_conf_resolver(c);
-	struct dns *d = keylookup_dns;
+	if (--r->users == 0 && r->retired)
+		resolver_free(r);
 	pthread_mutex_unlock(&keylookup_lock);
-	return d;
 }
 
 int keylookup_txt(void *arg, const char *name, struct buf *txt, EVP_PKEY **parsed)
@@ -105,11 +170,12 @@ int keylookup_txt(void *arg, const char *name, struct buf *txt, EVP_PKEY **parse
 		return -EDQUOT;
 	m->left--;
 	m->used++;
-	struct dns *dns = resolver(m->conf);
-	if (!dns)
+	struct resolver *rs = resolver_get(m->conf);
+	if (!rs)
 		return -ENOMEM;
 	struct dns_result *res = NULL;
-	r = dns_txt(dns, name, &res);
+	r = dns_txt(rs->dns, name, &res);
+	resolver_put(rs);
 	if (r == DNS_ANSWER && res->count > 0) {
 		const struct dns_txt *t = &res->txt[0];
 		buf_append(txt, t->text, t->len);
@@ -131,13 +197,12 @@ int keylookup_txt(void *arg, const char *name, struct buf *txt, EVP_PKEY **parse
 void keylookup_fini(void)
 {
 	pthread_mutex_lock(&keylookup_lock);
-	dns_free(keylookup_dns);
-	keylookup_dns = NULL;
-	for (size_t i = 0; i < KEYLOOKUP_CACHE; i++) {
-		free(keylookup_cache[i].name);
-		free(keylookup_cache[i].txt);
-		EVP_PKEY_free(keylookup_cache[i].pub);
-		keylookup_cache[i] = (struct cache_entry){ 0 };
+	if (keylookup_res) {
+		keylookup_res->retired = true;
+		if (keylookup_res->users == 0)
+			resolver_free(keylookup_res);
+		keylookup_res = NULL;
 	}
+	cache_clear_locked();
 	pthread_mutex_unlock(&keylookup_lock);
 }

@@ -11,7 +11,8 @@
 # i=2 cv=pass, and dkimpy reports cv=pass for the three-hop result with the origin's DKIM
 # signature still passing; a body changed between the hops makes hop 2 seal cv=fail
 # (dkimpy: chain ended) and a third hop does not extend it; a missing key is permerror;
-# a selector not in DNS is not used for sealing (reason logged with the queue id).
+# a selector not in DNS is not used for sealing (reason logged with the queue id); a
+# reload that changes `resolver` takes effect for key lookups without a restart.
 set -u
 . "$(dirname "$0")/dkim-lib.sh"
 dk_init dkim-arc
@@ -117,6 +118,22 @@ hn_check "hop with an unpublished sealing selector" hop "$D/origin.eml" "$D/unpu
 hn_check "  not sealed, reason logged" \
 	logged ': not sealed: ARC selector unpublished of fwd2.plain.test does not sign'
 hn_check "  no ARC-Seal added" dk_fails grep -q '^ARC-Seal:' "$D/unpub.eml"
+# a reload that changes the resolver reaches verification: first one where nothing
+# answers (temperror, not cached), then the harness resolver again, same process
+hn_check "late selector published" dk_add "$(cat "$D/late.rr")"
+GOOD_RESOLVER=$RESOLVER
+RESOLVER=127.0.0.1@9
+conf fwd1.example.test a1
+hn_check "reload: resolver = 127.0.0.1@9 (nothing answers)" dk_reload
+hn_check "hop: key lookup fails" hop "$D/late.eml" "$D/late-dead.eml"
+hn_check "  dkim=temperror, logged" \
+	logged ': verified: dkim=temperror reason="key lookup late._domainkey.origin.example.test failed"'
+RESOLVER=$GOOD_RESOLVER
+conf fwd1.example.test a1
+hn_check "reload: the harness resolver again" dk_reload
+hn_check "hop: key found through the new resolver" hop "$D/late.eml" "$D/late-ok.eml"
+hn_check "  dkim=pass, logged" \
+	logged ': verified: dkim=pass header.d=origin.example.test header.s=late '
 hn_check "daemon alive" hn_alive "$DK_PID"
 hn_stop "$DK_PID" 10
 dk_dump

@@ -39,3 +39,10 @@ sig = dkim.sign(simple, b"origin", b"origin.example.test", pem,
                 canonicalize=(b"simple", b"simple"),
                 include_headers=[b"from", b"to", b"subject", b"x-wide", b"date", b"message-id"])
 open(d + "/simple.eml", "wb").write(sig + simple)
+# late.eml: signed with the same key under selector "late", published by the test when it
+# wants (DIR/late.rr), so that its first lookup happens when the test says
+open(d + "/late.rr", "w").write("late._domainkey.origin.example.test. 5 TXT %s\n" % rdata)
+sig = dkim.sign(msg, b"late", b"origin.example.test", pem,
+                canonicalize=(b"relaxed", b"relaxed"),
+                include_headers=[b"from", b"to", b"subject", b"date", b"message-id"])
+open(d + "/late.eml", "wb").write(sig + msg)
