@@ -1,8 +1,10 @@
 /* tags: parse RFC 6376 section 3.2 tag-lists.
  *
  * tag-list = tag-spec *( ";" tag-spec ) [ ";" ]; tag-spec = [FWS] tag-name [FWS] "="
- * [FWS] tag-value [FWS]. The same grammar carries DKIM-Signature (3.5), DKIM key
- * records (3.6.1) and the ARC-Seal / ARC-Message-Signature fields (RFC 8617 4.1).
+ * [FWS] tag-value [FWS]: one ';' may end the list (FWS after it is tolerated), an
+ * empty tag-spec elsewhere (";;", a leading ';') makes it invalid. The same grammar
+ * carries DKIM-Signature (3.5), DKIM key records (3.6.1) and the ARC-Seal /
+ * ARC-Message-Signature fields (RFC 8617 4.1).
  * Values keep their inner folding whitespace; base64 values (b=, bh=, p=) are
  * decoded ignoring it. A copy of the text is split in place, so a parse costs one
  * allocation. Pure; no shared state.
@@ -57,6 +59,10 @@ int tags_parse(struct tags *t, const char *text, struct buf *err)
 		if (!eq) {
 			if (trim(p, end)[0] != '\0') {
 				buf_add_line(err, "tag without '='");
+				return -EINVAL;
+			}
+			if (semi) { /* only the last ';' ends the list: no ";;", no leading ';' */
+				buf_add_line(err, "empty tag");
 				return -EINVAL;
 			}
 		} else {

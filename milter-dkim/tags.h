@@ -28,8 +28,8 @@ struct tags {
  * @text: the list: tag *( ";" tag ) [";"], FWS allowed around names, "=" and values
  * @err: gets one line on failure; may be NULL
  *
- * A tag without "=", a bad name, a repeated name (RFC 6376 3.2: invalid) or more
- * than TAGS_MAX tags makes the whole list invalid.
+ * A tag without "=", an empty tag before a ';' (";;"), a bad name, a repeated name
+ * (RFC 6376 3.2: invalid) or more than TAGS_MAX tags makes the whole list invalid.
  *
  * Return: 0 or -EINVAL.
  */

@@ -28,7 +28,8 @@ const char *testmsg_vectors(char *zone);
 /* testmsg_auth() - a verifier fed @m (body in 7-byte chunks, CRLFs split), headers done. */
 struct auth *testmsg_auth(const struct testmsg *m, bool sealing);
 
-/* testmsg_load() - read @dir/@name.eml; aborts the test on error. */
+/* testmsg_load() - read @dir/@name.eml (may be empty, have no header fields, or end
+ * without the empty line: no body); aborts the test on error. */
 void testmsg_load(struct testmsg *m, const char *dir, const char *name);
 void testmsg_free(struct testmsg *m);
 

@@ -43,8 +43,18 @@ START_TEST(tags_parse_lists)
 	ck_assert_int_eq(tags_parse(&t, "", NULL), 0);
 	ck_assert_uint_eq(t.n, 0);
 	tags_fini(&t);
-	ck_assert_int_eq(tags_parse(&t, "a=;;", NULL), 0);
+	ck_assert_int_eq(tags_parse(&t, "a=; ", NULL), 0);
 	ck_assert_str_eq(tags_get(&t, "a"), "");
+	tags_fini(&t);
+	/* RFC 6376 3.2: no empty tag-spec but after the last ';' (the ARC test suite's
+	 * as_format_tags_sc, an ARC-Seal with "s=dummy;;", must fail) */
+	buf_reset(&err);
+	ck_assert_int_eq(tags_parse(&t, "a=;;", &err), -EINVAL);
+	ck_assert_str_eq(err.data, "empty tag");
+	tags_fini(&t);
+	ck_assert_int_eq(tags_parse(&t, "a=1; ;b=2", NULL), -EINVAL);
+	tags_fini(&t);
+	ck_assert_int_eq(tags_parse(&t, ";a=1", NULL), -EINVAL);
 	tags_fini(&t);
 	buf_fini(&err);
 }
