@@ -42,6 +42,8 @@ static const struct cfg_key dkim_global_keys[] = {
 	  "DNS for the selector gate: empty = resolv.conf, or addr@port" },
 	{ "trust_anchor", CFG_STRING, "", 0, 0, 0, NULL,
 	  "DNSSEC trust anchor file (DS or DNSKEY records); empty: no validation" },
+	{ "dns_timeout", CFG_DURATION, "5s", 0, 500, 60000, NULL,
+	  "how long one DNS lookup (selector gate, key record) may take" },
 	{ "dns_check_interval", CFG_DURATION, "1h", 0, 1000, 2592000000LL, NULL,
 	  "how often selectors' TXT records are checked" },
 	{ "retire_grace", CFG_DURATION, "7d", 0, 0, 0, NULL,
@@ -185,7 +187,7 @@ struct dns *dkim_conf_resolver(const struct dkim_conf *c)
 	struct dns_opts o = {
 		.forwarder = cfg_str(c->cfg, NULL, "resolver"),
 		.trust_anchor = cfg_str(c->cfg, NULL, "trust_anchor"),
-		.timeout_ms = 5000,
+		.timeout_ms = (int)cfg_duration_ms(c->cfg, NULL, "dns_timeout"),
 		.cache_max_ttl = 60,
 	};
 	return dns_new(&o);

@@ -94,8 +94,8 @@ struct dkim_conf *dkim_conf_build(const struct cfg *cfg, enum dkim_keys mode, st
 void dkim_conf_free(struct dkim_conf *c);
 
 struct dns;
-/* dkim_conf_resolver() - a resolver for the DNS gate as `resolver =` and
- * `trust_anchor =` say (5 s per lookup). Return it (free with dns_free()), or NULL. */
+/* dkim_conf_resolver() - a resolver for the DNS gate as `resolver =`,
+ * `trust_anchor =` and `dns_timeout =` say. Return it (free with dns_free()), or NULL. */
 struct dns *dkim_conf_resolver(const struct dkim_conf *c);
 
 /* dkim_conf_split() outcome: @name has no '/' (a domain section). */

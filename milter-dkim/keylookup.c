@@ -2,9 +2,8 @@
  * <s>._domainkey.<d>; several records: the first is used).
  *
  * One resolver (common/dns.h, libunbound) for the process, made on first use
- * from the message's configuration (resolver, trust_anchor). The first DNS lookup
- * under a configuration naming another resolver or trust anchor (a reload changed
- * them) replaces it and empties the cache; the old one is freed by its last user.
+ * from the message's configuration (resolver, trust_anchor, dns_timeout). The first
+ * DNS lookup under a configuration that changed one of them (a reload) replaces it and empties the cache; the old one is freed by its last user.
  * Answers are cached for their TTL, between 60 s
  * and 1 h, names without a record for 5 min; failures are not cached. A cached
  * record that is a usable key is kept parsed too, and handed out as a new reference
@@ -19,6 +18,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -46,6 +46,7 @@ struct resolver {
 	struct dns *dns;
 	char *forwarder;    /* resolver =, or NULL */
 	char *trust_anchor; /* trust_anchor =, or NULL */
+	uint64_t timeout;   /* dns_timeout =, ms */
 	int users;          /* lookups running on it */
 	bool retired;       /* replaced: the last user frees it */
 };
@@ -126,9 +127,10 @@ static struct resolver *resolver_get(const struct dkim_conf *c)
 {
 	const char *fw = cfg_str(c->cfg, NULL, "resolver");
 	const char *ta = cfg_str(c->cfg, NULL, "trust_anchor");
+	uint64_t timeout = cfg_duration_ms(c->cfg, NULL, "dns_timeout");
 	pthread_mutex_lock(&keylookup_lock);
 	struct resolver *r = keylookup_res;
-	if (r && (!same(r->forwarder, fw) || !same(r->trust_anchor, ta))) {
+	if (r && (!same(r->forwarder, fw) || !same(r->trust_anchor, ta) || r->timeout != timeout)) {
 		r->retired = true;
 		if (r->users == 0)
 			resolver_free(r);
@@ -142,6 +144,7 @@ static struct resolver *resolver_get(const struct dkim_conf *c)
 			r->dns = dns;
 			r->forwarder = fw ? xstrdup(fw) : NULL;
 			r->trust_anchor = ta ? xstrdup(ta) : NULL;
+			r->timeout = timeout;
 			keylookup_res = r;
 		}
 	}

@@ -24,6 +24,7 @@ ML=$POSTWARDEN_BUILD/tests/bench/milterload
 conf() {
 	dk_conf "$D/arc.conf" <<EOF
 sign_networks = 10.99.0.0/16
+dns_timeout = 2s
 verify = yes
 authserv_id = mx.fwd.example.test
 trusted_authserv_ids = spf.fwd.example.test

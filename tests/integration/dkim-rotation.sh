@@ -29,6 +29,7 @@ dk_dns
 conf() {
 	dk_conf "$D/m.conf" <<EOF
 retire_grace = 8s
+dns_timeout = 2s
 [$DOM]
 selectors = $1
 ${2:-}
