@@ -3,17 +3,15 @@
  *
  * One resolver (common/dns.h, libunbound) for the process, made on first use
  * from the message's configuration (resolver, trust_anchor, dns_timeout). The first
- * DNS lookup under a configuration that changed one of them (a reload) replaces it and empties the cache; the old one is freed by its last user.
- * Answers are cached for their TTL, between 60 s
- * and 1 h, names without a record for 5 min; failures are not cached. A cached
- * record that is a usable key is kept parsed too, and handed out as a new reference
- * (EVP_PKEYs are shared read-only between threads): decoding an RSA key costs more
- * than verifying a signature with it. Each
- * message has a budget of DNS lookups (verify_lookups), so a message carrying
- * many signatures cannot make many queries. Threads: libmilter's, one per
- * connection; the cache and the resolver's creation are under one mutex, the
- * lookups themselves run unlocked (the resolver is thread safe; each lookup holds
- * a use count on it).
+ * DNS lookup under a configuration that changed one of them (a reload) replaces it and empties the
+ * cache; the old one is freed by its last user. Answers are cached for their TTL, between 60 s and
+ * 1 h, names without a record for 5 min; failures are not cached. A cached record that is a usable
+ * key is kept parsed too, and handed out as a new reference (EVP_PKEYs are shared read-only between
+ * threads): decoding an RSA key costs more than verifying a signature with it. Each message has a
+ * budget of DNS lookups (verify_lookups), so a message carrying many signatures cannot make many
+ * queries. Threads: libmilter's, one per connection; the cache and the resolver's creation are
+ * under one mutex, the lookups themselves run unlocked (the resolver is thread safe; each lookup
+ * holds a use count on it).
  */
 #include <errno.h>
 #include <pthread.h>
