@@ -19,7 +19,8 @@
 #    bad lines (the error text bounded), no version line, max_age of 10 digits (clamped:
 #    accepted), 20 digits, negative, non-numeric, 10000 mx lines, 1000 mx lines in 64 KB,
 #    a redirect, a wrong Content-Type, a body slower than fetch_timeout: NOTFOUND and
-#    "policy fetch failed: ... (RFC 8460 result type): URL: why" logged.
+#    "policy fetch failed: ... (RFC 8460 result type): URL: why" logged, and the failure
+#    recorded for the day's TLS-RPT report (`policyd-mtasts status` lists it).
 #  - tlsrpt datagrams (badclient.py dgram): truncated JSON, non-UTF-8, the wrong JSON shape,
 #    an empty one (malformed), one over 65536 bytes (dropped), each followed by a good one,
 #    and a good one of exactly 65536 bytes; the good ones counted in `status`, the bad ones
@@ -277,6 +278,16 @@ t0=$(hn_ms)
 pol_case slow "a body slower than fetch_timeout (3 s)" "NOTFOUND " \
 	"slow.$Z: $FAILED \(sts-policy-fetch-error\): https://mta-sts.slow.$Z/.*: Operation timed out"
 hn_check "  answered within fetch_timeout + 1 s" test $(($(hn_ms) - t0)) -lt 4000
+# each failure is recorded for the day's TLS-RPT report (the store: `status` lists it)
+timeout 10 "$MT" -c "$D/mtasts.conf" status >"$D/mtstatus" 2>&1
+for f in big:invalid binary:invalid lines:invalid nover:invalid agelong:invalid \
+	ageneg:invalid agenan:invalid mx10k:invalid mx1k:invalid redirect:invalid ctype:invalid \
+	slow:fetch-error; do
+	hn_check "  failure recorded for the report: ${f%%:*}.$Z sts-policy-${f#*:}" \
+		grep -qxE "  ([0-9-]+:)?${f%%:*}\.$Z:sts-policy-${f#*:} 1" "$D/mtstatus"
+done
+hn_check "  none for the good domain and the clamped max_age" \
+	bash -c '! grep -Eq "(good|agebig)\.$1:" "$2"' _ "$Z" "$D/mtstatus"
 hn_log "policyd-mtasts done after $(($(hn_ms) - T0)) ms"
 
 # --- tlsrpt: what the status record says (written every 5 s)
