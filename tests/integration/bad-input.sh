@@ -97,7 +97,7 @@ www() { mkdir -p "$D/www/mta-sts.$1.$Z/.well-known" && cat >"$D/www/mta-sts.$1.$
 mt_pol "mta-sts.good.$Z" enforce "mx1.good.$Z"
 printf 'version: STSv1\r\nmode: enforce\r\nmx: mx1.big.%s\r\nmax_age: 86400\r\n%s' "$Z" \
 	"$(head -c 1000000 /dev/zero | tr '\0' x | fold -w 70 | sed 's/^/x-pad: /')" | www big
-head -c 3000 /dev/urandom | www binary
+{ head -c 1500 /dev/urandom; printf '\0'; head -c 1500 /dev/urandom; } | www binary
 yes x | head -n 32767 | www lines
 printf 'mode: enforce\r\nmx: mx1.nover.%s\r\nmax_age: 86400\r\n' "$Z" | www nover
 for a in agebig:9999999999 agelong:99999999999999999999 ageneg:-86400 agenan:forever; do
