@@ -92,9 +92,20 @@ const char *milter_header_raw(const void *session, const char *value, char **tof
 
 void *milter_message_begin(SMFICTX *ctx)
 {
-	void *s = milter_session(ctx);
+	struct milter_session *s = milter_session(ctx);
 	milter_ops->message_end(s);
+	s->stage = "MAIL";
+	s->cut = NULL;
 	return s;
+}
+
+/* milter_step() - note the message step @stage reached (the runner's callbacks). */
+static void milter_step(struct milter_session *s, const char *stage)
+{
+	if (!s)
+		return;
+	s->stage = stage;
+	s->cut = NULL;
 }
 
 sfsistat milter_continue(const void *session, unsigned long nr_flag)
@@ -124,7 +135,8 @@ static sfsistat milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f
 
 static sfsistat milter_header(SMFICTX *ctx, char *name, char *value)
 {
-	void *s = smfi_getpriv(ctx);
+	struct milter_session *s = smfi_getpriv(ctx);
+	milter_step(s, "header");
 	if (s)
 		milter_ops->header(s, name, value);
 	return milter_continue(s, SMFIP_NR_HDR);
@@ -132,7 +144,8 @@ static sfsistat milter_header(SMFICTX *ctx, char *name, char *value)
 
 static sfsistat milter_eoh(SMFICTX *ctx)
 {
-	void *s = smfi_getpriv(ctx);
+	struct milter_session *s = smfi_getpriv(ctx);
+	milter_step(s, "end of headers");
 	if (s)
 		milter_ops->eoh(s);
 	return milter_continue(s, SMFIP_NR_EOH);
@@ -140,7 +153,8 @@ static sfsistat milter_eoh(SMFICTX *ctx)
 
 static sfsistat milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
-	void *s = smfi_getpriv(ctx);
+	struct milter_session *s = smfi_getpriv(ctx);
+	milter_step(s, "body");
 	if (s)
 		milter_ops->body(s, chunk, len);
 	return milter_continue(s, SMFIP_NR_BODY);
@@ -149,25 +163,46 @@ static sfsistat milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 static sfsistat milter_eom(SMFICTX *ctx)
 {
 	struct milter_session *s = smfi_getpriv(ctx);
+	milter_step(s, NULL);
 	if (!s || !s->conf)
 		return SMFIS_ACCEPT;
 	return milter_ops->eom(ctx, s, milter_queue_id(ctx));
 }
 
+/* An abort in the message data (after MAIL, RCPT) is the MTA giving up on a message it was
+ * sending (its SMTP client went away mid-DATA), or libmilter ending a session on a malformed
+ * or oversized packet; either way the connection closes next, and milter_close() logs it.
+ * An abort at MAIL or RCPT is an RSET: not logged. */
 static sfsistat milter_abort(SMFICTX *ctx)
 {
-	void *s = smfi_getpriv(ctx);
-	if (s)
+	struct milter_session *s = smfi_getpriv(ctx);
+	if (s) {
+		if (s->stage && strcmp(s->stage, "MAIL") != 0) {
+			snprintf(s->cut_qid, sizeof(s->cut_qid), "%s", milter_queue_id(ctx));
+			s->cut = s->stage;
+		}
+		s->stage = NULL;
 		milter_ops->message_end(s);
+	}
 	return SMFIS_CONTINUE;
 }
 
-/* xxfi_close runs even when no session was made. */
+/* xxfi_close runs even when no session was made: libmilter ends a connection whose first
+ * packet is not a valid negotiation (malformed, oversized, cut short) without telling the
+ * filter why, so that is logged here, as is a message cut off in its data. */
 static sfsistat milter_close(SMFICTX *ctx)
 {
 	struct milter_session *s = smfi_getpriv(ctx);
-	if (!s)
+	if (!s) {
+		if (!daemon_stopping(milter_current))
+			log_info("a connection ended before the milter negotiation (not a milter "
+			         "client, or a malformed, oversized or truncated first packet)");
 		return SMFIS_CONTINUE;
+	}
+	if (s->cut || (s->stage && strcmp(s->stage, "MAIL") != 0))
+		log_info("%s: the connection ended in the message's %s: message not finished "
+		         "(the MTA gave up on it, or a malformed or oversized milter packet)",
+		         s->cut ? s->cut_qid : milter_queue_id(ctx), s->cut ? s->cut : s->stage);
 	smfi_setpriv(ctx, NULL);
 	milter_ops->message_end(s);
 	daemon_conf_put(s->conf);

@@ -83,6 +83,9 @@ int milter_sessions(void);
 struct milter_session {
 	struct daemon_conf *conf; /* the snapshot the connection started with (a reference) */
 	unsigned long proto;      /* the SMFIP_* steps negotiated */
+	const char *stage;        /* the current message's last step, NULL outside a message */
+	const char *cut;          /* the step an abort cut the message data at, else NULL */
+	char cut_qid[32];         /* that message's queue id */
 };
 
 /**

@@ -29,10 +29,14 @@ void server_socketmap_serve(struct daemon *d, struct server_conn *c, server_sock
 	server_netstring_init(&ns, SOCKETMAP_REQUEST_MAX);
 	buf_init(&out);
 	while ((r = server_netstring_read(c, &ns, &p, &n)) == 1) {
-		if (socketmap_request_parse(p, n, &req) < 0)
+		if (socketmap_request_parse(p, n, &req) < 0) {
+			log_info("%s: bad request: not \"<name> <key>\" (no space, a NUL, or a map "
+			         "name that is not printable ASCII): PERM",
+			         server_conn_peer(c));
 			socketmap_reply_perm(&out, "malformed request");
-		else
+		} else {
 			answer(d, &req, &out);
+		}
 		if (!server_netstring_idle(&ns) && out.len < SOCKETMAP_REPLY_MAX)
 			continue; /* more requests already here: answer them together */
 		if ((r = server_conn_write_all(c, out.data, out.len)) < 0)

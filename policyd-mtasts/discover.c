@@ -91,7 +91,10 @@ int mtasts_policy_fetch(struct fetch *f, const char *domain, struct sts_policy *
 		rc = sts_policy_parse(resp.body, resp.len, p, &err);
 		if (rc < 0) {
 			*fail_type = "sts-policy-invalid";
-			buf_printf(why, "%s: invalid policy: %s", url, buf_cstr(&err));
+			size_t n = err.len;
+			while (n > 0 && err.data[n - 1] == '\n')
+				n--; /* the parser ends every line; the log line adds its own end */
+			buf_printf(why, "%s: invalid policy: %.*s", url, (int)n, buf_cstr(&err));
 		}
 		buf_fini(&err);
 	}

@@ -20,6 +20,7 @@
 #include "xalloc.h"
 
 #define STS_ERR_SHOW 64 /* bytes of an offending value quoted in an error line */
+#define STS_ERR_LINES 8 /* policy lines described in the error text; the rest are counted */
 
 static bool c_alpha(unsigned char c)
 {
@@ -212,20 +213,29 @@ struct parse {
 	size_t line;
 	bool version, mode, max_age, too_many_mx;
 	bool bad;
+	size_t errs; /* lines with an error; the first STS_ERR_LINES are described */
 };
+
+/* perr_room() - count an error line; true while it is still to be described. */
+static bool perr_room(struct parse *ps)
+{
+	ps->bad = true;
+	return ++ps->errs <= STS_ERR_LINES;
+}
 
 static void perr(struct parse *ps, const char *what)
 {
-	buf_printf(ps->err, "policy line %zu: %s\n", ps->line, what);
-	ps->bad = true;
+	if (perr_room(ps))
+		buf_printf(ps->err, "policy line %zu: %s\n", ps->line, what);
 }
 
 static void perr_val(struct parse *ps, const char *key, const char *v, size_t n, const char *what)
 {
+	if (!perr_room(ps))
+		return;
 	buf_printf(ps->err, "policy line %zu: %s ", ps->line, key);
 	err_quote(ps->err, v, n);
 	buf_printf(ps->err, " %s\n", what);
-	ps->bad = true;
 }
 
 static bool key_is(const char *k, size_t n, const char *name)
@@ -272,7 +282,7 @@ static void parse_mx(struct parse *ps, const char *v, size_t n)
 		return;
 	}
 	if (p->n_mx == STS_MX_MAX) {
-		if (!ps->too_many_mx)
+		if (!ps->too_many_mx && perr_room(ps))
 			buf_printf(ps->err, "policy line %zu: more than %d mx lines\n", ps->line,
 			           STS_MX_MAX);
 		ps->too_many_mx = true;
@@ -390,6 +400,8 @@ int sts_policy_parse(const char *body, size_t len, struct sts_policy *p, struct 
 		buf_append(&ps.text, s, n);
 		buf_putc(&ps.text, '\n');
 	}
+	if (ps.errs > STS_ERR_LINES)
+		buf_printf(err, "policy: %zu more lines with errors\n", ps.errs - STS_ERR_LINES);
 	if (!ps.version) {
 		buf_puts(err, "policy: no version line\n");
 		ps.bad = true;

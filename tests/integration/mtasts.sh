@@ -35,6 +35,7 @@ ip link set lo up || hn_die "lo up"
 . "$POSTWARDEN_HARNESS/dns.sh"
 . "$POSTWARDEN_HARNESS/pki.sh"
 . "$POSTWARDEN_HARNESS/notify.sh"
+. "$(dirname "$0")/mtasts-lib.sh"
 hn_tmpdir D mtasts
 SMC=$(dirname "$0")/smask.py
 Z=example.test
@@ -69,23 +70,13 @@ pki_leaf "$D/pki" good $(for d in enforce testing none badver oversize ctype red
 PKI_DATES="20200101000000Z 20200201000000Z" pki_leaf "$D/pki" expired "mta-sts.expired.$Z"
 pki_leaf "$D/pki" other other.example.test
 chmod 644 "$D"/pki/*.key
-pol() { # HOST MODE MX...: a policy file for HOST
-	local h=$1 m=$2
-	shift 2
-	mkdir -p "$D/www/$h/.well-known"
-	{
-		printf 'version: STSv1\r\nmode: %s\r\n' "$m"
-		for x in "$@"; do printf 'mx: %s\r\n' "$x"; done
-		printf 'max_age: 86400\r\n'
-	} >"$D/www/$h/.well-known/mta-sts.txt"
-}
 for d in enforce dane danepart stale ctype redirect expired wrongname; do
-	pol "mta-sts.$d.$Z" enforce "mx1.$d.$Z" "*.mx.$d.$Z"
+	mt_pol "mta-sts.$d.$Z" enforce "mx1.$d.$Z" "*.mx.$d.$Z"
 done
-pol "mta-sts.change.$Z" enforce "mx1.change.$Z"
-pol "mta-sts.testing.$Z" testing "mx1.testing.$Z"
-pol "mta-sts.none.$Z" none
-pol mta-sts.sts.plain.test enforce mx1.sts.plain.test
+mt_pol "mta-sts.change.$Z" enforce "mx1.change.$Z"
+mt_pol "mta-sts.testing.$Z" testing "mx1.testing.$Z"
+mt_pol "mta-sts.none.$Z" none
+mt_pol mta-sts.sts.plain.test enforce mx1.sts.plain.test
 mkdir -p "$D/www/mta-sts.badver.$Z/.well-known" "$D/www/mta-sts.oversize.$Z/.well-known"
 printf 'version: STSv2\r\nmode: enforce\r\nmx: mx1.badver.%s\r\nmax_age: 86400\r\n' "$Z" \
 	>"$D/www/mta-sts.badver.$Z/.well-known/mta-sts.txt"
@@ -95,36 +86,15 @@ printf 'version: STSv2\r\nmode: enforce\r\nmx: mx1.badver.%s\r\nmax_age: 86400\r
 } >"$D/www/mta-sts.oversize.$Z/.well-known/mta-sts.txt"
 chmod -R a+rX "$D/www" "$D"
 HTTPS_PORT=$(hn_free_port) || hn_die "no port"
-srv() { # NAMES CERT [EXTRA]
-	printf '  server {\n    listen 127.0.0.1:%s ssl;\n    server_name %s;\n' "$HTTPS_PORT" "$1"
-	printf '    ssl_certificate %s/pki/%s.crt;\n    ssl_certificate_key %s/pki/%s.key;\n' \
-		"$D" "$2" "$D" "$2"
-	printf '    root %s/www/$host;\n    %s\n  }\n' "$D" "${3:-}"
-}
-mkdir -p "$D/nginx/tmp"
 {
-	printf 'daemon off;\nworker_processes 1;\npid %s/nginx/nginx.pid;\n' "$D"
-	printf 'error_log %s/nginx/error.log warn;\nevents { worker_connections 64; }\nhttp {\n' "$D"
-	printf '  access_log %s/nginx/access.log;\n  client_body_temp_path %s/nginx/tmp;\n' "$D" "$D"
-	printf '  proxy_temp_path %s/nginx/tmp; fastcgi_temp_path %s/nginx/tmp;\n' "$D" "$D"
-	printf '  uwsgi_temp_path %s/nginx/tmp; scgi_temp_path %s/nginx/tmp;\n' "$D" "$D"
-	printf '  types { text/plain txt; }\n  default_type application/octet-stream;\n'
-	srv "_" other
-	srv "mta-sts.expired.$Z" expired
-	srv "mta-sts.ctype.$Z" good 'location / { types { } default_type application/octet-stream; }'
-	srv "mta-sts.redirect.$Z" good "location / { return 301 https://mta-sts.enforce.$Z/.well-known/mta-sts.txt; }"
-	srv "$(for d in enforce testing none badver oversize change stale dane danepart; do
+	mt_srv "_" other
+	mt_srv "mta-sts.expired.$Z" expired
+	mt_srv "mta-sts.ctype.$Z" good 'location / { types { } default_type application/octet-stream; }'
+	mt_srv "mta-sts.redirect.$Z" good "location / { return 301 https://mta-sts.enforce.$Z/.well-known/mta-sts.txt; }"
+	mt_srv "$(for d in enforce testing none badver oversize change stale dane danepart; do
 		printf 'mta-sts.%s.%s ' "$d" "$Z"; done)mta-sts.sts.plain.test" good 'charset utf-8; charset_types text/plain;'
-	printf '}\n'
-} >"$D/nginx/nginx.conf"
-ready() { curl -s -o /dev/null --max-time 2 --cacert "$D/pki/ca.crt" \
-	--connect-to "::127.0.0.1:$HTTPS_PORT" "https://mta-sts.enforce.$Z/.well-known/mta-sts.txt"; }
-nginx_up() {
-	nginx -e "$D/nginx/error.log" -p "$D/nginx" -c "$D/nginx/nginx.conf" >"$D/nginx/stdout" 2>&1 &
-	echo $! >"$D/nginx/pid.shell"
-	hn_wait 10 ready || { cat "$D/nginx/stdout" "$D/nginx/error.log" >&2; hn_die "nginx not ready"; }
-}
-hn_on_exit hn_stop_pidfile "$D/nginx/pid.shell"
+} | mt_nginx_conf
+nginx_up() { mt_nginx_up "mta-sts.enforce.$Z"; }
 nginx_up
 
 # --- Postfix's view: main.cf for postconf (DANE precondition) and postmap
@@ -137,30 +107,14 @@ export MAIL_CONFIG=$D/postfix
 mkdir -p "$D/state" "$D/run"
 chown nobody:nogroup "$D/state" "$D/run"
 SOCK=$D/run/mtasts.sock
-conf() { # FILE [EXTRA LINES...]
-	local f=$1
-	shift
-	{
-		echo "listen = unix:$SOCK:0666"
-		echo "user = nobody"
-		echo "group = nogroup"
-		echo "store = lmdb:$D/state"
-		echo "trust_anchor = $DNS_TA"
-		echo "ca_file = $D/pki/ca.crt"
-		echo "connect_to = 127.0.0.1:${CONNECT_PORT:-$HTTPS_PORT}"
-		echo "fetch_timeout = ${FETCH_TIMEOUT:-5s}"
-		for l in "$@"; do echo "$l"; done
-	} >"$f"
-}
-start() { # CONF
-	: >>"$D/mt.log"
-	notify_up "$D" || return 1
-	local mark
-	mark=$(notify_mark "$D")
-	NOTIFY_SOCKET=$D/notify.sock "$MT" -f -d -c "$1" >>"$D/mt.log" 2>&1 &
-	PID=$!
-	hn_on_exit hn_stop "$PID"
-	notify_wait "$D" "$mark" READY=1 "$PID" 30
+MT_SOCK=$SOCK
+conf() { mt_conf "$@"; }
+# start CONF: the daemon; its pid in PID
+start() {
+	mt_start "$1"
+	local r=$?
+	PID=$MT_PID
+	return $r
 }
 stop() { hn_stop "$PID" 10; wait "$PID" 2>/dev/null; }
 # q NAME KEY: postmap's answer (stdout), exit status as postmap's (0 found, 1 not found)
@@ -249,7 +203,7 @@ hn_check "query parent probe: no lookup" \
 # TXT id change: a new policy after a reload (the refresh runs at the next tick)
 hn_check "change: old policy before the id changes" is "change.$Z" \
 	"secure match=mx1.change.$Z servername=hostname"
-pol "mta-sts.change.$Z" enforce "mx9.change.$Z"
+mt_pol "mta-sts.change.$Z" enforce "mx9.change.$Z"
 dns_del_record "$D/dns" "_mta-sts.change.$Z." TXT
 dns_add_record "$D/dns" "_mta-sts.change.$Z. 60 TXT \"v=STSv1; id=change2\""
 sleep 6 # unbound caps TTLs at 5 s

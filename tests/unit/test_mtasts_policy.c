@@ -458,6 +458,29 @@ START_TEST(policy_several_errors)
 }
 END_TEST
 
+/* a policy of nothing but bad lines: the error text describes the first few and counts the
+ * rest, so a hostile 64 KB policy cannot make a megabyte of text (kept in the cache, logged) */
+START_TEST(policy_error_text_bounded)
+{
+	struct sts_policy p;
+	struct buf body, err;
+
+	buf_init(&body);
+	buf_init(&err);
+	while (body.len < STS_POLICY_MAX - 2)
+		buf_puts(&body, "x\n");
+	ck_assert_int_eq(sts_policy_parse(body.data, body.len, &p, &err), -EINVAL);
+	ck_assert_uint_lt(err.len, 1024);
+	ck_assert_ptr_nonnull(strstr(err.data, "policy line 1: not \"key: value\"\n"));
+	ck_assert_ptr_nonnull(strstr(err.data, "policy line 8: not \"key: value\"\n"));
+	ck_assert_ptr_null(strstr(err.data, "policy line 9:"));
+	ck_assert_ptr_nonnull(strstr(err.data, "policy: 32759 more lines with errors\n"));
+	ck_assert_ptr_nonnull(strstr(err.data, "policy: no version line\n"));
+	buf_fini(&err);
+	buf_fini(&body);
+}
+END_TEST
+
 START_TEST(policy_copy_and_reparse)
 {
 	struct sts_policy p, q, r;
@@ -543,5 +566,5 @@ CHECK_MAIN("mtasts_policy", txt_rfc_example, txt_extensions, txt_id_rules, txt_n
            txt_mixed_and_several, txt_nul_byte, policy_rfc_example, policy_lf_crlf_mixed,
            policy_whitespace, policy_max_age, policy_duplicates_first_wins, policy_required,
            policy_bad_version_and_mode, policy_mx_patterns, policy_mx_limit, policy_extensions,
-           policy_bytes, policy_size, policy_several_errors, policy_copy_and_reparse, content_type,
-           mx_match_rfc, mode_names)
+           policy_bytes, policy_size, policy_several_errors, policy_error_text_bounded,
+           policy_copy_and_reparse, content_type, mx_match_rfc, mode_names)
