@@ -35,8 +35,9 @@
 #                            USER_NAME, PASS, SND, RCV, SPOOL (A's queue), TODAY, SPKI,
 #                            E2E_AUTH (alice's --user/--password), RF (tlsrpt's report_from),
 #                            B_ID (B's host name and authserv-id), RPT_DOMS (the domains
-#                            with a _smtp._tls record), $D/<daemon>.conf, and B's milter-dkim
-#                            ($D/b-milter-dkim.conf, E2E_PID[b-milter-dkim])
+#                            with a _smtp._tls record), $D/<daemon>.conf. With E2E_B_VERIFY=1
+#                            B's port 25 runs a milter-dkim of its own (verify = yes,
+#                            authserv_id = B_ID; $D/b-milter-dkim.conf, E2E_PID[b-milter-dkim])
 #   e2e_answer DOMAIN WANT   policyd-mtasts' answer for DOMAIN.$Z as A's Postfix asks
 #                            (postmap, socketmap) is WANT (empty: NOTFOUND)
 #   e2e_msg TAG RCPT [BODY]  a message file "Subject: e2e TAG" from alice; its path
@@ -323,42 +324,19 @@ EOF
 	done
 	https_policy_hosts "$NS_A" "$D" sts "${sts_names[@]}"
 
-	# --- B: milter-dkim verifying (no signing domain, no ARC), on a store of its own
-	# (another host: lmdb, its own directory; redis, database 1 of the same server), asking
-	# A's resolver over the veth pair; its socket in B's queue directory
-	mkdir -p "$RCV/spool/milter-dkim" "$D/b-keys"
-	chown nobody:nogroup "$D/b-keys"
-	chmod 700 "$D/b-keys"
-	case $KIND in
-	lmdb) B_STORE=lmdb:$D/b-state; mkdir -p "$D/b-state"; chown nobody:nogroup "$D/b-state" ;;
-	redis) B_STORE="$STORE?db=1" ;;
-	esac
-	cat >"$D/b-milter-dkim.conf" <<EOF
-listen = unix:$RCV/spool/milter-dkim/milter.sock
-user = nobody
-group = nogroup
-store = $B_STORE
-keydir = $D/b-keys
-resolver = $NS_A_IP@53
-verify = yes
-authserv_id = $B_ID
-arc_seal = no
-EOF
-	hn_check "B: milter-dkim check (verify = yes, authserv_id = $B_ID, no signing domain)" \
-		bash -c 'ip netns exec "$0" "$1" -c "$2" check >"$3" 2>&1 || { cat "$3"; exit 1; }' \
-		"$NS_B" "$DKIM" "$D/b-milter-dkim.conf" "$D/b-milter-dkim.check"
-	hn_check "B: milter-dkim up in B (READY=1)" \
-		e2e_start b-milter-dkim "$DKIM" "$D/b-milter-dkim.conf" "$NS_B"
+	# --- B's port 25 verifying (E2E_B_VERIFY=1): its own milter-dkim, the README's verify
+	# line without milter-av (B runs none): a stopped verifier never holds inbound mail
+	local b_milter=()
+	if [ "${E2E_B_VERIFY:-0}" = 1 ]; then
+		e2e__b_verifier "$KIND"
+		b_milter=("smtpd_milters = { unix:milter-dkim/milter.sock, default_action=accept }")
+	fi
 
-	# --- B: Postfix, STARTTLS on .2 (good), .3 (expired), .4 (other name); .5 without
-	# STARTTLS; on port 25 the README's verify line (milter-dkim, default_action = accept;
-	# B runs no milter-av)
+	# --- B: Postfix, STARTTLS on .2 (good), .3 (expired), .4 (other name); .5 without STARTTLS
 	pf_make "$RCV" "$NS_B_IP:25" "myhostname = $B_ID" "inet_interfaces = all" \
 		"virtual_mailbox_domains = $(printf '%s.'"$Z"' ' "${ALL_DOMS[@]}")" \
 		"smtpd_tls_security_level = may" "smtpd_tls_chain_files = $D/pki/mx.key $D/pki/mx.crt" \
-		"smtpd_tls_loglevel = 1" \
-		"smtpd_milters = { unix:milter-dkim/milter.sock, default_action=accept }" ||
-		hn_die "B main.cf"
+		"smtpd_tls_loglevel = 1" "${b_milter[@]}" || hn_die "B main.cf"
 	for s in "3 expired" "4 other" "5 -"; do
 		set -- "${s% *}" "${s#* }"
 		postconf -c "$RCV/etc" -Me "$NS_NET.$1:25/inet=$NS_NET.$1:25 inet n - n - - smtpd"
@@ -466,6 +444,38 @@ EOF
 	hn_check "A: submission answers on 587" A bash -c "$(declare -f hn_banner); hn_banner 127.0.0.1 587"
 	# shellcheck disable=SC2034 # read by the tests
 	E2E_AUTH=(--user "$USER_NAME" --password "$PASS")
+}
+
+# e2e__b_verifier KIND: B's milter-dkim, verifying (no signing domain, no ARC), on a store of
+# its own (another host: lmdb, its own directory; redis, database 1 of the same server),
+# asking A's resolver over the veth pair; its socket in B's queue directory. Checked, then
+# started in B.
+# shellcheck disable=SC2016 # bash -c bodies
+e2e__b_verifier() {
+	local B_STORE
+	mkdir -p "$RCV/spool/milter-dkim" "$D/b-keys"
+	chown nobody:nogroup "$D/b-keys"
+	chmod 700 "$D/b-keys"
+	case $1 in
+	lmdb) B_STORE=lmdb:$D/b-state; mkdir -p "$D/b-state"; chown nobody:nogroup "$D/b-state" ;;
+	redis) B_STORE="$STORE?db=1" ;;
+	esac
+	cat >"$D/b-milter-dkim.conf" <<EOF
+listen = unix:$RCV/spool/milter-dkim/milter.sock
+user = nobody
+group = nogroup
+store = $B_STORE
+keydir = $D/b-keys
+resolver = $NS_A_IP@53
+verify = yes
+authserv_id = $B_ID
+arc_seal = no
+EOF
+	hn_check "B: milter-dkim check (verify = yes, authserv_id = $B_ID, no signing domain)" \
+		bash -c 'ip netns exec "$0" "$1" -c "$2" check >"$3" 2>&1 || { cat "$3"; exit 1; }' \
+		"$NS_B" "$DKIM" "$D/b-milter-dkim.conf" "$D/b-milter-dkim.check"
+	hn_check "B: milter-dkim up in B (READY=1)" \
+		e2e_start b-milter-dkim "$DKIM" "$D/b-milter-dkim.conf" "$NS_B"
 }
 
 e2e_answer() {

@@ -1,5 +1,5 @@
 #!/bin/bash
-# mail-path.sh redis|lmdb: the whole mail path of a postwarden site, end to end, with all four
+# mail-path.sh redis|lmdb TLSRPT_SEED: the whole mail path of a postwarden site, end to end, with all four
 # daemons on one store (a Redis unix socket on the file system, or the embedded LMDB).
 #
 #   A, the sending host (network namespace): knotd (signed example.test) + a validating
@@ -10,9 +10,17 @@
 #     harness's EICAR-only database), milter-dkim (RSA + Ed25519 selectors of example.test,
 #     published in the signed zone), policyd-mtasts, and the tlsrpt collector following A's
 #     mail log (logfile =; Postfix 3.7 has no libtlsrpt).
-#   B, the receiving host: one Postfix, Maildir, STARTTLS on four addresses: .2 with a
-#     certificate for mx.{sts,dane,badtlsa,down,nopolicy}.example.test, .3 an expired one,
-#     .4 one for another name, .5 no STARTTLS at all.
+#     Report mail leaves through the README's tlsrpt-out transport (TLS may, static:may
+#     policy; chosen by sender_dependent_default_transport_maps for report_from).
+#   B, the receiving host (mx.sts.example.test): one Postfix, Maildir, STARTTLS on four
+#     addresses: .2 with a certificate for mx.{sts,dane,badtlsa,down,nopolicy}.example.test,
+#     .3 an expired one, .4 one for another name, .5 no STARTTLS at all; its smtpd runs a
+#     milter-dkim of its own with the README's verify line (verify = yes, authserv_id =
+#     mx.sts.example.test, no signing domain, arc_seal = no, default_action=accept). B is
+#     another host, so that milter-dkim has a store of its own of the same kind: its own
+#     LMDB directory, or database 1 of the same redis-server (no key shared with A's
+#     daemons: their status records would meet under the one host name of both
+#     namespaces). B has no resolver: it asks A's unbound over the veth pair.
 #
 # alice@example.test submits over SMTP AUTH (python smtplib): the mail is scanned, signed by
 # both selectors, and relayed by MX:
@@ -28,7 +36,19 @@
 # message through A's sendmail(1) to sts (signed, not scanned: non_smtpd_milters). B's
 # dkimpy verifies both signatures of every delivered message; the day's TLS-RPT reports
 # (`tlsrpt report --dry-run --out`) carry per domain the policy type, the session counts
-# and the failure result type (tests/e2e/e2e_report.py).
+# and the failure result type (tests/e2e/e2e_report.py). Then, A's Postfix up again:
+#   B verifies: a message with a forged Authentication-Results of B's id loses it; at the
+#     end every message in B's Maildir has exactly one Authentication-Results of B's id,
+#     dkim=pass for both selectors (tests/e2e/e2e_authres.py).
+#   TLS-RPT by mail: _smtp._tls of sts and expired name rua=mailto:tlsrpt@<domain>, a
+#     mailbox on B. A day's reports are sent only once it is over, so the day's counts are
+#     copied to two days ago (TLSRPT_SEED copy-day: tests/integration/tlsrpt_seed.c) and
+#     `tlsrpt report --day` sends them for real (as root: Postfix's sendmail takes -C only
+#     from root) through A's sendmail -C, milter-dkim and tlsrpt-out: each arrives once,
+#     signed by both selectors of example.test (dkimpy in B), RFC 8460 shaped, its JSON the
+#     dry run's but for the day (tests/e2e/e2e_report_mail.py); a second run sends nothing.
+#   retries: B's Postfix down, three messages wait in A's queue (4.4.1, connection
+#     refused); B up, postqueue -f: each delivered once, scanned once, signed twice.
 # Needs root; exits 77 when namespaces cannot be made or a server is not installed.
 # shellcheck disable=SC2016 # bash -c bodies expand in the child
 set -u
@@ -37,6 +57,7 @@ SEED=${2:?usage: mail-path.sh redis|lmdb TLSRPT_SEED}
 [ -x "$SEED" ] || { echo "FAIL: $SEED not built"; exit 1; }
 . "$(dirname "$0")/e2e-lib.sh"
 e2e_init "e2e-$KIND"
+E2E_B_VERIFY=1 # B verifies on port 25 (e2e-lib.sh, e2e_site_up)
 T0=$(hn_ms)
 e2e_site_up "$KIND"
 
@@ -269,15 +290,19 @@ refused3() {
 		grep -cE "to=<user@sts\.$Z>.*dsn=4\.4\.1, status=deferred \(.*Connection refused\)")" -ge 3 ]
 }
 hn_check "  each deferred 4.4.1, connection refused (A's log, 30 s)" hn_wait 30 refused3
-A postqueue -c "$SND/etc" -j >"$D/queue.retry"
-hn_check "  A's queue (postqueue -j): the three, deferred, to user@sts.$Z, Connection refused" \
-	/usr/bin/python3 -c 'import json, sys
+queue3() { # A's queue: the three, in the deferred queue (qmgr moves them after the log line)
+	A postqueue -c "$SND/etc" -j >"$D/queue.retry" &&
+		/usr/bin/python3 -c 'import json, sys
 q = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-print(q)
-assert len(q) == 3 and all(m["queue_name"] == "deferred" and len(m["recipients"]) == 1 and
+print(json.dumps(q))
+sys.exit(not (len(q) == 3 and all(m["queue_name"] == "deferred" and len(m["recipients"]) == 1 and
 	m["recipients"][0]["address"] == sys.argv[2] and
-	"Connection refused" in m["recipients"][0]["delay_reason"] for m in q)' \
-	"$D/queue.retry" "user@sts.$Z"
+	"Connection refused" in m["recipients"][0]["delay_reason"] for m in q)))' \
+			"$D/queue.retry" "user@sts.$Z"
+}
+hn_check "  A's queue (postqueue -j): the three, deferred, to user@sts.$Z, Connection refused (10 s)" \
+	hn_wait 10 queue3
+cat "$D/queue.retry" >&2
 mapfile -t retry_ids < <(/usr/bin/python3 -c 'import json, sys
 for l in open(sys.argv[1]):
 	l.strip() and print(json.loads(l)["queue_id"])' "$D/queue.retry")
