@@ -229,6 +229,10 @@ hn_check "  another authserv-id's Authentication-Results kept" \
 PAST=$(date -u -d '2 days ago' +%F)
 hn_check "the counts of $TODAY copied to $PAST (tlsrpt_seed copy-day)" "$SEED" "$STORE" copy-day "$TODAY" "$PAST"
 sed -e 's/^user = .*/user = root/' -e 's/^group = .*/group = root/' "$D/tlsrpt.conf" >"$D/tlsrpt-report.conf"
+hn_check "tlsrpt check (that configuration, in A): exit 0, milter-dkim signs $Z (the store)" bash -c \
+	'ip netns exec "$0" "$1" -c "$2" check >"$3" 2>&1; rc=$?; cat "$3"
+	[ $rc = 0 ] && grep -Eq "^DKIM: milter-dkim signs $4 as d=$4, selector e2e-(rsa|ed)" "$3"' \
+	"$NS_A" "$TLSRPT" "$D/tlsrpt-report.conf" "$D/tlsrpt-report.check" "$Z"
 rpt_run() { # NAME: tlsrpt report --day PAST in A; output in $D/NAME.out, exit status $D/NAME.rc
 	A "$TLSRPT" -c "$D/tlsrpt-report.conf" report --day "$PAST" >"$D/$1.out" 2>&1
 	echo $? >"$D/$1.rc"
