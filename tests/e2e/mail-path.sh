@@ -57,7 +57,8 @@ SEED=${2:?usage: mail-path.sh redis|lmdb TLSRPT_SEED}
 [ -x "$SEED" ] || { echo "FAIL: $SEED not built"; exit 1; }
 . "$(dirname "$0")/e2e-lib.sh"
 e2e_init "e2e-$KIND"
-E2E_B_VERIFY=1 # B verifies on port 25 (e2e-lib.sh, e2e_site_up)
+# shellcheck disable=SC2034 # read by e2e_site_up
+E2E_B_VERIFY=1 # B verifies on port 25 (e2e-lib.sh)
 T0=$(hn_ms)
 e2e_site_up "$KIND"
 
