@@ -1,4 +1,5 @@
-/* tlsrpt_seed: puts test state into a store for tlsrpt-deliver.sh:
+/* tlsrpt_seed: puts test state into a store for tlsrpt-deliver.sh, tlsrpt-transport.sh and
+ * the e2e mail path (tests/e2e/mail-path.sh: copy-day):
  *   tlsrpt_seed STORE_URI events DAYS_AGO DOMAIN SUCCESS FAILURE
  *       SUCCESS and FAILURE sessions (STS policy, certificate-expired failures) for DOMAIN,
  *       dated noon UTC DAYS_AGO days ago, counted with tlsrpt's own aggregate.c
@@ -10,7 +11,8 @@
  *   tlsrpt_seed STORE_URI get KEY          print a value (exit 1: none)
  *   tlsrpt_seed STORE_URI copy-day FROM TO
  *       copy a day's counts to another day: tlsrpt's pol/det/cnt keys and policyd-mtasts'
- *       seen/fail keys of day FROM, written again under day TO (added to what TO holds), so
+ *       seen/fail keys of day FROM, written again under day TO (the cnt hashes added to, the
+ *       other keys replaced), so
  *       that the sessions of today can be reported for real as a day that is over
  *       (tests/e2e/mail-path.sh); prints how many keys it copied
  * Exit 0, or 1 with a message.
@@ -159,7 +161,8 @@ int main(int argc, char **argv)
 	if (argc < 3) {
 		fprintf(stderr,
 		        "usage: tlsrpt_seed STORE_URI events DAYS_AGO DOMAIN SUCCESS FAILURE\n"
-		        "       tlsrpt_seed STORE_URI dkim DOMAIN SELECTOR\n");
+		        "       tlsrpt_seed STORE_URI dkim DOMAIN SELECTOR\n"
+		        "       tlsrpt_seed STORE_URI copy-day FROM TO\n");
 		return 1;
 	}
 	struct store *st = store_open(argv[1]);
