@@ -12,9 +12,8 @@
  *   tlsrpt_seed STORE_URI copy-day FROM TO
  *       copy a day's counts to another day: tlsrpt's pol/det/cnt keys and policyd-mtasts'
  *       seen/fail keys of day FROM, written again under day TO (the cnt hashes added to, the
- *       other keys replaced), so
- *       that the sessions of today can be reported for real as a day that is over
- *       (tests/e2e/mail-path.sh); prints how many keys it copied
+ *       other keys replaced), so that the sessions of today can be reported for real as a
+ *       day that is over (tests/e2e/mail-path.sh); prints how many keys it copied
  * Exit 0, or 1 with a message.
  */
 #include <stdio.h>
