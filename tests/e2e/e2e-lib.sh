@@ -14,9 +14,10 @@
 #                            file system from every namespace) or lmdb (directory D/state);
 #                            sets STORE (the URI) and STORE_KIND
 #   e2e_store_keys PREFIX    the store's keys (plain and hash) that start with PREFIX
-#   e2e_start NAME BIN CONF  start `BIN -f -c CONF` in A as a service manager would
-#                            (NOTIFY_SOCKET, tests/harness/notify.sh), log D/NAME.log; wait for
-#                            READY=1 (30 s; 1 at once if it exits). Its PID: E2E_PID[NAME]
+#   e2e_start NAME BIN CONF [NS]
+#                            start `BIN -f -c CONF` in A (or namespace NS) as a service manager
+#                            would (NOTIFY_SOCKET, tests/harness/notify.sh), log D/NAME.log;
+#                            wait for READY=1 (30 s; 1 at once if it exits). PID: E2E_PID[NAME]
 #   e2e_stop NAME            SIGTERM, wait up to 10 s; returns the daemon's exit status
 #   e2e_dovecot DIR SOCKET USER PASSWORD
 #                            Dovecot with the auth service only (no protocols), from DIR
@@ -28,10 +29,15 @@
 #                            D/submit.log; its exit status (0 accepted, 4/5 refused 4xx/5xx)
 #   e2e_dkim_verify FILE N   dkimpy (tests/integration/dkim_verify.py) in A, keys from A's
 #                            validating resolver: at least N signatures, every one passes
+#   e2e_dkim_verify_b FILE N the same in B, asking A's resolver over the veth pair
 #   e2e_site_up KIND         the site of mail-path.sh (its header describes it), every daemon
 #                            on store KIND, up and checked: sets Z, STS_DOMS, ALL_DOMS,
 #                            USER_NAME, PASS, SND, RCV, SPOOL (A's queue), TODAY, SPKI,
-#                            E2E_AUTH (alice's --user/--password), $D/<daemon>.conf
+#                            E2E_AUTH (alice's --user/--password), RF (tlsrpt's report_from),
+#                            B_ID (B's host name and authserv-id), RPT_DOMS (the domains
+#                            with a _smtp._tls record), $D/<daemon>.conf. With E2E_B_VERIFY=1
+#                            B's port 25 runs a milter-dkim of its own (verify = yes,
+#                            authserv_id = B_ID; $D/b-milter-dkim.conf, E2E_PID[b-milter-dkim])
 #   e2e_answer DOMAIN WANT   policyd-mtasts' answer for DOMAIN.$Z as A's Postfix asks
 #                            (postmap, socketmap) is WANT (empty: NOTFOUND)
 #   e2e_msg TAG RCPT [BODY]  a message file "Subject: e2e TAG" from alice; its path
@@ -138,10 +144,10 @@ e2e_store_keys() {
 }
 
 e2e_start() {
-	local name=$1 bin=$2 conf=$3 mark
+	local name=$1 bin=$2 conf=$3 ns=${4:-$NS_A} mark
 	notify_up "$D" || return 1
 	mark=$(notify_mark "$D")
-	NOTIFY_SOCKET=$D/notify.sock ip netns exec "$NS_A" "$bin" -f -c "$conf" \
+	NOTIFY_SOCKET=$D/notify.sock ip netns exec "$ns" "$bin" -f -c "$conf" \
 		>>"$D/$name.log" 2>&1 &
 	E2E_PID[$name]=$!
 	hn_on_exit hn_stop "$!" 10
@@ -206,6 +212,9 @@ e2e_submit() {
 e2e_dkim_verify() {
 	A /usr/bin/python3 "$E2E_DIR/../integration/dkim_verify.py" 127.0.0.1@53 "$2" <"$1"
 }
+e2e_dkim_verify_b() {
+	ns_exec "$NS_B" /usr/bin/python3 "$E2E_DIR/../integration/dkim_verify.py" "$NS_A_IP@53" "$2" <"$1"
+}
 
 # shellcheck disable=SC2016,SC2034,SC2317 # bash -c bodies; globals the tests read; publish
 e2e_site_up() {
@@ -219,6 +228,9 @@ e2e_site_up() {
 	RCV=$D/rcv
 	SPOOL=$SND/spool
 	TODAY=$(date -u +%F)
+	RF=tlsrpt-noreply@$Z
+	B_ID=mx.sts.$Z
+	RPT_DOMS=(sts expired) # rua=mailto:tlsrpt@<domain>, a mailbox on B
 
 	# --- certificates: B's (good, expired, wrong name), the policy hosts', A's submission
 	mx_names=()
@@ -259,10 +271,14 @@ e2e_site_up() {
 		done
 		echo "_25._tcp.mx.dane.$Z. 60 IN TLSA 3 1 1 $SPKI"
 		echo "_25._tcp.mx.badtlsa.$Z. 60 IN TLSA 3 1 1 $DNS_TLSA_HASH"
+		for d in "${RPT_DOMS[@]}"; do
+			echo "_smtp._tls.$d.$Z. 60 IN TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@$d.$Z\""
+		done
 	} >"$D/dns/$Z.extra"
 	ns_resolv "$NS_A" 127.0.0.1
 	ns_resolv "$NS_B" 127.0.0.1 # nothing listens there: B's lookups fail at once
-	DNS_UNBOUND_PORT=53 dns_up_netns "$NS_A" "$D/dns"
+	# unbound also on A's veth address: B's milter-dkim and dkimpy ask it (resolver =)
+	DNS_UNBOUND_ALSO=$NS_A_IP DNS_UNBOUND_PORT=53 dns_up_netns "$NS_A" "$D/dns"
 
 	# --- milter-dkim's keys, published as `milter-dkim dns` prints them (knot re-signs the zone)
 	cat >"$D/milter-dkim.conf" <<EOF
@@ -308,11 +324,19 @@ EOF
 	done
 	https_policy_hosts "$NS_A" "$D" sts "${sts_names[@]}"
 
+	# --- B's port 25 verifying (E2E_B_VERIFY=1): its own milter-dkim, the README's verify
+	# line without milter-av (B runs none): a stopped verifier never holds inbound mail
+	local b_milter=()
+	if [ "${E2E_B_VERIFY:-0}" = 1 ]; then
+		e2e__b_verifier "$KIND"
+		b_milter=("smtpd_milters = { unix:milter-dkim/milter.sock, default_action=accept }")
+	fi
+
 	# --- B: Postfix, STARTTLS on .2 (good), .3 (expired), .4 (other name); .5 without STARTTLS
-	pf_make "$RCV" "$NS_B_IP:25" "myhostname = mx.sts.$Z" "inet_interfaces = all" \
+	pf_make "$RCV" "$NS_B_IP:25" "myhostname = $B_ID" "inet_interfaces = all" \
 		"virtual_mailbox_domains = $(printf '%s.'"$Z"' ' "${ALL_DOMS[@]}")" \
 		"smtpd_tls_security_level = may" "smtpd_tls_chain_files = $D/pki/mx.key $D/pki/mx.crt" \
-		"smtpd_tls_loglevel = 1" || hn_die "B main.cf"
+		"smtpd_tls_loglevel = 1" "${b_milter[@]}" || hn_die "B main.cf"
 	for s in "3 expired" "4 other" "5 -"; do
 		set -- "${s% *}" "${s#* }"
 		postconf -c "$RCV/etc" -Me "$NS_NET.$1:25/inet=$NS_NET.$1:25 inet n - n - - smtpd"
@@ -336,7 +360,8 @@ EOF
 		"dnssec_probe = ns:$Z" "smtp_tls_CAfile = $D/pki/ca.crt" "smtp_tls_loglevel = 1" \
 		"smtpd_tls_chain_files = $D/pki/submit.key $D/pki/submit.crt" \
 		"smtpd_sasl_type = dovecot" "smtpd_sasl_path = private/auth" \
-		"queue_run_delay = 300s" "minimal_backoff_time = 300s" "maximal_backoff_time = 300s" ||
+		"queue_run_delay = 300s" "minimal_backoff_time = 300s" "maximal_backoff_time = 300s" \
+		"sender_dependent_default_transport_maps = inline:{$RF=tlsrpt-out:}" ||
 		hn_die "A main.cf"
 	# One delivery attempt per deferred message (long backoff), so the report's failure counts
 	# are exact. Retries are left out on purpose: tlsrpt's log reader (logscan.c, ls_refusal)
@@ -350,6 +375,10 @@ submission inet n       -       n       -       -       smtpd
   -o smtpd_tls_auth_only=yes
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
   -o smtpd_milters=unix:milter-av/milter.sock,unix:milter-dkim/milter.sock
+tlsrpt-out unix  -       -       n       -       -       smtp
+  -o syslog_name=postfix/tlsrpt-out
+  -o smtp_tls_security_level=may
+  -o smtp_tls_policy_maps=static:may
 EOF
 	pf_backdate "$SND"
 	hn_check "A: Postfix up (127.0.0.1:25 and submission 127.0.0.1:587)" pf_up "$SND" "$NS_A"
@@ -383,6 +412,8 @@ organization_name = postwarden e2e
 contact_info = tlsrpt@$Z
 report_time = off
 logfile = $SND/maillog
+report_from = $RF
+sendmail = $(command -v sendmail) -C $SND/etc
 EOF
 	export MAIL_CONFIG=$SND/etc # policyd-mtasts checks Postfix's DANE settings there
 	# `check` first, as README asks after every configuration change (tlsrpt has none)
@@ -413,6 +444,38 @@ EOF
 	hn_check "A: submission answers on 587" A bash -c "$(declare -f hn_banner); hn_banner 127.0.0.1 587"
 	# shellcheck disable=SC2034 # read by the tests
 	E2E_AUTH=(--user "$USER_NAME" --password "$PASS")
+}
+
+# e2e__b_verifier KIND: B's milter-dkim, verifying (no signing domain, no ARC), on a store of
+# its own (another host: lmdb, its own directory; redis, database 1 of the same server),
+# asking A's resolver over the veth pair; its socket in B's queue directory. Checked, then
+# started in B.
+# shellcheck disable=SC2016 # bash -c bodies
+e2e__b_verifier() {
+	local B_STORE
+	mkdir -p "$RCV/spool/milter-dkim" "$D/b-keys"
+	chown nobody:nogroup "$D/b-keys"
+	chmod 700 "$D/b-keys"
+	case $1 in
+	lmdb) B_STORE=lmdb:$D/b-state; mkdir -p "$D/b-state"; chown nobody:nogroup "$D/b-state" ;;
+	redis) B_STORE="$STORE?db=1" ;;
+	esac
+	cat >"$D/b-milter-dkim.conf" <<EOF
+listen = unix:$RCV/spool/milter-dkim/milter.sock
+user = nobody
+group = nogroup
+store = $B_STORE
+keydir = $D/b-keys
+resolver = $NS_A_IP@53
+verify = yes
+authserv_id = $B_ID
+arc_seal = no
+EOF
+	hn_check "B: milter-dkim check (verify = yes, authserv_id = $B_ID, no signing domain)" \
+		bash -c 'ip netns exec "$0" "$1" -c "$2" check >"$3" 2>&1 || { cat "$3"; exit 1; }' \
+		"$NS_B" "$DKIM" "$D/b-milter-dkim.conf" "$D/b-milter-dkim.check"
+	hn_check "B: milter-dkim up in B (READY=1)" \
+		e2e_start b-milter-dkim "$DKIM" "$D/b-milter-dkim.conf" "$NS_B"
 }
 
 e2e_answer() {

@@ -1,5 +1,5 @@
 #!/bin/bash
-# mail-path.sh redis|lmdb: the whole mail path of a postwarden site, end to end, with all four
+# mail-path.sh redis|lmdb TLSRPT_SEED: the whole mail path of a postwarden site, end to end, with all four
 # daemons on one store (a Redis unix socket on the file system, or the embedded LMDB).
 #
 #   A, the sending host (network namespace): knotd (signed example.test) + a validating
@@ -10,9 +10,17 @@
 #     harness's EICAR-only database), milter-dkim (RSA + Ed25519 selectors of example.test,
 #     published in the signed zone), policyd-mtasts, and the tlsrpt collector following A's
 #     mail log (logfile =; Postfix 3.7 has no libtlsrpt).
-#   B, the receiving host: one Postfix, Maildir, STARTTLS on four addresses: .2 with a
-#     certificate for mx.{sts,dane,badtlsa,down,nopolicy}.example.test, .3 an expired one,
-#     .4 one for another name, .5 no STARTTLS at all.
+#     Report mail leaves through the README's tlsrpt-out transport (TLS may, static:may
+#     policy; chosen by sender_dependent_default_transport_maps for report_from).
+#   B, the receiving host (mx.sts.example.test): one Postfix, Maildir, STARTTLS on four
+#     addresses: .2 with a certificate for mx.{sts,dane,badtlsa,down,nopolicy}.example.test,
+#     .3 an expired one, .4 one for another name, .5 no STARTTLS at all; its smtpd runs a
+#     milter-dkim of its own with the README's verify line (verify = yes, authserv_id =
+#     mx.sts.example.test, no signing domain, arc_seal = no, default_action=accept). B is
+#     another host, so that milter-dkim has a store of its own of the same kind: its own
+#     LMDB directory, or database 1 of the same redis-server (no key shared with A's
+#     daemons: their status records would meet under the one host name of both
+#     namespaces). B has no resolver: it asks A's unbound over the veth pair.
 #
 # alice@example.test submits over SMTP AUTH (python smtplib): the mail is scanned, signed by
 # both selectors, and relayed by MX:
@@ -28,13 +36,29 @@
 # message through A's sendmail(1) to sts (signed, not scanned: non_smtpd_milters). B's
 # dkimpy verifies both signatures of every delivered message; the day's TLS-RPT reports
 # (`tlsrpt report --dry-run --out`) carry per domain the policy type, the session counts
-# and the failure result type (tests/e2e/e2e_report.py).
+# and the failure result type (tests/e2e/e2e_report.py). Then, A's Postfix up again:
+#   B verifies: a message with a forged Authentication-Results of B's id loses it; at the
+#     end every message in B's Maildir has exactly one Authentication-Results of B's id,
+#     dkim=pass for both selectors (tests/e2e/e2e_authres.py).
+#   TLS-RPT by mail: _smtp._tls of sts and expired name rua=mailto:tlsrpt@<domain>, a
+#     mailbox on B. A day's reports are sent only once it is over, so the day's counts are
+#     copied to two days ago (TLSRPT_SEED copy-day: tests/integration/tlsrpt_seed.c) and
+#     `tlsrpt report --day` sends them for real (as root: Postfix's sendmail takes -C only
+#     from root) through A's sendmail -C, milter-dkim and tlsrpt-out: each arrives once,
+#     signed by both selectors of example.test (dkimpy in B), RFC 8460 shaped, its JSON the
+#     dry run's but for the day (tests/e2e/e2e_report_mail.py); a second run sends nothing.
+#   retries: B's Postfix down, three messages wait in A's queue (4.4.1, connection
+#     refused); B up, postqueue -f: each delivered once, scanned once, signed twice.
 # Needs root; exits 77 when namespaces cannot be made or a server is not installed.
 # shellcheck disable=SC2016 # bash -c bodies expand in the child
 set -u
-KIND=${1:?usage: mail-path.sh redis|lmdb}
+KIND=${1:?usage: mail-path.sh redis|lmdb TLSRPT_SEED}
+SEED=${2:?usage: mail-path.sh redis|lmdb TLSRPT_SEED}
+[ -x "$SEED" ] || { echo "FAIL: $SEED not built"; exit 1; }
 . "$(dirname "$0")/e2e-lib.sh"
 e2e_init "e2e-$KIND"
+# shellcheck disable=SC2034 # read by e2e_site_up
+E2E_B_VERIFY=1 # B verifies on port 25 (e2e-lib.sh)
 T0=$(hn_ms)
 e2e_site_up "$KIND"
 
@@ -168,12 +192,156 @@ for p in "pw:dkim:sel:$Z:" pw:av: "pw:mtasts:seen:$TODAY:" "pw:mtasts:fail:$TODA
 	"pw:tlsrpt:pol:$TODAY:" "pw:tlsrpt:cnt:$TODAY:"; do
 	hn_check "store ($KIND) holds $p keys" bash -c '[ -n "$1" ]' _ "$(e2e_store_keys "$p")"
 done
-for n in milter-av milter-dkim policyd-mtasts; do
+
+# --- A's Postfix up again; the four messages deferred on TLS have served the report: deleted
+hn_check "A: Postfix up again" pf_up "$SND" "$NS_A"
+hn_check "  postsuper -d ALL: the four deferred messages deleted, the queue empty" bash -c \
+	'ip netns exec "$0" postsuper -c "$1" -d ALL 2>&1 | grep -q "Deleted: 4 messages" &&
+	[ -z "$(ip netns exec "$0" postqueue -c "$1" -j)" ]' "$NS_A" "$SND/etc"
+
+# --- B's port 25 verifies: a forged Authentication-Results of B's id is deleted
+cat >"$D/msg.forged" <<EOF
+From: Alice <$USER_NAME>
+To: <user@sts.$Z>
+Subject: e2e forged
+Date: $(date -R)
+Message-ID: <e2e.forged.$$@$Z>
+Authentication-Results: $B_ID; dkim=pass header.d=forged.example.net header.s=forged
+Authentication-Results: other.example.net; spf=pass smtp.mailfrom=$Z
+
+A forged Authentication-Results of B's authserv-id.
+EOF
+hn_check "accepted: e2e forged, an Authentication-Results claiming $B_ID" \
+	e2e_submit 127.0.0.1 587 "$USER_NAME" "user@sts.$Z" "$D/msg.forged" --cafile "$D/pki/ca.crt" \
+	"${E2E_AUTH[@]}"
+hn_check "  delivered to B's Maildir (30 s)" hn_wait 30 arrived forged
+f=$(inbox forged)
+hn_check "  B's milter-dkim deleted the forged one (header.d=forged.example.net gone)" \
+	bash -c '[ -f "$0" ] && ! grep -q "forged\.example\.net" "$0"' "$f"
+hn_check "  another authserv-id's Authentication-Results kept" \
+	grep -q "^Authentication-Results: other\.example\.net; spf=pass" "$f"
+
+# --- TLS-RPT by mail, A -> SMTP -> B with DKIM. A day's reports go out only once the day is
+# over (by 15 min 5 s): the day's counts (tlsrpt's and policyd-mtasts' keys of $TODAY) are
+# copied to a day that is (tlsrpt_seed copy-day, two days ago) and reported for real. tlsrpt
+# runs as root for it: Postfix's sendmail takes -C for a private instance only from root (or
+# from a directory listed in the default instance's alternate_config_directories, which a
+# test must not touch); the collector stays the harness user, nobody.
+PAST=$(date -u -d '2 days ago' +%F)
+hn_check "the counts of $TODAY copied to $PAST (tlsrpt_seed copy-day)" "$SEED" "$STORE" copy-day "$TODAY" "$PAST"
+sed -e 's/^user = .*/user = root/' -e 's/^group = .*/group = root/' "$D/tlsrpt.conf" >"$D/tlsrpt-report.conf"
+hn_check "tlsrpt check (that configuration, in A): exit 0, milter-dkim signs $Z (the store)" bash -c \
+	'ip netns exec "$0" "$1" -c "$2" check >"$3" 2>&1; rc=$?; cat "$3"
+	[ $rc = 0 ] && grep -Eq "^DKIM: milter-dkim signs $4 as d=$4, selector e2e-(rsa|ed)" "$3"' \
+	"$NS_A" "$TLSRPT" "$D/tlsrpt-report.conf" "$D/tlsrpt-report.check" "$Z"
+rpt_run() { # NAME: tlsrpt report --day PAST in A; output in $D/NAME.out, exit status $D/NAME.rc
+	A "$TLSRPT" -c "$D/tlsrpt-report.conf" report --day "$PAST" >"$D/$1.out" 2>&1
+	echo $? >"$D/$1.rc"
+	cat "$D/$1.out" >&2
+}
+rpt_of() { grep -ls "^TLS-Report-Domain: $1\.$Z\$" "$RCV"/mail/inbox/new/*; }
+rpt_arrived() { [ -n "$(rpt_of "$1")" ]; }
+rpt_sigs() { # FILE: dkimpy in B: d=$Z (report_from's domain), both selectors pass
+	local out
+	out=$(e2e_dkim_verify_b "$1" 2) || { printf '%s\n' "$out"; return 1; }
+	printf '%s\n' "$out"
+	grep -q "d=$Z s=e2e-rsa a=rsa-sha256: pass" <<<"$out" &&
+		grep -q "d=$Z s=e2e-ed a=ed25519-sha256: pass" <<<"$out"
+}
+rpt_run report1
+hn_check "tlsrpt report --day $PAST (sendmail -C A's config, tlsrpt-out): exit 0" \
+	test "$(cat "$D/report1.rc")" = 0
+hn_check "  the other six domains take no reports (no _smtp._tls record)" \
+	test "$(grep -c "^[a-z]*\.$Z: takes no reports" "$D/report1.out")" = 6
+declare -A rpt_ok=([sts]=3 [expired]=0) rpt_bad=([sts]=0 [expired]=${tries[expired]})
+for d in "${RPT_DOMS[@]}"; do
+	hn_check "  $d.$Z: mailto:tlsrpt@$d.$Z delivered" grep -qx "$d\.$Z: mailto:tlsrpt@$d\.$Z delivered" "$D/report1.out"
+	hn_check "  $d's report in B's Maildir (30 s)" hn_wait 30 rpt_arrived "$d"
+done
+for d in "${RPT_DOMS[@]}"; do
+	f=$(rpt_of "$d" | head -n 1)
+	[ -n "$f" ] || continue
+	hn_check "report mail $d.$Z: delivered once, to tlsrpt@$d.$Z, envelope sender $RF" bash -c \
+		'[ "$(grep -ls "^TLS-Report-Domain: $1$" "$0"/mail/inbox/new/* | wc -l)" = 1 ] &&
+		grep -q "^Delivered-To: tlsrpt@$1$" "$2" && grep -q "^Return-Path: <$3>$" "$2"' \
+		"$RCV" "$d.$Z" "$f" "$RF"
+	hn_check "  RFC 8460 5.3: multipart/report; report-type=tlsrpt, TLS-Report-Domain/-Submitter, application/tlsrpt+gzip" \
+		/usr/bin/python3 "$E2E_DIR/../integration/tlsrpt_mail_check.py" "$f" "$d.$Z" "$Z" "$RF" \
+		"${rpt_ok[$d]}" "${rpt_bad[$d]}"
+	hn_check "  its gunzipped JSON: $d.$Z's report of $PAST, otherwise the dry run's" \
+		/usr/bin/python3 "$E2E_DIR/e2e_report_mail.py" "$f" "$D/reports" "$d.$Z" "$PAST"
+	hn_check "  dkimpy in B: signed by milter-dkim, d=$Z, e2e-rsa and e2e-ed pass" rpt_sigs "$f"
+	hn_check "  A's log: sent by tlsrpt-out to mx.$d.$Z" grep -Eq \
+		"postfix/tlsrpt-out/smtp\[[0-9]+\]: .*to=<tlsrpt@$d\.$Z>, relay=mx\.$d\.$Z\[.*status=sent" "$SND/maillog"
+done
+rpt_run report2
+sleep 1 # what a second sendmail would have posted has been picked up by now
+hn_check "a second tlsrpt report --day $PAST: exit 0, both already sent" bash -c \
+	'[ "$(cat "$0/report2.rc")" = 0 ] && grep -qx "sts\.$1: already sent" "$0/report2.out" &&
+	grep -qx "expired\.$1: already sent" "$0/report2.out"' "$D" "$Z"
+hn_check "  nothing more sent: two report mails picked up in A's log, none queued" bash -c \
+	'[ "$(grep -c "postfix/pickup\[[0-9]*\]: .*from=<$1>" "$0/maillog")" = 2 ] &&
+	[ -z "$(ip netns exec "$2" postqueue -c "$0/etc" -j)" ]' "$SND" "$RF" "$NS_A"
+
+# --- delivery retries: B's Postfix down (port 25 refuses), three messages wait in A's queue
+hn_check "B: Postfix stopped (port 25 refuses)" pf_down "$RCV"
+n0=$(pf_mail_count "$RCV")
+mark=$(wc -l <"$SND/maillog")
+for i in 1 2 3; do
+	hn_check "accepted while B is down: e2e retry-$i" e2e_send "retry-$i" "user@sts.$Z" "${E2E_AUTH[@]}"
+done
+refused3() {
+	[ "$(tail -n +"$((mark + 1))" "$SND/maillog" |
+		grep -cE "to=<user@sts\.$Z>.*dsn=4\.4\.1, status=deferred \(.*Connection refused\)")" -ge 3 ]
+}
+hn_check "  each deferred 4.4.1, connection refused (A's log, 30 s)" hn_wait 30 refused3
+queue3() { # A's queue: the three, in the deferred queue (qmgr moves them after the log line)
+	A postqueue -c "$SND/etc" -j >"$D/queue.retry" &&
+		/usr/bin/python3 -c 'import json, sys
+q = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print(json.dumps(q))
+sys.exit(not (len(q) == 3 and all(m["queue_name"] == "deferred" and len(m["recipients"]) == 1 and
+	m["recipients"][0]["address"] == sys.argv[2] and
+	"Connection refused" in m["recipients"][0]["delay_reason"] for m in q)))' \
+			"$D/queue.retry" "user@sts.$Z"
+}
+hn_check "  A's queue (postqueue -j): the three, deferred, to user@sts.$Z, Connection refused (10 s)" \
+	hn_wait 10 queue3
+cat "$D/queue.retry" >&2
+mapfile -t retry_ids < <(/usr/bin/python3 -c 'import json, sys
+for l in open(sys.argv[1]):
+	l.strip() and print(json.loads(l)["queue_id"])' "$D/queue.retry")
+hn_check "  B's Maildir: nothing new" test "$(pf_mail_count "$RCV")" = "$n0"
+hn_check "B: Postfix up again" pf_up "$RCV" "$NS_B"
+A postqueue -c "$SND/etc" -f
+retried() { for i in 1 2 3; do arrived "retry-$i" || return 1; done; }
+hn_check "  postqueue -f in A: the three delivered (30 s)" hn_wait 30 retried
+for i in 1 2 3; do
+	f=$(inbox "retry-$i")
+	[ -n "$f" ] || continue
+	hn_check "e2e retry-$i: delivered once, one X-Virus-Scanned, two DKIM-Signatures" bash -c \
+		'[ "$(grep -lsx "Subject: e2e $1" "$0"/mail/inbox/new/* | wc -l)" = 1 ] &&
+		[ "$(grep -c "^X-Virus-Scanned: " "$2")" = 1 ] && [ "$(grep -c "^DKIM-Signature: " "$2")" = 2 ]' \
+		"$RCV" "retry-$i" "$f"
+	hn_check "  dkimpy in B: two signatures pass, s=e2e-rsa rsa-sha256 and s=e2e-ed ed25519-sha256" \
+		two_sigs "$f"
+done
+hn_check "A's queue empty; each of the three sent once (A's log)" bash -c \
+	'[ -z "$(ip netns exec "$0" postqueue -c "$1/etc" -j)" ] && [ $# = 4 ] && for id in "${@:2}"; do
+		[ "$(grep -c " $id: to=<.*status=sent" "$1/maillog")" = 1 ] || exit 1; done' \
+	"$NS_A" "$SND" "${retry_ids[@]}"
+
+# --- B's port 25: every delivered message verified once, by B
+hn_check "B's Maildir: 12 messages (6 + forged + 2 reports + 3 retried)" test "$(pf_mail_count "$RCV")" = 12
+hn_check "  each with one Authentication-Results of $B_ID: dkim=pass header.d=$Z e2e-rsa and e2e-ed" \
+	/usr/bin/python3 "$E2E_DIR/e2e_authres.py" "$B_ID" "$Z" e2e-rsa e2e-ed -- "$RCV"/mail/inbox/new/*
+for n in milter-av milter-dkim policyd-mtasts b-milter-dkim; do
 	hn_check "$n still running" hn_alive "${E2E_PID[$n]}"
 done
 if [ "$HN_FAILED" -ne 0 ]; then
-	for f in milter-dkim milter-av policyd-mtasts tlsrpt; do echo "--- $f.log"; tail -n 30 "$D/$f.log"; done
+	for f in milter-dkim milter-av policyd-mtasts tlsrpt b-milter-dkim; do echo "--- $f.log"; tail -n 30 "$D/$f.log"; done
 	echo "--- A maillog"; tail -n 60 "$SND/maillog"
+	echo "--- B maillog"; tail -n 30 "$RCV/maillog"
 	echo "--- report"; cat "$D/reports.json"
 fi
 hn_log "total $(($(hn_ms) - T0)) ms"

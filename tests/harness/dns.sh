@@ -29,6 +29,8 @@
 # no other port): in a private network namespace, or on another loopback address given as
 # DNS_UNBOUND_ADDR (default 127.0.0.1). DNS_LOG_QUERIES=1 makes unbound log every query it
 # receives (log-queries) to DIR/unbound.log: "info: ADDR NAME. TYPE IN" lines.
+# DNS_UNBOUND_ALSO="ADDR..." makes unbound also listen on each IPv4 ADDR (same port) and
+# answer its /24: another namespace's host reaching this one over the veth pair.
 
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -111,6 +113,7 @@ EOF
 	cat >"$D/unbound.conf" <<EOF
 server:
   interface: ${DNS_UNBOUND_ADDR:-127.0.0.1}
+$(for a in ${DNS_UNBOUND_ALSO:-}; do printf '  interface: %s\n  access-control: %s.0/24 allow\n' "$a" "${a%.*}"; done)
   port: $rp
   do-ip6: no
   do-daemonize: no
