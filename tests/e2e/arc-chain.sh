@@ -232,6 +232,13 @@ logged() {
 	grep -E "^milter-dkim: $q: $3" "$D/$1/milter-dkim.log" ||
 		{ echo "$1: no '$q: $3' in milter-dkim.log"; return 1; }
 }
+# replaced: FWD2's cleanup logged its body_checks REPLACE of message 'rewritten' (its queue id)
+replaced() {
+	local q
+	q=$(qid rewritten fwd2)
+	grep -E "cleanup\[[0-9]+\]: $q: replace: body REWRITE-AT-FWD2 .*: rewritten by fwd2$" \
+		"$D/fwd2/maillog"
+}
 # hdr FILE NAME: every NAME header field of FILE, unfolded, one per line
 hdr() {
 	awk -v n="$2" 'BEGIN { IGNORECASE = 1 } /^$/ { exit }
@@ -331,6 +338,7 @@ f=$(inbox rewritten)
 if [ -n "$f" ]; then
 	hn_check "  FWD2's cleanup replaced the line (body_checks REPLACE)" \
 		bash -c 'grep -qx "rewritten by fwd2" "$0" && ! grep -q "REWRITE-AT-FWD2" "$0"' "$f"
+	hn_check "  FWD2's cleanup logged the REPLACE under the queue id its milter logs" replaced
 	hn_check "  fwd1: verified dkim=pass, sealed i=1 cv=none (the body still intact there)" \
 		logged fwd1 rewritten 'sealed i=1 cv=none d=fwd1\.example\.test s=a1$'
 	hn_check "  fwd2: verified dkim=fail (body hash) and arc=fail" logged fwd2 rewritten \
@@ -353,5 +361,15 @@ if [ "$HN_FAILED" -ne 0 ]; then
 	for h in origin fwd1 fwd2; do echo "--- $h milter-dkim.log"; tail -n 30 "$D/$h/milter-dkim.log"; done
 	for h in "${HOPS[@]}"; do echo "--- $h maillog"; tail -n 25 "$D/$h/maillog"; done
 fi
+# --- teardown by pid and pidfile only (other test runs share this machine): nothing left
+hn_cleanup_now
+gone() { # no namespace of this test, no live process with D in its command line or environment
+	local ns
+	for ns in "$N_ORIGIN" "$N_FWD1" "$N_FWD2" "$N_FINAL"; do
+		! ip netns list | grep -qw "$ns" || return 1
+	done
+	[ -z "$(hn_procs_matching "$D")" ]
+}
+hn_check "teardown: no process of this test left, its four namespaces gone (5 s)" hn_wait 5 gone
 hn_log "total $(($(hn_ms) - T0)) ms"
 hn_summary
