@@ -27,11 +27,14 @@
 # Checked: the intact chain (FINAL's dkimpy: ARC cv=pass over i=1 by fwd1 and i=2 by fwd2,
 # the origin's DKIM-Signature by milter-dkim passes; each forwarder logged `sealed i=N cv=...`
 # with the queue id its Postfix gave the message; FWD2's Authentication-Results says
-# dkim=pass and arc=pass), then a body that FWD2's cleanup rewrites before its milter sees it
-# (body_checks REPLACE: Postfix 3.7's cleanup(8) hands the milters the queued content, after
-# header/body checks): FWD2 verifies dkim=fail (body hash) and arc=fail and seals i=2 cv=fail;
-# FINAL's dkimpy reports the chain terminated (ARC-Seal[2] cv=fail) and the origin's
-# signature failing.
+# dkim=pass and arc=pass), then a body that FWD2's cleanup rewrites before its milter sees it:
+# body_checks = regexp with a REPLACE action (header_checks(5) of Postfix 3.7 documents REPLACE
+# for body lines but does not say what a milter sees; cleanup(8) sends smtpd's milters the
+# content it queued, so the milter gets the replaced line, which this test checks: FWD2
+# verifies dkim=fail (body hash mismatch) and arc=fail, and seals i=2 cv=fail; FINAL's dkimpy
+# reports the chain terminated (ARC-Seal[2] reported cv=fail) and the origin's signature
+# failing. Not done here: a third forwarder that must not extend a cv=fail chain (covered by
+# the unit tests and tests/integration/dkim-arc.sh).
 # Needs root; exits 77 when namespaces cannot be made or a tool is not installed.
 # shellcheck disable=SC2016 # bash -c bodies expand in the child
 set -u
@@ -357,19 +360,41 @@ fi
 for h in origin fwd1 fwd2; do
 	hn_check "$h: milter-dkim still running" hn_alive "${PID[$h]}"
 done
+# clean_exit HOP: its milter-dkim exits 0 on SIGTERM, no sanitizer report in its log (ASan builds)
+clean_exit() {
+	hn_term_wait "${PID[$1]}" || return 1
+	! grep -E 'Sanitizer|runtime error:' "$D/$1/milter-dkim.log"
+}
+for h in origin fwd1 fwd2; do
+	hn_check "$h: milter-dkim: SIGTERM, exit 0, no sanitizer report" clean_exit "$h"
+done
 if [ "$HN_FAILED" -ne 0 ]; then
 	for h in origin fwd1 fwd2; do echo "--- $h milter-dkim.log"; tail -n 30 "$D/$h/milter-dkim.log"; done
 	for h in "${HOPS[@]}"; do echo "--- $h maillog"; tail -n 25 "$D/$h/maillog"; done
 fi
-# --- teardown by pid and pidfile only (other test runs share this machine): nothing left
+# --- teardown by pid and pidfile only (other test runs share this machine): nothing left.
+# dns_up_netns exported DNS_TA (a path under D): un-export it, or hn_procs_matching would find
+# its own pipeline's commands (sort) through their environment.
 hn_cleanup_now
+export -n DNS_FORWARDER DNS_AUTH DNS_TA
 gone() { # no namespace of this test, no live process with D in its command line or environment
-	local ns
+	local ns left
 	for ns in "$N_ORIGIN" "$N_FWD1" "$N_FWD2" "$N_FINAL"; do
-		! ip netns list | grep -qw "$ns" || return 1
+		! ip netns list | grep -qw "$ns" || { LEFT="namespace $ns"; return 1; }
 	done
-	[ -z "$(hn_procs_matching "$D")" ]
+	left=$(hn_procs_matching "$D")
+	[ -z "$left" ] && return 0
+	LEFT=$(for p in $left; do
+		echo "$p ($(cat "/proc/$p/comm" 2>&1)): $(tr '\0' ' ' <"/proc/$p/cmdline" 2>&1)"
+	done)
+	return 1
 }
-hn_check "teardown: no process of this test left, its four namespaces gone (5 s)" hn_wait 5 gone
+gone_wait() {
+	LEFT=
+	hn_wait 10 gone && return 0
+	printf 'left: %s\n' "$LEFT"
+	return 1
+}
+hn_check "teardown: no process of this test left, its four namespaces gone (10 s)" gone_wait
 hn_log "total $(($(hn_ms) - T0)) ms"
 hn_summary
