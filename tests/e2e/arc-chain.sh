@@ -50,6 +50,7 @@ E2E_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$HN_HARNESS/dns.sh"
 . "$HN_HARNESS/postfix.sh"
 . "$HN_HARNESS/notify.sh"
+# shellcheck disable=SC2034 # read by lib.sh
 HN_NAME=e2e-arc-chain
 export TZ=UTC
 DKIM=${POSTWARDEN_BUILD:-}/milter-dkim/milter-dkim
@@ -61,8 +62,8 @@ hn_require ip postfix postconf swaks python3 knotd keymgr knotc unbound dig
 	{ echo "SKIP: dkimpy with ARC (python3-dkim, python3-authres) not installed"; exit 77; }
 T0=$(hn_ms)
 
-# --- namespaces: the harness's pair (ORIGIN, FWD1), then FWD2 and FINAL, each one veth
-# pair further down the line
+# --- namespaces: the harness's pair (ORIGIN, FWD1), then FWD2, FINAL and FWD3, joined by veth
+# pairs down the line (the drawing above)
 ns_pair_up pwc # exits 77 when namespaces cannot be made
 N_ORIGIN=$NS_A
 N_FWD1=$NS_B
