@@ -202,6 +202,14 @@ static void emit_run(struct canon_body *cb, const unsigned char *s, size_t n)
 	cb->emitted = true;
 	cb->line_has_text = true;
 	cb->total += n;
+	if (take >= CANON_STAGE) { /* hashed in place: no copy through the stage */
+		stage_flush(cb);
+		if (EVP_DigestUpdate(cb->md, s, take) != 1)
+			cb->failed = true;
+		if (cb->copy)
+			buf_append(cb->copy, s, take);
+		return;
+	}
 	while (take) {
 		if (cb->staged == CANON_STAGE)
 			stage_flush(cb);
@@ -215,10 +223,36 @@ static void emit_run(struct canon_body *cb, const unsigned char *s, size_t n)
 	}
 }
 
-/* Bytes body_char() treats specially: CR and LF; in relaxed mode also SP and HTAB. */
-static bool body_special(const struct canon_body *cb, unsigned char c)
+/* Bytes body_char() treats specially: CR and LF (1); in relaxed mode also SP and HTAB (2). */
+static const unsigned char body_special[256] = { ['\r'] = 1, ['\n'] = 1, [' '] = 2, ['\t'] = 2 };
+
+/* The end of the run of bytes from @i that canonicalize to themselves when nothing is
+ * pending: ordinary bytes; in relaxed mode also a single SP before an ordinary byte
+ * (relaxed keeps it as it is, at the start of a line too); and a CRLF inside the run
+ * between two ordinary bytes (the end of a line with text, the next line not empty:
+ * nothing to hold back). The run never ends right after a CRLF or a space. */
+static size_t text_run(const struct canon_body *cb, const unsigned char *p, size_t i, size_t len)
 {
-	return c == '\r' || c == '\n' || (cb->mode == CANON_RELAXED && is_wsp(c));
+	bool relaxed = cb->mode == CANON_RELAXED;
+	size_t start = i;
+	while (i < len) {
+		unsigned char k = body_special[p[i]];
+		if (k == 0 || (k == 2 && !relaxed)) {
+			i++;
+			continue;
+		}
+		if (relaxed && p[i] == ' ' && i + 1 < len && body_special[p[i + 1]] == 0) {
+			i += 2;
+			continue;
+		}
+		if (p[i] == '\r' && i > start && i + 2 < len && p[i + 1] == '\n' &&
+		    body_special[p[i + 2]] == 0) {
+			i += 3;
+			continue;
+		}
+		break;
+	}
+	return i;
 }
 
 int canon_body_update(struct canon_body *cb, const void *data, size_t len)
@@ -227,11 +261,10 @@ int canon_body_update(struct canon_body *cb, const void *data, size_t len)
 	size_t i = 0;
 
 	while (i < len) {
-		/* fast path: ordinary bytes with nothing pending go out as one run */
+		/* fast path: bytes that canonicalize to themselves, with nothing pending, go out as
+		 * one run */
 		if (!cb->pending_cr && !cb->pending_wsp && cb->empty_lines == 0) {
-			size_t j = i;
-			while (j < len && !body_special(cb, p[j]))
-				j++;
+			size_t j = text_run(cb, p, i, len);
 			if (j > i) {
 				emit_run(cb, p + i, j - i);
 				i = j;

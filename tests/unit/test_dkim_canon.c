@@ -271,6 +271,61 @@ static void ref_body(enum canon_mode mode, const char *in, size_t len, struct bu
 		buf_append(out, "\r\n", 2);
 }
 
+/* Long bodies, mostly words with single spaces (the fast path's runs, spaces inside them,
+ * runs longer than the stage, hashed in place) and now and then a CR, LF, SP or HTAB, in
+ * chunks of up to 10000 bytes: the copy and the digest are the reference's. */
+START_TEST(body_long_runs_match_reference)
+{
+	static const char text[] = "abcdefghij";
+	static const char odd[] = " \t\r\n";
+	unsigned seed = 777;
+	static char in[30000];
+
+	for (int round = 0; round < 60; round++) {
+		size_t len = (size_t)(rand_r(&seed) % sizeof(in));
+		for (size_t i = 0; i < len; i++) {
+			/* odd rounds: a line end about every 10000 bytes, so runs pass the stage */
+			unsigned r = (unsigned)rand_r(&seed) % 10000;
+			if (round % 2)
+				in[i] = r < 9000 ? text[r % 10] : r < 9999 ? ' ' : '\n';
+			else
+				in[i] = r < 8500 ? text[r % 10] : r < 9700 ? ' ' : odd[r % 4];
+		}
+		for (int m = 0; m < 2; m++) {
+			enum canon_mode mode = m ? CANON_RELAXED : CANON_SIMPLE;
+			struct buf want, got;
+			ref_body(mode, in, len, &want);
+			struct canon_body *cb = canon_body_new(mode);
+			ck_assert_ptr_nonnull(cb);
+			buf_init(&got);
+			canon_body_copy_to(cb, &got);
+			for (size_t at = 0; at < len;) {
+				size_t k = 1 + (size_t)(rand_r(&seed) % 10000);
+				if (k > len - at)
+					k = len - at;
+				ck_assert_int_eq(canon_body_update(cb, in + at, k), 0);
+				at += k;
+			}
+			unsigned char d[CANON_DIGEST_LEN], wd[CANON_DIGEST_LEN];
+			ck_assert_int_eq(canon_body_final(cb, d), 0);
+			ck_assert_msg(got.len == want.len &&
+			                      memcmp(got.data ? got.data : "",
+			                             want.data ? want.data : "", want.len) == 0,
+			              "round %d mode %d: %zu bytes, want %zu", round, m, got.len,
+			              want.len);
+			unsigned int n = 0;
+			ck_assert_int_eq(EVP_Digest(want.data ? want.data : "", want.len, wd, &n,
+			                            EVP_sha256(), NULL),
+			                 1);
+			ck_assert_mem_eq(d, wd, CANON_DIGEST_LEN);
+			canon_body_free(cb);
+			buf_fini(&got);
+			buf_fini(&want);
+		}
+	}
+}
+END_TEST
+
 /* Random bodies of CR, LF, SP, HTAB and text, fed in random chunks, with and without a
  * length limit: the streaming canonicalizer (its fast path for runs of text included)
  * gives what the reference gives. */
@@ -320,4 +375,5 @@ END_TEST
 
 CHECK_MAIN("dkim_canon", header_relaxed_basics, body_rfc6376_example, body_empty_hashes,
            body_rfc8463_hash, body_line_ends_and_whitespace, body_every_split_point,
-           body_byte_by_byte, body_long_blank_runs_are_linear, body_matches_reference)
+           body_byte_by_byte, body_long_blank_runs_are_linear, body_matches_reference,
+           body_long_runs_match_reference)
