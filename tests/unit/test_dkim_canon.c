@@ -271,9 +271,49 @@ static void ref_body(enum canon_mode mode, const char *in, size_t len, struct bu
 		buf_append(out, "\r\n", 2);
 }
 
+/* ref_check() - @in through the streaming canonicalizer in both modes, in random chunks of
+ * 1..@max_chunk bytes, cut at a random length limit when @limited: the copy, the digest and
+ * the length are the reference's. */
+static void ref_check(const char *in, size_t len, size_t max_chunk, bool limited, unsigned *seed,
+                      int round)
+{
+	for (int m = 0; m < 2; m++) {
+		enum canon_mode mode = m ? CANON_RELAXED : CANON_SIMPLE;
+		struct buf want, got;
+		ref_body(mode, in, len, &want);
+		struct canon_body *cb = canon_body_new(mode);
+		ck_assert_ptr_nonnull(cb);
+		buf_init(&got);
+		canon_body_copy_to(cb, &got);
+		unsigned long long limit =
+		        limited ? (unsigned long long)(rand_r(seed) % 300) : ~0ULL;
+		canon_body_limit(cb, limit);
+		for (size_t at = 0; at < len;) {
+			size_t k = 1 + (size_t)(rand_r(seed) % max_chunk);
+			if (k > len - at)
+				k = len - at;
+			ck_assert_int_eq(canon_body_update(cb, in + at, k), 0);
+			at += k;
+		}
+		unsigned char d[CANON_DIGEST_LEN], wd[CANON_DIGEST_LEN];
+		ck_assert_int_eq(canon_body_final(cb, d), 0);
+		size_t wl = limit < want.len ? (size_t)limit : want.len;
+		const char *w = want.data ? want.data : "";
+		ck_assert_msg(got.len == wl && memcmp(got.data ? got.data : "", w, wl) == 0,
+		              "round %d mode %d: %zu bytes, want %zu", round, m, got.len, wl);
+		ck_assert_uint_eq(canon_body_length(cb), want.len);
+		unsigned int n = 0;
+		ck_assert_int_eq(EVP_Digest(w, wl, wd, &n, EVP_sha256(), NULL), 1);
+		ck_assert_mem_eq(d, wd, CANON_DIGEST_LEN);
+		canon_body_free(cb);
+		buf_fini(&got);
+		buf_fini(&want);
+	}
+}
+
 /* Long bodies, mostly words with single spaces (the fast path's runs, spaces inside them,
  * runs longer than the stage, hashed in place) and now and then a CR, LF, SP or HTAB, in
- * chunks of up to 10000 bytes: the copy and the digest are the reference's. */
+ * chunks of up to 10000 bytes. */
 START_TEST(body_long_runs_match_reference)
 {
 	static const char text[] = "abcdefghij";
@@ -291,37 +331,7 @@ START_TEST(body_long_runs_match_reference)
 			else
 				in[i] = r < 8500 ? text[r % 10] : r < 9700 ? ' ' : odd[r % 4];
 		}
-		for (int m = 0; m < 2; m++) {
-			enum canon_mode mode = m ? CANON_RELAXED : CANON_SIMPLE;
-			struct buf want, got;
-			ref_body(mode, in, len, &want);
-			struct canon_body *cb = canon_body_new(mode);
-			ck_assert_ptr_nonnull(cb);
-			buf_init(&got);
-			canon_body_copy_to(cb, &got);
-			for (size_t at = 0; at < len;) {
-				size_t k = 1 + (size_t)(rand_r(&seed) % 10000);
-				if (k > len - at)
-					k = len - at;
-				ck_assert_int_eq(canon_body_update(cb, in + at, k), 0);
-				at += k;
-			}
-			unsigned char d[CANON_DIGEST_LEN], wd[CANON_DIGEST_LEN];
-			ck_assert_int_eq(canon_body_final(cb, d), 0);
-			ck_assert_msg(got.len == want.len &&
-			                      memcmp(got.data ? got.data : "",
-			                             want.data ? want.data : "", want.len) == 0,
-			              "round %d mode %d: %zu bytes, want %zu", round, m, got.len,
-			              want.len);
-			unsigned int n = 0;
-			ck_assert_int_eq(EVP_Digest(want.data ? want.data : "", want.len, wd, &n,
-			                            EVP_sha256(), NULL),
-			                 1);
-			ck_assert_mem_eq(d, wd, CANON_DIGEST_LEN);
-			canon_body_free(cb);
-			buf_fini(&got);
-			buf_fini(&want);
-		}
+		ref_check(in, len, 10000, false, &seed, round);
 	}
 }
 END_TEST
@@ -339,36 +349,7 @@ START_TEST(body_matches_reference)
 		size_t len = (size_t)(rand_r(&seed) % sizeof(in));
 		for (size_t i = 0; i < len; i++)
 			in[i] = alphabet[rand_r(&seed) % 6];
-		for (int m = 0; m < 2; m++) {
-			enum canon_mode mode = m ? CANON_RELAXED : CANON_SIMPLE;
-			struct buf want, got;
-			ref_body(mode, in, len, &want);
-			struct canon_body *cb = canon_body_new(mode);
-			ck_assert_ptr_nonnull(cb);
-			buf_init(&got);
-			canon_body_copy_to(cb, &got);
-			unsigned long long limit =
-			        round % 3 ? ~0ULL : (unsigned long long)(rand_r(&seed) % 300);
-			canon_body_limit(cb, limit);
-			for (size_t at = 0; at < len;) {
-				size_t k = 1 + (size_t)(rand_r(&seed) % 64);
-				if (k > len - at)
-					k = len - at;
-				ck_assert_int_eq(canon_body_update(cb, in + at, k), 0);
-				at += k;
-			}
-			unsigned char d[CANON_DIGEST_LEN];
-			ck_assert_int_eq(canon_body_final(cb, d), 0);
-			size_t wl = limit < want.len ? (size_t)limit : want.len;
-			ck_assert_msg(got.len == wl && memcmp(got.data ? got.data : "",
-			                                      want.data ? want.data : "", wl) == 0,
-			              "round %d mode %d: %zu bytes, want %zu", round, m, got.len,
-			              wl);
-			ck_assert_uint_eq(canon_body_length(cb), want.len);
-			canon_body_free(cb);
-			buf_fini(&got);
-			buf_fini(&want);
-		}
+		ref_check(in, len, 64, round % 3 == 0, &seed, round);
 	}
 }
 END_TEST
