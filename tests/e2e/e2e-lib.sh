@@ -5,9 +5,12 @@
 #   e2e_init NAME            harness libraries, HN_NAME; the daemons' binaries in $DKIM $AV
 #                            $MT $TLSRPT (exit 1 when one is not built); exit 77 naming a
 #                            missing server or tool; two network namespaces (ns_pair_up:
-#                            exit 77 when they cannot be made); D = the test's temp dir;
-#                            TZ=UTC (the mail log's times are the report day's)
-#   A CMD...                 run CMD in the sending host's namespace
+#                            exit 77 when they cannot be made), none with E2E_LOOPBACK=1
+#                            (NS_A and NS_B empty: both hosts in this namespace, on
+#                            127.0.0.x and free ports); D = the test's temp dir; TZ=UTC
+#                            (the mail log's times are the report day's)
+#   A CMD...                 run CMD in the sending host's namespace (here when loopback)
+#   e2e_in NS CMD...         run CMD in namespace NS, here when NS is empty
 #   e2e_addr_add NS ADDR     one more address (/24) on NS's end of the veth pair
 #   e2e_store_up KIND        the one store every daemon is given: redis (the harness
 #                            redis-server in D/redis, unix socket only, reached through the
@@ -15,7 +18,8 @@
 #                            sets STORE (the URI) and STORE_KIND
 #   e2e_store_keys PREFIX    the store's keys (plain and hash) that start with PREFIX
 #   e2e_start NAME BIN CONF [NS]
-#                            start `BIN -f -c CONF` in A (or namespace NS) as a service manager
+#                            start `BIN -f -c CONF` in A (or namespace NS; here when both are
+#                            empty) as a service manager
 #                            would (NOTIFY_SOCKET, tests/harness/notify.sh), log D/NAME.log;
 #                            wait for READY=1 (30 s; 1 at once if it exits). PID: E2E_PID[NAME]
 #   e2e_stop NAME            SIGTERM, wait up to 10 s; returns the daemon's exit status
@@ -28,8 +32,10 @@
 #   e2e_submit ARGS...       tests/e2e/e2e_submit.py ARGS in A; its line also in
 #                            D/submit.log; its exit status (0 accepted, 4/5 refused 4xx/5xx)
 #   e2e_dkim_verify FILE N   dkimpy (tests/integration/dkim_verify.py) in A, keys from A's
-#                            validating resolver: at least N signatures, every one passes
+#                            validating resolver ($E2E_RESOLVER): at least N signatures,
+#                            every one passes
 #   e2e_dkim_verify_b FILE N the same in B, asking A's resolver over the veth pair
+#                            ($E2E_RESOLVER_B)
 #   e2e_site_up KIND         the site of mail-path.sh (its header describes it), every daemon
 #                            on store KIND, up and checked: sets Z, STS_DOMS, ALL_DOMS,
 #                            USER_NAME, PASS, SND, RCV, SPOOL (A's queue), TODAY, SPKI,
@@ -38,10 +44,21 @@
 #                            with a _smtp._tls record), $D/<daemon>.conf. With E2E_B_VERIFY=1
 #                            B's port 25 runs a milter-dkim of its own (verify = yes,
 #                            authserv_id = B_ID; $D/b-milter-dkim.conf, E2E_PID[b-milter-dkim])
+#                            Also sets SUBMIT_PORT (A's submission), E2E_RESOLVER (A's
+#                            validating unbound, ADDR@PORT) and E2E_RESOLVER_B (the same as
+#                            B reaches it). With E2E_LOOPBACK=1 (no namespaces): the DNS,
+#                            nginx (MTA-STS policy hosts), A's smtpd and submission and B's
+#                            smtpd (B_ADDR:B_PORT) on free ports of 127.0.0.1 and 127.0.0.2;
+#                            A reaches B through transport_maps, not MX, and has no
+#                            dnssec_probe (its resolver is /etc/resolv.conf); policyd-mtasts
+#                            and tlsrpt get `resolver =` the test DNS, policyd-mtasts
+#                            `connect_to =` nginx and dane_mode = off (its DANE precondition
+#                            asks /etc/resolv.conf's resolver); B has one listener only
 #   e2e_answer DOMAIN WANT   policyd-mtasts' answer for DOMAIN.$Z as A's Postfix asks
 #                            (postmap, socketmap) is WANT (empty: NOTFOUND)
 #   e2e_msg TAG RCPT [BODY]  a message file "Subject: e2e TAG" from alice; its path
-#   e2e_send TAG RCPT ARGS   e2e_submit of e2e_msg TAG RCPT over 587 with STARTTLS, plus ARGS
+#   e2e_send TAG RCPT ARGS   e2e_submit of e2e_msg TAG RCPT over 127.0.0.1:$SUBMIT_PORT (587)
+#                            with STARTTLS, plus ARGS
 #   e2e_refused RC PAT CMD   CMD exits RC and its output matches PAT (grep -E)
 #   e2e_load TAG COUNT SECS INTERVAL RCPT [LOAD-ARGS...]
 #                            tests/e2e/e2e_load.py load in A: up to COUNT messages as alice
@@ -91,11 +108,20 @@ e2e_init() {
 		knotc unbound dig clamd sigtool socat xxd dovecot
 	/usr/bin/python3 -c 'import dkim, dns.resolver' 2>/dev/null ||
 		{ echo "SKIP: dkimpy (python3-dkim) not installed"; exit 77; }
-	ns_pair_up pwe # exits 77 when namespaces cannot be made
+	if [ "${E2E_LOOPBACK:-0}" = 1 ]; then
+		NS_A='' NS_B=''
+	else
+		ns_pair_up pwe # exits 77 when namespaces cannot be made
+	fi
 	hn_tmpdir D "$1"
 }
 
-A() { ns_exec "$NS_A" "$@"; }
+e2e_in() {
+	local ns=$1
+	shift
+	if [ -n "$ns" ]; then ns_exec "$ns" "$@"; else "$@"; fi
+}
+A() { e2e_in "$NS_A" "$@"; }
 
 e2e_addr_add() {
 	local dev
@@ -144,11 +170,11 @@ e2e_store_keys() {
 }
 
 e2e_start() {
-	local name=$1 bin=$2 conf=$3 ns=${4:-$NS_A} mark
+	local name=$1 bin=$2 conf=$3 ns=${4:-$NS_A} mark x=()
 	notify_up "$D" || return 1
 	mark=$(notify_mark "$D")
-	NOTIFY_SOCKET=$D/notify.sock ip netns exec "$ns" "$bin" -f -c "$conf" \
-		>>"$D/$name.log" 2>&1 &
+	[ -z "$ns" ] || x=(ip netns exec "$ns") # ip execs BIN: $! is the daemon's pid
+	NOTIFY_SOCKET=$D/notify.sock "${x[@]}" "$bin" -f -c "$conf" >>"$D/$name.log" 2>&1 &
 	E2E_PID[$name]=$!
 	hn_on_exit hn_stop "$!" 10
 	notify_wait "$D" "$mark" READY=1 "$!" 30
@@ -163,7 +189,7 @@ e2e_stop() {
 }
 
 e2e_dovecot() {
-	local d=$1 sock=$2
+	local d=$1 sock=$2 x=()
 	mkdir -p "$d/run" "$d/state"
 	printf '%s:{PLAIN}%s\n' "$3" "$4" >"$d/passwd"
 	chgrp dovecot "$d/passwd" # Dovecot's auth process runs as its internal user, dovecot
@@ -194,7 +220,8 @@ e2e_dovecot() {
 		  }
 		}
 	EOF
-	A dovecot -F -c "$d/dovecot.conf" >>"$d/stdout" 2>&1 &
+	[ -z "$NS_A" ] || x=(ip netns exec "$NS_A")
+	"${x[@]}" dovecot -F -c "$d/dovecot.conf" >>"$d/stdout" 2>&1 &
 	E2E_PID[dovecot]=$!
 	hn_on_exit hn_stop "$!" 10
 	hn_wait 10 test -S "$sock" || { cat "$d/stdout" "$d/dovecot.log" >&2; return 1; }
@@ -210,15 +237,16 @@ e2e_submit() {
 }
 
 e2e_dkim_verify() {
-	A /usr/bin/python3 "$E2E_DIR/../integration/dkim_verify.py" 127.0.0.1@53 "$2" <"$1"
+	A /usr/bin/python3 "$E2E_DIR/../integration/dkim_verify.py" "$E2E_RESOLVER" "$2" <"$1"
 }
 e2e_dkim_verify_b() {
-	ns_exec "$NS_B" /usr/bin/python3 "$E2E_DIR/../integration/dkim_verify.py" "$NS_A_IP@53" "$2" <"$1"
+	e2e_in "$NS_B" /usr/bin/python3 "$E2E_DIR/../integration/dkim_verify.py" "$E2E_RESOLVER_B" \
+		"$2" <"$1"
 }
 
 # shellcheck disable=SC2016,SC2034,SC2317 # bash -c bodies; globals the tests read; publish
 e2e_site_up() {
-	local KIND=$1 d i n b s f
+	local KIND=$1 d i n b s f lb=${E2E_LOOPBACK:-0} a_smtp b_extra=() a_extra=() mt_extra=() sub
 	Z=example.test
 	STS_DOMS=(sts expired wrongname nostarttls) # enforce policies
 	ALL_DOMS=(sts dane expired wrongname nostarttls badtlsa down nopolicy)
@@ -231,6 +259,19 @@ e2e_site_up() {
 	RF=tlsrpt-noreply@$Z
 	B_ID=mx.sts.$Z
 	RPT_DOMS=(sts expired) # rua=mailto:tlsrpt@<domain>, a mailbox on B
+	if [ "$lb" = 1 ]; then
+		# one namespace: free ports; B on 127.0.0.2 (smtp's loop check: not one of A's addresses)
+		B_ADDR=127.0.0.2
+		B_PORT=$(hn_free_port) || hn_die "no free port"
+		a_smtp=$(hn_free_port) || hn_die "no free port"
+		SUBMIT_PORT=$(hn_free_port) || hn_die "no free port"
+		HTTPS_POLICY_PORT=$(hn_free_port) || hn_die "no free port"
+		[ "$(printf '%s\n' "$B_PORT" "$a_smtp" "$SUBMIT_PORT" "$HTTPS_POLICY_PORT" | sort -u | wc -l)" = 4 ] ||
+			hn_die "the same free port twice: run again"
+		sub=127.0.0.1:$SUBMIT_PORT
+	else
+		B_ADDR=$NS_B_IP B_PORT=25 a_smtp=25 SUBMIT_PORT=587 HTTPS_POLICY_PORT=443 sub=submission
+	fi
 
 	# --- certificates: B's (good, expired, wrong name), the policy hosts', A's submission
 	mx_names=()
@@ -247,7 +288,9 @@ e2e_site_up() {
 	SPKI=$(openssl x509 -in "$D/pki/mx.crt" -noout -pubkey | openssl pkey -pubin -outform DER |
 		openssl dgst -sha256 -hex | sed 's/.*= *//')
 	[[ $SPKI =~ ^[0-9a-f]{64}$ ]] || hn_die "cannot hash B's public key ($SPKI)"
-	for i in 3 4 5; do e2e_addr_add "$NS_B" "$NS_NET.$i" || hn_die "address $NS_NET.$i"; done
+	if [ "$lb" != 1 ]; then
+		for i in 3 4 5; do e2e_addr_add "$NS_B" "$NS_NET.$i" || hn_die "address $NS_NET.$i"; done
+	fi
 
 	# --- the store every daemon is given
 	e2e_store_up "$KIND"
@@ -256,8 +299,11 @@ e2e_site_up() {
 	chown nobody:nogroup "$D/keys"
 
 	# --- DNS in A: MX of each domain -> B; STS TXT + policy host; TLSA
-	ip_of() { case $1 in expired) echo "$NS_NET.3" ;; wrongname) echo "$NS_NET.4" ;;
-		nostarttls) echo "$NS_NET.5" ;; *) echo "$NS_B_IP" ;; esac; }
+	ip_of() {
+		[ "$lb" != 1 ] || { echo "$B_ADDR"; return; }
+		case $1 in expired) echo "$NS_NET.3" ;; wrongname) echo "$NS_NET.4" ;;
+		nostarttls) echo "$NS_NET.5" ;; *) echo "$NS_B_IP" ;; esac
+	}
 	mkdir -p "$D/dns"
 	{
 		for d in "${ALL_DOMS[@]}"; do
@@ -275,10 +321,18 @@ e2e_site_up() {
 			echo "_smtp._tls.$d.$Z. 60 IN TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@$d.$Z\""
 		done
 	} >"$D/dns/$Z.extra"
-	ns_resolv "$NS_A" 127.0.0.1
-	ns_resolv "$NS_B" 127.0.0.1 # nothing listens there: B's lookups fail at once
-	# unbound also on A's veth address: B's milter-dkim and dkimpy ask it (resolver =)
-	DNS_UNBOUND_ALSO=$NS_A_IP DNS_UNBOUND_PORT=53 dns_up_netns "$NS_A" "$D/dns"
+	if [ "$lb" = 1 ]; then
+		# knot + unbound on free ports of 127.0.0.1; /etc/resolv.conf is left alone: only the
+		# daemons (resolver =) and dkimpy ask the test DNS; Postfix is kept from DNS lookups
+		dns_up "$D/dns"
+		E2E_RESOLVER=$DNS_FORWARDER E2E_RESOLVER_B=$DNS_FORWARDER
+	else
+		ns_resolv "$NS_A" 127.0.0.1
+		ns_resolv "$NS_B" 127.0.0.1 # nothing listens there: B's lookups fail at once
+		# unbound also on A's veth address: B's milter-dkim and dkimpy ask it (resolver =)
+		DNS_UNBOUND_ALSO=$NS_A_IP DNS_UNBOUND_PORT=53 dns_up_netns "$NS_A" "$D/dns"
+		E2E_RESOLVER=127.0.0.1@53 E2E_RESOLVER_B=$NS_A_IP@53
+	fi
 
 	# --- milter-dkim's keys, published as `milter-dkim dns` prints them (knot re-signs the zone)
 	cat >"$D/milter-dkim.conf" <<EOF
@@ -288,7 +342,7 @@ group = nogroup
 store = $STORE
 keydir = $D/keys
 sign_networks =
-resolver = 127.0.0.1@53
+resolver = $E2E_RESOLVER
 trust_anchor = $D/dns/example.test.ds
 
 [$Z]
@@ -322,7 +376,7 @@ EOF
 		printf 'version: STSv1\r\nmode: enforce\r\nmx: mx.%s.%s\r\nmax_age: 86400\r\n' "$d" "$Z" \
 			>"$D/www/mta-sts.$d.$Z/.well-known/mta-sts.txt"
 	done
-	https_policy_hosts "$NS_A" "$D" sts "${sts_names[@]}"
+	HTTPS_POLICY_PORT=$HTTPS_POLICY_PORT https_policy_hosts "$NS_A" "$D" sts "${sts_names[@]}"
 
 	# --- B's port 25 verifying (E2E_B_VERIFY=1): its own milter-dkim, the README's verify
 	# line without milter-av (B runs none): a stopped verifier never holds inbound mail
@@ -333,11 +387,15 @@ EOF
 	fi
 
 	# --- B: Postfix, STARTTLS on .2 (good), .3 (expired), .4 (other name); .5 without STARTTLS
-	pf_make "$RCV" "$NS_B_IP:25" "myhostname = $B_ID" "inet_interfaces = all" \
+	# (loopback: B_ADDR:B_PORT only, and no peer name lookups, which would ask the resolver
+	# of /etc/resolv.conf; inet_interfaces = all, as Postfix finds no interface of 127.0.0.2)
+	b_extra=("inet_interfaces = all")
+	[ "$lb" != 1 ] || b_extra+=("smtpd_peername_lookup = no")
+	pf_make "$RCV" "$B_ADDR:$B_PORT" "myhostname = $B_ID" "${b_extra[@]}" \
 		"virtual_mailbox_domains = $(printf '%s.'"$Z"' ' "${ALL_DOMS[@]}")" \
 		"smtpd_tls_security_level = may" "smtpd_tls_chain_files = $D/pki/mx.key $D/pki/mx.crt" \
 		"smtpd_tls_loglevel = 1" "${b_milter[@]}" || hn_die "B main.cf"
-	for s in "3 expired" "4 other" "5 -"; do
+	[ "$lb" = 1 ] || for s in "3 expired" "4 other" "5 -"; do
 		set -- "${s% *}" "${s#* }"
 		postconf -c "$RCV/etc" -Me "$NS_NET.$1:25/inet=$NS_NET.$1:25 inet n - n - - smtpd"
 		if [ "$2" = - ]; then
@@ -348,16 +406,26 @@ EOF
 		fi
 	done
 	pf_backdate "$RCV"
-	hn_check "B: Postfix up ($NS_B_IP, $NS_NET.3-5 port 25)" pf_up "$RCV" "$NS_B"
+	if [ "$lb" = 1 ]; then
+		hn_check "B: Postfix up ($B_ADDR:$B_PORT)" pf_up "$RCV"
+	else
+		hn_check "B: Postfix up ($NS_B_IP, $NS_NET.3-5 port 25)" pf_up "$RCV" "$NS_B"
+	fi
 
-	# --- A: Postfix with the README's lines (paths relative to the queue directory)
-	pf_make "$SND" 127.0.0.1:25 "myhostname = sender.$Z" "virtual_mailbox_domains =" \
+	# --- A: Postfix with the README's lines (paths relative to the queue directory).
+	# Loopback: every recipient to B by transport_maps (no MX lookup, so no MTA-STS or DANE
+	# applied by Postfix: its resolver is /etc/resolv.conf's), no DNSSEC probe, no peer name
+	# lookups: Postfix asks the resolver of /etc/resolv.conf nothing
+	a_extra=("dnssec_probe = ns:$Z")
+	[ "$lb" != 1 ] || a_extra=("dnssec_probe =" "transport_maps = static:smtp:[$B_ADDR]:$B_PORT"
+		"smtpd_peername_lookup = no")
+	pf_make "$SND" "127.0.0.1:$a_smtp" "myhostname = sender.$Z" "virtual_mailbox_domains =" \
 		"smtpd_milters = unix:milter-av/milter.sock" \
 		"non_smtpd_milters = unix:milter-dkim/milter.sock" \
 		"milter_default_action = tempfail" \
 		"smtp_tls_policy_maps = socketmap:unix:private/mtasts:postfix" \
 		"smtp_dns_support_level = dnssec" "smtp_tls_security_level = dane" \
-		"dnssec_probe = ns:$Z" "smtp_tls_CAfile = $D/pki/ca.crt" "smtp_tls_loglevel = 1" \
+		"${a_extra[@]}" "smtp_tls_CAfile = $D/pki/ca.crt" "smtp_tls_loglevel = 1" \
 		"smtpd_tls_chain_files = $D/pki/submit.key $D/pki/submit.crt" \
 		"smtpd_sasl_type = dovecot" "smtpd_sasl_path = private/auth" \
 		"queue_run_delay = 300s" "minimal_backoff_time = 300s" "maximal_backoff_time = 300s" \
@@ -367,8 +435,8 @@ EOF
 	# are exact. Retries are left out on purpose: tlsrpt's log reader (logscan.c, ls_refusal)
 	# counts a STARTTLS refusal once per smtp process, queue id and relay, so a retry of the
 	# same message by the same smtp process is not counted again (seen with ingest-log).
-	cat >>"$SND/etc/master.cf" <<'EOF'
-submission inet n       -       n       -       -       smtpd
+	cat >>"$SND/etc/master.cf" <<EOF
+$sub inet n       -       n       -       -       smtpd
   -o syslog_name=postfix/submission
   -o smtpd_tls_security_level=encrypt
   -o smtpd_sasl_auth_enable=yes
@@ -381,7 +449,8 @@ tlsrpt-out unix  -       -       n       -       -       smtp
   -o smtp_tls_policy_maps=static:may
 EOF
 	pf_backdate "$SND"
-	hn_check "A: Postfix up (127.0.0.1:25 and submission 127.0.0.1:587)" pf_up "$SND" "$NS_A"
+	hn_check "A: Postfix up (127.0.0.1:$a_smtp and submission 127.0.0.1:$SUBMIT_PORT)" \
+		pf_up "$SND" "$NS_A"
 
 	# --- A: Dovecot auth, clamd, the four daemons on $STORE
 	hn_check "Dovecot auth service up: $SPOOL/private/auth" \
@@ -394,6 +463,11 @@ group = nogroup
 store = $STORE
 clamd = unix:$D/clamd/clamd.sock
 EOF
+	# loopback: DNS and the policy hosts as the daemon's settings say, not resolv.conf and
+	# port 443; DANE answers off: the daemon's DANE precondition asks the resolver of
+	# /etc/resolv.conf (Postfix's), which knows nothing of the test zone, nor may be asked
+	[ "$lb" != 1 ] || mt_extra=("resolver = $E2E_RESOLVER"
+		"connect_to = 127.0.0.1:$HTTPS_POLICY_PORT" "dane_mode = off")
 	cat >"$D/policyd-mtasts.conf" <<EOF
 listen = unix:$SPOOL/private/mtasts
 user = nobody
@@ -403,6 +477,7 @@ trust_anchor = $D/dns/example.test.ds
 ca_file = $D/pki/ca.crt
 fetch_timeout = 5s
 EOF
+	[ "${#mt_extra[@]}" = 0 ] || printf '%s\n' "${mt_extra[@]}" >>"$D/policyd-mtasts.conf"
 	cat >"$D/tlsrpt.conf" <<EOF
 listen = unix:$SPOOL/run/tlsrpt/tlsrpt.sock
 user = nobody
@@ -415,6 +490,7 @@ logfile = $SND/maillog
 report_from = $RF
 sendmail = $(command -v sendmail) -C $SND/etc
 EOF
+	[ "$lb" != 1 ] || echo "resolver = $E2E_RESOLVER" >>"$D/tlsrpt.conf"
 	export MAIL_CONFIG=$SND/etc # policyd-mtasts checks Postfix's DANE settings there
 	# `check` first, as README asks after every configuration change (tlsrpt has none)
 	for n in milter-av milter-dkim policyd-mtasts tlsrpt; do
@@ -422,28 +498,41 @@ EOF
 		tlsrpt) b=$TLSRPT ;; esac
 		[ "$n" = tlsrpt ] ||
 			hn_check "$n check: config, store ($KIND) and its backends" \
-				bash -c 'ip netns exec "$0" "$1" -c "$2" check >"$3" 2>&1 || { cat "$3"; exit 1; }' \
-				"$NS_A" "$b" "$D/$n.conf" "$D/$n.check"
+				e2e__check "$NS_A" "$b" "$D/$n.conf" "$D/$n.check"
 		hn_check "$n up in A (READY=1)" e2e_start "$n" "$b" "$D/$n.conf"
 	done
 	hn_check "  sockets in A's queue directory, mode 0660, group postfix" bash -c 'cd "$0" &&
 		for s in milter-dkim/milter.sock milter-av/milter.sock private/mtasts run/tlsrpt/tlsrpt.sock; do
 			[ "$(stat -c %a:%G "$s")" = 660:postfix ] || { stat -c "%a:%G %n" "$s"; exit 1; }; done' "$SPOOL"
-	hn_check "  policyd-mtasts check: DANE: Postfix applies it" \
+	[ "$lb" = 1 ] || hn_check "  policyd-mtasts check: DANE: Postfix applies it" \
 		grep -q "DANE: Postfix applies it" "$D/policyd-mtasts.check"
 	hn_check "  tlsrpt follows A's mail log" hn_wait 10 grep -q "following" "$D/tlsrpt.log"
 	hn_check "milter-dkim: both selectors live in DNS (check-dns, 30 s)" \
 		hn_wait 30 A "$DKIM" -c "$D/milter-dkim.conf" check-dns
-	hn_check "  check-dns: both sign, published, matching their keys, DNSSEC-validated" bash -c \
-		'[ "$(ip netns exec "$0" "$1" -c "$2" check-dns | grep -cE "^e2e-(rsa|ed)\._domainkey\.$3 +yes +signs +yes, matches key +validated")" = 2 ]' \
-		"$NS_A" "$DKIM" "$D/milter-dkim.conf" "$Z"
+	hn_check "  check-dns: both sign, published, matching their keys, DNSSEC-validated" \
+		e2e__check_dns_both
 	# the daemon's own gate may have run before the records were live, and takes check-dns's
 	# results from the store only at its next 5 s sync: a reload runs its DNS pass now
 	hn_check "milter-dkim: reloaded (SIGUSR1), its own DNS gate pass with both records live" \
 		e2e_reload milter-dkim USR1
-	hn_check "A: submission answers on 587" A bash -c "$(declare -f hn_banner); hn_banner 127.0.0.1 587"
+	hn_check "A: submission answers on $SUBMIT_PORT" \
+		A bash -c "$(declare -f hn_banner); hn_banner 127.0.0.1 $SUBMIT_PORT"
 	# shellcheck disable=SC2034 # read by the tests
 	E2E_AUTH=(--user "$USER_NAME" --password "$PASS")
+}
+
+# e2e__check NS BIN CONF OUT: `BIN -c CONF check` in namespace NS (here when empty), its
+# output in OUT (printed when it fails)
+e2e__check() {
+	e2e_in "$1" "$2" -c "$3" check >"$4" 2>&1 || { cat "$4"; return 1; }
+}
+# e2e__check_dns_both: milter-dkim check-dns in A: both selectors sign, published, matching
+# their keys, DNSSEC-validated
+e2e__check_dns_both() {
+	local out
+	out=$(A "$DKIM" -c "$D/milter-dkim.conf" check-dns)
+	printf '%s\n' "$out"
+	[ "$(grep -cE "^e2e-(rsa|ed)\._domainkey\.$Z +yes +signs +yes, matches key +validated" <<<"$out")" = 2 ]
 }
 
 # e2e__b_verifier KIND: B's milter-dkim, verifying (no signing domain, no ARC), on a store of
@@ -466,14 +555,13 @@ user = nobody
 group = nogroup
 store = $B_STORE
 keydir = $D/b-keys
-resolver = $NS_A_IP@53
+resolver = $E2E_RESOLVER_B
 verify = yes
 authserv_id = $B_ID
 arc_seal = no
 EOF
 	hn_check "B: milter-dkim check (verify = yes, authserv_id = $B_ID, no signing domain)" \
-		bash -c 'ip netns exec "$0" "$1" -c "$2" check >"$3" 2>&1 || { cat "$3"; exit 1; }' \
-		"$NS_B" "$DKIM" "$D/b-milter-dkim.conf" "$D/b-milter-dkim.check"
+		e2e__check "$NS_B" "$DKIM" "$D/b-milter-dkim.conf" "$D/b-milter-dkim.check"
 	hn_check "B: milter-dkim up in B (READY=1)" \
 		e2e_start b-milter-dkim "$DKIM" "$D/b-milter-dkim.conf" "$NS_B"
 }
@@ -500,7 +588,7 @@ e2e_msg() {
 e2e_send() {
 	local tag=$1 rcpt=$2
 	shift 2
-	e2e_submit 127.0.0.1 587 "$USER_NAME" "$rcpt" "$(e2e_msg "$tag" "$rcpt")" \
+	e2e_submit 127.0.0.1 "$SUBMIT_PORT" "$USER_NAME" "$rcpt" "$(e2e_msg "$tag" "$rcpt")" \
 		--cafile "$D/pki/ca.crt" "$@"
 }
 e2e_refused() {
@@ -515,7 +603,7 @@ e2e_refused() {
 e2e_load() {
 	A /usr/bin/python3 "$E2E_DIR/e2e_load.py" load --tag "$1" --count "$2" --seconds "$3" \
 		--interval "$4" --rcpt "$5" --sender "$USER_NAME" --cafile "$D/pki/ca.crt" \
-		--user "$USER_NAME" --password "$PASS" --out "$D/load.$1" "${@:6}"
+		--user "$USER_NAME" --password "$PASS" --port "$SUBMIT_PORT" --out "$D/load.$1" "${@:6}"
 }
 
 e2e_load_wait() {
@@ -546,7 +634,7 @@ e2e_audit() {
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do files+=("$D/load.$1"); shift; done
 	[ $# -eq 0 ] || shift
 	E2E_AUDIT=$(A /usr/bin/python3 "$E2E_DIR/e2e_load.py" audit --maildir "$RCV/mail/inbox" \
-		--resolver 127.0.0.1@53 "$@" "${files[@]}")
+		--resolver "$E2E_RESOLVER" "$@" "${files[@]}")
 	rc=$?
 	printf '%s\n' "$E2E_AUDIT" >&2
 	return $rc

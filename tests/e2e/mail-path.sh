@@ -49,17 +49,123 @@
 #     dry run's but for the day (tests/e2e/e2e_report_mail.py); a second run sends nothing.
 #   retries: B's Postfix down, three messages wait in A's queue (4.4.1, connection
 #     refused); B up, postqueue -f: each delivered once, scanned once, signed twice.
-# Needs root; exits 77 when namespaces cannot be made or a server is not installed.
+#
+# The loopback variant, where namespaces cannot be made (root, but ns_usable fails) or with
+# E2E_LOOPBACK=1 (the test e2e-mail-path-loopback, so CI runs it too): it says so in one
+# line, with what it leaves out, and runs the same site (e2e_site_up) in this namespace:
+# knot + unbound, nginx (the policy hosts), A's smtpd and submission, B's smtpd on free
+# ports of 127.0.0.1 (B: 127.0.0.2); /etc (resolv.conf) untouched. Postfix's own lookups
+# follow /etc/resolv.conf, so A relays to B by transport_maps (smtp:[127.0.0.2]:PORT),
+# Postfix applies no MTA-STS or DANE and asks no DNS; the daemons use the test DNS through
+# `resolver =` / `trust_anchor =`, policyd-mtasts the policy hosts through `connect_to =`.
+# Checked: policyd-mtasts' answers for the STS domains (secure match=...) and nopolicy
+# (NOTFOUND) through its socketmap; dane_mode = off there (its DANE precondition asks the
+# resolver of /etc/resolv.conf), so dane's answer is NOTFOUND, MTA-STS alone; no AUTH and
+# a wrong password refused, EICAR 550 with the virus name; one good message delivered to
+# B once over STARTTLS, scanned, both DKIM signatures passing dkimpy; tlsrpt's count of
+# that TLS session from A's log (the dry-run report: 1 successful, 0 failed); the four
+# daemons the same processes at the end, each exiting 0 on SIGTERM. Not covered there
+# (the namespace run only): Postfix's MTA-STS/DANE enforcement and the TLS failure
+# deferrals, policyd-mtasts' DANE answers, B's verifying milter-dkim, sendmail(1), the
+# TLS-RPT reports by mail, the retries.
+# Needs root (exits 77 otherwise, or when a server is not installed).
 # shellcheck disable=SC2016 # bash -c bodies expand in the child
 set -u
 KIND=${1:?usage: mail-path.sh redis|lmdb TLSRPT_SEED}
 SEED=${2:?usage: mail-path.sh redis|lmdb TLSRPT_SEED}
 [ -x "$SEED" ] || { echo "FAIL: $SEED not built"; exit 1; }
 . "$(dirname "$0")/e2e-lib.sh"
-e2e_init "e2e-$KIND"
+LB_WHY=
+if [ "${E2E_LOOPBACK:-0}" = 1 ]; then
+	LB_WHY="network namespaces not asked for (E2E_LOOPBACK=1)"
+elif [ "$(id -u)" = 0 ] && ! ns_usable; then
+	LB_WHY="network namespaces cannot be made here (ip netns add failed)"
+	E2E_LOOPBACK=1
+fi
+e2e_init "e2e-$KIND${LB_WHY:+-loopback}" # exits 77 when not root or a server is missing
+T0=$(hn_ms)
+
+inbox() { grep -ls "^Subject: e2e $1\$" "$RCV"/mail/inbox/new/* | head -n 1; }
+arrived() { [ -n "$(inbox "$1")" ]; }
+two_sigs() { # FILE: dkimpy passes an rsa-sha256 (e2e-rsa) and an ed25519-sha256 (e2e-ed) one
+	local out
+	out=$(e2e_dkim_verify "$1" 2) || { printf '%s\n' "$out"; return 1; }
+	printf '%s\n' "$out"
+	grep -q "s=e2e-rsa a=rsa-sha256: pass" <<<"$out" &&
+		grep -q "s=e2e-ed a=ed25519-sha256: pass" <<<"$out"
+}
+rep() { /usr/bin/python3 "$E2E_DIR/e2e_report.py" "$D/reports" "$1.$Z" "${@:2}"; }
+
+# --- the loopback variant (the header says what it covers and what it leaves out)
+if [ -n "$LB_WHY" ]; then
+	echo "NOTE: $LB_WHY: running the loopback variant (A and B in this namespace on 127.0.0.1/.2," \
+		"free ports, A relays to B by transport_maps); NOT covered here, only by the namespace run:" \
+		"Postfix's MTA-STS and DANE enforcement and the TLS failure deferrals, policyd-mtasts'" \
+		"DANE answers (dane_mode = off), B's verifying milter-dkim, sendmail(1), TLS-RPT reports" \
+		"by mail, delivery retries"
+	# shellcheck disable=SC2034 # read by e2e_site_up
+	E2E_B_VERIFY=0
+	e2e_site_up "$KIND"
+	e2e_pids_keep
+
+	# policyd-mtasts' answers through its socketmap (postmap, as A's Postfix would ask)
+	for d in "${STS_DOMS[@]}"; do
+		hn_check "policy $d: secure match=mx.$d.$Z" e2e_answer "$d" "secure match=mx.$d.$Z servername=hostname"
+	done
+	hn_check "policy nopolicy (policy host answers 404): NOTFOUND" e2e_answer nopolicy ""
+	hn_check "policy dane: NOTFOUND (dane_mode = off here: MTA-STS alone, none published)" \
+		e2e_answer dane ""
+
+	hn_check "no AUTH: relay refused (5xx, 5.7.1)" e2e_refused 5 '^refused 5[0-9][0-9] 5\.7\.1' \
+		e2e_send noauth "user@sts.$Z"
+	hn_check "wrong password: AUTH refused by Dovecot (535)" e2e_refused 5 '^refused 535' \
+		e2e_send badpass "user@sts.$Z" --user "$USER_NAME" --password wrong
+	hn_check "EICAR: rejected at submission, 550 5.7.1 with the virus name" \
+		e2e_refused 5 '^refused 550 5\.7\.1 .*virus found: PW-Test\.EICAR' \
+		e2e_submit 127.0.0.1 "$SUBMIT_PORT" "$USER_NAME" "user@sts.$Z" \
+		"$(e2e_msg eicar "user@sts.$Z" "$D/clamd/eicar.com")" --cafile "$D/pki/ca.crt" "${E2E_AUTH[@]}"
+	hn_check "accepted: user@sts.$Z" e2e_send sts-1 "user@sts.$Z" "${E2E_AUTH[@]}"
+	hn_check "  A's log: alice authenticated (sasl_method=PLAIN)" \
+		grep -q "sasl_method=PLAIN, sasl_username=$USER_NAME" "$SND/maillog"
+	hn_check "  delivered to B's Maildir (30 s)" hn_wait 30 arrived sts-1
+	f=$(inbox sts-1)
+	hn_check "  A's log: sent once, by transport_maps to [$B_ADDR]:$B_PORT" bash -c \
+		'[ "$(grep -cE "to=<user@sts\.$1>, relay=$2\[$2\]:$3,.* status=sent" "$0")" = 1 ]' \
+		"$SND/maillog" "$Z" "${B_ADDR//./\\.}" "$B_PORT"
+	hn_check "  exactly once: B's Maildir holds that one message, A's queue is empty" bash -c \
+		'[ "$0" = 1 ] && [ -z "$(postqueue -c "$1/etc" -j)" ]' "$(pf_mail_count "$RCV")" "$SND"
+	hn_check "  scanned by milter-av (X-Virus-Scanned)" grep -q '^X-Virus-Scanned: ' "$f"
+	hn_check "  dkimpy: two signatures pass, s=e2e-rsa rsa-sha256 and s=e2e-ed ed25519-sha256" \
+		two_sigs "$f"
+	hn_check "  B received it over TLS (ESMTPS)" grep -q "with ESMTPS id" "$f"
+	hn_check "  A's log: TLS connection established to $B_ADDR (opportunistic: no policy here)" \
+		grep -Eq "(Trusted|Untrusted|Anonymous) TLS connection established to $B_ADDR\[$B_ADDR\]:$B_PORT" \
+		"$SND/maillog"
+
+	hn_check "the four daemons: still the same processes" same_pids
+	for n in milter-av milter-dkim policyd-mtasts tlsrpt; do
+		hn_check "$n: SIGTERM, exit 0" e2e_stop "$n"
+	done
+	# tlsrpt read A's log up to its end before it exited: the day's counts
+	mkdir -p "$D/reports"
+	chown nobody:nogroup "$D/reports"
+	hn_check "tlsrpt report --day $TODAY --dry-run --out: exit 0" \
+		bash -c '"$0" -c "$1" report --day "$2" --dry-run --out "$3" >"$3.json" 2>"$3.err" ||
+			{ cat "$3.err"; exit 1; }' "$TLSRPT" "$D/tlsrpt.conf" "$TODAY" "$D/reports"
+	hn_check "tlsrpt counted the TLS session of A's log to sts.$Z: 1 successful, 0 failed" \
+		rep sts sts 1 0 --mx "mx.sts.$Z"
+	if [ "$HN_FAILED" -ne 0 ]; then
+		for n in milter-dkim milter-av policyd-mtasts tlsrpt; do echo "--- $n.log"; tail -n 30 "$D/$n.log"; done
+		echo "--- A maillog"; tail -n 60 "$SND/maillog"
+		echo "--- B maillog"; tail -n 30 "$RCV/maillog"
+	fi
+	hn_log "total $(($(hn_ms) - T0)) ms (loopback)"
+	hn_summary
+	exit
+fi
+
 # shellcheck disable=SC2034 # read by e2e_site_up
 E2E_B_VERIFY=1 # B verifies on port 25 (e2e-lib.sh)
-T0=$(hn_ms)
 e2e_site_up "$KIND"
 
 # --- policyd-mtasts' answers, as A's Postfix asks (postmap, socketmap)
@@ -77,7 +183,7 @@ hn_check "wrong password: AUTH refused by Dovecot (535)" e2e_refused 5 '^refused
 	e2e_send badpass "user@sts.$Z" --user "$USER_NAME" --password wrong
 hn_check "EICAR: rejected at submission, 550 5.7.1 with the virus name" \
 	e2e_refused 5 '^refused 550 5\.7\.1 .*virus found: PW-Test\.EICAR' \
-	e2e_submit 127.0.0.1 587 "$USER_NAME" "user@sts.$Z" \
+	e2e_submit 127.0.0.1 "$SUBMIT_PORT" "$USER_NAME" "user@sts.$Z" \
 	"$(e2e_msg eicar "user@sts.$Z" "$D/clamd/eicar.com")" --cafile "$D/pki/ca.crt" "${E2E_AUTH[@]}"
 f0=$HN_FAILED
 hn_check "accepted: user@sts.$Z (1 of 2)" e2e_send sts-1 "user@sts.$Z" "${E2E_AUTH[@]}"
@@ -97,15 +203,6 @@ hn_check "A's log: alice authenticated (sasl_method=PLAIN) for each accepted mes
 	bash -c '[ "$(grep -c "sasl_method=PLAIN, sasl_username=$1" "$0")" -ge 9 ]' "$SND/maillog" "$USER_NAME"
 
 # --- delivered: sts x2, dane, down, nopolicy
-inbox() { grep -ls "^Subject: e2e $1\$" "$RCV"/mail/inbox/new/* | head -n 1; }
-arrived() { [ -n "$(inbox "$1")" ]; }
-two_sigs() { # FILE: dkimpy passes an rsa-sha256 (e2e-rsa) and an ed25519-sha256 (e2e-ed) one
-	local out
-	out=$(e2e_dkim_verify "$1" 2) || { printf '%s\n' "$out"; return 1; }
-	printf '%s\n' "$out"
-	grep -q "s=e2e-rsa a=rsa-sha256: pass" <<<"$out" &&
-		grep -q "s=e2e-ed a=ed25519-sha256: pass" <<<"$out"
-}
 for t in sts-1 sts-2 sts-local dane down nopolicy; do
 	hn_check "delivered to B's Maildir: e2e $t (30 s)" hn_wait 30 arrived "$t"
 	f=$(inbox "$t")
@@ -164,7 +261,6 @@ chown nobody:nogroup "$D/reports" # report runs as tlsrpt's user
 hn_check "tlsrpt report --day $TODAY --dry-run --out: exit 0" \
 	bash -c '"$0" -c "$1" report --day "$2" --dry-run --out "$3" >"$3.json" 2>"$3.err" ||
 		{ cat "$3.err"; exit 1; }' "$TLSRPT" "$D/tlsrpt.conf" "$TODAY" "$D/reports"
-rep() { /usr/bin/python3 "$E2E_DIR/e2e_report.py" "$D/reports" "$1.$Z" "${@:2}"; }
 hn_check "report sts: sts policy, 3 successful, 0 failed" \
 	rep sts sts 3 0 --policies 1 --string "mode: enforce" --mx "mx.sts.$Z"
 hn_check "report dane: tlsa policy (B's TLSA record), 1 successful, 0 failed" \
@@ -212,7 +308,7 @@ Authentication-Results: other.example.net; spf=pass smtp.mailfrom=$Z
 A forged Authentication-Results of B's authserv-id.
 EOF
 hn_check "accepted: e2e forged, an Authentication-Results claiming $B_ID" \
-	e2e_submit 127.0.0.1 587 "$USER_NAME" "user@sts.$Z" "$D/msg.forged" --cafile "$D/pki/ca.crt" \
+	e2e_submit 127.0.0.1 "$SUBMIT_PORT" "$USER_NAME" "user@sts.$Z" "$D/msg.forged" --cafile "$D/pki/ca.crt" \
 	"${E2E_AUTH[@]}"
 hn_check "  delivered to B's Maildir (30 s)" hn_wait 30 arrived forged
 f=$(inbox forged)

@@ -18,7 +18,9 @@
 #                                  serving DIR/www/<host>/ for each server NAME (MTA-STS policy
 #                                  hosts: .txt as text/plain) with DIR/pki/CERT.crt/.key; waits
 #                                  until the first NAME answers (its CA: DIR/pki/ca.crt) and
-#                                  registers the stop. Temp files under DIR/nginx.
+#                                  registers the stop. Temp files under DIR/nginx. NETNS empty:
+#                                  in this namespace, on port $HTTPS_POLICY_PORT (a free one:
+#                                  443 only in a namespace of the test's own).
 # After https_up, DIR/env holds (and the shell has exported) HTTPS_ADDR=127.0.0.1:PORT,
 # HTTPS_PORT and HTTPS_CA (the CA file). Missing nginx/openssl/curl: exit 77.
 
@@ -103,9 +105,10 @@ https_up() {
 https_down() { hn_stop_pidfile "$1/https.pid.shell"; }
 
 https_policy_hosts() {
-	local ns=$1 D=$2 cert=$3 first=$4
+	local ns=$1 D=$2 cert=$3 first=$4 port=${HTTPS_POLICY_PORT:-443} x=()
 	shift 3
 	hn_require nginx curl
+	[ -z "$ns" ] || x=(ip netns exec "$ns")
 	mkdir -p "$D/nginx/tmp"
 	chmod -R a+rX "$D/www" 2>/dev/null
 	cat >"$D/nginx/nginx.conf" <<EOC
@@ -121,7 +124,7 @@ http {
   types { text/plain txt; }
   default_type application/octet-stream;
   server {
-    listen 127.0.0.1:443 ssl;
+    listen 127.0.0.1:$port ssl;
     server_name $*;
     ssl_certificate $D/pki/$cert.crt;
     ssl_certificate_key $D/pki/$cert.key;
@@ -129,15 +132,15 @@ http {
   }
 }
 EOC
-	ip netns exec "$ns" nginx -e "$D/nginx/error.log" -p "$D/nginx" -c "$D/nginx/nginx.conf" \
+	"${x[@]}" nginx -e "$D/nginx/error.log" -p "$D/nginx" -c "$D/nginx/nginx.conf" \
 		>"$D/nginx/stdout" 2>&1 &
 	echo $! >"$D/nginx/pid.shell"
 	hn_on_exit hn_stop_pidfile "$D/nginx/pid.shell"
-	if ! hn_wait 10 ip netns exec "$ns" curl -s -o /dev/null --max-time 2 \
-		--cacert "$D/pki/ca.crt" --connect-to "::127.0.0.1:443" \
+	if ! hn_wait 10 "${x[@]}" curl -s -o /dev/null --max-time 2 \
+		--cacert "$D/pki/ca.crt" --connect-to "::127.0.0.1:$port" \
 		"https://$first/.well-known/mta-sts.txt"; then
 		cat "$D/nginx/stdout" "$D/nginx/error.log" >&2
-		hn_die "https: nginx in $ns not ready"
+		hn_die "https: nginx in ${ns:-this namespace} on 127.0.0.1:$port not ready"
 	fi
 }
 
