@@ -686,3 +686,30 @@ audit_ok() { # TAG ACCEPTED REFUSED4 [audit args]: the audit passes with these c
 	e2e_audit "$tag" -- "$@" || return 1
 	[ "$(e2e_n accepted)" = "$acc" ] && [ "$(e2e_n refused4)" = "$r4" ]
 }
+
+# e2e_submission_checks: what every mail-path run checks at submission: no AUTH is refused
+# (5.7.1), a wrong password is refused by Dovecot (535), EICAR is rejected 550 5.7.1 with
+# the virus name.
+e2e_submission_checks() {
+	hn_check "no AUTH: relay refused (5xx, 5.7.1)" e2e_refused 5 '^refused 5[0-9][0-9] 5\.7\.1' \
+		e2e_send noauth "user@sts.$Z"
+	hn_check "wrong password: AUTH refused by Dovecot (535)" e2e_refused 5 '^refused 535' \
+		e2e_send badpass "user@sts.$Z" --user "$USER_NAME" --password wrong
+	hn_check "EICAR: rejected at submission, 550 5.7.1 with the virus name" \
+		e2e_refused 5 '^refused 550 5\.7\.1 .*virus found: PW-Test\.EICAR' \
+		e2e_submit 127.0.0.1 "$SUBMIT_PORT" "$USER_NAME" "user@sts.$Z" \
+		"$(e2e_msg eicar "user@sts.$Z" "$D/clamd/eicar.com")" --cafile "$D/pki/ca.crt" "${E2E_AUTH[@]}"
+}
+
+# e2e_report_dry: the day's TLS-RPT reports as tlsrpt would send them, into D/reports
+# (`tlsrpt report --dry-run --out`, run as tlsrpt's user); rep DOMAIN ARGS... checks one
+# (tests/e2e/e2e_report.py).
+# shellcheck disable=SC2016 # the bash -c body expands in the child
+e2e_report_dry() {
+	mkdir -p "$D/reports"
+	chown nobody:nogroup "$D/reports"
+	hn_check "tlsrpt report --day $TODAY --dry-run --out: exit 0" \
+		bash -c '"$0" -c "$1" report --day "$2" --dry-run --out "$3" >"$3.json" 2>"$3.err" ||
+			{ cat "$3.err"; exit 1; }' "$TLSRPT" "$D/tlsrpt.conf" "$TODAY" "$D/reports"
+}
+rep() { /usr/bin/python3 "$E2E_DIR/e2e_report.py" "$D/reports" "$1.$Z" "${@:2}"; }

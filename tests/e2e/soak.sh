@@ -187,12 +187,7 @@ for n in "${DAEMONS[@]}"; do
 		'! grep -E "ERROR: (AddressSanitizer|LeakSanitizer)|SUMMARY: (Address|Undefined)|runtime error:" "$0"' \
 		"$D/$n.log"
 done
-mkdir -p "$D/reports"
-chown nobody:nogroup "$D/reports"
-hn_check "tlsrpt report --day $TODAY --dry-run --out: exit 0" \
-	bash -c '"$0" -c "$1" report --day "$2" --dry-run --out "$3" >"$3.json" 2>"$3.err" ||
-		{ cat "$3.err"; exit 1; }' "$TLSRPT" "$D/tlsrpt.conf" "$TODAY" "$D/reports"
-rep() { /usr/bin/python3 "$E2E_DIR/e2e_report.py" "$D/reports" "$1.$Z" "${@:2}"; }
+e2e_report_dry
 n_sts=$(grep -c "TLS connection established to mx\.sts\.$Z" "$SND/maillog")
 n_dane=$(grep -c "TLS connection established to mx\.dane\.$Z" "$SND/maillog")
 n_nop=$(grep -c "TLS connection established to mx\.nopolicy\.$Z" "$SND/maillog")
