@@ -76,7 +76,9 @@ static int cache_get(const char *name, struct buf *txt, EVP_PKEY **pub, int *r, 
 	return found;
 }
 
-static void cache_put(const char *name, const char *txt, time_t expires)
+/* Cache @name's record @txt (NULL: none) until @expires, parsed when it is a usable key;
+ * that key also goes to *@parsed as a new reference (NULL: not wanted). */
+static void cache_put(const char *name, const char *txt, time_t expires, EVP_PKEY **parsed)
 {
 	EVP_PKEY *pub = NULL;
 	int type;
@@ -84,6 +86,8 @@ static void cache_put(const char *name, const char *txt, time_t expires)
 		EVP_PKEY_free(pub);
 		pub = NULL;
 	}
+	if (pub && parsed && EVP_PKEY_up_ref(pub) == 1)
+		*parsed = pub;
 	pthread_mutex_lock(&keylookup_lock);
 	struct cache_entry *e = &keylookup_cache[keylookup_next];
 	keylookup_next = (keylookup_next + 1) % KEYLOOKUP_CACHE;
@@ -105,11 +109,6 @@ static void resolver_free(struct resolver *r)
 	free(r);
 }
 
-static bool same(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
 static void cache_clear_locked(void)
 {
 	for (size_t i = 0; i < KEYLOOKUP_CACHE; i++) {
@@ -118,6 +117,24 @@ static void cache_clear_locked(void)
 		EVP_PKEY_free(keylookup_cache[i].pub);
 		keylookup_cache[i] = (struct cache_entry){ 0 };
 	}
+}
+
+/* Drop the current resolver (its last user frees it) and the answers it gave. */
+static void resolver_retire_locked(void)
+{
+	struct resolver *r = keylookup_res;
+	if (r) {
+		r->retired = true;
+		if (r->users == 0)
+			resolver_free(r);
+		keylookup_res = NULL;
+	}
+	cache_clear_locked();
+}
+
+static bool same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
 /* The resolver for @c's settings, with a use count taken (resolver_put()), or NULL. */
@@ -129,11 +146,8 @@ static struct resolver *resolver_get(const struct dkim_conf *c)
 	pthread_mutex_lock(&keylookup_lock);
 	struct resolver *r = keylookup_res;
 	if (r && (!same(r->forwarder, fw) || !same(r->trust_anchor, ta) || r->timeout != timeout)) {
-		r->retired = true;
-		if (r->users == 0)
-			resolver_free(r);
-		keylookup_res = r = NULL;
-		cache_clear_locked(); /* answers of the old resolver */
+		resolver_retire_locked();
+		r = NULL;
 	}
 	if (!r) {
 		struct dns *dns = dkim_conf_resolver(c);
@@ -183,10 +197,10 @@ int keylookup_txt(void *arg, const char *name, struct buf *txt, EVP_PKEY **parse
 		time_t ttl = res->ttl < KEYLOOKUP_TTL_MIN   ? KEYLOOKUP_TTL_MIN
 		             : res->ttl > KEYLOOKUP_TTL_MAX ? KEYLOOKUP_TTL_MAX
 		                                            : (time_t)res->ttl;
-		cache_put(name, buf_cstr(txt), now + ttl);
+		cache_put(name, buf_cstr(txt), now + ttl, parsed);
 		r = 0;
 	} else if (r == DNS_NXDOMAIN || r == DNS_NODATA) {
-		cache_put(name, NULL, now + KEYLOOKUP_NONE_TTL);
+		cache_put(name, NULL, now + KEYLOOKUP_NONE_TTL, NULL);
 		r = VERIFY_KEY_NONE;
 	} else if (r >= 0) {
 		r = -EIO; /* DNSSEC bogus */
@@ -198,12 +212,6 @@ int keylookup_txt(void *arg, const char *name, struct buf *txt, EVP_PKEY **parse
 void keylookup_fini(void)
 {
 	pthread_mutex_lock(&keylookup_lock);
-	if (keylookup_res) {
-		keylookup_res->retired = true;
-		if (keylookup_res->users == 0)
-			resolver_free(keylookup_res);
-		keylookup_res = NULL;
-	}
-	cache_clear_locked();
+	resolver_retire_locked();
 	pthread_mutex_unlock(&keylookup_lock);
 }

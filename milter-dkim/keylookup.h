@@ -23,8 +23,8 @@ struct keylookup_msg {
  * @arg: a struct keylookup_msg
  * @name: "<s>._domainkey.<d>"
  * @txt: receives the record (its character-strings joined)
- * @parsed: receives instead a new reference to the key, when the record is cached and
- *          is a usable key
+ * @parsed: receives a new reference to the key when the record is a usable key (it is
+ *          parsed once, when cached; a cached one then leaves @txt empty)
  *
  * A cached answer costs nothing; a DNS lookup costs one of @arg's budget.
  * Return: 0, VERIFY_KEY_NONE (NXDOMAIN, no TXT), -EDQUOT (budget spent), or
