@@ -67,6 +67,7 @@
 #                            LOAD-ARGS: more of its options (--rcpt, --size, --eicar,
 #                            --concurrency, --rate: mixed traffic, soak.sh)
 #   e2e_load_wait TAG N SECS until $D/load.TAG has N outcomes (SECS max)
+#   e2e_flush_until SECS CMD...  CMD until it succeeds, A's queue flushed each second
 #   e2e_load_delivered TAG SECS
 #                            until every message of TAG accepted at submission is in B's
 #                            Maildir (A's queue flushed each second; SECS max)
@@ -619,15 +620,20 @@ e2e__all_delivered() {
 	! comm -23 <(printf '%s\n' "$want") <(printf '%s\n' "$got") | grep -q .
 }
 
-e2e_load_delivered() {
-	local tag=$1 secs=$2 end=$((SECONDS + $2))
+# e2e_flush_until SECS CMD...: CMD until it succeeds, flushing A's queue once a second
+# while it does not; CMD's status after SECS.
+e2e_flush_until() {
+	local end=$((SECONDS + $1))
+	shift
 	while [ "$SECONDS" -lt "$end" ]; do
-		e2e__all_delivered "$tag" && return 0
+		"$@" && return 0
 		A postqueue -c "$SND/etc" -f >/dev/null 2>&1
 		sleep 1
 	done
-	e2e__all_delivered "$tag"
+	"$@"
 }
+
+e2e_load_delivered() { e2e_flush_until "$2" e2e__all_delivered "$1"; }
 
 e2e_audit() {
 	local files=() rc

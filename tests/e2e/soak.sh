@@ -83,16 +83,7 @@ drained() {
 	[ -z "$(A postqueue -c "$SND/etc" -j 2>/dev/null)" ] || return 1
 	for t in "$@"; do e2e__all_delivered "$t" || return 1; done
 }
-wait_drained() { # SECS TAG...
-	local end=$((SECONDS + $1))
-	shift
-	while [ "$SECONDS" -lt "$end" ]; do
-		drained "$@" && return 0
-		A postqueue -c "$SND/etc" -f >/dev/null 2>&1
-		sleep 1
-	done
-	drained "$@"
-}
+wait_drained() { e2e_flush_until "$1" drained "${@:2}"; } # SECS TAG...
 for n in "${DAEMONS[@]}"; do
 	hn_check "$n is the daemon itself (pid ${E2E_PID[$n]}, /proc/PID/exe)" bash -c \
 		'[ "$(readlink "/proc/$0/exe")" = "$(readlink -f "$1")" ]' "${E2E_PID[$n]}" \
